@@ -1,0 +1,116 @@
+# Mica: a small Mach VM kernel for x86-64.
+#
+#   make / make iso   build build/mica.elf and the bootable build/mica.iso
+#   make run          boot it and run the demo (exit status 0 on a clean power-off)
+#   make test         host tests, runner tests, every in-kernel suite on every
+#                     boot path; ends with "N passed, N failed"
+#   make debug        boot paused under QEMU's gdbstub with gdb attached
+#   make compile_commands.json   for editors
+#
+# Variables: BOOT=bios|uefi (run, debug)  TEST=suite[,suite]  KVM=1  SMP=N
+#            CPU=model (max)  MEM=MiB (512)  SEED=n  TIMEOUT=seconds
+# Every target first runs tools/install-deps.sh, which installs what is missing.
+
+SHELL := bash
+.DEFAULT_GOAL := iso
+
+BOOT ?= bios
+TEST ?=
+KVM ?= 0
+SMP ?= 1
+CPU ?= max
+MEM ?= 512
+SEED ?=
+TIMEOUT ?= 120
+
+BUILD := build
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)          # V=1 shows every command
+CC := gcc
+NASM := nasm
+LD := ld
+
+KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
+	-ffreestanding -fno-pie -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
+	-fno-omit-frame-pointer -fstack-protector-strong -mstack-protector-guard=global \
+	-fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns \
+	-I. -MMD -MP
+NASMFLAGS := -f elf64 -g -F dwarf -w+all -Werror
+LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld
+
+# Everything under these folders is kernel code; tests/kern holds in-kernel tests.
+KERNEL_C := $(wildcard boot/*.c arch/x86_64/*.c kern/*.c tests/kern/*.c)
+KERNEL_ASM := $(wildcard boot/*.asm arch/x86_64/*.asm)
+KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(KERNEL_C) $(KERNEL_ASM)))
+
+ELF := $(BUILD)/mica.elf
+ISO := $(BUILD)/mica.iso
+
+.PHONY: all iso kernel run test debug deps clean host-tests
+all iso: $(ISO)
+kernel: $(ELF)
+
+# Checked before every build and run; quiet when nothing is missing.
+deps:
+	@tools/install-deps.sh
+
+# Tests run in the order they are written: keep GCC from reordering them.
+$(BUILD)/obj/tests/kern/%.o: KERNEL_CFLAGS += -fno-toplevel-reorder
+
+$(BUILD)/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.asm | deps
+	@mkdir -p $(dir $@)
+	@echo "  NASM    $<"
+	$(Q)$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
+
+# Two-pass link: the first pass has an empty symbol table; its `nm` output
+# becomes the real one.  The table's section comes last in linker.ld, so the
+# second pass must place every function where the first did; the cmp proves it.
+$(BUILD)/ksyms-empty.c: tools/gen-ksyms
+	@mkdir -p $(BUILD)
+	$(Q)tools/gen-ksyms --empty > $@
+
+$(BUILD)/mica.pass1.elf: $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms-empty.o linker.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms-empty.o
+
+$(BUILD)/ksyms.c: $(BUILD)/mica.pass1.elf tools/gen-ksyms
+	$(Q)nm -n -S --defined-only $< | tools/gen-ksyms > $@
+
+$(ELF): $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms.o linker.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms.o
+	@cmp -s <(nm -n $(BUILD)/mica.pass1.elf | grep ' [tT] ') <(nm -n $@ | grep ' [tT] ') \
+		|| { echo "link: functions moved between the two passes"; rm -f $@; exit 1; }
+
+$(ISO): $(ELF) boot/grub.cfg | deps
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	@echo "  ISO     $@"
+	$(Q)cp $(ELF) $(BUILD)/iso/boot/mica.elf
+	$(Q)cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	$(Q)grub-mkrescue -o $@ $(BUILD)/iso > $(BUILD)/grub-mkrescue.log 2>&1 \
+		|| { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+QEMU_FLAGS = --iso $(ISO) --cpu $(CPU) --mem $(MEM) --smp $(SMP) $(if $(filter 1,$(KVM)),--kvm)
+
+run: $(ISO)
+	tools/qemu-run $(QEMU_FLAGS) --boot $(BOOT) --timeout $(TIMEOUT) \
+		--log $(BUILD)/run.log --cmdline "$(if $(SEED),seed=$(SEED))"
+
+include tests/host/host.mk
+
+test: host-tests $(ISO) $(BUILD)/host/ktap-summary
+	BUILD=$(BUILD) TEST="$(TEST)" SEED="$(SEED)" TIMEOUT=$(TIMEOUT) \
+		QEMU_FLAGS="$(QEMU_FLAGS)" tests/run-all
+
+compile_commands.json: | deps
+	bear --output $@ -- $(MAKE) -B kernel
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(KERNEL_OBJS:.o=.d)

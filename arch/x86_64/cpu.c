@@ -1,0 +1,158 @@
+/*
+ * Per-CPU tables: GDT with a TSS (and its IST stacks), the IDT, the GS base,
+ * and the CPU features Mica reports.
+ */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/trap.h"
+#include "kern/string.h"
+
+struct cpu cpus[MAX_CPUS];
+struct cpu_features cpu_features;
+
+/* Gate descriptor of the IDT, in the layout the CPU reads. */
+struct idt_gate {
+	uint16_t offset_lo;
+	uint16_t selector;
+	uint8_t ist;
+	uint8_t type_attr;
+	uint16_t offset_mid;
+	uint32_t offset_hi;
+	uint32_t reserved;
+} __attribute__((packed));
+
+struct descriptor_ptr {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+#define GATE_INTERRUPT 0x8e      /* present, DPL 0, 64-bit interrupt gate */
+
+static struct idt_gate idt[256] __attribute__((aligned(16)));
+
+extern const uint64_t trap_stubs[256];       /* trap_entry.asm */
+extern void gdt_load_segments(const struct descriptor_ptr *gdtr);  /* trap_entry.asm */
+
+/* Code and data descriptors are flat in long mode: only type, DPL and L count. */
+static void gdt_fill(struct cpu *c)
+{
+	uint64_t tss = (uint64_t)&c->tss;
+	uint64_t limit = sizeof(c->tss) - 1;
+
+	c->gdt[0] = 0;
+	c->gdt[SEL_KCODE >> 3] = 0x00209a0000000000ull;   /* ring 0 code, L */
+	c->gdt[SEL_KDATA >> 3] = 0x0000920000000000ull;   /* ring 0 data */
+	c->gdt[SEL_UCODE32 >> 3] = 0x00cffa000000ffffull; /* ring 3 compat code (unused; SYSRET order) */
+	c->gdt[SEL_UDATA >> 3] = 0x0000f20000000000ull;   /* ring 3 data */
+	c->gdt[SEL_UCODE >> 3] = 0x0020fa0000000000ull;   /* ring 3 code, L */
+	c->gdt[SEL_TSS >> 3] = (limit & 0xffff) | ((tss & 0xffffff) << 16) |
+	                       (0x89ull << 40) | (((tss >> 24) & 0xff) << 56);
+	c->gdt[(SEL_TSS >> 3) + 1] = tss >> 32;
+}
+
+static void tss_fill(struct cpu *c)
+{
+	memset(&c->tss, 0, sizeof(c->tss));
+	for (int i = 1; i <= IST_COUNT; i++)
+		c->tss.ist[i] = (uint64_t)&c->ist_stack[i - 1][IST_STACK_SIZE];
+	c->tss.iomap_base = sizeof(c->tss);   /* no I/O permission bitmap */
+}
+
+static void idt_set(int vector, uint64_t handler, int ist)
+{
+	idt[vector] = (struct idt_gate){
+		.offset_lo = handler & 0xffff,
+		.selector = SEL_KCODE,
+		.ist = ist,
+		.type_attr = GATE_INTERRUPT,
+		.offset_mid = (handler >> 16) & 0xffff,
+		.offset_hi = handler >> 32,
+	};
+}
+
+/* Every vector gets a stub; the three that may strike on a bad stack get an IST. */
+static void idt_fill(void)
+{
+	for (int v = 0; v < 256; v++)
+		idt_set(v, trap_stubs[v], 0);
+	idt_set(T_DOUBLE_FAULT, trap_stubs[T_DOUBLE_FAULT], IST_DOUBLE_FAULT);
+	idt_set(T_NMI, trap_stubs[T_NMI], IST_NMI);
+	idt_set(T_MACHINE_CHECK, trap_stubs[T_MACHINE_CHECK], IST_MACHINE_CHECK);
+}
+
+/* The legacy 8259 PICs: move them off the exception vectors and mask them. */
+static void pic_disable(void)
+{
+	static const uint8_t init[2][4] = {
+		{ 0x11, T_IRQ_BASE, 0x04, 0x01 },      /* master: ICW1..ICW4 */
+		{ 0x11, T_IRQ_BASE + 8, 0x02, 0x01 },  /* slave */
+	};
+	for (int i = 0; i < 4; i++) {
+		outb(i == 0 ? 0x20 : 0x21, init[0][i]);
+		outb(i == 0 ? 0xa0 : 0xa1, init[1][i]);
+	}
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+}
+
+void cpu_init(void)
+{
+	struct cpu *c = &cpus[0];
+	struct descriptor_ptr gdtr = { sizeof(c->gdt) - 1, (uint64_t)c->gdt };
+	struct descriptor_ptr idtr = { sizeof(idt) - 1, (uint64_t)idt };
+
+	c->self = c;
+	c->id = 0;
+	gdt_fill(c);
+	tss_fill(c);
+	gdt_load_segments(&gdtr);
+	__asm__ volatile("ltr %w0" : : "r"(SEL_TSS));
+	wrmsr(MSR_GS_BASE, (uint64_t)c);
+	wrmsr(MSR_KERNEL_GS, 0);
+	idt_fill();
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+	pic_disable();
+}
+
+static void cpuid_string(uint32_t leaf, char *out)
+{
+	uint32_t r[4];
+
+	cpuid(leaf, 0, r);
+	memcpy(out, r, 16);
+}
+
+void cpu_features_detect(void)
+{
+	struct cpu_features *f = &cpu_features;
+	uint32_t r[4], max, max_ext;
+
+	cpuid(0, 0, r);
+	max = r[0];
+	memcpy(f->vendor, &r[1], 4);
+	memcpy(f->vendor + 4, &r[3], 4);
+	memcpy(f->vendor + 8, &r[2], 4);
+	cpuid(1, 0, r);
+	f->pcid = r[2] & (1u << 17);
+	f->x2apic = r[2] & (1u << 21);
+	f->rdrand = r[2] & (1u << 30);
+	if (max >= 7) {
+		cpuid(7, 0, r);
+		f->smep = r[1] & (1u << 7);
+		f->invpcid = r[1] & (1u << 10);
+		f->smap = r[1] & (1u << 20);
+		f->umip = r[2] & (1u << 2);
+		f->pku = r[2] & (1u << 3);
+	}
+	cpuid(0x80000000, 0, r);
+	max_ext = r[0];
+	if (max_ext >= 0x80000001) {
+		cpuid(0x80000001, 0, r);
+		f->nx = r[3] & (1u << 20);
+		f->page1g = r[3] & (1u << 26);
+	}
+	if (max_ext >= 0x80000004) {
+		for (int i = 0; i < 3; i++)
+			cpuid_string(0x80000002 + i, f->brand + 16 * i);
+	}
+}

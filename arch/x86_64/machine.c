@@ -1,0 +1,34 @@
+/* kern/machine.h on x86-64 under QEMU (and on real hardware, where exits halt). */
+#include "arch/x86_64/cpu.h"
+#include "kern/machine.h"
+
+#define DEBUG_EXIT_PORT 0xf4    /* QEMU's -device isa-debug-exit,iobase=0xf4 */
+
+void machine_interrupts_off(void)
+{
+	cli();
+}
+
+void machine_exit(enum mica_exit code)
+{
+	cli();
+	outb(DEBUG_EXIT_PORT, (uint8_t)code);
+	for (;;)                    /* no isa-debug-exit device: stop here */
+		hlt();
+}
+
+uint64_t machine_entropy(void)
+{
+	uint64_t v = rdtsc();
+
+	if (cpu_features.rdrand) {
+		for (int i = 0; i < 10; i++) {
+			uint64_t r;
+			uint8_t ok;
+			__asm__ volatile("rdrand %0; setc %1" : "=r"(r), "=qm"(ok));
+			if (ok)
+				return v ^ r;
+		}
+	}
+	return v;
+}

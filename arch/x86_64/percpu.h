@@ -1,0 +1,59 @@
+/*
+ * Per-CPU state.  Each CPU's GS base points at its struct cpu, whose first
+ * field points at itself, so curcpu() is one load from %gs:0.  Mica runs on
+ * CPU 0 only for now; the array and every lookup through curcpu() are what
+ * SMP will extend.
+ */
+#ifndef MICA_ARCH_PERCPU_H
+#define MICA_ARCH_PERCPU_H
+
+#include <stdint.h>
+
+#define MAX_CPUS 1
+#define IST_STACK_SIZE 16384
+
+/* Interrupt stack table slots: faults that must not trust the current stack. */
+enum { IST_DOUBLE_FAULT = 1, IST_NMI = 2, IST_MACHINE_CHECK = 3, IST_COUNT = 3 };
+
+/* GDT selectors.  The order of user segments is what SYSRET requires. */
+enum {
+	SEL_KCODE = 0x08,
+	SEL_KDATA = 0x10,
+	SEL_UCODE32 = 0x18 | 3,
+	SEL_UDATA = 0x20 | 3,
+	SEL_UCODE = 0x28 | 3,
+	SEL_TSS = 0x30,
+	GDT_ENTRIES = 8,            /* the TSS descriptor takes two */
+};
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[8];            /* ist[0] unused: slots count from 1 */
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+
+struct trap_catch;
+
+struct cpu {
+	struct cpu *self;
+	unsigned id;
+	struct trap_catch *trap_catch;   /* armed expected-trap point, or NULL */
+	uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
+	struct tss tss __attribute__((aligned(16)));
+	uint8_t ist_stack[IST_COUNT][IST_STACK_SIZE] __attribute__((aligned(16)));
+};
+
+extern struct cpu cpus[MAX_CPUS];
+
+static inline struct cpu *curcpu(void)
+{
+	struct cpu *c;
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(c));
+	return c;
+}
+
+#endif

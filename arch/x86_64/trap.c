@@ -1,0 +1,136 @@
+/*
+ * Trap dispatch.  An exception is either expected (a test armed a
+ * trap_catch on this CPU: record it and jump back) or fatal (dump the
+ * machine state with symbol names and panic).  Interrupts arrive here too;
+ * with the 8259s masked none are expected yet.
+ */
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/backtrace.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/percpu.h"
+#include "kern/console.h"
+#include "kern/panic.h"
+#include "kern/printf.h"
+
+static const char *const exception_names[T_EXCEPTIONS] = {
+	[T_DIVIDE] = "#DE divide error",
+	[T_DEBUG] = "#DB debug",
+	[T_NMI] = "NMI",
+	[T_BREAKPOINT] = "#BP breakpoint",
+	[T_OVERFLOW] = "#OF overflow",
+	[T_BOUND] = "#BR bound range exceeded",
+	[T_INVALID_OPCODE] = "#UD invalid opcode",
+	[T_DEVICE_NA] = "#NM device not available",
+	[T_DOUBLE_FAULT] = "#DF double fault",
+	[T_COPROC_OVERRUN] = "coprocessor segment overrun",
+	[T_INVALID_TSS] = "#TS invalid TSS",
+	[T_SEGMENT_NP] = "#NP segment not present",
+	[T_STACK_FAULT] = "#SS stack fault",
+	[T_GENERAL_PROTECTION] = "#GP general protection",
+	[T_PAGE_FAULT] = "#PF page fault",
+	[T_X87_FPU] = "#MF x87 floating point",
+	[T_ALIGNMENT_CHECK] = "#AC alignment check",
+	[T_MACHINE_CHECK] = "#MC machine check",
+	[T_SIMD_FP] = "#XM SIMD floating point",
+	[T_VIRTUALIZATION] = "#VE virtualization",
+	[T_CONTROL_PROTECTION] = "#CP control protection",
+};
+
+const char *trap_name(uint64_t vector)
+{
+	if (vector < T_EXCEPTIONS && exception_names[vector])
+		return exception_names[vector];
+	return vector < T_EXCEPTIONS ? "reserved exception" : "interrupt";
+}
+
+void trap_catch_arm(struct trap_catch *tc)
+{
+	tc->vector = tc->error = tc->cr2 = tc->rip = ~0ull;
+	curcpu()->trap_catch = tc;
+}
+
+void trap_catch_disarm(struct trap_catch *tc)
+{
+	struct cpu *c = curcpu();
+
+	if (c->trap_catch == tc)
+		c->trap_catch = NULL;
+}
+
+struct trap_catch *trap_catch_current(void)
+{
+	return curcpu()->trap_catch;
+}
+
+/* Hands an exception to the armed recovery point, if there is one. */
+static void trap_catch_deliver(const struct trap_frame *tf)
+{
+	struct trap_catch *tc = curcpu()->trap_catch;
+
+	if (tc == NULL)
+		return;
+	curcpu()->trap_catch = NULL;
+	tc->vector = tf->vector;
+	tc->error = tf->error;
+	tc->cr2 = tf->vector == T_PAGE_FAULT ? read_cr2() : 0;
+	tc->rip = tf->rip;
+	kern_longjmp(&tc->jb, 1);
+}
+
+/* "write to a read-only page" etc.: the page-fault error code in words. */
+static const char *page_fault_access(uint64_t error)
+{
+	if (error & PF_RSVD)
+		return "reserved bit set in a page table entry for";
+	if (error & PF_I)
+		return error & PF_P ? "instruction fetch from no-execute page" :
+		                      "instruction fetch from unmapped address";
+	if (error & PF_W)
+		return error & PF_P ? "write to read-only page" : "write to unmapped address";
+	return error & PF_P ? "read from protected page" : "read from unmapped address";
+}
+
+/* One line naming the trap, the way a human would describe it. */
+static void trap_describe(const struct trap_frame *tf, char *buf, size_t len)
+{
+	char where[128];
+	const char *who = (tf->cs & 3) ? "user" : "kernel";
+
+	backtrace_format_addr(tf->rip, where, sizeof(where));
+	if (tf->vector == T_PAGE_FAULT)
+		ksnprintf(buf, len, "page fault: %s %#lx by %s at %s",
+		          page_fault_access(tf->error), read_cr2(), who, where);
+	else
+		ksnprintf(buf, len, "unexpected trap %lu (%s), error code %#lx, by %s at %s",
+		          tf->vector, trap_name(tf->vector), tf->error, who, where);
+}
+
+static void trap_dump_registers(const struct trap_frame *tf)
+{
+	kprintf("trap %lu (%s) error %#lx cr2 0x%016lx\n", tf->vector, trap_name(tf->vector),
+	        tf->error, read_cr2());
+	kprintf("rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", tf->rax, tf->rbx, tf->rcx, tf->rdx);
+	kprintf("rsi %016lx rdi %016lx rbp %016lx rsp %016lx\n", tf->rsi, tf->rdi, tf->rbp, tf->rsp);
+	kprintf("r8  %016lx r9  %016lx r10 %016lx r11 %016lx\n", tf->r8, tf->r9, tf->r10, tf->r11);
+	kprintf("r12 %016lx r13 %016lx r14 %016lx r15 %016lx\n", tf->r12, tf->r13, tf->r14, tf->r15);
+	kprintf("rip %016lx cs %04lx rflags %08lx ss %04lx\n", tf->rip, tf->cs, tf->rflags, tf->ss);
+	kprintf("cr0 %016lx cr3 %016lx cr4 %016lx\n", read_cr0(), read_cr3(), read_cr4());
+}
+
+static void __attribute__((noreturn)) trap_fatal(const struct trap_frame *tf)
+{
+	char what[256];
+
+	trap_describe(tf, what, sizeof(what));
+	panic_begin("%s", what);
+	trap_dump_registers(tf);
+	backtrace_print(tf->rip, tf->rbp);
+	panic_end();
+}
+
+void trap_dispatch(struct trap_frame *tf)
+{
+	if (tf->vector < T_EXCEPTIONS)
+		trap_catch_deliver(tf);
+	trap_fatal(tf);   /* no interrupt source is unmasked yet: any is a bug */
+}

@@ -1,0 +1,34 @@
+/*
+ * Kernel command line options:
+ *   test            run every in-kernel test suite, then exit QEMU
+ *   test=A[,B...]   run only these suites (also ones left out of `test`)
+ *   quiet           keep informational boot messages off the console
+ *   seed=N          seed for randomized tests (default: a random one)
+ * Anything else is reported as unknown and boot goes on.
+ */
+#ifndef MICA_KERN_CMDLINE_H
+#define MICA_KERN_CMDLINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CMDLINE_MAX 512
+#define CMDLINE_MAX_UNKNOWN 8
+
+struct boot_options {
+	bool test;
+	bool quiet;
+	bool seed_given;
+	uint64_t seed;
+	char suites[CMDLINE_MAX];          /* comma-separated; empty: every default suite */
+	unsigned unknown_count;
+	char unknown[CMDLINE_MAX_UNKNOWN][64];  /* the first few unknown options, for warnings */
+};
+
+/* Fills *o from a space-separated command line; never fails. */
+void cmdline_parse(const char *cmdline, struct boot_options *o);
+
+/* Is this suite named in o->suites (which must be non-empty)? */
+bool cmdline_suite_selected(const struct boot_options *o, const char *suite);
+
+#endif

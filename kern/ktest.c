@@ -1,0 +1,190 @@
+/*
+ * The in-kernel test runner: finds the tests in the `ktests` section,
+ * groups them by suite in link order, runs the selected ones and prints
+ * KTAP version 1, one indented block per suite.
+ */
+#include "kern/ktest.h"
+#include "kern/machine.h"
+#include "kern/setjmp.h"
+#include "kern/string.h"
+
+extern const struct ktest _ktests_start[], _ktests_end[];   /* linker.ld */
+
+#define MAX_SUITES 64
+
+/* The state of the test now running. */
+static struct {
+	bool failed;
+	const char *skip_reason;
+	struct kjmp_buf abort_jb;
+} kt;
+
+static uint64_t seed;
+
+uint64_t ktest_seed(void)
+{
+	return seed;
+}
+
+void ktest_fail_at(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	kt.failed = true;
+	kprintf("    # %s:%d: ", file, line);
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+	kprintf("\n");
+}
+
+void ktest_abort(void)
+{
+	kern_longjmp(&kt.abort_jb, 1);
+}
+
+void ktest_skip(const char *reason)
+{
+	kt.skip_reason = reason;
+	ktest_abort();
+}
+
+bool ktest_check_eq(const char *file, int line, const char *a_src, const char *b_src,
+                    uint64_t a, uint64_t b, bool want_equal)
+{
+	if ((a == b) == want_equal)
+		return true;
+	ktest_fail_at(file, line, "expected %s %s %s: %#lx (%ld) vs %#lx (%ld)", a_src,
+	              want_equal ? "==" : "!=", b_src, a, (int64_t)a, b, (int64_t)b);
+	return false;
+}
+
+bool ktest_check_streq(const char *file, int line, const char *a_src, const char *b_src,
+                       const char *a, const char *b)
+{
+	if (a && b && strcmp(a, b) == 0)
+		return true;
+	ktest_fail_at(file, line, "expected %s == %s: \"%s\" vs \"%s\"", a_src, b_src, a, b);
+	return false;
+}
+
+/* Runs one test and prints its result line; returns 0 pass, 1 fail, 2 skip. */
+static int run_one(const struct ktest *t, unsigned number)
+{
+	kt.failed = false;
+	kt.skip_reason = NULL;
+	if (kern_setjmp(&kt.abort_jb) == 0)
+		t->fn();
+	if (kt.skip_reason && !kt.failed) {
+		kprintf("    ok %u %s # SKIP %s\n", number, t->name, kt.skip_reason);
+		return 2;
+	}
+	kprintf("    %s %u %s\n", kt.failed ? "not ok" : "ok", number, t->name);
+	return kt.failed ? 1 : 0;
+}
+
+static bool test_selected(const struct boot_options *o, const struct ktest *t)
+{
+	if (o->suites[0] == '\0')
+		return !(t->flags & KTEST_ONLY_BY_NAME);
+	return cmdline_suite_selected(o, t->suite);
+}
+
+/* The distinct suite names among selected tests, in link order. */
+static unsigned list_suites(const struct boot_options *o, const char **suites)
+{
+	unsigned n = 0;
+
+	for (const struct ktest *t = _ktests_start; t < _ktests_end; t++) {
+		if (!test_selected(o, t))
+			continue;
+		unsigned i = 0;
+		while (i < n && strcmp(suites[i], t->suite) != 0)
+			i++;
+		if (i == n && n < MAX_SUITES)
+			suites[n++] = t->suite;
+	}
+	return n;
+}
+
+struct totals {
+	unsigned passed, failed, skipped;
+};
+
+/* Prints one suite's KTAP block and its parent result line. */
+static void run_suite(const struct boot_options *o, const char *suite, unsigned number,
+                      struct totals *tot)
+{
+	unsigned count = 0, i = 0, failed = 0;
+
+	for (const struct ktest *t = _ktests_start; t < _ktests_end; t++)
+		count += test_selected(o, t) && strcmp(t->suite, suite) == 0;
+	kprintf("    KTAP version 1\n    # Subtest: %s\n    1..%u\n", suite, count);
+	for (const struct ktest *t = _ktests_start; t < _ktests_end; t++) {
+		if (!test_selected(o, t) || strcmp(t->suite, suite) != 0)
+			continue;
+		int r = run_one(t, ++i);
+		failed += r == 1;
+		tot->passed += r == 0;
+		tot->failed += r == 1;
+		tot->skipped += r == 2;
+	}
+	kprintf("%s %u %s\n", failed ? "not ok" : "ok", number, suite);
+}
+
+/* Suites named on the command line that have no test: each is a failure. */
+static unsigned count_unknown_suites(const struct boot_options *o, const char **suites,
+                                     unsigned nsuites, const char **unknown, size_t *lens)
+{
+	unsigned n = 0;
+
+	for (const char *p = o->suites; *p;) {
+		const char *end = p;
+		while (*end && *end != ',')
+			end++;
+		bool known = false;
+		for (unsigned i = 0; i < nsuites; i++)
+			known |= strlen(suites[i]) == (size_t)(end - p) &&
+			         strncmp(suites[i], p, end - p) == 0;
+		if (!known && end > p && n < MAX_SUITES) {
+			unknown[n] = p;
+			lens[n++] = end - p;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return n;
+}
+
+unsigned ktest_count(unsigned *suites)
+{
+	static const struct boot_options all;   /* as plain `test`: default suites */
+	const char *names[MAX_SUITES];
+	unsigned n = 0;
+
+	for (const struct ktest *t = _ktests_start; t < _ktests_end; t++)
+		n += test_selected(&all, t);
+	*suites = list_suites(&all, names);
+	return n;
+}
+
+bool ktest_run(const struct boot_options *o)
+{
+	const char *suites[MAX_SUITES], *unknown[MAX_SUITES];
+	size_t unknown_len[MAX_SUITES];
+	unsigned nsuites = list_suites(o, suites);
+	unsigned nunknown = count_unknown_suites(o, suites, nsuites, unknown, unknown_len);
+	struct totals tot = { 0, 0, 0 };
+
+	seed = o->seed_given ? o->seed : machine_entropy();
+	kprintf("KTAP version 1\n# seed: %lu (boot with seed=%lu to repeat)\n1..%u\n", seed, seed,
+	        nsuites + nunknown);
+	for (unsigned i = 0; i < nsuites; i++)
+		run_suite(o, suites[i], i + 1, &tot);
+	for (unsigned i = 0; i < nunknown; i++) {
+		kprintf("# no test suite is named %.*s\n", (int)unknown_len[i], unknown[i]);
+		kprintf("not ok %u %.*s\n", nsuites + i + 1, (int)unknown_len[i], unknown[i]);
+		tot.failed++;
+	}
+	kprintf("# mica: %u passed, %u failed, %u skipped\n", tot.passed, tot.failed, tot.skipped);
+	return tot.failed == 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * The few machine-dependent primitives the machine-independent core uses
+ * (arch/x86_64 implements them), so kern/ names no x86 detail.
+ */
+#ifndef MICA_KERN_MACHINE_H
+#define MICA_KERN_MACHINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* How Mica leaves QEMU (docs/testing.md): QEMU exits with (code << 1) | 1. */
+enum mica_exit {
+	MICA_EXIT_PASS = 0x10,
+	MICA_EXIT_FAIL = 0x11,
+	MICA_EXIT_PANIC = 0x12,
+	MICA_EXIT_UNSUPPORTED = 0x13,
+};
+
+void console_hw_init(void);
+void console_hw_putc(char c);
+
+void machine_interrupts_off(void);
+
+/* Leaves the emulator with this code; on real hardware, halts for good. */
+void machine_exit(enum mica_exit code) __attribute__((noreturn));
+
+/* Prints the caller's backtrace, function names included. */
+void machine_backtrace_here(void);
+
+/* A random 64-bit value (RDRAND where the CPU has it, else the TSC). */
+uint64_t machine_entropy(void);
+
+#endif

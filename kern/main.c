@@ -1,0 +1,62 @@
+/*
+ * kernel_main: where every boot path arrives (arch/x86_64/entry.asm calls
+ * it with the physical address of struct boot_info).  It brings up the
+ * console and the CPU tables, says what machine it found, and then either
+ * runs the in-kernel tests (`test`) or the demo, and powers off.
+ */
+#include "arch/x86_64/cpu.h"
+#include "kern/bootinfo.h"
+#include "kern/cmdline.h"
+#include "kern/console.h"
+#include "kern/demo.h"
+#include "kern/ktest.h"
+#include "kern/machine.h"
+
+struct boot_options boot_options;
+
+static void print_banner(void)
+{
+	kprintf("\nMica: a small Mach VM kernel for x86-64\n");
+	kprintf("loader: %s; command line: \"%s\"\n", boot_info.loader_name, boot_info.cmdline);
+}
+
+static void print_cpu(void)
+{
+	const struct cpu_features *f = &cpu_features;
+
+	klog("cpu: %s (%s)\n", f->brand[0] ? f->brand : "unknown model", f->vendor);
+	klog("cpu features: NX %s, SMEP %s, SMAP %s, UMIP %s, PCID %s, 1 GiB pages %s, x2APIC %s\n",
+	     f->nx ? "yes" : "no", f->smep ? "yes" : "no", f->smap ? "yes" : "no",
+	     f->umip ? "yes" : "no", f->pcid ? "yes" : "no", f->page1g ? "yes" : "no",
+	     f->x2apic ? "yes" : "no");
+}
+
+static void warn_unknown_options(const struct boot_options *o)
+{
+	for (unsigned i = 0; i < o->unknown_count && i < CMDLINE_MAX_UNKNOWN; i++)
+		kprintf("mica: warning: unknown command line option '%s' ignored\n", o->unknown[i]);
+	if (o->unknown_count > CMDLINE_MAX_UNKNOWN)
+		kprintf("mica: warning: %u more unknown options ignored\n",
+		        o->unknown_count - CMDLINE_MAX_UNKNOWN);
+}
+
+void kernel_main(uint64_t boot_info_phys)
+{
+	console_init();
+	boot_info_take(boot_info_phys);
+	cmdline_parse(boot_info.cmdline, &boot_options);
+	console_set_quiet(boot_options.quiet);
+	cpu_features_detect();
+	cpu_init();
+
+	print_banner();
+	warn_unknown_options(&boot_options);
+	print_cpu();
+	boot_info_print(&boot_info);
+
+	if (boot_options.test)
+		machine_exit(ktest_run(&boot_options) ? MICA_EXIT_PASS : MICA_EXIT_FAIL);
+	demo_run();
+	kprintf("mica: demo finished, powering off\n");
+	machine_exit(MICA_EXIT_PASS);
+}

@@ -1,0 +1,63 @@
+# Host tests: machine-independent kernel code built for Linux with
+# sanitizers (docs/testing.md).  The top-level Makefile includes this file;
+# it also works on its own.  Either way, run make from the repository root:
+#
+#	make -f tests/host/host.mk host-tests
+#
+# Every tests/host/test_NAME.c becomes the program build/host/test_NAME,
+# linked with the kernel sources it tests, which are compiled for the host
+# into build/host/obj/.  Those sources are kern/NAME.c unless the variable
+# HOST_TEST_SRCS_NAME, set below, lists others.  So a new test of
+# kern/foo.c is tests/host/test_foo.c and needs no change here.
+#
+# host-tests builds and runs every test program and writes their
+# concatenated KTAP output to build/test/host.ktap, echoing it too.  A
+# failing program does not stop it: its KTAP output carries the failure,
+# and build/host/ktap-summary counts it.
+#
+# The fragment leaves the default goal as it found it, so it can be
+# included anywhere in a Makefile.
+
+host_saved_default_goal := $(.DEFAULT_GOAL)
+
+HOST_CC ?= gcc
+HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
+	-fsanitize=address,undefined -fno-omit-frame-pointer -I.
+
+# Tests whose kernel sources are not just kern/NAME.c.
+HOST_TEST_SRCS_ktap := kern/ktap.c kern/printf.c
+
+KTAP_SUMMARY_SRCS := tools/ktap-summary.c kern/ktap.c kern/printf.c
+
+HOST_TEST_NAMES := $(patsubst tests/host/test_%.c,%,$(wildcard tests/host/test_*.c))
+HOST_TEST_BINS := $(HOST_TEST_NAMES:%=build/host/test_%)
+
+# $(call host_objs,SOURCES): where the host build puts SOURCES' objects.
+host_objs = $(patsubst %.c,build/host/obj/%.o,$(1))
+# $(call host_test_objs,NAME): every object test_NAME links.
+host_test_objs = $(call host_objs,tests/host/test_$(1).c \
+	$(or $(HOST_TEST_SRCS_$(1)),kern/$(1).c))
+
+HOST_OBJS := $(sort $(foreach t,$(HOST_TEST_NAMES),$(call host_test_objs,$(t))) \
+	$(call host_objs,$(KTAP_SUMMARY_SRCS)))
+
+# Each program's prerequisites are its objects; they all link the same way.
+$(foreach t,$(HOST_TEST_NAMES),\
+	$(eval build/host/test_$(t): $(call host_test_objs,$(t))))
+build/host/ktap-summary: $(call host_objs,$(KTAP_SUMMARY_SRCS))
+
+$(HOST_TEST_BINS) build/host/ktap-summary:
+	$(HOST_CC) $(HOST_CFLAGS) $^ -o $@
+
+build/host/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(HOST_OBJS:.o=.d)
+
+.PHONY: host-tests
+host-tests: $(HOST_TEST_BINS)
+	@mkdir -p build/test
+	@for t in $(HOST_TEST_BINS); do ./$$t; done | tee build/test/host.ktap
+
+.DEFAULT_GOAL := $(host_saved_default_goal)

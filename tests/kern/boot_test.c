@@ -1,0 +1,89 @@
+/* The boot path's promises: boot_info is whole, sane, and agrees with the image. */
+#include "arch/x86_64/layout.h"
+#include "kern/bootinfo.h"
+#include "kern/ktest.h"
+#include "kern/string.h"
+
+extern char _kernel_start[], _kernel_end[];
+
+KTEST(boot, boot_info_header_is_current)
+{
+	KT_EXPECT_EQ(boot_info.magic, BOOT_INFO_MAGIC);
+	KT_EXPECT_EQ(boot_info.version, BOOT_INFO_VERSION);
+	KT_EXPECT_EQ(boot_info.size, sizeof(struct boot_info));
+	KT_EXPECT(boot_info.loader_name[0] != '\0');
+}
+
+KTEST(boot, command_line_arrives_intact)
+{
+	/* make test boots with "test" or "test=SUITES" as the first option */
+	KT_EXPECT(strncmp(boot_info.cmdline, "test", 4) == 0);
+}
+
+KTEST(boot, memory_map_sorted_disjoint_merged)
+{
+	const struct boot_mmap_entry *m = boot_info.mmap;
+
+	KT_ASSERT(boot_info.mmap_count > 0);
+	for (uint32_t i = 0; i < boot_info.mmap_count; i++) {
+		KT_EXPECT(m[i].length > 0);
+		if (i == 0)
+			continue;
+		KT_EXPECT(m[i - 1].base + m[i - 1].length <= m[i].base);
+		/* neighbours of one type that touch would have been merged */
+		KT_EXPECT(!(m[i - 1].type == m[i].type &&
+		            m[i - 1].base + m[i - 1].length == m[i].base));
+	}
+}
+
+KTEST(boot, kernel_image_is_reserved)
+{
+	uint64_t start = boot_info.kernel_phys_start, end = boot_info.kernel_phys_end;
+	bool covered = false;
+
+	for (uint32_t i = 0; i < boot_info.mmap_count; i++) {
+		const struct boot_mmap_entry *e = &boot_info.mmap[i];
+		bool overlaps = e->base < end && start < e->base + e->length;
+		if (overlaps)
+			KT_EXPECT_NE(e->type, BOOT_MEM_USABLE);
+		covered |= e->type == BOOT_MEM_KERNEL && e->base <= start &&
+		           end <= e->base + e->length;
+	}
+	KT_EXPECT(covered);
+}
+
+KTEST(boot, layout_agrees_with_loader)
+{
+	/* arch/x86_64/layout.h and linker.ld state the same numbers */
+	KT_EXPECT_EQ(kernel_image_phys(_kernel_end), boot_info.kernel_phys_end);
+	KT_EXPECT_EQ(boot_info.kernel_phys_start, KERNEL_PHYS_BASE);
+	KT_EXPECT((uint64_t)_kernel_start > KERNEL_VMA_BASE + KERNEL_PHYS_BASE);
+}
+
+KTEST(boot, usable_memory_present)
+{
+	/* QEMU gives 512 MiB unless MEM= says otherwise; at least 16 MiB must be free */
+	KT_EXPECT(boot_info_usable_bytes(&boot_info) >= (16ull << 20));
+}
+
+static uint8_t byte_sum(const uint8_t *p, unsigned len)
+{
+	uint8_t sum = 0;
+
+	while (len--)
+		sum += *p++;
+	return sum;
+}
+
+KTEST(boot, acpi_rsdp_checksums)
+{
+	const uint8_t *rsdp = (const uint8_t *)(uintptr_t)boot_info.acpi_rsdp;
+
+	KT_ASSERT(boot_info.acpi_rsdp != 0);
+	KT_EXPECT(memcmp(rsdp, "RSD PTR ", 8) == 0);
+	KT_EXPECT_EQ(byte_sum(rsdp, 20), 0);            /* ACPI 1.0 part */
+	if (rsdp[15] >= 2) {                            /* revision 2+: extended part */
+		uint32_t length = *(const uint32_t *)(rsdp + 20);
+		KT_EXPECT_EQ(byte_sum(rsdp, length), 0);
+	}
+}

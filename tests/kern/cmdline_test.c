@@ -1,0 +1,60 @@
+/* Command line parsing: every option, unknown ones, and odd spacing. */
+#include "kern/cmdline.h"
+#include "kern/ktest.h"
+
+static struct boot_options o;
+
+KTEST(cmdline, empty_line_means_defaults)
+{
+	cmdline_parse("", &o);
+	KT_EXPECT(!o.test && !o.quiet && !o.seed_given);
+	KT_EXPECT_EQ(o.unknown_count, 0);
+}
+
+KTEST(cmdline, test_selects_suites)
+{
+	cmdline_parse("test=boot,traps", &o);
+	KT_EXPECT(o.test);
+	KT_EXPECT(cmdline_suite_selected(&o, "boot"));
+	KT_EXPECT(cmdline_suite_selected(&o, "traps"));
+	KT_EXPECT(!cmdline_suite_selected(&o, "trap"));
+	KT_EXPECT(!cmdline_suite_selected(&o, "boo"));
+}
+
+KTEST(cmdline, options_combine_with_any_spacing)
+{
+	cmdline_parse("  quiet\ttest   seed=42 ", &o);
+	KT_EXPECT(o.test);
+	KT_EXPECT(o.quiet);
+	KT_EXPECT(o.seed_given);
+	KT_EXPECT_EQ(o.seed, 42);
+	KT_EXPECT_STREQ(o.suites, "");
+}
+
+KTEST(cmdline, unknown_options_are_reported_not_fatal)
+{
+	cmdline_parse("frobnicate test seed=12x seed=", &o);
+	KT_EXPECT(o.test);
+	KT_EXPECT(!o.seed_given);
+	KT_ASSERT_EQ(o.unknown_count, 3);
+	KT_EXPECT_STREQ(o.unknown[0], "frobnicate");
+	KT_EXPECT_STREQ(o.unknown[1], "seed=12x");
+	KT_EXPECT_STREQ(o.unknown[2], "seed=");
+}
+
+KTEST(cmdline, seed_overflow_is_rejected)
+{
+	cmdline_parse("seed=18446744073709551615", &o);
+	KT_EXPECT(o.seed_given);
+	KT_EXPECT_EQ(o.seed, UINT64_MAX);
+	cmdline_parse("seed=18446744073709551616", &o);
+	KT_EXPECT(!o.seed_given);
+	KT_EXPECT_EQ(o.unknown_count, 1);
+}
+
+KTEST(cmdline, too_many_unknown_options_are_counted)
+{
+	cmdline_parse("a b c d e f g h i j", &o);
+	KT_EXPECT_EQ(o.unknown_count, 10);
+	KT_EXPECT_STREQ(o.unknown[CMDLINE_MAX_UNKNOWN - 1], "h");
+}
