@@ -34,12 +34,12 @@ KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-ffreestanding -fno-pie -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
 	-fno-omit-frame-pointer -fstack-protector-strong -mstack-protector-guard=global \
 	-fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns \
-	-I. -MMD -MP
+	-I. -Iinclude -MMD -MP
 NASMFLAGS := -f elf64 -g -F dwarf -w+all -Werror
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld
 
 # Everything under these folders is kernel code; tests/kern holds in-kernel tests.
-KERNEL_C := $(wildcard boot/*.c arch/x86_64/*.c kern/*.c tests/kern/*.c)
+KERNEL_C := $(wildcard boot/*.c arch/x86_64/*.c kern/*.c vm/*.c tests/kern/*.c)
 KERNEL_ASM := $(wildcard boot/*.asm arch/x86_64/*.asm)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(KERNEL_C) $(KERNEL_ASM)))
 

@@ -5,6 +5,7 @@
 #ifndef MICA_KERN_MACHINE_H
 #define MICA_KERN_MACHINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,9 @@ void console_hw_init(void);
 void console_hw_putc(char c);
 
 void machine_interrupts_off(void);
+void machine_interrupts_on(void);
+/* Turns interrupts off and says whether they were on. */
+bool machine_interrupts_save_off(void);
 
 /* Leaves the emulator with this code; on real hardware, halts for good. */
 void machine_exit(enum mica_exit code) __attribute__((noreturn));

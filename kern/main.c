@@ -5,12 +5,17 @@
  * runs the in-kernel tests (`test`) or the demo, and powers off.
  */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/pmap_md.h"
 #include "kern/bootinfo.h"
 #include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/demo.h"
 #include "kern/ktest.h"
 #include "kern/machine.h"
+#include "kern/panic.h"
+#include "vm/pmap.h"
+#include "vm/vm_kern.h"
+#include "vm/vm_page.h"
 
 struct boot_options boot_options;
 
@@ -31,6 +36,26 @@ static void print_cpu(void)
 	     f->x2apic ? "yes" : "no");
 }
 
+/* The address space as the page tables now say, and the audit that proves it W^X. */
+static void print_memory(void)
+{
+	struct vm_page_stats st;
+	struct pmap_audit a;
+
+	vm_page_get_stats(&st);
+	klog("frames: %lu free, %lu kernel, %lu page tables, %lu reserved (of %lu)\n",
+	     st.count[VM_PAGE_FREE], st.count[VM_PAGE_KERNEL], st.count[VM_PAGE_PAGETABLE],
+	     st.count[VM_PAGE_RESERVED], st.total);
+	pmap_print_kernel_layout(&boot_info);
+	pmap_print_protection();
+	pmap_audit(kernel_pmap, &a);
+	if (a.writable_and_executable || a.aliased_write_execute || a.user_kernel_pages)
+		panic("W^X audit: %lu writable+executable, %lu aliased frames, %lu user kernel pages",
+		      a.writable_and_executable, a.aliased_write_execute, a.user_kernel_pages);
+	klog("W^X audit: %lu mappings, none writable and executable, no aliases, "
+	     "no user-accessible kernel page\n", a.leaves);
+}
+
 static void warn_unknown_options(const struct boot_options *o)
 {
 	for (unsigned i = 0; i < o->unknown_count && i < CMDLINE_MAX_UNKNOWN; i++)
@@ -48,11 +73,17 @@ void kernel_main(uint64_t boot_info_phys)
 	console_set_quiet(boot_options.quiet);
 	cpu_features_detect();
 	cpu_init();
+	pmap_bootstrap(&boot_info);
+	vm_page_bootstrap(&boot_info);
+	pmap_init();
+	kmem_init();
+	cpu_init_ist();
 
 	print_banner();
 	warn_unknown_options(&boot_options);
 	print_cpu();
 	boot_info_print(&boot_info);
+	print_memory();
 
 	if (boot_options.test)
 		machine_exit(ktest_run(&boot_options) ? MICA_EXIT_PASS : MICA_EXIT_FAIL);

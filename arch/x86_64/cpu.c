@@ -5,7 +5,9 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
+#include "kern/panic.h"
 #include "kern/string.h"
+#include "vm/vm_kern.h"
 
 struct cpu cpus[MAX_CPUS];
 struct cpu_features cpu_features;
@@ -50,11 +52,11 @@ static void gdt_fill(struct cpu *c)
 	c->gdt[(SEL_TSS >> 3) + 1] = tss >> 32;
 }
 
+_Static_assert(sizeof(struct tss) == 104, "the TSS layout is fixed by the CPU");
+
 static void tss_fill(struct cpu *c)
 {
 	memset(&c->tss, 0, sizeof(c->tss));
-	for (int i = 1; i <= IST_COUNT; i++)
-		c->tss.ist[i] = (uint64_t)&c->ist_stack[i - 1][IST_STACK_SIZE];
 	c->tss.iomap_base = sizeof(c->tss);   /* no I/O permission bitmap */
 }
 
@@ -70,14 +72,33 @@ static void idt_set(int vector, uint64_t handler, int ist)
 	};
 }
 
-/* Every vector gets a stub; the three that may strike on a bad stack get an IST. */
+/* Every vector gets a stub, on the current stack until cpu_init_ist. */
 static void idt_fill(void)
 {
 	for (int v = 0; v < 256; v++)
 		idt_set(v, trap_stubs[v], 0);
-	idt_set(T_DOUBLE_FAULT, trap_stubs[T_DOUBLE_FAULT], IST_DOUBLE_FAULT);
-	idt_set(T_NMI, trap_stubs[T_NMI], IST_NMI);
-	idt_set(T_MACHINE_CHECK, trap_stubs[T_MACHINE_CHECK], IST_MACHINE_CHECK);
+}
+
+/*
+ * The three exceptions that may strike on a broken stack (a double fault
+ * after a kernel stack overflow, NMI, machine check) get stacks of their
+ * own, guard pages included.  Needs kernel stacks: runs after kmem_init.
+ */
+void cpu_init_ist(void)
+{
+	static const int vectors[IST_COUNT + 1] = {
+		[IST_DOUBLE_FAULT] = T_DOUBLE_FAULT, [IST_NMI] = T_NMI,
+		[IST_MACHINE_CHECK] = T_MACHINE_CHECK,
+	};
+	struct cpu *c = curcpu();
+
+	for (int i = 1; i <= IST_COUNT; i++) {
+		vm_offset_t stack = kmem_stack_alloc();
+		if (stack == 0)
+			panic("cpu_init_ist: no memory for an interrupt stack");
+		c->tss.ist[i - 1] = stack + KSTACK_SIZE;
+		idt_set(vectors[i], trap_stubs[vectors[i]], i);
+	}
 }
 
 /* The legacy 8259 PICs: move them off the exception vectors and mask them. */

@@ -8,6 +8,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define RFLAGS_IF       (1ull << 9)
+#define RFLAGS_AC       (1ull << 18)
+
+#define CR0_WP          (1ull << 16)
+#define CR4_PGE         (1ull << 7)
+#define CR4_UMIP        (1ull << 11)
+#define CR4_PCIDE       (1ull << 17)
+#define CR4_SMEP        (1ull << 20)
+#define CR4_SMAP        (1ull << 21)
+#define EFER_NXE        (1ull << 11)
+
 #define MSR_EFER        0xc0000080
 #define MSR_GS_BASE     0xc0000101
 #define MSR_KERNEL_GS   0xc0000102
@@ -48,6 +59,28 @@ static inline uint64_t read_cr2(void) { uint64_t v; __asm__ volatile("mov %%cr2,
 static inline uint64_t read_cr3(void) { uint64_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
 static inline uint64_t read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
 
+static inline void write_cr0(uint64_t v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
+static inline void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
+static inline void write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
+
+static inline void invlpg(uint64_t va)
+{
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+/* Flushes the whole TLB, global entries too (toggling CR4.PGE does). */
+static inline void tlb_flush_all_with_globals(void)
+{
+	uint64_t cr4 = read_cr4();
+
+	write_cr4(cr4 & ~CR4_PGE);
+	write_cr4(cr4);
+}
+
+/* SMAP: let the kernel touch user pages (stac) and forbid it again (clac). */
+static inline void stac(void) { __asm__ volatile("stac" ::: "memory"); }
+static inline void clac(void) { __asm__ volatile("clac" ::: "memory"); }
+
 static inline uint64_t read_rflags(void)
 {
 	uint64_t v;
@@ -77,5 +110,6 @@ extern struct cpu_features cpu_features;
 
 void cpu_features_detect(void);
 void cpu_init(void);                   /* GDT, TSS, IDT, per-CPU base; once per CPU */
+void cpu_init_ist(void);               /* interrupt stacks, once kernel stacks exist */
 
 #endif

@@ -50,8 +50,13 @@ seed_stack_guard:
 	mov [rel __stack_chk_guard], r8
 	ret
 
+; The page below the stack is left unmapped by pmap_bootstrap, so an
+; overflow faults instead of overwriting the bss below.
 section .bss
-align 16
+align 4096
+global boot_stack_guard
+boot_stack_guard:
+	resb 4096
 boot_kernel_stack:
 	resb KERNEL_STACK_SIZE
 global boot_kernel_stack_top

@@ -1,17 +1,33 @@
 /*
- * Where the kernel image lives.  linker.ld, the NASM entry code and the C
- * code all take these numbers from here (NASM through the Makefile's -D
- * flags, which repeat them; a build check compares the two).
+ * Where things live in physical and virtual memory.
  *
- * The image is linked at KERNEL_VMA_BASE + KERNEL_PHYS_BASE and loaded at
- * KERNEL_PHYS_BASE, so for every byte of it  virt = phys + KERNEL_VMA_BASE.
+ * linker.ld states the kernel image's two numbers too (a linker script
+ * cannot include C); the boot suite's layout_agrees_with_loader test
+ * checks that the two agree.
  */
 #ifndef MICA_ARCH_LAYOUT_H
 #define MICA_ARCH_LAYOUT_H
 
-#define KERNEL_VMA_BASE  0xffffffff80000000ull /* top 2 GiB: -mcmodel=kernel */
-#define KERNEL_PHYS_BASE 0x200000ull           /* 2 MiB: clear of firmware data */
-#define PAGE_SIZE        4096ull
+#define KERNEL_VMA_BASE  0xffffffff80000000ul /* top 2 GiB: -mcmodel=kernel */
+#define KERNEL_PHYS_BASE 0x200000ul           /* 2 MiB: clear of firmware data */
+
+/*
+ * The virtual address space, as the kernel's page tables lay it out:
+ *
+ *   0x0000000000000000  user space (128 TiB), different in every pmap
+ *   0x0000800000000000  -- non-canonical hole --
+ *   0xffff800000000000  direct map: all of RAM at DMAP_BASE + phys, RW- NX
+ *   0xffffc00000000000  kernel virtual memory: stacks with guard pages, ...
+ *   0xffffffff80000000  the kernel image (linker.ld)
+ *
+ * The kernel half's top-level entries are made once at boot and shared by
+ * every pmap, so kernel mappings look the same in every address space.
+ */
+#define USER_MAX         0x0000800000000000ul /* first address above user space */
+#define DMAP_BASE        0xffff800000000000ul
+#define DMAP_MAX_SIZE    (64ul << 40)         /* 64 TiB of RAM at most */
+#define KVA_BASE         0xffffc00000000000ul
+#define KVA_SIZE         (512ul << 30)        /* one top-level entry */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

@@ -9,6 +9,19 @@ void machine_interrupts_off(void)
 	cli();
 }
 
+void machine_interrupts_on(void)
+{
+	sti();
+}
+
+bool machine_interrupts_save_off(void)
+{
+	bool was_on = read_rflags() & RFLAGS_IF;
+
+	cli();
+	return was_on;
+}
+
 void machine_exit(enum mica_exit code)
 {
 	cli();

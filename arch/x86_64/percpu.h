@@ -10,7 +10,6 @@
 #include <stdint.h>
 
 #define MAX_CPUS 1
-#define IST_STACK_SIZE 16384
 
 /* Interrupt stack table slots: faults that must not trust the current stack. */
 enum { IST_DOUBLE_FAULT = 1, IST_NMI = 2, IST_MACHINE_CHECK = 3, IST_COUNT = 3 };
@@ -30,21 +29,22 @@ struct tss {
 	uint32_t reserved0;
 	uint64_t rsp[3];
 	uint64_t reserved1;
-	uint64_t ist[8];            /* ist[0] unused: slots count from 1 */
+	uint64_t ist[7];            /* IST1..IST7: ist[n - 1] is slot n */
 	uint64_t reserved2;
 	uint16_t reserved3;
 	uint16_t iomap_base;
 } __attribute__((packed));
 
 struct trap_catch;
+struct pmap;
 
 struct cpu {
 	struct cpu *self;
 	unsigned id;
 	struct trap_catch *trap_catch;   /* armed expected-trap point, or NULL */
+	struct pmap *pmap;               /* the active address space */
 	uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
 	struct tss tss __attribute__((aligned(16)));
-	uint8_t ist_stack[IST_COUNT][IST_STACK_SIZE] __attribute__((aligned(16)));
 };
 
 extern struct cpu cpus[MAX_CPUS];

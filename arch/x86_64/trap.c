@@ -7,10 +7,22 @@
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/backtrace.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/layout.h"
 #include "arch/x86_64/percpu.h"
 #include "kern/console.h"
 #include "kern/panic.h"
 #include "kern/printf.h"
+#include "vm/vm_kern.h"
+#include "vm/vm_map.h"
+#include "vm/vm_page.h"
+
+/* A copy routine's faulting range and where it resumes (copy.asm's `fixups`). */
+struct fixup {
+	uint64_t start, end, handler;
+};
+
+extern const struct fixup _fixups_start[], _fixups_end[];
+extern char boot_stack_guard[];
 
 static const char *const exception_names[T_EXCEPTIONS] = {
 	[T_DIVIDE] = "#DE divide error",
@@ -77,6 +89,49 @@ static void trap_catch_deliver(const struct trap_frame *tf)
 	kern_longjmp(&tc->jb, 1);
 }
 
+static const struct fixup *fixup_for(uint64_t rip)
+{
+	for (const struct fixup *f = _fixups_start; f < _fixups_end; f++)
+		if (rip >= f->start && rip < f->end)
+			return f;
+	return NULL;
+}
+
+/*
+ * Offers a page fault to the VM.  A kernel-mode fault on a user address
+ * is the VM's business only inside a copy routine: anywhere else it is a
+ * kernel bug (or SMAP doing its job) and must not be papered over.
+ */
+static bool page_fault_resolved(const struct trap_frame *tf)
+{
+	uint64_t va = read_cr2();
+	bool user_va = va < USER_MAX;
+	vm_prot_t type = (tf->error & PF_I) ? VM_PROT_EXECUTE :
+	                 (tf->error & PF_W) ? VM_PROT_WRITE : VM_PROT_READ;
+
+	if (user_va && !(tf->cs & 3) && fixup_for(tf->rip) == NULL)
+		return false;
+	/* no task has a map yet (tasks come with their own issue) */
+	return vm_fault(NULL, va, type) == KERN_SUCCESS;
+}
+
+/* Resumes a faulting copy routine at its error return. */
+static bool fixup_applied(struct trap_frame *tf)
+{
+	const struct fixup *f = fixup_for(tf->rip);
+
+	if (f == NULL || (tf->cs & 3))
+		return false;
+	tf->rip = f->handler;
+	return true;
+}
+
+static bool is_stack_guard(uint64_t va)
+{
+	return kmem_is_stack_guard(va) ||
+	       (va >= (uint64_t)boot_stack_guard && va < (uint64_t)boot_stack_guard + PAGE_SIZE);
+}
+
 /* "write to a read-only page" etc.: the page-fault error code in words. */
 static const char *page_fault_access(uint64_t error)
 {
@@ -97,8 +152,11 @@ static void trap_describe(const struct trap_frame *tf, char *buf, size_t len)
 	const char *who = (tf->cs & 3) ? "user" : "kernel";
 
 	backtrace_format_addr(tf->rip, where, sizeof(where));
-	if (tf->vector == T_PAGE_FAULT)
-		ksnprintf(buf, len, "page fault: %s %#lx by %s at %s",
+	if (tf->vector == T_DOUBLE_FAULT && is_stack_guard(read_cr2()))
+		ksnprintf(buf, len, "kernel stack overflow: double fault after touching the "
+		          "guard page at %#lx, by %s at %s", read_cr2(), who, where);
+	else if (tf->vector == T_PAGE_FAULT)
+		ksnprintf(buf, len, "page fault: %s at %#lx by %s at %s",
 		          page_fault_access(tf->error), read_cr2(), who, where);
 	else
 		ksnprintf(buf, len, "unexpected trap %lu (%s), error code %#lx, by %s at %s",
@@ -128,8 +186,15 @@ static void __attribute__((noreturn)) trap_fatal(const struct trap_frame *tf)
 	panic_end();
 }
 
+/*
+ * An exception goes, in turn, to the VM (page faults), to a copy
+ * routine's fixup, to an armed expected-trap point, and otherwise brings
+ * the kernel down.
+ */
 void trap_dispatch(struct trap_frame *tf)
 {
+	if (tf->vector == T_PAGE_FAULT && (page_fault_resolved(tf) || fixup_applied(tf)))
+		return;
 	if (tf->vector < T_EXCEPTIONS)
 		trap_catch_deliver(tf);
 	trap_fatal(tf);   /* no interrupt source is unmasked yet: any is a bug */

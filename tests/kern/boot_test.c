@@ -3,6 +3,7 @@
 #include "kern/bootinfo.h"
 #include "kern/ktest.h"
 #include "kern/string.h"
+#include "vm/pmap.h"
 
 extern char _kernel_start[], _kernel_end[];
 
@@ -77,7 +78,7 @@ static uint8_t byte_sum(const uint8_t *p, unsigned len)
 
 KTEST(boot, acpi_rsdp_checksums)
 {
-	const uint8_t *rsdp = (const uint8_t *)(uintptr_t)boot_info.acpi_rsdp;
+	const uint8_t *rsdp = pmap_phys_to_virt(boot_info.acpi_rsdp);
 
 	KT_ASSERT(boot_info.acpi_rsdp != 0);
 	KT_EXPECT(memcmp(rsdp, "RSD PTR ", 8) == 0);

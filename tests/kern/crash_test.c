@@ -34,3 +34,21 @@ KTEST_CRASH(crash_stack_smash, overflow_a_stack_buffer)
 	crash_smash_stack(big, sizeof(big));
 	KT_FAIL("the stack protector did not catch an overflow");
 }
+
+static volatile bool never;           /* keeps GCC from calling the recursion infinite */
+
+static int __attribute__((noipa)) crash_recurse(int depth)
+{
+	volatile char frame[512];
+
+	frame[0] = (char)depth;
+	if (never)
+		return 0;
+	return crash_recurse(depth + 1) + frame[0];
+}
+
+KTEST_CRASH(crash_stack_overflow, recurse_forever)
+{
+	crash_recurse(0);
+	KT_FAIL("unbounded recursion did not reach the stack guard page");
+}

@@ -1,0 +1,102 @@
+; copyin, copyout, copyinstr (kern/copy.h).
+;
+; Each copy instruction that touches user memory lies between a pair of
+; labels listed in the `fixups` section: when one faults and the VM cannot
+; resolve the fault, the trap handler resumes at the pair's handler, which
+; closes SMAP and returns KERN_INVALID_ADDRESS to the caller.  The copies
+; keep no data on the stack, so a handler can simply `ret`.
+
+bits 64
+
+USER_MAX               equ 0x0000800000000000
+KERN_SUCCESS           equ 0
+KERN_INVALID_ADDRESS   equ 1
+KERN_NO_SPACE          equ 3
+
+section .text
+
+; Jumps to the label unless [address, address + length) lies in user space.
+; Clobbers rax and r8.
+%macro CHECK_USER_RANGE 3          ; address register, length register, label
+	mov rax, %1
+	add rax, %2
+	jc %3
+	mov r8, USER_MAX
+	cmp rax, r8
+	ja %3
+%endmacro
+
+; kern_return_t copyin(const void *uaddr, void *kaddr, size_t len)
+global copyin
+copyin:
+	CHECK_USER_RANGE rdi, rdx, bad_address
+	xchg rdi, rsi                    ; movs copies [rsi] to [rdi]
+	jmp copy_user
+
+; kern_return_t copyout(const void *kaddr, void *uaddr, size_t len)
+global copyout
+copyout:
+	CHECK_USER_RANGE rsi, rdx, bad_address
+	xchg rdi, rsi
+	jmp copy_user
+
+; rdi = destination, rsi = source, rdx = length; one side is user memory.
+copy_user:
+	mov rcx, rdx
+	shr rcx, 3
+	stac
+copy_user_start:
+	rep movsq                        ; eight bytes an iteration
+	mov rcx, rdx
+	and rcx, 7
+	rep movsb
+copy_user_end:
+	clac
+	xor eax, eax
+	ret
+
+; kern_return_t copyinstr(const void *uaddr, char *kaddr, size_t len, size_t *done)
+global copyinstr
+copyinstr:
+	xor r9, r9                       ; bytes copied
+	mov r10, USER_MAX
+	stac
+copyinstr_next:
+	cmp r9, rdx
+	je copyinstr_too_long
+	cmp rdi, r10
+	jae copyinstr_bad
+copyinstr_start:
+	mov al, [rdi]
+copyinstr_end:
+	mov [rsi], al
+	inc rdi
+	inc rsi
+	inc r9
+	test al, al
+	jnz copyinstr_next
+	clac
+	mov [rcx], r9
+	xor eax, eax
+	ret
+copyinstr_too_long:
+	clac
+	mov [rcx], r9
+	mov eax, KERN_NO_SPACE
+	ret
+copyinstr_bad:
+	jmp fault_return
+
+bad_address:
+	mov eax, KERN_INVALID_ADDRESS
+	ret
+
+; Where a faulting copy resumes: SMAP closed again, the error returned.
+fault_return:
+	clac
+	mov eax, KERN_INVALID_ADDRESS
+	ret
+
+section fixups progbits alloc noexec nowrite align=8
+	dq copy_user_start, copy_user_end, fault_return
+	dq copyinstr_start, copyinstr_end, fault_return

@@ -1,0 +1,935 @@
+/*
+ * x86-64 pmap: four-level page tables (vm/pmap.h is the interface).
+ *
+ * The pmap is a cache of vm_map state.  It may forget a mapping (vm_fault
+ * makes it again), but every removal or reduction of rights it is asked
+ * for is in the page tables, and out of the TLB, when the call returns.
+ * This file alone knows the hardware bits: P, RW, US, PWT/PCD, A, D, PS,
+ * G, NX, CR3 and INVLPG.
+ *
+ * Invariants:
+ *  - a page's effective rights are its leaf entry's: intermediate entries
+ *    are always P|RW (plus US in user space) and never NX;
+ *  - the kernel half (PML4 entries 256-511) is made at bootstrap and
+ *    copied into every pmap; its top-level entries never change after;
+ *  - every mapping made by pmap_enter has a pv_entry on its page's pv
+ *    list, so pmap_page_protect can find all of them; pmap_kenter mappings
+ *    are wired kernel mappings and have none;
+ *  - no frame is writable through one mapping and executable through
+ *    another (pmap_audit checks this, and W^X, after boot and in tests).
+ *
+ * Lock order: pmap->lock, then pv_lock (all pv lists).  The walk from a
+ * page to its mappings (pmap_page_protect, the A/D calls) holds pv_lock
+ * first, so it only try-locks each pmap and starts again when that fails.
+ * Both are spin locks and come after vm_map and vm_object locks.
+ */
+#include "arch/x86_64/pmap_md.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/percpu.h"
+#include "kern/console.h"
+#include "kern/lock.h"
+#include "kern/panic.h"
+#include "kern/string.h"
+#include "kern/zone.h"
+#include "vm/pmap.h"
+
+struct pmap {
+	uint64_t *pml4;                /* through the direct map */
+	paddr_t pml4_pa;
+	uint16_t pcid;                 /* 0 when PCID is off, and for the kernel */
+	struct spinlock lock;
+	uint64_t resident;             /* leaf 4 KiB mappings */
+};
+
+/* One mapping of a managed page: pmap and virtual address. */
+struct pv_entry {
+	struct pv_entry *next;
+	struct pmap *pmap;
+	vm_offset_t va;
+};
+
+static struct pmap kernel_pmap_store;
+struct pmap *const kernel_pmap = &kernel_pmap_store;
+
+static struct spinlock pv_lock = SPINLOCK_INIT("pv_lists");
+static struct zone pmap_zone, pv_zone;
+static bool pcid_enabled;
+static uint16_t next_pcid = 1;
+
+/* Bootstrap memory: page tables and the frame table, before vm_page exists. */
+static struct {
+	paddr_t start, next, end;      /* stolen [start, next) out of [start, end) */
+	bool dmap_ready;               /* reach memory through the direct map now */
+	bool closed;                   /* vm_page owns memory: no more stealing */
+} boot_mem;
+
+extern char _text_start[], _text_end[], _rodata_start[], _rodata_end[];
+extern char _data_start[], _data_end[], _kernel_start[], _kernel_end[];
+extern char boot_stack_guard[];
+
+/* -------------------------------------------------------------- addresses */
+
+void *pmap_phys_to_virt(paddr_t pa)
+{
+	return (void *)(uintptr_t)(boot_mem.dmap_ready ? DMAP_BASE + pa : pa);
+}
+
+static uint64_t *table_at(paddr_t pa)
+{
+	return pmap_phys_to_virt(pa);
+}
+
+static bool is_user_va(vm_offset_t va)
+{
+	return va < USER_MAX;
+}
+
+/*
+ * A virtual address splits into four table indexes and an offset:
+ *
+ *   47     39 38     30 29     21 20     12 11          0
+ *  +---------+---------+---------+---------+-------------+
+ *  |  PML4   |  PDPT   |   PD    |   PT    |   offset    |
+ *  +---------+---------+---------+---------+-------------+
+ *
+ * (bits 63..48 repeat bit 47).  Level 4 is the PML4, level 1 the PT.
+ */
+static unsigned pt_index(vm_offset_t va, int level)
+{
+	return (va >> (PAGE_SHIFT + 9 * (level - 1))) & 511;
+}
+
+static uint64_t level_size(int level)
+{
+	return 1ull << (PAGE_SHIFT + 9 * (level - 1));
+}
+
+/* ------------------------------------------------------- protection bits */
+
+/* The leaf entry bits that grant prot, for a kernel or user address. */
+static uint64_t prot_bits(vm_prot_t prot, bool user)
+{
+	uint64_t bits = PTE_P;
+
+	if (prot & VM_PROT_WRITE)
+		bits |= PTE_RW;
+	if (!(prot & VM_PROT_EXECUTE))
+		bits |= PTE_NX;
+	bits |= user ? PTE_US : PTE_G;
+	return bits;
+}
+
+static vm_prot_t pte_prot(uint64_t pte)
+{
+	if (!(pte & PTE_P))
+		return VM_PROT_NONE;
+	return VM_PROT_READ | ((pte & PTE_RW) ? VM_PROT_WRITE : 0) |
+	       ((pte & PTE_NX) ? 0 : VM_PROT_EXECUTE);
+}
+
+/* ------------------------------------------------------- the TLB */
+
+/*
+ * Drops stale translations of [start, end) of pmap on this CPU.  A pmap
+ * that is not active here has none (activation reloads CR3).  With SMP,
+ * this is where shootdown IPIs to the other CPUs using pmap will go.
+ */
+static void tlb_invalidate(struct pmap *pmap, vm_offset_t start, vm_offset_t end)
+{
+	if (pmap != kernel_pmap && pmap != curcpu()->pmap)
+		return;
+	if ((end - start) / PAGE_SIZE <= TLB_INVLPG_MAX) {
+		for (vm_offset_t va = start; va < end; va += PAGE_SIZE)
+			invlpg(va);
+	} else if (pmap == kernel_pmap) {
+		tlb_flush_all_with_globals();
+	} else {
+		write_cr3(read_cr3());
+	}
+}
+
+/* ------------------------------------------------------- table pages */
+
+static paddr_t steal_phys(size_t size);
+
+/* A zeroed page for a page table: stolen during bootstrap, then from vm_page. */
+static paddr_t table_page_alloc(void)
+{
+	if (!boot_mem.closed)
+		return steal_phys(PAGE_SIZE);
+	struct vm_page *p = vm_page_alloc(VM_PAGE_PAGETABLE, VM_PAGE_ZERO);
+	return p ? vm_page_to_phys(p) : 0;
+}
+
+static void table_page_free(paddr_t pa)
+{
+	vm_page_free(vm_page_from_phys(pa));
+}
+
+/*
+ * The entry for va at the given level (1 = PT), making missing tables on
+ * the way when alloc is set.  NULL when a table is missing (and !alloc, or
+ * out of memory), or when a large page maps va above that level.
+ * => pmap->lock held (or bootstrap)
+ */
+static uint64_t *walk(struct pmap *pmap, vm_offset_t va, int level, bool alloc)
+{
+	uint64_t *table = pmap->pml4;
+
+	for (int l = 4; l > level; l--) {
+		uint64_t *e = &table[pt_index(va, l)];
+		if (!(*e & PTE_P)) {
+			paddr_t pa = alloc ? table_page_alloc() : 0;
+			if (pa == 0)
+				return NULL;
+			*e = pa | PTE_P | PTE_RW | (is_user_va(va) ? PTE_US : 0);
+		} else if (*e & PTE_PS) {
+			return NULL;
+		}
+		table = table_at(*e & PTE_ADDR);
+	}
+	return &table[pt_index(va, level)];
+}
+
+/* The leaf entry mapping va at any level, and that level; NULL if none. */
+static uint64_t *find_leaf(struct pmap *pmap, vm_offset_t va, int *level)
+{
+	uint64_t *table = pmap->pml4;
+
+	for (int l = 4; l >= 1; l--) {
+		uint64_t *e = &table[pt_index(va, l)];
+		if (!(*e & PTE_P))
+			return NULL;
+		if (l == 1 || (*e & PTE_PS)) {
+			*level = l;
+			return l == 4 ? NULL : e;
+		}
+		table = table_at(*e & PTE_ADDR);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------- bootstrap */
+
+/* Picks the largest usable region between 1 MiB and 4 GiB to steal from. */
+static void boot_mem_init(const struct boot_info *bi)
+{
+	for (uint32_t i = 0; i < bi->mmap_count; i++) {
+		const struct boot_mmap_entry *e = &bi->mmap[i];
+		paddr_t lo = round_page(e->base < (1ull << 20) ? (1ull << 20) : e->base);
+		paddr_t hi = trunc_page(e->base + e->length);
+		if (hi > (4ull << 30))
+			hi = 4ull << 30;
+		if (e->type == BOOT_MEM_USABLE && hi > lo &&
+		    hi - lo > boot_mem.end - boot_mem.start) {
+			boot_mem.start = boot_mem.next = lo;
+			boot_mem.end = hi;
+		}
+	}
+	if (boot_mem.end == 0)
+		panic("pmap_bootstrap: no usable memory between 1 MiB and 4 GiB");
+}
+
+/* Takes size bytes (whole pages) of zeroed bootstrap memory. */
+static paddr_t steal_phys(size_t size)
+{
+	size = round_page(size);
+	KASSERT(!boot_mem.closed, "pmap_steal_memory: called after vm_page_bootstrap");
+	if (boot_mem.end - boot_mem.next < size)
+		panic("pmap_steal_memory: %zu bytes do not fit in bootstrap memory", size);
+	paddr_t pa = boot_mem.next;
+	boot_mem.next += size;
+	memset(pmap_phys_to_virt(pa), 0, size);
+	return pa;
+}
+
+void *pmap_steal_memory(size_t size)
+{
+	return pmap_phys_to_virt(steal_phys(size));
+}
+
+bool pmap_frame_available(paddr_t pa)
+{
+	return pa >= (1ull << 20) && !(pa >= boot_mem.start && pa < boot_mem.next);
+}
+
+/* Maps [va, va+size) to [pa, ...) in the kernel pmap with the largest pages that fit. */
+static void boot_map(vm_offset_t va, paddr_t pa, uint64_t size, uint64_t bits, bool large_ok)
+{
+	while (size > 0) {
+		int level = 1;
+		for (int l = cpu_features.page1g ? 3 : 2; l >= 2 && large_ok; l--)
+			if (((va | pa) & (level_size(l) - 1)) == 0 && size >= level_size(l)) {
+				level = l;
+				break;
+			}
+		uint64_t *e = walk(kernel_pmap, va, level, true);
+		*e = pa | bits | (level > 1 ? PTE_PS : 0);
+		va += level_size(level);
+		pa += level_size(level);
+		size -= level_size(level);
+	}
+}
+
+/* The end of the last RAM region (of any RAM type): the direct map covers [0, that). */
+static paddr_t ram_top(const struct boot_info *bi)
+{
+	paddr_t top = 0;
+
+	for (uint32_t i = 0; i < bi->mmap_count; i++) {
+		uint32_t t = bi->mmap[i].type;
+		if (t != BOOT_MEM_RESERVED && t != BOOT_MEM_BAD)
+			top = bi->mmap[i].base + bi->mmap[i].length;
+	}
+	return round_page(top);
+}
+
+/*
+ * The direct map: all RAM at DMAP_BASE, RW- and NX, except the kernel
+ * image, which is R-- there so that no frame of it is both writable
+ * through one mapping and executable through another.
+ */
+static void map_direct(const struct boot_info *bi)
+{
+	paddr_t top = ram_top(bi), ks = bi->kernel_phys_start, ke = bi->kernel_phys_end;
+	uint64_t rw = PTE_P | PTE_RW | PTE_NX | PTE_G, ro = PTE_P | PTE_NX | PTE_G;
+
+	if (top > DMAP_MAX_SIZE)
+		top = DMAP_MAX_SIZE;
+	boot_map(DMAP_BASE, 0, ks, rw, true);
+	boot_map(DMAP_BASE + ks, ks, ke - ks, ro, true);
+	boot_map(DMAP_BASE + ke, ke, top - ke, rw, true);
+}
+
+static void map_kernel_range(char *start, char *end, vm_prot_t prot)
+{
+	vm_offset_t va = (vm_offset_t)start;
+
+	boot_map(va, kernel_image_phys(start), round_page((vm_offset_t)end) - va,
+	         prot_bits(prot, false), false);
+}
+
+/* The kernel image, section by section; the page below the boot stack stays unmapped. */
+static void map_kernel_image(void)
+{
+	char *guard_end = boot_stack_guard + PAGE_SIZE;
+
+	map_kernel_range(_text_start, _text_end, VM_PROT_READ | VM_PROT_EXECUTE);
+	map_kernel_range(_rodata_start, _rodata_end, VM_PROT_READ);
+	map_kernel_range(_data_start, boot_stack_guard, VM_PROT_READ | VM_PROT_WRITE);
+	map_kernel_range(guard_end, _data_end, VM_PROT_READ | VM_PROT_WRITE);
+	map_kernel_range((char *)round_page((vm_offset_t)_data_end), _kernel_end, VM_PROT_READ);
+}
+
+/* Control-register features: globals, and SMEP/SMAP/UMIP/PCID where the CPU has them. */
+static void enable_protection_features(void)
+{
+	uint64_t cr4 = read_cr4() | CR4_PGE;
+
+	if (cpu_features.smep)
+		cr4 |= CR4_SMEP;
+	if (cpu_features.smap)
+		cr4 |= CR4_SMAP;
+	if (cpu_features.umip)
+		cr4 |= CR4_UMIP;
+	if (cpu_features.pcid) {
+		cr4 |= CR4_PCIDE;      /* needs CR3[11:0] = 0: we run on PCID 0 here */
+		pcid_enabled = true;
+	}
+	write_cr4(cr4);
+	write_cr0(read_cr0() | CR0_WP);
+	KASSERT(rdmsr(MSR_EFER) & EFER_NXE, "pmap_bootstrap: EFER.NXE is off");
+}
+
+void pmap_bootstrap(const struct boot_info *bi)
+{
+	boot_mem_init(bi);
+	kernel_pmap->pml4_pa = table_page_alloc();
+	kernel_pmap->pml4 = table_at(kernel_pmap->pml4_pa);
+	spin_lock_init(&kernel_pmap->lock, "kernel_pmap");
+	map_direct(bi);
+	map_kernel_image();
+	walk(kernel_pmap, KVA_BASE, 3, true);     /* the kernel-VM PDPT, shared by all */
+
+	write_cr3(kernel_pmap->pml4_pa);
+	boot_mem.dmap_ready = true;
+	kernel_pmap->pml4 = table_at(kernel_pmap->pml4_pa);
+	curcpu()->pmap = kernel_pmap;
+	enable_protection_features();
+}
+
+uint64_t pmap_pv_entries(void)
+{
+	return pv_zone.in_use;
+}
+
+void pmap_virtual_space(vm_offset_t *start, vm_offset_t *end)
+{
+	*start = KVA_BASE;
+	*end = KVA_BASE + KVA_SIZE;
+}
+
+void pmap_init(void)
+{
+	boot_mem.closed = true;        /* vm_page owns free memory from now on */
+	zone_init(&pmap_zone, "pmap", sizeof(struct pmap));
+	zone_init(&pv_zone, "pv_entry", sizeof(struct pv_entry));
+}
+
+/* ------------------------------------------------------- reverse maps */
+
+/* pmap-private page flags, gathered from mappings that are gone */
+#define PG_REFERENCED 0x1
+#define PG_MODIFIED   0x2
+
+static uint8_t page_flags_of(uint64_t pte)
+{
+	return ((pte & PTE_A) ? PG_REFERENCED : 0) | ((pte & PTE_D) ? PG_MODIFIED : 0);
+}
+
+/* => pmap->lock held */
+static void pv_insert(struct vm_page *page, struct pv_entry *pv, struct pmap *pmap,
+                      vm_offset_t va)
+{
+	pv->pmap = pmap;
+	pv->va = va;
+	spin_lock(&pv_lock);
+	pv->next = page->pv_list;
+	page->pv_list = pv;
+	spin_unlock(&pv_lock);
+}
+
+/*
+ * Unlinks the pv entry of (pmap, va) from page and keeps the A/D bits of
+ * the dying mapping; returns the entry for the caller to free.
+ * => pv_lock held
+ */
+static struct pv_entry *pv_unlink(struct vm_page *page, struct pmap *pmap, vm_offset_t va,
+                                  uint64_t old_pte)
+{
+	for (struct pv_entry **pp = &page->pv_list; *pp; pp = &(*pp)->next) {
+		struct pv_entry *pv = *pp;
+		if (pv->pmap == pmap && pv->va == va) {
+			*pp = pv->next;
+			page->pmap_flags |= page_flags_of(old_pte);
+			return pv;
+		}
+	}
+	panic("pv_unlink: frame %#lx has no pv entry for %#lx", vm_page_to_phys(page), va);
+}
+
+/*
+ * Clears the 4 KiB mapping *pte of va; for a managed page, drops its pv
+ * entry.  The caller flushes the TLB.  => pmap->lock held
+ */
+static void remove_pte(struct pmap *pmap, uint64_t *pte, vm_offset_t va)
+{
+	uint64_t old = __atomic_exchange_n(pte, 0, __ATOMIC_SEQ_CST);
+
+	if (!(old & PTE_P) || !(old & PTE_MANAGED))
+		return;
+	struct vm_page *page = vm_page_from_phys(old & PTE_ADDR);
+	spin_lock(&pv_lock);
+	struct pv_entry *pv = pv_unlink(page, pmap, va, old);
+	spin_unlock(&pv_lock);
+	zfree(&pv_zone, pv);
+	pmap->resident--;
+}
+
+/* ------------------------------------------------------- the interface */
+
+static void assert_range(struct pmap *pmap, vm_offset_t start, vm_offset_t end)
+{
+	KASSERT((start & PAGE_MASK) == 0 && (end & PAGE_MASK) == 0 && start <= end,
+	        "pmap: bad range %#lx-%#lx", start, end);
+	KASSERT(pmap == kernel_pmap ? start >= KVA_BASE : end <= USER_MAX,
+	        "pmap: range %#lx-%#lx is outside this pmap's half", start, end);
+}
+
+kern_return_t pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *page, vm_prot_t prot,
+                         unsigned flags)
+{
+	paddr_t pa = vm_page_to_phys(page);
+	uint64_t bits = pa | prot_bits(prot, is_user_va(va)) | PTE_MANAGED;
+
+	assert_range(pmap, va, va + PAGE_SIZE);
+	KASSERT(prot != VM_PROT_NONE && (flags & ~PMAP_WIRED) == 0,
+	        "pmap_enter: prot %#x flags %#x", prot, flags);
+	struct pv_entry *pv = zalloc(&pv_zone);
+	if (pv == NULL)
+		return KERN_RESOURCE_SHORTAGE;
+	spin_lock(&pmap->lock);
+	uint64_t *pte = walk(pmap, va, 1, true);
+	if (pte != NULL && (*pte & (PTE_P | PTE_ADDR)) == (pa | PTE_P)) {
+		*pte = bits | (*pte & (PTE_A | PTE_D));   /* same page, new rights */
+	} else if (pte != NULL) {
+		remove_pte(pmap, pte, va);
+		pv_insert(page, pv, pmap, va);
+		pv = NULL;
+		*pte = bits;
+		pmap->resident++;
+	}
+	if (pte != NULL)
+		tlb_invalidate(pmap, va, va + PAGE_SIZE);
+	spin_unlock(&pmap->lock);
+	if (pv)
+		zfree(&pv_zone, pv);
+	return pte ? KERN_SUCCESS : KERN_RESOURCE_SHORTAGE;
+}
+
+/*
+ * The page-table entry for va, or NULL when no page table covers it; then
+ * *next is the first address past the hole, so range loops skip holes
+ * whole.  => pmap->lock held
+ */
+static uint64_t *range_pte(struct pmap *pmap, vm_offset_t va, vm_offset_t *next)
+{
+	uint64_t *table = pmap->pml4;
+
+	for (int l = 4; l > 1; l--) {
+		uint64_t e = table[pt_index(va, l)];
+		if (!(e & PTE_P) || (e & PTE_PS)) {
+			KASSERT(!(e & PTE_PS), "pmap: range op on a large page at %#lx", va);
+			*next = (va & ~(level_size(l) - 1)) + level_size(l);
+			return NULL;
+		}
+		table = table_at(e & PTE_ADDR);
+	}
+	*next = va + PAGE_SIZE;
+	return &table[pt_index(va, 1)];
+}
+
+/* Calls fn on every present 4 KiB entry in [start, end), then flushes once. */
+static void for_each_pte(struct pmap *pmap, vm_offset_t start, vm_offset_t end,
+                         void (*fn)(struct pmap *, uint64_t *, vm_offset_t, vm_prot_t),
+                         vm_prot_t prot)
+{
+	vm_offset_t next;
+
+	assert_range(pmap, start, end);
+	spin_lock(&pmap->lock);
+	for (vm_offset_t va = start; va < end && va >= start; va = next) {
+		uint64_t *pte = range_pte(pmap, va, &next);
+		if (pte && (*pte & PTE_P))
+			fn(pmap, pte, va, prot);
+	}
+	tlb_invalidate(pmap, start, end);
+	spin_unlock(&pmap->lock);
+}
+
+static void remove_one(struct pmap *pmap, uint64_t *pte, vm_offset_t va, vm_prot_t unused)
+{
+	(void)unused;
+	remove_pte(pmap, pte, va);
+}
+
+/* Takes away the rights prot lacks, keeping the A/D bits the CPU may set meanwhile. */
+static void lower_pte(uint64_t *pte, vm_prot_t prot)
+{
+	if (!(prot & VM_PROT_WRITE))
+		__atomic_fetch_and(pte, ~PTE_RW, __ATOMIC_SEQ_CST);
+	if (!(prot & VM_PROT_EXECUTE))
+		__atomic_fetch_or(pte, PTE_NX, __ATOMIC_SEQ_CST);
+}
+
+static void lower_one(struct pmap *pmap, uint64_t *pte, vm_offset_t va, vm_prot_t prot)
+{
+	(void)pmap;
+	(void)va;
+	lower_pte(pte, prot);
+}
+
+void pmap_remove(pmap_t pmap, vm_offset_t start, vm_offset_t end)
+{
+	for_each_pte(pmap, start, end, remove_one, VM_PROT_NONE);
+}
+
+void pmap_protect(pmap_t pmap, vm_offset_t start, vm_offset_t end, vm_prot_t prot)
+{
+	if (prot == VM_PROT_NONE)
+		pmap_remove(pmap, start, end);
+	else
+		for_each_pte(pmap, start, end, lower_one, prot);
+}
+
+/*
+ * Lowers (or, for VM_PROT_NONE, removes) one mapping found from its page.
+ * => pv_lock and pv->pmap->lock held
+ */
+static void page_protect_one(struct vm_page *page, struct pv_entry *pv, vm_prot_t prot)
+{
+	uint64_t *pte = walk(pv->pmap, pv->va, 1, false);
+
+	KASSERT(pte && (*pte & PTE_ADDR) == vm_page_to_phys(page),
+	        "pmap_page_protect: pv entry %#lx does not map frame %#lx", pv->va,
+	        vm_page_to_phys(page));
+	if (prot == VM_PROT_NONE) {
+		uint64_t old = __atomic_exchange_n(pte, 0, __ATOMIC_SEQ_CST);
+		pv_unlink(page, pv->pmap, pv->va, old);
+		pv->pmap->resident--;
+	} else {
+		lower_pte(pte, prot);
+	}
+	tlb_invalidate(pv->pmap, pv->va, pv->va + PAGE_SIZE);
+}
+
+/*
+ * Visits every mapping of page.  The lock order is pmap before pv_lock,
+ * so each pmap is only try-locked here; on failure everything is let go
+ * and the walk starts again.  => caller holds no pmap lock
+ */
+void pmap_page_protect(struct vm_page *page, vm_prot_t prot)
+{
+	struct pv_entry *done = NULL;  /* removed entries, freed once the locks are gone */
+
+	if ((prot & (VM_PROT_WRITE | VM_PROT_EXECUTE)) == (VM_PROT_WRITE | VM_PROT_EXECUTE))
+		return;                /* nothing to take away */
+again:
+	spin_lock(&pv_lock);
+	for (struct pv_entry *pv = page->pv_list, *next; pv; pv = next) {
+		next = pv->next;
+		struct pmap *pmap = pv->pmap;
+		if (!spin_trylock(&pmap->lock)) {
+			spin_unlock(&pv_lock);
+			goto again;
+		}
+		page_protect_one(page, pv, prot);
+		spin_unlock(&pmap->lock);
+		if (prot == VM_PROT_NONE) {
+			pv->next = done;
+			done = pv;
+		}
+	}
+	spin_unlock(&pv_lock);
+	while (done) {
+		struct pv_entry *pv = done;
+		done = pv->next;
+		zfree(&pv_zone, pv);
+	}
+}
+
+bool pmap_leaf_entry(pmap_t pmap, vm_offset_t va, uint64_t *pte, int *level)
+{
+	uint64_t *e = find_leaf(pmap, va, level);
+
+	if (e)
+		*pte = *e;
+	return e != NULL;
+}
+
+bool pmap_extract(pmap_t pmap, vm_offset_t va, paddr_t *pa)
+{
+	uint64_t pte;
+	int level;
+
+	if (!pmap_leaf_entry(pmap, va, &pte, &level))
+		return false;
+	uint64_t size = level_size(level);
+	*pa = (pte & PTE_ADDR & ~(size - 1)) | (va & (size - 1));
+	return true;
+}
+
+vm_prot_t pmap_access(pmap_t pmap, vm_offset_t va)
+{
+	uint64_t pte;
+	int level;
+
+	return pmap_leaf_entry(pmap, va, &pte, &level) ? pte_prot(pte) : VM_PROT_NONE;
+}
+
+/*
+ * The A/D bits of every mapping of page, or-ed together with those of
+ * mappings already gone; with clear, also clears them everywhere.  Page
+ * tables cannot vanish while pv_lock is held (pmap_destroy unlinks pv
+ * entries under it first), so no pmap lock is needed: the CPU itself
+ * sets these bits without one.
+ */
+static uint8_t page_ad_bits(struct vm_page *page, uint64_t bit, bool clear)
+{
+	uint8_t flag = bit == PTE_D ? PG_MODIFIED : PG_REFERENCED;
+	uint8_t seen;
+
+	spin_lock(&pv_lock);
+	seen = page->pmap_flags & flag;
+	for (struct pv_entry *pv = page->pv_list; pv; pv = pv->next) {
+		uint64_t *pte = walk(pv->pmap, pv->va, 1, false);
+		uint64_t old = clear ? __atomic_fetch_and(pte, ~bit, __ATOMIC_SEQ_CST) : *pte;
+		if (old & bit) {
+			seen |= flag;
+			if (clear)
+				tlb_invalidate(pv->pmap, pv->va, pv->va + PAGE_SIZE);
+		}
+	}
+	if (clear)
+		page->pmap_flags &= ~flag;
+	spin_unlock(&pv_lock);
+	return seen;
+}
+
+bool pmap_is_modified(struct vm_page *page) { return page_ad_bits(page, PTE_D, false); }
+void pmap_clear_modify(struct vm_page *page) { page_ad_bits(page, PTE_D, true); }
+bool pmap_is_referenced(struct vm_page *page) { return page_ad_bits(page, PTE_A, false); }
+void pmap_clear_reference(struct vm_page *page) { page_ad_bits(page, PTE_A, true); }
+
+void pmap_activate(pmap_t pmap)
+{
+	curcpu()->pmap = pmap;
+	write_cr3(pmap->pml4_pa | pmap->pcid);
+}
+
+uint16_t pmap_pcid(pmap_t pmap)
+{
+	return pmap->pcid;
+}
+
+pmap_t pmap_current(void)
+{
+	return curcpu()->pmap;
+}
+
+/* Eight bytes at a time: byte loops are slow, and rep stos is slower under TCG. */
+void pmap_zero_page(struct vm_page *page)
+{
+	uint64_t *p = pmap_phys_to_virt(vm_page_to_phys(page));
+
+	for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+		p[i] = 0;
+}
+
+void pmap_copy_page(struct vm_page *src, struct vm_page *dst)
+{
+	const uint64_t *s = pmap_phys_to_virt(vm_page_to_phys(src));
+	uint64_t *d = pmap_phys_to_virt(vm_page_to_phys(dst));
+
+	for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+		d[i] = s[i];
+}
+
+kern_return_t pmap_kenter(vm_offset_t va, paddr_t pa, vm_prot_t prot)
+{
+	assert_range(kernel_pmap, va, va + PAGE_SIZE);
+	spin_lock(&kernel_pmap->lock);
+	uint64_t *pte = walk(kernel_pmap, va, 1, true);
+	if (pte) {
+		KASSERT(!(*pte & PTE_P), "pmap_kenter: %#lx is already mapped", va);
+		*pte = pa | prot_bits(prot, false);
+	}
+	spin_unlock(&kernel_pmap->lock);
+	return pte ? KERN_SUCCESS : KERN_RESOURCE_SHORTAGE;
+}
+
+void pmap_kremove(vm_offset_t va)
+{
+	vm_offset_t next;
+
+	assert_range(kernel_pmap, va, va + PAGE_SIZE);
+	spin_lock(&kernel_pmap->lock);
+	uint64_t *pte = range_pte(kernel_pmap, va, &next);
+	KASSERT(pte && !(*pte & PTE_MANAGED), "pmap_kremove: %#lx is not a kenter mapping", va);
+	*pte = 0;
+	tlb_invalidate(kernel_pmap, va, va + PAGE_SIZE);
+	spin_unlock(&kernel_pmap->lock);
+}
+
+/* ------------------------------------------------------- creation */
+
+pmap_t pmap_create(void)
+{
+	struct pmap *pmap = zalloc(&pmap_zone);
+	struct vm_page *top = vm_page_alloc(VM_PAGE_PAGETABLE, VM_PAGE_ZERO);
+
+	if (pmap == NULL || top == NULL) {
+		if (pmap)
+			zfree(&pmap_zone, pmap);
+		if (top)
+			vm_page_free(top);
+		return NULL;
+	}
+	memset(pmap, 0, sizeof(*pmap));
+	spin_lock_init(&pmap->lock, "pmap");
+	pmap->pml4_pa = vm_page_to_phys(top);
+	pmap->pml4 = table_at(pmap->pml4_pa);
+	for (unsigned i = 256; i < 512; i++)        /* share the kernel half */
+		pmap->pml4[i] = kernel_pmap->pml4[i];
+	if (pcid_enabled) {
+		pmap->pcid = next_pcid;
+		next_pcid = next_pcid == 4095 ? 1 : next_pcid + 1;
+	}
+	return pmap;
+}
+
+/* Removes the mappings under the table at pa (of this level) and frees it. */
+static void free_table(struct pmap *pmap, paddr_t pa, int level, vm_offset_t base)
+{
+	uint64_t *t = table_at(pa);
+
+	for (unsigned i = 0; i < 512; i++) {
+		vm_offset_t va = base + i * level_size(level);
+		if (!(t[i] & PTE_P))
+			continue;
+		if (level == 1)
+			remove_pte(pmap, &t[i], va);
+		else
+			free_table(pmap, t[i] & PTE_ADDR, level - 1, va);
+	}
+	table_page_free(pa);
+}
+
+void pmap_destroy(pmap_t pmap)
+{
+	KASSERT(pmap != kernel_pmap && pmap != curcpu()->pmap,
+	        "pmap_destroy: pmap %p is the kernel's or in use", pmap);
+	spin_lock(&pmap->lock);
+	for (unsigned i = 0; i < 256; i++)
+		if (pmap->pml4[i] & PTE_P)
+			free_table(pmap, pmap->pml4[i] & PTE_ADDR, 3, i * level_size(4));
+	KASSERT(pmap->resident == 0, "pmap_destroy: %lu mappings left", pmap->resident);
+	spin_unlock(&pmap->lock);
+	table_page_free(pmap->pml4_pa);
+	zfree(&pmap_zone, pmap);
+}
+
+/* ------------------------------------------------------- the W^X audit */
+
+/* Per-frame marks for the alias check: writable somewhere, executable somewhere. */
+static struct {
+	uint64_t *writable, *executable;
+	uint64_t frames;
+	struct spinlock lock;
+} audit_marks = { .lock = SPINLOCK_INIT("pmap_audit") };
+
+static void audit_mark(uint64_t *bitmap, paddr_t pa, uint64_t size)
+{
+	for (uint64_t f = pa >> PAGE_SHIFT; f < (pa + size) >> PAGE_SHIFT; f++)
+		if (f < audit_marks.frames)
+			bitmap[f / 64] |= 1ull << (f % 64);
+}
+
+/* Bitmaps for every frame of the frame table, made on the first audit. */
+static void audit_marks_init(void)
+{
+	struct vm_page_stats st;
+
+	if (audit_marks.writable)
+		return;
+	vm_page_get_stats(&st);
+	size_t pages = round_page((st.total + 63) / 64 * 8) / PAGE_SIZE;
+	struct vm_page *w = vm_page_alloc_contig(pages, VM_PAGE_KERNEL, 0);
+	struct vm_page *x = vm_page_alloc_contig(pages, VM_PAGE_KERNEL, 0);
+	if (!w || !x)
+		panic("pmap_audit: no memory for %zu-page bitmaps", pages);
+	audit_marks.writable = pmap_phys_to_virt(vm_page_to_phys(w));
+	audit_marks.executable = pmap_phys_to_virt(vm_page_to_phys(x));
+	audit_marks.frames = pages * PAGE_SIZE * 8;
+}
+
+static void audit_leaf(vm_offset_t va, uint64_t pte, int level, struct pmap_audit *a)
+{
+	paddr_t pa = pte & PTE_ADDR & ~(level_size(level) - 1);
+	bool w = pte & PTE_RW, x = !(pte & PTE_NX);
+
+	a->leaves++;
+	if (w && x && a->writable_and_executable++ < 5)
+		kprintf("pmap_audit: %#lx is writable and executable\n", va);
+	if (!is_user_va(va) && (pte & PTE_US) && a->user_kernel_pages++ < 5)
+		kprintf("pmap_audit: kernel page %#lx is user-accessible\n", va);
+	if (w)
+		audit_mark(audit_marks.writable, pa, level_size(level));
+	if (x)
+		audit_mark(audit_marks.executable, pa, level_size(level));
+}
+
+static void audit_table(paddr_t table, int level, vm_offset_t base, struct pmap_audit *a)
+{
+	const uint64_t *t = table_at(table);
+
+	for (unsigned i = 0; i < 512; i++) {
+		vm_offset_t va = base + i * level_size(level);
+		if (level == 4 && i >= 256)
+			va |= 0xffff000000000000ull;          /* sign-extend bit 47 */
+		if (!(t[i] & PTE_P))
+			continue;
+		if (level == 1 || (t[i] & PTE_PS))
+			audit_leaf(va, t[i], level, a);
+		else
+			audit_table(t[i] & PTE_ADDR, level - 1, va, a);
+	}
+}
+
+void pmap_audit(pmap_t pmap, struct pmap_audit *out)
+{
+	size_t bytes;
+
+	memset(out, 0, sizeof(*out));
+	audit_marks_init();
+	spin_lock(&audit_marks.lock);
+	bytes = audit_marks.frames / 8;
+	memset(audit_marks.writable, 0, bytes);
+	memset(audit_marks.executable, 0, bytes);
+	spin_lock(&pmap->lock);
+	audit_table(pmap->pml4_pa, 4, 0, out);
+	spin_unlock(&pmap->lock);
+	for (size_t i = 0; i < bytes / 8; i++) {
+		uint64_t both = audit_marks.writable[i] & audit_marks.executable[i];
+		if (both && out->aliased_write_execute < 5)
+			kprintf("pmap_audit: frames near %#lx are writable and executable through "
+			        "different mappings\n", (uint64_t)i * 64 * PAGE_SIZE);
+		for (; both; both &= both - 1)      /* count the set bits */
+			out->aliased_write_execute++;
+	}
+	spin_unlock(&audit_marks.lock);
+}
+
+/* ------------------------------------------------------- the layout, as the tables say */
+
+static void prot_string(vm_prot_t prot, char out[4])
+{
+	out[0] = (prot & VM_PROT_READ) ? 'R' : '-';
+	out[1] = (prot & VM_PROT_WRITE) ? 'W' : '-';
+	out[2] = (prot & VM_PROT_EXECUTE) ? 'X' : '-';
+	out[3] = '\0';
+}
+
+/* One line of the layout; the rights shown are read back from the page tables at start. */
+static void layout_line(const char *what, vm_offset_t start, vm_offset_t end)
+{
+	char prot[4];
+
+	prot_string(pmap_access(kernel_pmap, start), prot);
+	klog("  %-13s 0x%016lx-0x%016lx %8lu KiB  %s\n", what, start, end - 1, (end - start) >> 10,
+	     prot);
+}
+
+void pmap_print_kernel_layout(const struct boot_info *bi)
+{
+	vm_offset_t data_end = round_page((vm_offset_t)_data_end);
+
+	klog("kernel address space (rights read from the page tables):\n");
+	klog("  %-13s 0x%016lx-0x%016lx  user space, one per task\n", "user", 0ul, USER_MAX - 1);
+	layout_line("direct map", DMAP_BASE, DMAP_BASE + ram_top(bi));
+	layout_line("  (kernel)", DMAP_BASE + bi->kernel_phys_start, DMAP_BASE + bi->kernel_phys_end);
+	klog("  %-13s 0x%016lx-0x%016lx  stacks, each with an unmapped guard page\n", "kernel VM",
+	     KVA_BASE, KVA_BASE + KVA_SIZE - 1);
+	layout_line("kernel text", (vm_offset_t)_text_start, round_page((vm_offset_t)_text_end));
+	layout_line("kernel rodata", (vm_offset_t)_rodata_start, round_page((vm_offset_t)_rodata_end));
+	layout_line("kernel data", (vm_offset_t)_data_start, data_end);
+	layout_line("stack guard", (vm_offset_t)boot_stack_guard,
+	            (vm_offset_t)boot_stack_guard + PAGE_SIZE);
+	layout_line("symbols", data_end, (vm_offset_t)_kernel_end);
+}
+
+static const char *on_off(bool on)
+{
+	return on ? "on" : "off";
+}
+
+void pmap_print_protection(void)
+{
+	uint64_t cr4 = read_cr4();
+
+	klog("protection: CR0.WP %s, EFER.NXE %s, SMEP %s, SMAP %s, UMIP %s, global pages %s, "
+	     "PCID %s\n", on_off(read_cr0() & CR0_WP), on_off(rdmsr(MSR_EFER) & EFER_NXE),
+	     on_off(cr4 & CR4_SMEP), on_off(cr4 & CR4_SMAP), on_off(cr4 & CR4_UMIP),
+	     on_off(cr4 & CR4_PGE), on_off(cr4 & CR4_PCIDE));
+}

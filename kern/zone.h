@@ -1,0 +1,34 @@
+/*
+ * Zones: allocators of fixed-size kernel objects (pmaps, pv entries, and
+ * with the VM issue every kernel structure, through kalloc's size
+ * classes).  A zone carves whole frames into elements and keeps freed
+ * elements on a free list; it counts what is in use so tests can prove
+ * that nothing leaks.
+ *
+ * Lock order: a zone's lock comes after every VM lock but vm_page's.
+ */
+#ifndef MICA_KERN_ZONE_H
+#define MICA_KERN_ZONE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "kern/lock.h"
+
+struct zone_free;
+
+struct zone {
+	const char *name;
+	size_t elem_size;
+	struct zone_free *free;        /* freed or never used elements */
+	uint64_t in_use;               /* elements handed out and not freed */
+	uint64_t pages;                /* frames the zone holds */
+	struct spinlock lock;
+};
+
+void zone_init(struct zone *z, const char *name, size_t elem_size);
+
+/* An element (contents undefined), or NULL when no frame is left for a new slab. */
+void *zalloc(struct zone *z);
+void zfree(struct zone *z, void *elem);
+
+#endif

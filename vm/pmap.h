@@ -1,0 +1,97 @@
+/*
+ * The pmap interface: the one machine-dependent layer of the VM.
+ *
+ * A pmap is a cache of vm_map state: the hardware page tables of one
+ * address space.  vm/ says what should be mapped (a vm_page, at a virtual
+ * address, with VM_PROT_* rights) and the pmap makes the page tables say
+ * so.  A pmap may drop a mapping whenever it likes (vm_fault recreates
+ * it), but must honour every removal and protection reduction it is asked
+ * for, on every CPU, before the call returns.  arch/x86_64/pmap.c
+ * implements it; nothing in vm/ knows what a page-table entry looks like.
+ *
+ * The calls follow Mach's and FreeBSD's.  Addresses are page-aligned;
+ * ranges are [start, end).
+ */
+#ifndef MICA_VM_PMAP_H
+#define MICA_VM_PMAP_H
+
+#include <stdbool.h>
+#include <mach/kern_return.h>
+#include <mach/vm_prot.h>
+#include <mach/vm_types.h>
+#include "kern/boot_info.h"
+#include "vm/vm_page.h"
+
+typedef struct pmap *pmap_t;
+
+extern struct pmap *const kernel_pmap;
+
+/* pmap_enter flags */
+#define PMAP_WIRED   0x1           /* the pmap must never drop this mapping on its own */
+
+/* Builds the kernel's page tables from boot_info and switches to them. */
+void pmap_bootstrap(const struct boot_info *bi);
+
+/* The kernel virtual addresses left for the VM to manage: [*start, *end). */
+void pmap_virtual_space(vm_offset_t *start, vm_offset_t *end);
+
+/* Before vm_page_bootstrap: physically contiguous, zeroed, permanent kernel memory. */
+void *pmap_steal_memory(size_t size);
+
+/* Whether the frame at pa may join the free pool (not claimed at bootstrap). */
+bool pmap_frame_available(paddr_t pa);
+
+/* After vm_page_bootstrap: sets up pmap's own allocators. */
+void pmap_init(void);
+
+/* A new, empty user address space (sharing the kernel's half), or NULL. */
+pmap_t pmap_create(void);
+
+/* Removes every mapping left and frees every page-table page. */
+void pmap_destroy(pmap_t pmap);
+
+/*
+ * Maps page at va with prot (VM_PROT_NONE is not allowed: use
+ * pmap_remove), replacing any mapping there.  Fails only for lack of
+ * memory for page tables or reverse-map entries
+ * (KERN_RESOURCE_SHORTAGE), in which case nothing changed.
+ */
+kern_return_t pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *page, vm_prot_t prot,
+                         unsigned flags);
+
+/* Removes every mapping in [start, end). */
+void pmap_remove(pmap_t pmap, vm_offset_t start, vm_offset_t end);
+
+/* Lowers the rights of every mapping in [start, end) to prot (NONE removes them). */
+void pmap_protect(pmap_t pmap, vm_offset_t start, vm_offset_t end, vm_prot_t prot);
+
+/* Lowers every mapping of page, in every pmap, to prot (NONE removes them all). */
+void pmap_page_protect(struct vm_page *page, vm_prot_t prot);
+
+/* The physical address va maps to, in *pa; false when nothing is mapped there. */
+bool pmap_extract(pmap_t pmap, vm_offset_t va, paddr_t *pa);
+
+/* The rights the mapping at va grants, or VM_PROT_NONE when unmapped. */
+vm_prot_t pmap_access(pmap_t pmap, vm_offset_t va);
+
+/* Hardware referenced/modified bits, gathered over every mapping of page. */
+bool pmap_is_modified(struct vm_page *page);
+void pmap_clear_modify(struct vm_page *page);
+bool pmap_is_referenced(struct vm_page *page);
+void pmap_clear_reference(struct vm_page *page);
+
+/* Makes pmap the address space of this CPU. */
+void pmap_activate(pmap_t pmap);
+pmap_t pmap_current(void);
+
+void pmap_zero_page(struct vm_page *page);
+void pmap_copy_page(struct vm_page *src, struct vm_page *dst);
+
+/* A kernel virtual address through which the kernel can reach pa. */
+void *pmap_phys_to_virt(paddr_t pa);
+
+/* Wired kernel mappings without reverse-map entries (kernel_pmap only). */
+kern_return_t pmap_kenter(vm_offset_t va, paddr_t pa, vm_prot_t prot);
+void pmap_kremove(vm_offset_t va);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * Kernel stacks in their own stretch of kernel virtual memory: slot i
+ * holds a guard page and then the stack, so every stack has an unmapped
+ * page below it.  A bitmap says which slots are taken.
+ *
+ * Lock order: kstack_lock, then the pmap and vm_page locks it calls into.
+ */
+#include "vm/vm_kern.h"
+#include "kern/lock.h"
+#include "kern/panic.h"
+#include "vm/pmap.h"
+#include "vm/vm_page.h"
+
+#define KSTACK_SLOTS 1024
+#define SLOT_SIZE    (KSTACK_SIZE + PAGE_SIZE)
+
+static vm_offset_t kstack_base;               /* start of slot 0 */
+static uint64_t slot_used[KSTACK_SLOTS / 64];
+static struct spinlock kstack_lock = SPINLOCK_INIT("kstack");
+
+void kmem_init(void)
+{
+	vm_offset_t start, end;
+
+	pmap_virtual_space(&start, &end);
+	KASSERT(end - start >= KSTACK_SLOTS * SLOT_SIZE, "kmem_init: kernel VA too small");
+	kstack_base = start;
+}
+
+static int slot_take(void)
+{
+	for (int i = 0; i < KSTACK_SLOTS; i++)
+		if (!(slot_used[i / 64] & (1ull << (i % 64)))) {
+			slot_used[i / 64] |= 1ull << (i % 64);
+			return i;
+		}
+	return -1;
+}
+
+static void slot_release(int i)
+{
+	slot_used[i / 64] &= ~(1ull << (i % 64));
+}
+
+/* Unmaps and frees the first n pages of the stack at va. */
+static void stack_unmap(vm_offset_t va, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		paddr_t pa;
+		vm_offset_t page = va + i * PAGE_SIZE;
+		KASSERT(pmap_extract(kernel_pmap, page, &pa), "kmem: stack page %#lx unmapped", page);
+		pmap_kremove(page);
+		vm_page_free(vm_page_from_phys(pa));
+	}
+}
+
+vm_offset_t kmem_stack_alloc(void)
+{
+	spin_lock(&kstack_lock);
+	int slot = slot_take();
+	spin_unlock(&kstack_lock);
+	if (slot < 0)
+		return 0;
+	vm_offset_t stack = kstack_base + slot * SLOT_SIZE + PAGE_SIZE;
+	for (unsigned i = 0; i < KSTACK_PAGES; i++) {
+		struct vm_page *p = vm_page_alloc(VM_PAGE_KERNEL, VM_PAGE_ZERO);
+		if (p == NULL || pmap_kenter(stack + i * PAGE_SIZE, vm_page_to_phys(p),
+		                             VM_PROT_READ | VM_PROT_WRITE) != KERN_SUCCESS) {
+			if (p)
+				vm_page_free(p);
+			stack_unmap(stack, i);
+			spin_lock(&kstack_lock);
+			slot_release(slot);
+			spin_unlock(&kstack_lock);
+			return 0;
+		}
+	}
+	return stack;
+}
+
+void kmem_stack_free(vm_offset_t stack)
+{
+	uint64_t slot = (stack - PAGE_SIZE - kstack_base) / SLOT_SIZE;
+
+	KASSERT(stack > kstack_base && slot < KSTACK_SLOTS &&
+	        stack == kstack_base + slot * SLOT_SIZE + PAGE_SIZE,
+	        "kmem_stack_free: %#lx is not a kernel stack", stack);
+	stack_unmap(stack, KSTACK_PAGES);
+	spin_lock(&kstack_lock);
+	slot_release(slot);
+	spin_unlock(&kstack_lock);
+}
+
+bool kmem_is_stack_guard(vm_offset_t va)
+{
+	return va >= kstack_base && va < kstack_base + KSTACK_SLOTS * SLOT_SIZE &&
+	       (va - kstack_base) % SLOT_SIZE < PAGE_SIZE;
+}

@@ -1,0 +1,94 @@
+/*
+ * The physical frame database: one struct vm_page for every 4 KiB frame
+ * below the top of usable RAM, and the allocator that hands frames out.
+ *
+ * Free frames live in a buddy allocator (free lists of 2^order-frame
+ * blocks), which gives single pages on a fast path and contiguous runs for
+ * page tables and stacks, and merges frees back into large blocks.  Each
+ * frame in use is counted by what uses it, so tests can prove that
+ * tearing something down returned every frame.
+ *
+ * Lock order: vm_page_free_lock is innermost among the VM locks (below
+ * vm_map, vm_object and pmap): nothing is taken while it is held.
+ */
+#ifndef MICA_VM_VM_PAGE_H
+#define MICA_VM_VM_PAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "kern/boot_info.h"
+
+typedef uint64_t paddr_t;
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE  (1ul << PAGE_SHIFT)
+#define PAGE_MASK  (PAGE_SIZE - 1)
+#define round_page(x) (((x) + PAGE_MASK) & ~PAGE_MASK)
+#define trunc_page(x) ((x) & ~PAGE_MASK)
+
+/* What a frame is doing; a frame in use is counted under its use. */
+enum vm_page_use {
+	VM_PAGE_RESERVED,          /* not RAM Mica may hand out: firmware, kernel image, holes */
+	VM_PAGE_FREE,
+	VM_PAGE_KERNEL,            /* wired kernel memory: stacks, zones, the frame table */
+	VM_PAGE_PAGETABLE,         /* a page-table page of some pmap */
+	VM_PAGE_OBJECT,            /* holds data of a vm_object */
+	VM_PAGE_USES,
+};
+
+struct pv_entry;
+struct vm_object;
+
+struct vm_page {
+	struct vm_page *next, *prev;   /* free list, or the owner's list */
+	struct vm_object *object;      /* owner, for VM_PAGE_OBJECT */
+	uint64_t offset;               /* byte offset in the object */
+	struct pv_entry *pv_list;      /* every mapping of this frame (pmap-private) */
+	uint32_t wire_count;
+	uint8_t use;                   /* enum vm_page_use */
+	uint8_t order;                 /* free block head: its order; otherwise VM_PAGE_NOT_HEAD */
+	uint8_t pmap_flags;            /* pmap-private: referenced/modified gathered from removed mappings */
+};
+
+#define VM_PAGE_MAX_ORDER 10       /* largest free block: 2^10 frames = 4 MiB */
+#define VM_PAGE_NOT_HEAD  0xff
+
+/* vm_page_alloc flags */
+#define VM_PAGE_ZERO 0x1           /* fill with zeroes before returning it */
+
+struct vm_page_stats {
+	uint64_t count[VM_PAGE_USES];  /* frames per enum vm_page_use */
+	uint64_t total;                /* frames described by the table */
+};
+
+/*
+ * Builds the frame table for the RAM boot_info describes and frees every
+ * usable frame the machine-dependent layer does not claim
+ * (pmap_frame_available).  Called once, after pmap_bootstrap.
+ */
+void vm_page_bootstrap(const struct boot_info *bi);
+
+/* One frame for this use, or NULL when none is free. */
+struct vm_page *vm_page_alloc(enum vm_page_use use, unsigned flags);
+
+/* npages physically contiguous frames (the first page returned), or NULL. */
+struct vm_page *vm_page_alloc_contig(size_t npages, enum vm_page_use use, unsigned flags);
+
+/* Returns a frame; it must have no mappings and no owner left. */
+void vm_page_free(struct vm_page *p);
+void vm_page_free_contig(struct vm_page *first, size_t npages);
+
+paddr_t vm_page_to_phys(const struct vm_page *p);
+struct vm_page *vm_page_from_phys(paddr_t pa);  /* NULL outside the table */
+
+void vm_page_get_stats(struct vm_page_stats *s);
+uint64_t vm_page_free_count(void);
+
+/*
+ * Test support: refuse allocations once only `floor` frames are free, so
+ * tests can run the kernel out of memory on purpose.  0 lifts the limit.
+ */
+void vm_page_set_reserve_floor(uint64_t floor);
+
+#endif
