@@ -26,6 +26,8 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 
 # Tests whose kernel sources are not just kern/NAME.c.
 HOST_TEST_SRCS_ktap := kern/ktap.c kern/printf.c
+HOST_TEST_SRCS_efi_config := boot/efi/config.c
+HOST_TEST_SRCS_efi_elf := boot/efi/elf.c
 
 KTAP_SUMMARY_SRCS := tools/ktap-summary.c kern/ktap.c kern/printf.c
 

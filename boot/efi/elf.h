@@ -1,0 +1,48 @@
+/*
+ * Checking mica.elf before any of it is loaded.  The GNU-EFI loader trusts
+ * no byte of the file until elf_check() has accepted it, so a truncated,
+ * foreign or malformed image ends in an error message, never in a jump.
+ *
+ * Plain C on a byte buffer, with no firmware calls, so that host tests
+ * (tests/host/test_efi_elf.c) can feed it every kind of broken image.
+ * docs/boot.md lists the rules.
+ */
+#ifndef MICA_BOOT_EFI_ELF_H
+#define MICA_BOOT_EFI_ELF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ELF_MAX_SEGMENTS 16
+#define ELF_LOAD_LIMIT   (4ull << 30)  /* segments load below 4 GiB, inside the identity map */
+#define ELF_PAGE_SIZE    4096ull
+#define ELF_UPPER_HALF   0xffff800000000000ull  /* lowest canonical upper-half address */
+
+/* One PT_LOAD segment as the loader places it. */
+struct elf_segment {
+	uint64_t offset;                   /* of its bytes in the file */
+	uint64_t filesz, memsz;            /* memsz - filesz bytes of bss follow the data */
+	uint64_t paddr, vaddr;
+	bool writable, executable;
+};
+
+/* What a valid image asks of the loader. */
+struct elf_image {
+	uint64_t entry;                    /* virtual, inside an executable segment */
+	uint64_t phys_start, phys_end;     /* page-aligned bounds of all segments */
+	unsigned count;
+	struct elf_segment seg[ELF_MAX_SEGMENTS];
+};
+
+/*
+ * Returns NULL and fills *img if the size bytes at file are an image the
+ * loader can place: ELF64, little-endian, x86-64, ET_EXEC, with every
+ * program header and every segment's data inside the file, no segment
+ * larger in the file than in memory, below ELF_LOAD_LIMIT, or sharing a
+ * page with another, each linked at its physical address or in the upper
+ * half, and the entry point in an executable segment.  Otherwise returns
+ * a short reason ("not an ELF file") and *img is meaningless.
+ */
+const char *elf_check(const void *file, uint64_t size, struct elf_image *img);
+
+#endif
