@@ -1,6 +1,7 @@
 # Mica: a small Mach VM kernel for x86-64.
 #
 #   make / make iso   build build/mica.elf and the bootable build/mica.iso
+#   make efi          build build/esp.img: Mica's own UEFI loader, mica.elf, mica.cfg
 #   make run          boot it and run the demo (exit status 0 on a clean power-off)
 #   make test         host tests, runner tests, every in-kernel suite on every
 #                     boot path; ends with "N passed, N failed"
@@ -94,6 +95,8 @@ $(ISO): $(ELF) boot/grub.cfg | deps
 	$(Q)cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
 	$(Q)grub-mkrescue -o $@ $(BUILD)/iso > $(BUILD)/grub-mkrescue.log 2>&1 \
 		|| { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+include boot/efi/efi.mk
 
 QEMU_FLAGS = --iso $(ISO) --cpu $(CPU) --mem $(MEM) --smp $(SMP) $(if $(filter 1,$(KVM)),--kvm)
 
