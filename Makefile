@@ -8,7 +8,7 @@
 #   make debug        boot paused under QEMU's gdbstub with gdb attached
 #   make compile_commands.json   for editors
 #
-# Variables: BOOT=bios|uefi (run, debug)  TEST=suite[,suite]  KVM=1  SMP=N
+# Variables: BOOT=bios|uefi|efi (run, debug)  TEST=suite[,suite]  KVM=1  SMP=N
 #            CPU=model (max)  MEM=MiB (512)  SEED=n  TIMEOUT=seconds
 # Every target first runs tools/install-deps.sh, which installs what is missing.
 
@@ -98,15 +98,16 @@ $(ISO): $(ELF) boot/grub.cfg | deps
 
 include boot/efi/efi.mk
 
-QEMU_FLAGS = --iso $(ISO) --cpu $(CPU) --mem $(MEM) --smp $(SMP) $(if $(filter 1,$(KVM)),--kvm)
+QEMU_FLAGS = --iso $(ISO) --esp $(ESP) --cpu $(CPU) --mem $(MEM) --smp $(SMP) $(if $(filter 1,$(KVM)),--kvm)
 
-run: $(ISO)
+# BOOT=efi boots the ESP image with Mica's own loader; the others boot the ISO.
+run: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
 	tools/qemu-run $(QEMU_FLAGS) --boot $(BOOT) --timeout $(TIMEOUT) \
 		--log $(BUILD)/run.log --cmdline "$(if $(SEED),seed=$(SEED))"
 
 include tests/host/host.mk
 
-test: host-tests $(ISO) $(BUILD)/host/ktap-summary
+test: host-tests $(ISO) $(ESP) $(BUILD)/host/ktap-summary
 	BUILD=$(BUILD) TEST="$(TEST)" SEED="$(SEED)" TIMEOUT=$(TIMEOUT) \
 		QEMU_FLAGS="$(QEMU_FLAGS)" tests/run-all
 
