@@ -4,6 +4,11 @@
  * a matter of starting the other CPUs.  Holding a spin lock keeps
  * interrupts off on this CPU (an interrupt handler taking the same lock
  * would otherwise deadlock); unlock restores what lock found.
+ *
+ * The lock order, outermost first.  With INVARIANTS (the default build),
+ * taking a lock of a lower rank than one already held panics, naming
+ * both: the order is checked on every acquisition, not hoped for.
+ * Objects of a shadow chain share a rank and are taken front to back.
  */
 #ifndef MICA_KERN_LOCK_H
 #define MICA_KERN_LOCK_H
@@ -11,17 +16,30 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+enum lock_rank {
+	LOCK_RANK_MAP = 10,        /* vm_map */
+	LOCK_RANK_OBJECT = 20,     /* vm_object, front to back along a shadow chain */
+	LOCK_RANK_PAGE_HASH = 24,  /* the (object, offset) -> page hash */
+	LOCK_RANK_AUDIT = 28,      /* pmap_audit's bitmaps */
+	LOCK_RANK_PMAP = 30,       /* a pmap's page tables */
+	LOCK_RANK_PV = 35,         /* every page's pv list */
+	LOCK_RANK_ZONE = 40,       /* a zone's free list */
+	LOCK_RANK_VM_PAGE = 50,    /* the free frames */
+	LOCK_RANK_LEAF = 100,      /* nothing is taken while a leaf lock is held */
+};
+
 struct spinlock {
 	volatile uint32_t locked;
 	bool saved_interrupts;     /* were interrupts on when it was taken? */
+	uint8_t rank;              /* enum lock_rank */
 	const char *name;
 };
 
-#define SPINLOCK_INIT(n) { .locked = 0, .saved_interrupts = false, .name = (n) }
+#define SPINLOCK_INIT(n, r) { .locked = 0, .saved_interrupts = false, .rank = (r), .name = (n) }
 
-void spin_lock_init(struct spinlock *l, const char *name);
+void spin_lock_init(struct spinlock *l, const char *name, enum lock_rank rank);
 void spin_lock(struct spinlock *l);
-/* Takes l if it is free; false (and nothing taken) otherwise. */
+/* Takes l if it is free; false (and nothing taken) otherwise.  Exempt from the order check. */
 bool spin_trylock(struct spinlock *l);
 void spin_unlock(struct spinlock *l);
 bool spin_held(const struct spinlock *l);

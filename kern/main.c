@@ -10,11 +10,14 @@
 #include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/demo.h"
+#include "kern/kalloc.h"
 #include "kern/ktest.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
 #include "vm/pmap.h"
 #include "vm/vm_kern.h"
+#include "vm/vm_map.h"
+#include "vm/vm_object.h"
 #include "vm/vm_page.h"
 
 struct boot_options boot_options;
@@ -76,7 +79,10 @@ void kernel_main(uint64_t boot_info_phys)
 	pmap_bootstrap(&boot_info);
 	vm_page_bootstrap(&boot_info);
 	pmap_init();
+	kalloc_init();
+	vm_object_bootstrap();
 	kmem_init();
+	vm_map_bootstrap();
 	cpu_init_ist();
 
 	print_banner();

@@ -15,7 +15,7 @@ void zone_init(struct zone *z, const char *name, size_t elem_size)
 	z->free = NULL;
 	z->in_use = 0;
 	z->pages = 0;
-	spin_lock_init(&z->lock, name);
+	spin_lock_init(&z->lock, name, LOCK_RANK_ZONE);
 }
 
 /* Carves a new frame into elements on the free list.  => z->lock held */

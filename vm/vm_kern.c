@@ -10,13 +10,14 @@
 #include "kern/panic.h"
 #include "vm/pmap.h"
 #include "vm/vm_page.h"
+#include "vm/vm_user.h"
 
 #define KSTACK_SLOTS 1024
 #define SLOT_SIZE    (KSTACK_SIZE + PAGE_SIZE)
 
 static vm_offset_t kstack_base;               /* start of slot 0 */
 static uint64_t slot_used[KSTACK_SLOTS / 64];
-static struct spinlock kstack_lock = SPINLOCK_INIT("kstack");
+static struct spinlock kstack_lock = SPINLOCK_INIT("kstack", LOCK_RANK_LEAF);
 
 void kmem_init(void)
 {
@@ -95,4 +96,28 @@ bool kmem_is_stack_guard(vm_offset_t va)
 {
 	return va >= kstack_base && va < kstack_base + KSTACK_SLOTS * SLOT_SIZE &&
 	       (va - kstack_base) % SLOT_SIZE < PAGE_SIZE;
+}
+
+vm_offset_t kmem_first_free_va(void)
+{
+	return kstack_base + KSTACK_SLOTS * SLOT_SIZE;
+}
+
+vm_offset_t kmem_alloc(vm_size_t size)
+{
+	vm_address_t addr = 0;
+
+	size = round_page(size);
+	if (vm_allocate(kernel_map, &addr, size, VM_FLAGS_ANYWHERE) != KERN_SUCCESS)
+		return 0;
+	if (vm_wire(kernel_map, addr, size, VM_PROT_READ | VM_PROT_WRITE) != KERN_SUCCESS) {
+		vm_deallocate(kernel_map, addr, size);
+		return 0;
+	}
+	return addr;
+}
+
+void kmem_free(vm_offset_t addr, vm_size_t size)
+{
+	vm_deallocate(kernel_map, addr, round_page(size));
 }

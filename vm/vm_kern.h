@@ -19,6 +19,16 @@ void kmem_init(void);
 vm_offset_t kmem_stack_alloc(void);
 void kmem_stack_free(vm_offset_t stack);
 
+/* The first kernel virtual address after the stacks: where kernel_map starts. */
+vm_offset_t kmem_first_free_va(void);
+
+/*
+ * Wired, zeroed kernel memory from kernel_map, mapped read/write: size
+ * bytes (whole pages), or 0 when memory is short.
+ */
+vm_offset_t kmem_alloc(vm_size_t size);
+void kmem_free(vm_offset_t addr, vm_size_t size);
+
 /* Is va inside the guard page below some kernel stack? */
 bool kmem_is_stack_guard(vm_offset_t va);
 

@@ -1,21 +1,141 @@
 /*
- * Address maps.  The VM issue fills this in (entries, objects, the Mach
- * calls); the pmap issue only needs the name the fault path passes on.
+ * Address maps: an address space as a sorted set of entries, each mapping
+ * [start, end) to an object at an offset with protections and an
+ * inheritance.  Entries live in a red-black tree (lookup and free-gap
+ * search in O(log n)) threaded with a sorted list, plus a lookup hint.
+ * The map owns a pmap, which caches what the entries say.
+ *
+ * Locking protocol:
+ *   map->lock  covers the entry tree and list, the hint and every entry
+ *              field; it is held across a whole operation, faults
+ *              included, so a check and the change it guards see the same
+ *              map (vm_write's check-then-write relies on this).
+ *   Order: map lock, then vm_object locks (front to back), then the pmap
+ *   and vm_page locks.  Two maps are never locked at once: an operation
+ *   between maps (vm_map_copyin, then vm_map_copy_overwrite) works on one
+ *   map at a time through a vm_map_copy.
  */
 #ifndef MICA_VM_VM_MAP_H
 #define MICA_VM_VM_MAP_H
 
+#include <stdbool.h>
 #include <mach/kern_return.h>
+#include <mach/vm_inherit.h>
 #include <mach/vm_prot.h>
+#include <mach/vm_region.h>
 #include <mach/vm_types.h>
+#include "kern/lock.h"
+#include "kern/rbtree.h"
+#include "vm/pmap.h"
+
+struct vm_object;
+
+struct vm_map_entry {
+	struct rb_node node;           /* in map->tree, by start */
+	struct vm_map_entry *prev, *next;  /* sorted list; the map's header is the sentinel */
+	vm_offset_t start, end;
+	vm_size_t max_gap;             /* augmented: largest free gap before an entry in this subtree */
+	struct vm_object *object;      /* NULL: zero-fill memory not yet touched */
+	uint64_t offset;               /* of start in object */
+	vm_prot_t protection, max_protection;
+	vm_inherit_t inheritance;
+	uint32_t wired_count;
+	bool needs_copy;               /* object is shared copy-on-write: shadow it before writing */
+};
+
+struct vm_map {
+	struct spinlock lock;
+	struct rb_tree tree;
+	struct vm_map_entry header;    /* list sentinel: header.next is the lowest entry */
+	struct vm_map_entry *hint;     /* the last entry looked up */
+	uint32_t nentries;
+	uint32_t ref_count;
+	vm_offset_t min, max;          /* the map covers [min, max) */
+	vm_size_t size;                /* bytes mapped */
+	pmap_t pmap;
+};
 
 typedef struct vm_map *vm_map_t;
+typedef struct vm_map_copy *vm_map_copy_t;
+
+extern vm_map_t kernel_map;
+
+void vm_map_bootstrap(void);
+
+/* A new empty map over [min, max) using pmap (the map takes it); NULL when out of memory. */
+vm_map_t vm_map_create(pmap_t pmap, vm_offset_t min, vm_offset_t max);
+void vm_map_reference(vm_map_t map);
+/* Drops a reference; the last one removes every entry and destroys the pmap. */
+void vm_map_deallocate(vm_map_t map);
+
+/*
+ * A child map made from map by each entry's inheritance: shared, copied
+ * copy-on-write, or left out.  NULL when out of memory (map unchanged).
+ */
+vm_map_t vm_map_fork(vm_map_t map, pmap_t child_pmap);
+
+/* The entry containing addr, or NULL.  => map locked */
+struct vm_map_entry *vm_map_lookup_entry(vm_map_t map, vm_offset_t addr);
+
+/*
+ * Checks everything the map promises (tree shape and gaps, sorted
+ * disjoint entries, copy-on-write pages read-only in the pmap): NULL when
+ * all holds, else what is wrong.  Costly: for tests.
+ */
+const char *vm_map_check_invariants(vm_map_t map);
+
+/* Entries in a map: tests use it to check clipping and merging. */
+uint32_t vm_map_entry_count(vm_map_t map);
 
 /*
  * Resolves a fault at va in map for an access of fault_type (one of
- * VM_PROT_READ, WRITE, EXECUTE): KERN_SUCCESS once the page is mapped,
- * KERN_INVALID_ADDRESS or KERN_PROTECTION_FAILURE when it cannot be.
+ * VM_PROT_READ, WRITE, EXECUTE): KERN_SUCCESS once the page is mapped
+ * with the entry's rights, KERN_INVALID_ADDRESS outside every entry,
+ * KERN_PROTECTION_FAILURE when the entry forbids the access,
+ * KERN_RESOURCE_SHORTAGE when no frame is left.
  */
 kern_return_t vm_fault(vm_map_t map, vm_offset_t va, vm_prot_t fault_type);
+
+/*
+ * The same with map locked, returning the page that now holds va's data
+ * (resolved for writing when fault_type has VM_PROT_WRITE).
+ */
+kern_return_t vm_fault_page(vm_map_t map, vm_offset_t va, vm_prot_t fault_type,
+                            struct vm_page **pagep);
+
+/* ---- data in transit between maps (vm/vm_map_copy.c) ---- */
+
+/*
+ * Snapshots [addr, addr+len) of src: whole pages copy-on-write, small data
+ * into a kernel buffer.  KERN_INVALID_ADDRESS for a hole, and
+ * KERN_PROTECTION_FAILURE for memory without VM_PROT_READ, in address
+ * order; src is unchanged on failure.
+ */
+kern_return_t vm_map_copyin(vm_map_t src, vm_address_t addr, vm_size_t len,
+                            vm_map_copy_t *copy);
+
+/* A copy of len bytes of kernel memory at buf. */
+kern_return_t vm_map_copy_from_kernel(const void *buf, vm_size_t len, vm_map_copy_t *copy);
+
+/*
+ * Maps copy anywhere in dst (read/write, inheritance copy) and consumes
+ * it; *addr is where its first byte landed (at the same offset within its
+ * page as in the source).  On failure copy is untouched.
+ */
+kern_return_t vm_map_copyout(vm_map_t dst, vm_address_t *addr, vm_map_copy_t copy);
+
+/*
+ * Overwrites [addr, addr + size of copy) of dst with copy, as if dst's
+ * task had written it: every page must allow writing.  All or nothing:
+ * on failure dst is byte-for-byte unchanged and copy is untouched; on
+ * success copy is consumed.  docs/vm_write.md states the whole contract.
+ */
+kern_return_t vm_map_copy_overwrite(vm_map_t dst, vm_address_t addr, vm_map_copy_t copy);
+
+void vm_map_copy_discard(vm_map_copy_t copy);
+vm_size_t vm_map_copy_size(vm_map_copy_t copy);
+
+/* Reads len bytes at addr in map into buf as map's task would (faulting them in). */
+kern_return_t vm_map_read(vm_map_t map, vm_address_t addr, void *buf, vm_size_t len);
 
 #endif

@@ -22,7 +22,7 @@ static uint64_t vm_page_count;         /* frames in the table */
 static struct vm_page *free_lists[VM_PAGE_MAX_ORDER + 1];
 static uint64_t use_count[VM_PAGE_USES];
 static uint64_t reserve_floor;
-static struct spinlock vm_page_free_lock = SPINLOCK_INIT("vm_page_free");
+static struct spinlock vm_page_free_lock = SPINLOCK_INIT("vm_page_free", LOCK_RANK_VM_PAGE);
 
 paddr_t vm_page_to_phys(const struct vm_page *p)
 {
@@ -153,7 +153,8 @@ void vm_page_free_contig(struct vm_page *first, size_t npages)
 		        "vm_page_free: frame %#lx is not in use", vm_page_to_phys(p));
 		KASSERT(p->pv_list == NULL, "vm_page_free: frame %#lx is still mapped",
 		        vm_page_to_phys(p));
-		p->object = NULL;
+		KASSERT(p->object == NULL, "vm_page_free: frame %#lx still belongs to an object",
+		        vm_page_to_phys(p));
 		p->offset = 0;
 		p->wire_count = 0;
 		p->pmap_flags = 0;

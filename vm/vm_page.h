@@ -42,6 +42,7 @@ struct vm_object;
 
 struct vm_page {
 	struct vm_page *next, *prev;   /* free list, or the owner's list */
+	struct vm_page *hash_next;     /* (object, offset) hash chain */
 	struct vm_object *object;      /* owner, for VM_PAGE_OBJECT */
 	uint64_t offset;               /* byte offset in the object */
 	struct pv_entry *pv_list;      /* every mapping of this frame (pmap-private) */

@@ -52,7 +52,7 @@ struct pv_entry {
 static struct pmap kernel_pmap_store;
 struct pmap *const kernel_pmap = &kernel_pmap_store;
 
-static struct spinlock pv_lock = SPINLOCK_INIT("pv_lists");
+static struct spinlock pv_lock = SPINLOCK_INIT("pv_lists", LOCK_RANK_PV);
 static struct zone pmap_zone, pv_zone;
 static bool pcid_enabled;
 static uint16_t next_pcid = 1;
@@ -347,7 +347,7 @@ void pmap_bootstrap(const struct boot_info *bi)
 	boot_mem_init(bi);
 	kernel_pmap->pml4_pa = table_page_alloc();
 	kernel_pmap->pml4 = table_at(kernel_pmap->pml4_pa);
-	spin_lock_init(&kernel_pmap->lock, "kernel_pmap");
+	spin_lock_init(&kernel_pmap->lock, "kernel_pmap", LOCK_RANK_PMAP);
 	map_direct(bi);
 	map_kernel_image();
 	walk(kernel_pmap, KVA_BASE, 3, true);     /* the kernel-VM PDPT, shared by all */
@@ -747,7 +747,7 @@ pmap_t pmap_create(void)
 		return NULL;
 	}
 	memset(pmap, 0, sizeof(*pmap));
-	spin_lock_init(&pmap->lock, "pmap");
+	spin_lock_init(&pmap->lock, "pmap", LOCK_RANK_PMAP);
 	pmap->pml4_pa = vm_page_to_phys(top);
 	pmap->pml4 = table_at(pmap->pml4_pa);
 	for (unsigned i = 256; i < 512; i++)        /* share the kernel half */
@@ -797,7 +797,7 @@ static struct {
 	uint64_t *writable, *executable;
 	uint64_t frames;
 	struct spinlock lock;
-} audit_marks = { .lock = SPINLOCK_INIT("pmap_audit") };
+} audit_marks = { .lock = SPINLOCK_INIT("pmap_audit", LOCK_RANK_AUDIT) };
 
 static void audit_mark(uint64_t *bitmap, paddr_t pa, uint64_t size)
 {

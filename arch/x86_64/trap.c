@@ -111,8 +111,8 @@ static bool page_fault_resolved(const struct trap_frame *tf)
 
 	if (user_va && !(tf->cs & 3) && fixup_for(tf->rip) == NULL)
 		return false;
-	/* no task has a map yet (tasks come with their own issue) */
-	return vm_fault(NULL, va, type) == KERN_SUCCESS;
+	/* user addresses belong to the current task's map (tasks come with their own issue) */
+	return vm_fault(user_va ? NULL : kernel_map, va, type) == KERN_SUCCESS;
 }
 
 /* Resumes a faulting copy routine at its error return. */

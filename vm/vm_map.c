@@ -1,0 +1,627 @@
+/*
+ * Address maps (vm/vm_map.h): entries in a red-black tree threaded with a
+ * sorted list, clipping and merging, free-space search, and the map-level
+ * operations the Mach calls (vm/vm_user.c) are built from.
+ *
+ * Locking protocol (see vm/vm_map.h): map->lock is held for a whole
+ * operation; under it objects are locked one at a time or front to back,
+ * then pmap and vm_page locks.  Functions marked `=> map locked` expect it.
+ *
+ * Free-space search: every entry records the largest gap before an entry
+ * in its subtree (max_gap), the gap before an entry being the distance
+ * from the previous entry's end (or the map's min).  The list header is
+ * a sentinel whose `end` is the map's min and whose `start` is its max,
+ * so the first entry's gap and the gap after the last need no special
+ * case.  A first-fit search descends the tree by max_gap in O(log n).
+ *
+ * All-or-nothing: an operation that may need new entries (clipping,
+ * copying) reserves them all before it changes anything, so running out
+ * of memory leaves the map as it was.
+ */
+#include "vm/vm_map.h"
+#include "kern/panic.h"
+#include "kern/string.h"
+#include "kern/zone.h"
+#include "vm/vm_map_internal.h"
+#include "vm/vm_object.h"
+
+vm_map_t kernel_map;
+
+static struct zone map_zone, entry_zone;
+
+void vm_map_bootstrap(void)
+{
+	vm_offset_t start, end;
+
+	zone_init(&map_zone, "vm_map", sizeof(struct vm_map));
+	zone_init(&entry_zone, "vm_map_entry", sizeof(struct vm_map_entry));
+	pmap_virtual_space(&start, &end);
+	kernel_map = vm_map_create(kernel_pmap, kmem_first_free_va(), end);
+	if (kernel_map == NULL)
+		panic("vm_map_bootstrap: no memory for the kernel map");
+}
+
+/* ------------------------------------------------------------- gaps */
+
+static struct vm_map_entry *node_entry(struct rb_node *n)
+{
+	return n ? rb_entry(n, struct vm_map_entry, node) : NULL;
+}
+
+/* The free space between e and the entry (or map start) before it. */
+static vm_size_t gap_before(const struct vm_map_entry *e)
+{
+	return e->start - e->prev->end;
+}
+
+static bool recompute_max_gap(struct rb_node *n)
+{
+	struct vm_map_entry *e = node_entry(n), *l = node_entry(n->left), *r = node_entry(n->right);
+	vm_size_t g = gap_before(e);
+
+	if (l && l->max_gap > g)
+		g = l->max_gap;
+	if (r && r->max_gap > g)
+		g = r->max_gap;
+	if (g == e->max_gap)
+		return false;
+	e->max_gap = g;
+	return true;
+}
+
+/* The entry after e changed its gap: refresh the tree's view of it. */
+static void gap_changed_after(vm_map_t map, struct vm_map_entry *e)
+{
+	if (e->next != &map->header)
+		rb_propagate(&map->tree, &e->next->node);
+}
+
+/* ------------------------------------------------------------- creation */
+
+vm_map_t vm_map_create(pmap_t pmap, vm_offset_t min, vm_offset_t max)
+{
+	vm_map_t map = zalloc(&map_zone);
+
+	if (map == NULL)
+		return NULL;
+	memset(map, 0, sizeof(*map));
+	spin_lock_init(&map->lock, "vm_map", LOCK_RANK_MAP);
+	rb_init(&map->tree, recompute_max_gap);
+	map->header.next = map->header.prev = &map->header;
+	map->header.start = max;          /* the sentinel: see the top of this file */
+	map->header.end = min;
+	map->hint = &map->header;
+	map->ref_count = 1;
+	map->min = min;
+	map->max = max;
+	map->pmap = pmap;
+	return map;
+}
+
+void vm_map_reference(vm_map_t map)
+{
+	spin_lock(&map->lock);
+	map->ref_count++;
+	spin_unlock(&map->lock);
+}
+
+/* Removes every entry and frees the map; its pmap is the caller's business. */
+static void map_teardown(vm_map_t map)
+{
+	spin_lock(&map->lock);
+	vm_map_delete_all(map);
+	spin_unlock(&map->lock);
+	zfree(&map_zone, map);
+}
+
+void vm_map_deallocate(vm_map_t map)
+{
+	spin_lock(&map->lock);
+	uint32_t left = --map->ref_count;
+	spin_unlock(&map->lock);
+	if (left > 0)
+		return;
+	pmap_t pmap = map->pmap;
+	map_teardown(map);
+	if (pmap != kernel_pmap)
+		pmap_destroy(pmap);
+}
+
+uint32_t vm_map_entry_count(vm_map_t map)
+{
+	return map->nentries;
+}
+
+/* ------------------------------------------------------------- entry reserve */
+
+bool entry_reserve(struct entry_reserve *r, unsigned n)
+{
+	r->list = NULL;
+	r->count = 0;
+	while (r->count < n) {
+		struct vm_map_entry *e = zalloc(&entry_zone);
+		if (e == NULL) {
+			entry_reserve_release(r);
+			return false;
+		}
+		e->next = r->list;
+		r->list = e;
+		r->count++;
+	}
+	return true;
+}
+
+struct vm_map_entry *entry_take(struct entry_reserve *r)
+{
+	struct vm_map_entry *e = r->list;
+
+	KASSERT(e != NULL, "entry_take: the reserve is empty (too few entries reserved)");
+	r->list = e->next;
+	r->count--;
+	memset(e, 0, sizeof(*e));
+	return e;
+}
+
+void entry_reserve_release(struct entry_reserve *r)
+{
+	while (r->list) {
+		struct vm_map_entry *e = r->list;
+		r->list = e->next;
+		zfree(&entry_zone, e);
+	}
+	r->count = 0;
+}
+
+static void entry_free(struct vm_map_entry *e)
+{
+	zfree(&entry_zone, e);
+}
+
+/* ------------------------------------------------------------- lookup */
+
+/*
+ * The last entry starting at or below addr, or the header when addr lies
+ * before every entry.  => map locked
+ */
+struct vm_map_entry *vm_map_lookup_floor(vm_map_t map, vm_offset_t addr)
+{
+	struct vm_map_entry *h = map->hint, *best = &map->header;
+
+	if (h != &map->header && h->start <= addr && addr < h->end)
+		return h;
+	for (struct rb_node *n = map->tree.root; n;) {
+		struct vm_map_entry *e = node_entry(n);
+		if (e->start <= addr) {
+			best = e;
+			n = n->right;
+		} else {
+			n = n->left;
+		}
+	}
+	if (best != &map->header)
+		map->hint = best;
+	return best;
+}
+
+struct vm_map_entry *vm_map_lookup_entry(vm_map_t map, vm_offset_t addr)
+{
+	struct vm_map_entry *e = vm_map_lookup_floor(map, addr);
+
+	return (e != &map->header && addr < e->end) ? e : NULL;
+}
+
+/* ------------------------------------------------------------- insert, remove */
+
+/*
+ * Links e (its range free in map) into the list after prev and into the
+ * tree.  The list goes first, and the neighbour whose gap shrank is
+ * propagated before the tree changes shape: rebalancing recomputes nodes,
+ * and it must never see a stale gap it could then spread.  => map locked
+ */
+void entry_link(vm_map_t map, struct vm_map_entry *prev, struct vm_map_entry *e)
+{
+	struct rb_node *parent = NULL, **link = &map->tree.root;
+	bool left = false;
+
+	e->prev = prev;
+	e->next = prev->next;
+	prev->next->prev = e;
+	prev->next = e;
+	gap_changed_after(map, e);
+	e->max_gap = gap_before(e);
+	while (*link) {
+		parent = *link;
+		left = e->start < node_entry(parent)->start;
+		link = left ? &parent->left : &parent->right;
+	}
+	rb_insert_at(&map->tree, parent, left, &e->node);
+	map->nentries++;
+	map->size += e->end - e->start;
+}
+
+/* Takes e out of map; the caller frees it or its object.  => map locked */
+void entry_unlink(vm_map_t map, struct vm_map_entry *e)
+{
+	struct vm_map_entry *next = e->next;
+
+	e->prev->next = next;              /* the list first, as in entry_link */
+	next->prev = e->prev;
+	if (next != &map->header)
+		rb_propagate(&map->tree, &next->node);
+	rb_remove(&map->tree, &e->node);
+	if (map->hint == e)
+		map->hint = &map->header;
+	map->nentries--;
+	map->size -= e->end - e->start;
+}
+
+/* ------------------------------------------------------------- clip and merge */
+
+/*
+ * Splits e at addr (strictly inside it): e keeps [start, addr) and a new
+ * entry from r, returned, takes [addr, end) with the same object, offset
+ * moved along, and the same rights.  => map locked
+ */
+static struct vm_map_entry *entry_split(vm_map_t map, struct vm_map_entry *e, vm_offset_t addr,
+                                        struct entry_reserve *r)
+{
+	struct vm_map_entry *upper = entry_take(r);
+
+	*upper = *e;
+	upper->start = addr;
+	upper->offset = e->offset + (addr - e->start);
+	if (upper->object)
+		vm_object_reference(upper->object);
+	map->size -= e->end - addr;
+	e->end = addr;
+	entry_link(map, e, upper);
+	return upper;
+}
+
+struct vm_map_entry *vm_map_clip_range(vm_map_t map, vm_offset_t start, vm_offset_t end,
+                                       struct entry_reserve *r)
+{
+	struct vm_map_entry *first = vm_map_lookup_floor(map, start);
+
+	if (first == &map->header || first->end <= start)
+		first = first->next;
+	else if (first->start < start)
+		first = entry_split(map, first, start, r);
+	for (struct vm_map_entry *e = first; e != &map->header && e->start < end; e = e->next) {
+		if (e->end > end) {
+			entry_split(map, e, end, r);
+			break;
+		}
+	}
+	return first;
+}
+
+/* Can b be folded into a, the entry just before it? */
+static bool entries_mergeable(const struct vm_map_entry *a, const struct vm_map_entry *b)
+{
+	if (a->end != b->start || a->protection != b->protection ||
+	    a->max_protection != b->max_protection || a->inheritance != b->inheritance ||
+	    a->needs_copy != b->needs_copy || a->wired_count != 0 || b->wired_count != 0 ||
+	    a->object != b->object)
+		return false;
+	return a->object == NULL || a->offset + (a->end - a->start) == b->offset;
+}
+
+/* Folds b into a (mergeable, adjacent).  => map locked */
+static void entry_merge(vm_map_t map, struct vm_map_entry *a, struct vm_map_entry *b)
+{
+	vm_size_t bsize = b->end - b->start;
+
+	a->end = b->end;                   /* grow first, so unlinking b sees the final gap */
+	map->size += bsize;
+	entry_unlink(map, b);
+	if (b->object)
+		vm_object_deallocate(b->object);
+	entry_free(b);
+}
+
+void vm_map_simplify_range(vm_map_t map, vm_offset_t start, vm_offset_t end)
+{
+	struct vm_map_entry *e = vm_map_lookup_floor(map, start);
+
+	if (e != &map->header && e->prev != &map->header)
+		e = e->prev;
+	while (e != &map->header && e->next != &map->header && e->start <= end) {
+		if (entries_mergeable(e, e->next))
+			entry_merge(map, e, e->next);
+		else
+			e = e->next;
+	}
+}
+
+/* ------------------------------------------------------------- free space */
+
+/*
+ * The lowest address with size free bytes, in *addr; false when there is
+ * none.  Descends the tree by max_gap: O(log n).  => map locked
+ */
+bool vm_map_find_space(vm_map_t map, vm_size_t size, vm_offset_t *addr)
+{
+	struct rb_node *n = map->tree.root;
+
+	if (size == 0)
+		return false;
+	if (n == NULL || node_entry(n)->max_gap < size) {
+		struct vm_map_entry *last = map->header.prev;   /* the gap after the last entry */
+		if (map->header.start - last->end < size)
+			return false;
+		*addr = last->end;
+		return true;
+	}
+	for (;;) {
+		struct vm_map_entry *e = node_entry(n), *l = node_entry(n->left);
+		if (l && l->max_gap >= size) {
+			n = n->left;
+		} else if (gap_before(e) >= size) {
+			*addr = e->prev->end;
+			return true;
+		} else {
+			n = n->right;
+			KASSERT(n != NULL, "vm_map_find_space: max_gap says %lu fits, tree disagrees", size);
+		}
+	}
+}
+
+/* Is [start, end) inside the map and free of entries?  => map locked */
+bool vm_map_range_free(vm_map_t map, vm_offset_t start, vm_offset_t end)
+{
+	if (start < map->min || end > map->max || start >= end)
+		return false;
+	struct vm_map_entry *e = vm_map_lookup_floor(map, start);
+	if (e != &map->header && e->end > start)
+		return false;
+	return e->next == &map->header || e->next->start >= end;
+}
+
+/*
+ * Adds an entry for [start, end), which must be free, mapping object at
+ * offset (a reference the entry takes over; NULL for zero fill).  The new
+ * entry comes from r.  => map locked
+ */
+struct vm_map_entry *vm_map_insert(vm_map_t map, vm_offset_t start, vm_offset_t end,
+                                   struct vm_object *object, uint64_t offset,
+                                   const struct vm_map_entry *attrs, struct entry_reserve *r)
+{
+	struct vm_map_entry *e = entry_take(r);
+
+	e->start = start;
+	e->end = end;
+	e->object = object;
+	e->offset = offset;
+	e->protection = attrs->protection;
+	e->max_protection = attrs->max_protection;
+	e->inheritance = attrs->inheritance;
+	e->needs_copy = attrs->needs_copy;
+	entry_link(map, vm_map_lookup_floor(map, start), e);
+	return e;
+}
+
+/* ------------------------------------------------------------- removal */
+
+/* Drops one entry's pages from the pmap and its hold on its object.  => map locked */
+static void entry_destroy(vm_map_t map, struct vm_map_entry *e)
+{
+	pmap_remove(map->pmap, e->start, e->end);
+	if (e->wired_count)
+		vm_map_unwire_entry(map, e);
+	entry_unlink(map, e);
+	if (e->object)
+		vm_object_deallocate(e->object);
+	entry_free(e);
+}
+
+void vm_map_delete(vm_map_t map, vm_offset_t start, vm_offset_t end, struct entry_reserve *r)
+{
+	struct vm_map_entry *e = vm_map_clip_range(map, start, end, r);
+
+	while (e != &map->header && e->start < end) {
+		struct vm_map_entry *next = e->next;
+		entry_destroy(map, e);
+		e = next;
+	}
+}
+
+void vm_map_delete_all(vm_map_t map)
+{
+	while (map->header.next != &map->header)
+		entry_destroy(map, map->header.next);
+}
+
+/* ------------------------------------------------------------- checks */
+
+/*
+ * Walks [start, end) in address order and says what is wrong first:
+ * KERN_INVALID_ADDRESS for a hole (addresses outside the map included),
+ * KERN_PROTECTION_FAILURE for an entry whose current protection lacks
+ * need.  => map locked
+ */
+kern_return_t vm_map_check_range(vm_map_t map, vm_offset_t start, vm_offset_t end, vm_prot_t need)
+{
+	if (end < start)
+		return KERN_INVALID_ADDRESS;
+	/* no entry lies outside [min, max): a part out there is a hole like any other */
+	vm_offset_t at = start;
+	struct vm_map_entry *e = vm_map_lookup_floor(map, start);
+	if (e == &map->header || e->end <= start)
+		e = e->next;
+	for (; at < end; e = e->next) {
+		if (e == &map->header || e->start > at)
+			return KERN_INVALID_ADDRESS;
+		if ((e->protection & need) != need)
+			return KERN_PROTECTION_FAILURE;
+		at = e->end;
+	}
+	return KERN_SUCCESS;
+}
+
+/* ------------------------------------------------------------- copy-on-write */
+
+bool vm_map_entry_can_share_cow(const struct vm_map_entry *e)
+{
+	return e->object != NULL && !e->object->shared && e->wired_count == 0;
+}
+
+void vm_map_entry_share_cow(vm_map_t map, struct vm_map_entry *e)
+{
+	KASSERT(vm_map_entry_can_share_cow(e), "vm_map_entry_share_cow: entry %#lx cannot", e->start);
+	e->needs_copy = true;
+	pmap_protect(map->pmap, e->start, e->end, e->protection & ~VM_PROT_WRITE);
+}
+
+/*
+ * Gives e an object of its own to write into: a shadow of the object it
+ * shares copy-on-write (unless no one else uses that object any more).
+ * False when memory is short; e is then unchanged.  => map locked
+ */
+bool vm_map_entry_resolve_cow(struct vm_map_entry *e)
+{
+	if (e->object == NULL) {
+		e->object = vm_object_allocate(e->end - e->start);
+		e->offset = 0;
+		e->needs_copy = false;
+		return e->object != NULL;
+	}
+	if (!e->needs_copy)
+		return true;
+	if (e->object->ref_count > 1) {
+		struct vm_object *s = vm_object_shadow(e->object, e->offset, e->end - e->start);
+		if (s == NULL)
+			return false;
+		e->object = s;
+		e->offset = 0;
+	}
+	e->needs_copy = false;
+	return true;
+}
+
+/* ------------------------------------------------------------- fork */
+
+/*
+ * The object a copy of e's pages should use, with a reference, and its
+ * offset: e's own, shared copy-on-write, or (for shared or wired memory,
+ * which copy-on-write cannot freeze) a copy made now.  NULL object with
+ * KERN_SUCCESS means zero fill.  => map locked
+ */
+kern_return_t vm_map_entry_copy_object(vm_map_t map, struct vm_map_entry *e, vm_offset_t start,
+                                       vm_offset_t end, struct vm_object **obj, uint64_t *offset,
+                                       bool *needs_copy)
+{
+	uint64_t off = e->offset + (start - e->start);
+
+	*needs_copy = false;
+	*offset = 0;
+	*obj = NULL;
+	if (e->object == NULL)
+		return KERN_SUCCESS;               /* never touched: zeroes on both sides */
+	if (vm_map_entry_can_share_cow(e)) {
+		vm_map_entry_share_cow(map, e);
+		vm_object_reference(e->object);
+		*obj = e->object;
+		*offset = off;
+		*needs_copy = true;
+		return KERN_SUCCESS;
+	}
+	*obj = vm_object_copy_now(e->object, off, end - start);
+	return *obj ? KERN_SUCCESS : KERN_RESOURCE_SHORTAGE;
+}
+
+/* Adds to child the parent's entry e, as its inheritance says.  => parent locked */
+static bool fork_entry(vm_map_t parent, vm_map_t child, struct vm_map_entry *e,
+                       struct entry_reserve *r)
+{
+	struct vm_map_entry attrs = *e;
+	struct vm_object *obj;
+	uint64_t offset;
+
+	if (e->inheritance == VM_INHERIT_NONE)
+		return true;
+	if (e->inheritance == VM_INHERIT_SHARE) {
+		if (!vm_map_entry_resolve_cow(e))
+			return false;
+		e->object->shared = true;
+		vm_object_reference(e->object);
+		attrs.needs_copy = false;
+		vm_map_insert(child, e->start, e->end, e->object, e->offset, &attrs, r);
+		return true;
+	}
+	if (vm_map_entry_copy_object(parent, e, e->start, e->end, &obj, &offset,
+	                             &attrs.needs_copy) != KERN_SUCCESS)
+		return false;
+	vm_map_insert(child, e->start, e->end, obj, offset, &attrs, r);
+	return true;
+}
+
+vm_map_t vm_map_fork(vm_map_t parent, pmap_t child_pmap)
+{
+	struct entry_reserve r;
+	vm_map_t child = vm_map_create(child_pmap, parent->min, parent->max);
+
+	if (child == NULL)
+		return NULL;
+	spin_lock(&parent->lock);
+	bool ok = entry_reserve(&r, parent->nentries);
+	for (struct vm_map_entry *e = parent->header.next; ok && e != &parent->header; e = e->next)
+		ok = fork_entry(parent, child, e, &r);
+	entry_reserve_release(&r);
+	spin_unlock(&parent->lock);
+	if (!ok) {
+		map_teardown(child);             /* child_pmap stays the caller's */
+		return NULL;
+	}
+	return child;
+}
+
+/* ------------------------------------------------------------- invariants */
+
+/* The true max_gap of the subtree at n, checking every stored one; ~0 when one is wrong. */
+static vm_size_t check_gaps(struct rb_node *n)
+{
+	if (n == NULL)
+		return 0;
+	struct vm_map_entry *e = node_entry(n);
+	vm_size_t g = gap_before(e), l = check_gaps(n->left), r = check_gaps(n->right);
+	if (l == ~0ul || r == ~0ul)
+		return ~0ul;
+	if (l > g)
+		g = l;
+	if (r > g)
+		g = r;
+	return g == e->max_gap ? g : ~0ul;
+}
+
+/* Does every page of an entry shared copy-on-write lack write access in the pmap? */
+static bool cow_pages_read_only(vm_map_t map, const struct vm_map_entry *e)
+{
+	for (vm_offset_t va = e->start; e->needs_copy && va < e->end; va += PAGE_SIZE)
+		if (pmap_access(map->pmap, va) & VM_PROT_WRITE)
+			return false;
+	return true;
+}
+
+const char *vm_map_check_invariants(vm_map_t map)
+{
+	const char *wrong = NULL;
+	uint32_t n = 0;
+
+	spin_lock(&map->lock);
+	if (rb_check(&map->tree) < 0)
+		wrong = "the red-black tree is broken";
+	else if (check_gaps(map->tree.root) == ~0ul)
+		wrong = "a max_gap is stale";
+	for (struct vm_map_entry *e = map->header.next; !wrong && e != &map->header; e = e->next) {
+		n++;
+		if (e->start >= e->end || e->start < e->prev->end || e->end > map->max)
+			wrong = "entries overlap, are empty or leave the map";
+		else if (!cow_pages_read_only(map, e))
+			wrong = "a copy-on-write page is writable in the pmap";
+	}
+	if (!wrong && n != map->nentries)
+		wrong = "the entry count is wrong";
+	spin_unlock(&map->lock);
+	return wrong;
+}

@@ -1,0 +1,64 @@
+/*
+ * The map operations shared by vm_map.c, vm_fault.c, vm_map_copy.c and
+ * vm_user.c.  Everything here expects the map locked (=> map locked) and
+ * changes nothing unless it says so.
+ */
+#ifndef MICA_VM_VM_MAP_INTERNAL_H
+#define MICA_VM_VM_MAP_INTERNAL_H
+
+#include "vm/vm_kern.h"
+#include "vm/vm_map.h"
+
+/* Entries reserved before an operation starts, so it cannot fail halfway. */
+struct entry_reserve {
+	struct vm_map_entry *list;
+	unsigned count;
+};
+
+bool entry_reserve(struct entry_reserve *r, unsigned n);   /* false: none reserved */
+struct vm_map_entry *entry_take(struct entry_reserve *r);
+void entry_reserve_release(struct entry_reserve *r);
+
+/* The last entry starting at or below addr, or &map->header. */
+struct vm_map_entry *vm_map_lookup_floor(vm_map_t map, vm_offset_t addr);
+
+/*
+ * Splits entries so boundaries fall at start and end (two entries from r
+ * at most); returns the first entry at or after start.
+ */
+struct vm_map_entry *vm_map_clip_range(vm_map_t map, vm_offset_t start, vm_offset_t end,
+                                       struct entry_reserve *r);
+
+/* Merges neighbouring entries that agree in everything, around [start, end]. */
+void vm_map_simplify_range(vm_map_t map, vm_offset_t start, vm_offset_t end);
+
+bool vm_map_find_space(vm_map_t map, vm_size_t size, vm_offset_t *addr);
+bool vm_map_range_free(vm_map_t map, vm_offset_t start, vm_offset_t end);
+
+/* A new entry over the free range [start, end); attrs gives rights, inheritance, needs_copy. */
+struct vm_map_entry *vm_map_insert(vm_map_t map, vm_offset_t start, vm_offset_t end,
+                                   struct vm_object *object, uint64_t offset,
+                                   const struct vm_map_entry *attrs, struct entry_reserve *r);
+
+/* Removes [start, end) (two clip entries from r at most). */
+void vm_map_delete(vm_map_t map, vm_offset_t start, vm_offset_t end, struct entry_reserve *r);
+void vm_map_delete_all(vm_map_t map);
+
+/* KERN_INVALID_ADDRESS at the first hole, KERN_PROTECTION_FAILURE at the first entry lacking need. */
+kern_return_t vm_map_check_range(vm_map_t map, vm_offset_t start, vm_offset_t end, vm_prot_t need);
+
+/* Copy-on-write between entries (see vm_map.c). */
+bool vm_map_entry_can_share_cow(const struct vm_map_entry *e);
+void vm_map_entry_share_cow(vm_map_t map, struct vm_map_entry *e);
+bool vm_map_entry_resolve_cow(struct vm_map_entry *e);
+kern_return_t vm_map_entry_copy_object(vm_map_t map, struct vm_map_entry *e, vm_offset_t start,
+                                       vm_offset_t end, struct vm_object **obj, uint64_t *offset,
+                                       bool *needs_copy);
+
+/* Unwires every page of a wired entry (vm_user.c). */
+void vm_map_unwire_entry(vm_map_t map, struct vm_map_entry *e);
+
+/* Reads [addr, addr+len) through map's objects without faulting anything in. */
+void vm_map_read_locked(vm_map_t map, vm_offset_t addr, void *buf, vm_size_t len);
+
+#endif

@@ -1,0 +1,261 @@
+/*
+ * VM objects (vm/vm_object.h): resident pages by offset, shadow chains,
+ * reference counts, termination and collapse.
+ *
+ * Lock order: vm_object locks front to back along a shadow chain (the
+ * shared rank LOCK_RANK_OBJECT allows exactly that), then the page hash,
+ * then pmap, then vm_page.  The callers (vm_map, vm_fault) hold the map
+ * lock, so an object's pages cannot change under a fault in progress.
+ *
+ * Resident pages are found through one hash table keyed by (object,
+ * offset), as in Mach: O(1) on average whatever the object's size.  Each
+ * object also lists its pages, for termination and collapse.
+ */
+#include "vm/vm_object.h"
+#include "kern/panic.h"
+#include "kern/string.h"
+#include "kern/zone.h"
+#include "vm/pmap.h"
+
+static struct zone object_zone;
+static struct vm_page **page_hash;
+static uint64_t page_hash_mask;
+static struct spinlock page_hash_lock = SPINLOCK_INIT("vm_page_hash", LOCK_RANK_PAGE_HASH);
+static uint64_t objects_alive;
+
+/* A hash table with about one bucket per four frames, in whole frames. */
+void vm_object_bootstrap(void)
+{
+	struct vm_page_stats st;
+	uint64_t buckets = 1;
+
+	vm_page_get_stats(&st);
+	while (buckets < st.total / 4 && buckets * sizeof(void *) < (PAGE_SIZE << VM_PAGE_MAX_ORDER))
+		buckets <<= 1;
+	struct vm_page *p = vm_page_alloc_contig(round_page(buckets * sizeof(void *)) / PAGE_SIZE,
+	                                         VM_PAGE_KERNEL, VM_PAGE_ZERO);
+	if (p == NULL)
+		panic("vm_object_bootstrap: no memory for %lu hash buckets", buckets);
+	page_hash = pmap_phys_to_virt(vm_page_to_phys(p));
+	page_hash_mask = buckets - 1;
+	zone_init(&object_zone, "vm_object", sizeof(struct vm_object));
+}
+
+static struct vm_page **bucket(const struct vm_object *obj, uint64_t offset)
+{
+	uint64_t h = ((uintptr_t)obj >> 4) * 0x9e3779b97f4a7c15ull + (offset >> PAGE_SHIFT);
+
+	return &page_hash[(h ^ (h >> 29)) & page_hash_mask];
+}
+
+struct vm_object *vm_object_allocate(uint64_t size)
+{
+	struct vm_object *obj = zalloc(&object_zone);
+
+	if (obj == NULL)
+		return NULL;
+	memset(obj, 0, sizeof(*obj));
+	spin_lock_init(&obj->lock, "vm_object", LOCK_RANK_OBJECT);
+	obj->ref_count = 1;
+	obj->size = size;
+	__atomic_fetch_add(&objects_alive, 1, __ATOMIC_RELAXED);
+	return obj;
+}
+
+void vm_object_reference(struct vm_object *obj)
+{
+	spin_lock(&obj->lock);
+	obj->ref_count++;
+	spin_unlock(&obj->lock);
+}
+
+uint64_t vm_object_count(void)
+{
+	return objects_alive;
+}
+
+struct vm_page *vm_object_page_lookup(struct vm_object *obj, uint64_t offset)
+{
+	struct vm_page *p;
+
+	spin_lock(&page_hash_lock);
+	for (p = *bucket(obj, offset); p; p = p->hash_next)
+		if (p->object == obj && p->offset == offset)
+			break;
+	spin_unlock(&page_hash_lock);
+	return p;
+}
+
+void vm_object_page_insert(struct vm_object *obj, struct vm_page *page, uint64_t offset)
+{
+	struct vm_page **b = bucket(obj, offset);
+
+	KASSERT(page->object == NULL, "vm_object_page_insert: page already has an object");
+	page->object = obj;
+	page->offset = offset;
+	spin_lock(&page_hash_lock);
+	page->hash_next = *b;
+	*b = page;
+	spin_unlock(&page_hash_lock);
+	page->prev = NULL;
+	page->next = obj->pages;
+	if (obj->pages)
+		obj->pages->prev = page;
+	obj->pages = page;
+	obj->resident_count++;
+}
+
+/* Takes page out of its object's hash chain and list; it keeps its mappings. */
+static void page_detach(struct vm_object *obj, struct vm_page *page)
+{
+	struct vm_page **pp = bucket(obj, page->offset);
+
+	spin_lock(&page_hash_lock);
+	while (*pp != page)
+		pp = &(*pp)->hash_next;
+	*pp = page->hash_next;
+	spin_unlock(&page_hash_lock);
+	if (page->prev)
+		page->prev->next = page->next;
+	else
+		obj->pages = page->next;
+	if (page->next)
+		page->next->prev = page->prev;
+	page->next = page->prev = page->hash_next = NULL;
+	page->object = NULL;
+	obj->resident_count--;
+}
+
+void vm_object_page_free(struct vm_object *obj, struct vm_page *page)
+{
+	pmap_page_protect(page, VM_PROT_NONE);
+	page_detach(obj, page);
+	vm_page_free(page);
+}
+
+struct vm_page *vm_object_page_find(struct vm_object *obj, uint64_t offset,
+                                    struct vm_object **owner)
+{
+	for (; obj != NULL; obj = obj->shadow) {
+		spin_lock(&obj->lock);
+		struct vm_page *p = vm_object_page_lookup(obj, offset);
+		uint64_t next_offset = offset + obj->shadow_offset;
+		spin_unlock(&obj->lock);
+		if (p) {
+			*owner = obj;
+			return p;
+		}
+		offset = next_offset;
+	}
+	*owner = NULL;
+	return NULL;
+}
+
+/* Frees every page of an object no one references any more. */
+static void object_terminate(struct vm_object *obj)
+{
+	spin_lock(&obj->lock);
+	while (obj->pages)
+		vm_object_page_free(obj, obj->pages);
+	spin_unlock(&obj->lock);
+	zfree(&object_zone, obj);
+	__atomic_fetch_sub(&objects_alive, 1, __ATOMIC_RELAXED);
+}
+
+void vm_object_deallocate(struct vm_object *obj)
+{
+	while (obj != NULL) {                 /* a loop, not recursion, down the chain */
+		spin_lock(&obj->lock);
+		KASSERT(obj->ref_count > 0, "vm_object_deallocate: object %p is already dead", obj);
+		uint32_t left = --obj->ref_count;
+		if (left == 1)
+			obj->shared = false;          /* one user left: nothing to keep in sync */
+		spin_unlock(&obj->lock);
+		if (left > 0)
+			return;
+		struct vm_object *backing = obj->shadow;
+		object_terminate(obj);
+		obj = backing;
+	}
+}
+
+struct vm_object *vm_object_shadow(struct vm_object *obj, uint64_t offset, uint64_t size)
+{
+	struct vm_object *s = vm_object_allocate(size);
+
+	if (s == NULL)
+		return NULL;
+	s->shadow = obj;
+	s->shadow_offset = offset;
+	return s;
+}
+
+struct vm_object *vm_object_copy_now(struct vm_object *obj, uint64_t offset, uint64_t size)
+{
+	struct vm_object *copy = vm_object_allocate(size), *owner;
+
+	if (copy == NULL)
+		return NULL;
+	for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
+		struct vm_page *src = vm_object_page_find(obj, offset + off, &owner);
+		if (src == NULL)
+			continue;                     /* zeroes stay implicit */
+		struct vm_page *dst = vm_page_alloc(VM_PAGE_OBJECT, 0);
+		if (dst == NULL) {
+			vm_object_deallocate(copy);
+			return NULL;
+		}
+		pmap_copy_page(src, dst);
+		spin_lock(&copy->lock);
+		vm_object_page_insert(copy, dst, off);
+		spin_unlock(&copy->lock);
+	}
+	return copy;
+}
+
+/*
+ * Moves the pages of backing (which only front uses) that front does not
+ * hide into front, and frees the rest.  Moved pages keep their mappings:
+ * the data are the same, only the owner changes.
+ * => front and backing locked
+ */
+static void collapse_pages(struct vm_object *front, struct vm_object *backing)
+{
+	while (backing->pages) {
+		struct vm_page *p = backing->pages;
+		uint64_t off = p->offset - front->shadow_offset;
+		bool visible = p->offset >= front->shadow_offset && off < front->size &&
+		               vm_object_page_lookup(front, off) == NULL;
+		if (!visible) {
+			vm_object_page_free(backing, p);
+			continue;
+		}
+		page_detach(backing, p);
+		vm_object_page_insert(front, p, off);
+	}
+}
+
+void vm_object_collapse(struct vm_object *front)
+{
+	for (;;) {
+		struct vm_object *backing = front->shadow;
+		if (backing == NULL)
+			return;
+		spin_lock(&front->lock);
+		spin_lock(&backing->lock);
+		if (backing->ref_count != 1 || backing->shared) {
+			spin_unlock(&backing->lock);
+			spin_unlock(&front->lock);
+			return;
+		}
+		collapse_pages(front, backing);
+		front->shadow = backing->shadow;
+		front->shadow_offset += backing->shadow_offset;
+		backing->shadow = NULL;
+		backing->ref_count = 0;
+		spin_unlock(&backing->lock);
+		spin_unlock(&front->lock);
+		zfree(&object_zone, backing);
+		__atomic_fetch_sub(&objects_alive, 1, __ATOMIC_RELAXED);
+	}
+}

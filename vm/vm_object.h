@@ -1,0 +1,82 @@
+/*
+ * VM objects: the memory behind map entries.
+ *
+ * An object is a sparse array of resident pages, indexed by byte offset.
+ * Mica has no pager, so every object is anonymous memory: a page that is
+ * not resident reads as zeroes (lazy zero fill).  Copy-on-write uses
+ * shadow objects: a shadow holds the pages written since the copy and
+ * falls back to its backing object (`shadow`, at `shadow_offset`) for the
+ * rest.  A chain is collapsed when a backing object loses every other
+ * reference, so chains stay short.
+ *
+ * Lock order: a map's lock, then objects front to back along a shadow
+ * chain, then vm_page's free lock.
+ */
+#ifndef MICA_VM_VM_OBJECT_H
+#define MICA_VM_VM_OBJECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <mach/kern_return.h>
+#include "kern/lock.h"
+#include "vm/vm_page.h"
+
+struct vm_object {
+	struct spinlock lock;
+	uint32_t ref_count;            /* map entries, copies and shadows that point here */
+	bool shared;                   /* mapped writable by more than one entry: no symmetric COW */
+	uint64_t size;                 /* bytes */
+	struct vm_object *shadow;      /* backing object, or NULL */
+	uint64_t shadow_offset;        /* where this object starts in the backing object */
+	struct vm_page *pages;         /* resident pages, a list through vm_page next/prev */
+	uint64_t resident_count;
+};
+
+void vm_object_bootstrap(void);
+
+/* A new empty (all-zero) object of size bytes, with one reference; NULL when out of memory. */
+struct vm_object *vm_object_allocate(uint64_t size);
+
+void vm_object_reference(struct vm_object *obj);
+
+/* Drops a reference; the last one frees the object, its pages and its hold on its shadow. */
+void vm_object_deallocate(struct vm_object *obj);
+
+/* The resident page at offset (page-aligned) of obj itself, or NULL. => obj locked */
+struct vm_page *vm_object_page_lookup(struct vm_object *obj, uint64_t offset);
+
+/* Makes page (fresh from vm_page_alloc) obj's page at offset. => obj locked */
+void vm_object_page_insert(struct vm_object *obj, struct vm_page *page, uint64_t offset);
+
+/* Unmaps and frees obj's page. => obj locked */
+void vm_object_page_free(struct vm_object *obj, struct vm_page *page);
+
+/*
+ * The page that holds the data at offset of obj: obj's own, or the first
+ * found down the shadow chain; NULL when none is resident (zeroes).
+ * *owner is set to the object the page belongs to.
+ */
+struct vm_page *vm_object_page_find(struct vm_object *obj, uint64_t offset,
+                                    struct vm_object **owner);
+
+/*
+ * A new object of size bytes that shadows obj from offset: the caller's
+ * reference to obj passes to the shadow.  NULL when out of memory (then
+ * the caller keeps its reference).
+ */
+struct vm_object *vm_object_shadow(struct vm_object *obj, uint64_t offset, uint64_t size);
+
+/*
+ * A new object holding a snapshot of size bytes of obj from offset,
+ * copied now, page by page (for shared objects, where copy-on-write
+ * cannot be used).  NULL when out of memory.
+ */
+struct vm_object *vm_object_copy_now(struct vm_object *obj, uint64_t offset, uint64_t size);
+
+/* Folds backing objects that only obj still uses into obj. */
+void vm_object_collapse(struct vm_object *obj);
+
+/* Objects and resident object pages in existence: leak checks for tests. */
+uint64_t vm_object_count(void);
+
+#endif

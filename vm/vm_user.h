@@ -1,0 +1,27 @@
+/*
+ * The Mach VM calls on a map, with Mach's (XNU's) meanings and error
+ * codes.  The IPC layer turns task ports into maps and out-of-line data
+ * into vm_map_copy; these are the kernel functions behind both.
+ */
+#ifndef MICA_VM_VM_USER_H
+#define MICA_VM_VM_USER_H
+
+#include "vm/vm_map.h"
+
+kern_return_t vm_allocate(vm_map_t map, vm_address_t *addr, vm_size_t size, int flags);
+kern_return_t vm_deallocate(vm_map_t map, vm_address_t addr, vm_size_t size);
+kern_return_t vm_protect(vm_map_t map, vm_address_t addr, vm_size_t size, boolean_t set_maximum,
+                         vm_prot_t new_prot);
+kern_return_t vm_inherit(vm_map_t map, vm_address_t addr, vm_size_t size, vm_inherit_t inheritance);
+/* Wires (access != VM_PROT_NONE) or unwires the range: wired pages stay resident and mapped. */
+kern_return_t vm_wire(vm_map_t map, vm_address_t addr, vm_size_t size, vm_prot_t access);
+kern_return_t vm_region(vm_map_t map, vm_address_t *addr, vm_size_t *size,
+                        vm_region_flavor_t flavor, vm_region_info_t info,
+                        mach_msg_type_number_t *count);
+kern_return_t vm_read(vm_map_t map, vm_address_t addr, vm_size_t size, vm_map_copy_t *data);
+kern_return_t vm_copy(vm_map_t map, vm_address_t source, vm_size_t size, vm_address_t dest);
+kern_return_t vm_write(vm_map_t map, vm_address_t addr, vm_map_copy_t data,
+                       mach_msg_type_number_t data_count);
+kern_return_t host_page_size(vm_size_t *size);
+
+#endif
