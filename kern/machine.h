@@ -31,6 +31,13 @@ void machine_exit(enum mica_exit code) __attribute__((noreturn));
 /* Prints the caller's backtrace, function names included. */
 void machine_backtrace_here(void);
 
+/*
+ * The RAM the machine says it has, from a source independent of the boot
+ * loader (the CMOS size registers PC firmware and QEMU fill in), so tests
+ * can check the loader's memory map against it.
+ */
+uint64_t machine_installed_ram(void);
+
 /* A random 64-bit value (RDRAND where the CPU has it, else the TSC). */
 uint64_t machine_entropy(void);
 

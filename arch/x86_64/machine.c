@@ -45,3 +45,23 @@ uint64_t machine_entropy(void)
 	}
 	return v;
 }
+
+/* One CMOS register (the RTC chip's NVRAM at ports 0x70/0x71). */
+static uint8_t cmos_read(uint8_t reg)
+{
+	outb(0x70, reg);
+	return inb(0x71);
+}
+
+/*
+ * CMOS 0x34/0x35: 64 KiB blocks between 16 MiB and 4 GiB; 0x5b-0x5d: 64 KiB
+ * blocks above 4 GiB (as QEMU and SeaBIOS keep them).
+ */
+uint64_t machine_installed_ram(void)
+{
+	uint64_t below4g = cmos_read(0x34) | (uint64_t)cmos_read(0x35) << 8;
+	uint64_t above4g = cmos_read(0x5b) | (uint64_t)cmos_read(0x5c) << 8 |
+	                   (uint64_t)cmos_read(0x5d) << 16;
+
+	return (16ul << 20) + ((below4g + above4g) << 16);
+}

@@ -5,6 +5,7 @@
  * the report); plain `test` leaves them out.
  */
 #include "kern/ktest.h"
+#include "kern/lock.h"
 #include "kern/string.h"
 
 #define UNMAPPED_ADDR 0x00007fff00000000ull
@@ -51,4 +52,14 @@ KTEST_CRASH(crash_stack_overflow, recurse_forever)
 {
 	crash_recurse(0);
 	KT_FAIL("unbounded recursion did not reach the stack guard page");
+}
+
+KTEST_CRASH(crash_lock_order, take_locks_out_of_order)
+{
+	static struct spinlock map_lock = SPINLOCK_INIT("test_map_lock", LOCK_RANK_MAP);
+	static struct spinlock object_lock = SPINLOCK_INIT("test_object_lock", LOCK_RANK_OBJECT);
+
+	spin_lock(&object_lock);
+	spin_lock(&map_lock);              /* a map lock under an object lock: inverted */
+	KT_FAIL("the lock-order checker let an inversion through");
 }

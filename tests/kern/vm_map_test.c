@@ -314,3 +314,37 @@ KTEST(vm_map, teardown_returns_every_frame)
 	}
 	KT_EXPECT_NO_LEAK(before);
 }
+
+/* How many objects deep the shadow chain behind addr goes. */
+static unsigned chain_length(vm_map_t map, vm_address_t addr)
+{
+	struct vm_map_entry *e = vm_map_lookup_entry(map, addr);
+	unsigned n = 0;
+
+	for (struct vm_object *o = e ? e->object : NULL; o; o = o->shadow)
+		n++;
+	return n;
+}
+
+KTEST(vm_map, shadow_chains_collapse)
+{
+	vm_map_t map = test_map();
+	uint64_t objects_before = vm_object_count();
+
+	test_alloc_at(map, A, PAGE_SIZE);
+	test_alloc_at(map, A + 4 * PAGE_SIZE, PAGE_SIZE);
+	test_fill(map, A, PAGE_SIZE, 1);
+	for (int i = 0; i < 20; i++) {
+		/* a copy-on-write copy, a write that shadows, and the copy goes away */
+		KT_ASSERT_EQ(vm_copy(map, A, PAGE_SIZE, A + 4 * PAGE_SIZE), KERN_SUCCESS);
+		test_fill(map, A, 100, (uint8_t)(2 + i));
+		KT_ASSERT_EQ(vm_deallocate(map, A + 4 * PAGE_SIZE, PAGE_SIZE), KERN_SUCCESS);
+		test_alloc_at(map, A + 4 * PAGE_SIZE, PAGE_SIZE);
+	}
+	KT_EXPECT_EQ(vm_fault(map, A, VM_PROT_WRITE), KERN_SUCCESS);
+	KT_EXPECT(chain_length(map, A) <= 2);              /* not 20 deep */
+	KT_EXPECT(test_holds(map, A, 100, 21));
+	KT_EXPECT(vm_object_count() - objects_before <= 2);
+	vm_map_deallocate(map);
+	KT_EXPECT_EQ(vm_object_count(), objects_before);
+}
