@@ -1059,6 +1059,19 @@ static void do_touch(const struct vd_op *op)
 			if ((granted & access) != access)
 				mismatch("vm_fault(map%u, %#lx, %s) succeeded but the pmap grants only %#x",
 				         m, va, access_name(access), granted);
+			/*
+			 * The mapping carries the entry's rights exactly, less
+			 * write while the page is shared copy-on-write (never
+			 * after a write fault).
+			 */
+			else if (in_window(va) && mp(m, va)->alloc) {
+				vm_prot_t full = (vm_prot_t)hw_prot(mp(m, va)->prot);
+				if (granted != full &&
+				    (access == VM_PROT_WRITE || granted != (full & ~VM_PROT_WRITE)))
+					mismatch("vm_fault(map%u, %#lx, %s): the pmap grants %#x, the "
+					         "page's protection is %#x", m, va, access_name(access),
+					         granted, mp(m, va)->prot);
+			}
 		}
 	}
 	limit_off();
