@@ -35,11 +35,13 @@
 
 void fake_machine_boot(void);
 void fake_pmap_access(pmap_t pmap, vm_offset_t va, vm_prot_t access);
+uint64_t fake_pmap_pv_entries(void);
 
 static uint64_t nops = 1000000;
 static struct vd_config config;
 static struct vd_stats stats;
 static bool booted, shrink;
+static uint64_t pv_at_boot;
 static struct vd_op *recorded;             /* with VM_DIFF_SHRINK */
 static uint64_t nrecorded;
 
@@ -68,6 +70,7 @@ static void test_boot(void)
 {
 	fake_machine_boot();
 	booted = true;
+	pv_at_boot = fake_pmap_pv_entries();
 	HT_EXPECT_TRUE(booted);
 }
 
@@ -111,6 +114,7 @@ static void test_random_operations_match_the_model(void)
 static void test_teardown_returns_every_frame_and_object(void)
 {
 	HT_EXPECT_EQ(stats.leaks, 0);
+	HT_EXPECT_EQ(fake_pmap_pv_entries(), pv_at_boot);     /* every mapping gone */
 }
 
 /* ------------------------------------------------------------- shrinking */
