@@ -1,0 +1,65 @@
+/*
+ * Mica's system calls, for user programs (the ABI: include/mica/syscall.h).
+ *
+ * Until the IPC issue brings task ports, the VM calls act on the calling
+ * task's own address space; they are named mica_vm_* so that the Mach
+ * forms, vm_allocate(task, ...) and the rest from <mach/mach.h>, can
+ * replace them without a clash.
+ */
+#ifndef MICA_USER_MICA_H
+#define MICA_USER_MICA_H
+
+#include <stddef.h>
+#include <mach/kern_return.h>
+#include <mach/vm_prot.h>
+#include <mach/vm_region.h>
+#include <mach/vm_types.h>
+#include <mica/syscall.h>
+
+#define PAGE_SIZE 4096ul
+
+/*
+ * Traps into the kernel with system call `number` and up to four
+ * arguments; returns what the kernel leaves in RAX.  The kernel preserves
+ * every register but RAX, RCX and R11; the "memory" clobber is there
+ * because the kernel reads and writes memory the pointers lead to.
+ */
+static inline long mica_syscall(long number, long a1, long a2, long a3, long a4)
+{
+	register long r10 __asm__("r10") = a4;
+	long result;
+
+	__asm__ volatile("syscall"
+			 : "=a"(result)
+			 : "a"(number), "D"(a1), "S"(a2), "d"(a3), "r"(r10)
+			 : "rcx", "r11", "memory");
+	return result;
+}
+
+/* Ends the task with this status; does not flush stdio (exit does). */
+__attribute__((noreturn)) void mica_exit(int status);
+
+/* Writes len bytes at buf to the console, as they are. */
+kern_return_t mica_console_write(const char *buf, size_t len);
+
+/*
+ * Maps size bytes (rounded up to pages) of zero-filled memory, read-write.
+ * VM_FLAGS_ANYWHERE picks the address and stores it in *addr, never below
+ * the 64 KiB null guard; VM_FLAGS_FIXED uses *addr.
+ */
+kern_return_t mica_vm_allocate(vm_address_t *addr, vm_size_t size, int flags);
+
+/* Unmaps the pages of [addr, addr + size); pages already unmapped are fine. */
+kern_return_t mica_vm_deallocate(vm_address_t addr, vm_size_t size);
+
+/*
+ * Sets the rights of the pages of [addr, addr + size) to prot, or with
+ * set_maximum their ceiling, which can be lowered but never raised.
+ */
+kern_return_t mica_vm_protect(vm_address_t addr, vm_size_t size, boolean_t set_maximum,
+			      vm_prot_t prot);
+
+/* Lets another thread run; returns KERN_SUCCESS when this one runs again. */
+kern_return_t mica_yield(void);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * KTAP output for test programs; user/include/ktap.h shows the format.
+ * One stream per program, so the counts are plain globals.
+ */
+#include <ktap.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct {
+	unsigned planned;	/* from the plan line */
+	unsigned results;	/* result lines printed so far */
+	unsigned passed, failed;
+	bool case_failed;	/* a check in the running case has failed */
+} ktap;
+
+void ktap_plan(unsigned count)
+{
+	ktap.planned = count;
+	printf("KTAP version 1\n1..%u\n", count);
+}
+
+void ktap_result(bool ok, const char *desc)
+{
+	ktap.results++;
+	if (ok)
+		ktap.passed++;
+	else
+		ktap.failed++;
+	printf("%s %u %s\n", ok ? "ok" : "not ok", ktap.results, desc);
+}
+
+int ktap_done(void)
+{
+	if (ktap.results != ktap.planned)
+		printf("# planned %u results but printed %u\n", ktap.planned, ktap.results);
+	printf("# %u passed, %u failed\n", ktap.passed, ktap.failed);
+	return ktap.failed == 0 && ktap.results == ktap.planned ? 0 : 1;
+}
+
+int ktap_run(const struct ktap_case *cases, unsigned count)
+{
+	ktap_plan(count);
+	for (unsigned i = 0; i < count; i++) {
+		ktap.case_failed = false;
+		cases[i].fn();
+		ktap_result(!ktap.case_failed, cases[i].name);
+	}
+	return ktap_done();
+}
+
+void ktap_fail_at(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	ktap.case_failed = true;
+	printf("# %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+bool ktap_check_eq(const char *file, int line, const char *a_src, const char *b_src,
+		   uint64_t a, uint64_t b, bool want_equal)
+{
+	if ((a == b) == want_equal)
+		return true;
+	ktap_fail_at(file, line, "expected %s %s %s: %#lx (%ld) vs %#lx (%ld)", a_src,
+		     want_equal ? "==" : "!=", b_src, a, (int64_t)a, b, (int64_t)b);
+	return false;
+}
+
+/* A NULL on either side fails: it is never the string a test meant. */
+bool ktap_check_streq(const char *file, int line, const char *a_src, const char *b_src,
+		      const char *a, const char *b)
+{
+	if (a != NULL && b != NULL && strcmp(a, b) == 0)
+		return true;
+	ktap_fail_at(file, line, "expected %s == %s: \"%s\" vs \"%s\"", a_src, b_src, a, b);
+	return false;
+}
+
+/* The pattern's byte at offset i: not periodic within a page, different for each seed. */
+static unsigned char pattern(size_t i, unsigned seed)
+{
+	return (unsigned char)(seed + i * 13 + i / 4096);
+}
+
+void ktap_fill(void *p, size_t n, unsigned seed)
+{
+	unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		b[i] = pattern(i, seed);
+}
+
+size_t ktap_count_wrong(const void *p, size_t n, unsigned seed)
+{
+	const unsigned char *b = p;
+	size_t wrong = 0;
+
+	for (size_t i = 0; i < n; i++)
+		wrong += b[i] != pattern(i, seed);
+	return wrong;
+}
