@@ -32,11 +32,12 @@ kern_return_t vm_allocate(vm_map_t map, vm_address_t *addr, vm_size_t size, int 
 	struct entry_reserve r;
 	kern_return_t kr = KERN_SUCCESS;
 
+	if (flags & ~VM_FLAGS_ANYWHERE)
+		return KERN_INVALID_ARGUMENT;
 	if (size == 0)
 		return KERN_SUCCESS;
 	/* ANYWHERE ignores the address: only the size, rounded up, matters */
-	if ((flags & ~VM_FLAGS_ANYWHERE) ||
-	    !page_range((flags & VM_FLAGS_ANYWHERE) ? 0 : *addr, size, &start, &end))
+	if (!page_range((flags & VM_FLAGS_ANYWHERE) ? 0 : *addr, size, &start, &end))
 		return KERN_INVALID_ARGUMENT;
 	if (!(flags & VM_FLAGS_ANYWHERE) && (start < map->min || end > map->max))
 		return KERN_INVALID_ADDRESS;
@@ -117,15 +118,18 @@ kern_return_t vm_protect(vm_map_t map, vm_address_t addr, vm_size_t size, boolea
 	struct entry_reserve r;
 	kern_return_t kr;
 
+	if (prot & ~VM_PROT_ALL)
+		return KERN_INVALID_ARGUMENT;
 	if (size == 0)
 		return KERN_SUCCESS;
-	if ((prot & ~VM_PROT_ALL) || !page_range(addr, size, &start, &end))
+	if (!page_range(addr, size, &start, &end))
 		return KERN_INVALID_ARGUMENT;
 	if (!entry_reserve(&r, 2))
 		return KERN_RESOURCE_SHORTAGE;
 	spin_lock(&map->lock);
 	kr = vm_map_check_range(map, start, end, VM_PROT_NONE);
-	if (kr == KERN_SUCCESS && !set_maximum && !protect_allowed(map, start, end, prot))
+	/* as in Mach, even a new maximum may only lower it: that is what a maximum is */
+	if (kr == KERN_SUCCESS && !protect_allowed(map, start, end, prot))
 		kr = KERN_PROTECTION_FAILURE;
 	if (kr == KERN_SUCCESS) {
 		struct vm_map_entry *e = vm_map_clip_range(map, start, end, &r);

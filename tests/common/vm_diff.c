@@ -6,15 +6,15 @@
  *
  *   ranges     [trunc_page(addr), round_page(addr + size)); a range wraps
  *              when addr + size overflows or its rounding does;
- *   allocate   size 0: success; bad flags, wrap: INVALID_ARGUMENT; FIXED
+ *   allocate   bad flags: INVALID_ARGUMENT; size 0: success; wrap: INVALID_ARGUMENT; FIXED
  *              outside [min, max): INVALID_ADDRESS, overlap: NO_SPACE;
  *              ANYWHERE: first fit from min (the address is ignored),
  *              else NO_SPACE; zeroes, rw-/rwx/copy;
  *   deallocate size 0: success; wrap: INVALID_ARGUMENT; else success;
- *   protect    size 0: success; bad prot, wrap: INVALID_ARGUMENT; a hole
- *              or page outside the map anywhere: INVALID_ADDRESS; then,
- *              without set_maximum, a page whose max lacks a right:
- *              PROTECTION_FAILURE;
+ *   protect    bad prot: INVALID_ARGUMENT; size 0: success; wrap: INVALID_ARGUMENT; a hole
+ *              or page outside the map anywhere: INVALID_ADDRESS; then a
+ *              page whose max lacks a right: PROTECTION_FAILURE (even
+ *              with set_maximum: a maximum only goes down, as in Mach);
  *   inherit    bad value, wrap: INVALID_ARGUMENT; holes skipped;
  *   read       (vm_read, vm_map_copyin, vm_map_read) size 0: success;
  *              then in address order, a page that wraps, leaves the map
@@ -44,16 +44,6 @@
 #include "vm/vm_object.h"
 #include "vm/vm_page.h"
 #include "vm/vm_user.h"
-
-/*
- * Mica's spec lets vm_protect(set_maximum = TRUE) raise the maximum.  Mach
- * and XNU refuse any new protection above the current maximum whether or
- * not set_maximum is given (KERN_PROTECTION_FAILURE); define this to 1 to
- * hold the VM to Mach's rule instead.
- */
-#ifndef VD_MACH_MAX_PROTECTION
-#define VD_MACH_MAX_PROTECTION 0
-#endif
 
 #define PG 4096ul
 #define VD_WINDOW (VD_NPAGES * PG)
@@ -731,10 +721,10 @@ static void do_allocate(const struct vd_op *op)
 	kern_return_t want;
 	bool anywhere = op->arg == VM_FLAGS_ANYWHERE;
 
-	if (op->size == 0)
-		want = KERN_SUCCESS;
-	else if (op->arg & ~VM_FLAGS_ANYWHERE)
+	if (op->arg & ~VM_FLAGS_ANYWHERE)              /* arguments first, as XNU */
 		want = KERN_INVALID_ARGUMENT;
+	else if (op->size == 0)
+		want = KERN_SUCCESS;
 	else if (anywhere) {
 		uint64_t r = (op->size + PG - 1) & ~(PG - 1);
 		if (r < op->size)
@@ -796,10 +786,10 @@ static void do_protect(const struct vd_op *op)
 	bool setmax = op->flags & VD_F_SETMAX;
 	unsigned prot = (unsigned)op->arg;
 
-	if (op->size == 0)
-		want = KERN_SUCCESS;
-	else if (prot & ~VM_PROT_ALL)
+	if (prot & ~VM_PROT_ALL)                       /* arguments first, as XNU */
 		want = KERN_INVALID_ARGUMENT;
+	else if (op->size == 0)
+		want = KERN_SUCCESS;
 	else if (!page_range(op->addr, op->size, &s, &e))
 		want = KERN_INVALID_ARGUMENT;
 	else {
@@ -807,7 +797,7 @@ static void do_protect(const struct vd_op *op)
 			if (!in_window(va) || !mp(m, va)->alloc)
 				want = KERN_INVALID_ADDRESS;
 		for (uint64_t va = s; va < e && want == KERN_SUCCESS; va += PG)
-			if ((!setmax || VD_MACH_MAX_PROTECTION) && (prot & ~mp(m, va)->max))
+			if (prot & ~mp(m, va)->max)   /* Mach: even a new maximum only lowers it */
 				want = KERN_PROTECTION_FAILURE;
 	}
 	limit_on(op);

@@ -85,6 +85,9 @@ KTEST(vm_map, protect_cannot_raise_above_maximum)
 	KT_EXPECT_EQ(vm_protect(map, A, 4 * PAGE_SIZE, false, VM_PROT_DEFAULT),
 	             KERN_PROTECTION_FAILURE);
 	KT_EXPECT_EQ(test_region(map, A + 3 * PAGE_SIZE).protection, VM_PROT_DEFAULT);
+	/* nor can a new maximum go back up: a maximum only ever falls */
+	KT_EXPECT_EQ(vm_protect(map, A, PAGE_SIZE, true, VM_PROT_ALL), KERN_PROTECTION_FAILURE);
+	KT_EXPECT_EQ(test_region(map, A).max_protection, VM_PROT_READ);
 	KT_EXPECT_EQ(vm_protect(map, A + 2 * PAGE_SIZE, PAGE_SIZE, false, VM_PROT_NONE), KERN_SUCCESS);
 	KT_EXPECT_EQ(vm_fault(map, A + 2 * PAGE_SIZE, VM_PROT_READ), KERN_PROTECTION_FAILURE);
 	KT_EXPECT_EQ(vm_fault(map, A, VM_PROT_WRITE), KERN_PROTECTION_FAILURE);
