@@ -41,4 +41,18 @@ uint64_t machine_installed_ram(void);
 /* A random 64-bit value (RDRAND where the CPU has it, else the TSC). */
 uint64_t machine_entropy(void);
 
+/* ---- the clock's hardware, for kern/clock.c (arch/x86_64/apic.c) ---- */
+
+/*
+ * Measures the cycle counter's rate once, then starts a periodic timer
+ * interrupt hz times a second, which calls clock_interrupt() with
+ * interrupts off.  It is taken only where interrupts are on: this leaves
+ * them as they were.  Returns the cycle counter's rate in Hz.  Panics,
+ * saying why, on a machine without a timer it can drive.
+ */
+uint64_t machine_clock_start(unsigned hz);
+
+/* The cycle counter: counts at a constant rate and never goes back on one CPU. */
+uint64_t machine_cycle_count(void);
+
 #endif

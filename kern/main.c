@@ -7,6 +7,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/pmap_md.h"
 #include "kern/bootinfo.h"
+#include "kern/clock.h"
 #include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/demo.h"
@@ -89,6 +90,7 @@ void kernel_main(uint64_t boot_info_phys)
 	warn_unknown_options(&boot_options);
 	print_cpu();
 	boot_info_print(&boot_info);
+	clock_init(CLOCK_HZ);      /* before the W^X audit, so that it covers the APIC page */
 	print_memory();
 
 	if (boot_options.test)

@@ -706,17 +706,32 @@ void pmap_copy_page(struct vm_page *src, struct vm_page *dst)
 		d[i] = s[i];
 }
 
-kern_return_t pmap_kenter(vm_offset_t va, paddr_t pa, vm_prot_t prot)
+/* Makes the leaf entry of the unmapped kernel page va hold pte_value (frame and bits). */
+static kern_return_t kenter(vm_offset_t va, uint64_t pte_value)
 {
 	assert_range(kernel_pmap, va, va + PAGE_SIZE);
 	spin_lock(&kernel_pmap->lock);
 	uint64_t *pte = walk(kernel_pmap, va, 1, true);
 	if (pte) {
 		KASSERT(!(*pte & PTE_P), "pmap_kenter: %#lx is already mapped", va);
-		*pte = pa | prot_bits(prot, false);
+		*pte = pte_value;
 	}
 	spin_unlock(&kernel_pmap->lock);
 	return pte ? KERN_SUCCESS : KERN_RESOURCE_SHORTAGE;
+}
+
+kern_return_t pmap_kenter(vm_offset_t va, paddr_t pa, vm_prot_t prot)
+{
+	return kenter(va, pa | prot_bits(prot, false));
+}
+
+/*
+ * PCD|PWT select entry 3 of the PAT, uncached at reset (Mica never
+ * reprograms the PAT): every load and store reaches the device, in order.
+ */
+kern_return_t pmap_kenter_device(vm_offset_t va, paddr_t pa)
+{
+	return kenter(va, pa | prot_bits(VM_PROT_READ | VM_PROT_WRITE, false) | PTE_PCD | PTE_PWT);
 }
 
 void pmap_kremove(vm_offset_t va)

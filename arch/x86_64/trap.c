@@ -1,14 +1,16 @@
 /*
  * Trap dispatch.  An exception is either expected (a test armed a
  * trap_catch on this CPU: record it and jump back) or fatal (dump the
- * machine state with symbol names and panic).  Interrupts arrive here too;
- * with the 8259s masked none are expected yet.
+ * machine state with symbol names and panic).  Interrupts arrive here too:
+ * the local APIC's timer and spurious vectors are the only ones expected.
  */
 #include "arch/x86_64/trap.h"
+#include "arch/x86_64/apic.h"
 #include "arch/x86_64/backtrace.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/percpu.h"
+#include "kern/clock.h"
 #include "kern/console.h"
 #include "kern/panic.h"
 #include "kern/printf.h"
@@ -87,6 +89,26 @@ static void trap_catch_deliver(const struct trap_frame *tf)
 	tc->cr2 = tf->vector == T_PAGE_FAULT ? read_cr2() : 0;
 	tc->rip = tf->rip;
 	kern_longjmp(&tc->jb, 1);
+}
+
+/*
+ * Handles the interrupts Mica expects; false for any other vector.  The
+ * timer's EOI comes before the tick, whose handler may switch threads and
+ * come back much later (interrupts stay off all the same).  A spurious
+ * interrupt was never in service, so it gets no EOI.
+ */
+static bool interrupt_handled(const struct trap_frame *tf)
+{
+	switch (tf->vector) {
+	case T_TIMER:
+		apic_eoi();
+		clock_interrupt();
+		return true;
+	case T_APIC_SPURIOUS:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static const struct fixup *fixup_for(uint64_t rip)
@@ -193,9 +215,11 @@ static void __attribute__((noreturn)) trap_fatal(const struct trap_frame *tf)
  */
 void trap_dispatch(struct trap_frame *tf)
 {
+	if (interrupt_handled(tf))
+		return;
 	if (tf->vector == T_PAGE_FAULT && (page_fault_resolved(tf) || fixup_applied(tf)))
 		return;
 	if (tf->vector < T_EXCEPTIONS)
 		trap_catch_deliver(tf);
-	trap_fatal(tf);   /* no interrupt source is unmasked yet: any is a bug */
+	trap_fatal(tf);   /* an interrupt from a source Mica never unmasked: a bug */
 }

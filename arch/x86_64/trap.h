@@ -17,6 +17,8 @@ enum {
 	T_SIMD_FP = 19, T_VIRTUALIZATION = 20, T_CONTROL_PROTECTION = 21,
 	T_EXCEPTIONS = 32,
 	T_IRQ_BASE = 32,           /* the 8259s are remapped here, and masked */
+	T_TIMER = 0x30,            /* the local APIC timer: the clock's tick (kern/clock.c) */
+	T_APIC_SPURIOUS = 0xff,    /* the local APIC's spurious vector: needs no EOI */
 };
 
 /* Page-fault error code bits (Intel SDM vol. 3, 4.7). */

@@ -177,7 +177,10 @@ static void protect_read_only(void)
 	KT_EXPECT_EQ(mica_vm_deallocate(addr, 2 * PAGE_SIZE), KERN_SUCCESS);
 }
 
-/* The rights cannot be raised above a lowered maximum. */
+/*
+ * Lowering the maximum is for good: neither the rights nor, as in Mach,
+ * the maximum itself can be raised above it again.
+ */
 static void protect_maximum(void)
 {
 	vm_address_t addr = 0;
@@ -186,6 +189,8 @@ static void protect_maximum(void)
 	ktap_fill((void *)addr, PAGE_SIZE, 7);
 	KT_EXPECT_EQ(mica_vm_protect(addr, PAGE_SIZE, true, VM_PROT_READ), KERN_SUCCESS);
 	KT_EXPECT_EQ(mica_vm_protect(addr, PAGE_SIZE, false, VM_PROT_DEFAULT),
+		     KERN_PROTECTION_FAILURE);
+	KT_EXPECT_EQ(mica_vm_protect(addr, PAGE_SIZE, true, VM_PROT_DEFAULT),
 		     KERN_PROTECTION_FAILURE);
 	KT_EXPECT_EQ(mica_vm_protect(addr, PAGE_SIZE, false, VM_PROT_READ), KERN_SUCCESS);
 	KT_EXPECT_EQ(ktap_count_wrong((void *)addr, PAGE_SIZE, 7), 0);
@@ -199,6 +204,7 @@ static void bad_arguments(void)
 	KT_EXPECT_EQ(mica_vm_allocate(&addr, PAGE_SIZE, 0x100), KERN_INVALID_ARGUMENT);
 	KT_EXPECT_EQ(mica_vm_allocate(&addr, PAGE_SIZE, VM_FLAGS_ANYWHERE | 0x8),
 		     KERN_INVALID_ARGUMENT);
+	KT_EXPECT_EQ(mica_vm_allocate(&addr, 0, 0x100), KERN_INVALID_ARGUMENT);	/* even for nothing */
 	KT_EXPECT_EQ(addr, FIXED_ADDR);
 	/* ranges whose end wraps past the top of the address space */
 	KT_EXPECT_EQ(mica_vm_allocate(&addr, -PAGE_SIZE, VM_FLAGS_FIXED), KERN_INVALID_ARGUMENT);
@@ -208,6 +214,7 @@ static void bad_arguments(void)
 		     KERN_INVALID_ARGUMENT);
 	/* rights that do not exist */
 	KT_EXPECT_EQ(mica_vm_protect(FIXED_ADDR, PAGE_SIZE, false, 0x10), KERN_INVALID_ARGUMENT);
+	KT_EXPECT_EQ(mica_vm_protect(FIXED_ADDR, 0, false, 0x10), KERN_INVALID_ARGUMENT);
 	/* no memory at all */
 	addr = 0;
 	KT_EXPECT_EQ(mica_vm_allocate(&addr, NON_CANONICAL, VM_FLAGS_ANYWHERE), KERN_NO_SPACE);

@@ -1,0 +1,226 @@
+/*
+ * The clock's hardware on x86-64 (kern/machine.h): the local APIC timer
+ * interrupts periodically for the tick, and the TSC counts cycles for
+ * time.  Neither states its rate, so both are measured once at boot
+ * against the PIT (the 8254), whose input clock is 1.193182 MHz on every
+ * PC.
+ *
+ * The local APIC is programmed through its xAPIC MMIO page (Intel SDM
+ * vol. 3A, the chapter "Advanced Programmable Interrupt Controller"):
+ * QEMU's TCG has neither x2APIC nor the TSC-deadline timer, so the timer
+ * runs in periodic mode.  Every x86-64 CPU has a local APIC, so there is
+ * no PIT-driven fallback, which no test could exercise: a machine without
+ * one is refused with a panic that says so.
+ */
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/pmap_md.h"
+#include "arch/x86_64/trap.h"
+#include "kern/console.h"
+#include "kern/machine.h"
+#include "kern/panic.h"
+#include "vm/vm_map.h"
+#include "vm/vm_page.h"
+#include "vm/vm_user.h"
+
+#define CPUID_1_EDX_APIC    (1u << 9)
+
+#define MSR_APIC_BASE       0x1b
+#define APIC_BASE_X2APIC    (1ull << 10)          /* registers are MSRs, not MMIO */
+#define APIC_BASE_ADDR      0x000ffffffffff000ull /* the registers' physical page */
+
+/* Local APIC registers: byte offsets into the MMIO page, 32 bits each, 16 bytes apart. */
+enum {
+	APIC_TPR = 0x080,                  /* task priority: classes at or below it wait */
+	APIC_EOI = 0x0b0,
+	APIC_SVR = 0x0f0,                  /* spurious vector and software enable */
+	APIC_LVT_TIMER = 0x320,            /* timer: vector, mask, mode */
+	APIC_TIMER_INITIAL = 0x380,        /* writing it (re)starts the countdown */
+	APIC_TIMER_CURRENT = 0x390,
+	APIC_TIMER_DIVIDE = 0x3e0,
+};
+
+#define SVR_ENABLE          (1u << 8)
+#define LVT_MASKED          (1u << 16)
+#define LVT_TIMER_PERIODIC  (1u << 17)     /* reload the initial count at 0 (else one-shot) */
+#define TIMER_DIVIDE_16     0x3            /* the timer counts the APIC's clock / 16 */
+
+#define PIT_HZ              1193182u       /* the 8254's input clock */
+#define PIT_CH2_DATA        0x42
+#define PIT_COMMAND         0x43
+#define PIT_CH2_COUNTDOWN   0xb0           /* channel 2, low then high byte, mode 0, binary */
+#define PORT_B              0x61           /* system control port B */
+#define PORT_B_CH2_GATE     (1u << 0)      /* channel 2 counts while this is set */
+#define PORT_B_SPEAKER      (1u << 1)      /* channel 2 drives the speaker */
+#define PORT_B_CH2_OUT      (1u << 5)      /* channel 2's output, read back */
+
+#define CALIBRATION_MS      10             /* one measurement */
+#define CALIBRATION_RUNS    5              /* odd, so the median is one of them */
+#define CALIBRATION_COUNT   (PIT_HZ / 1000 * CALIBRATION_MS)   /* PIT periods */
+/* Each poll is a port read, about a microsecond on hardware: this is over a minute. */
+#define PIT_POLLS_MAX       (1u << 26)
+
+_Static_assert(CALIBRATION_COUNT <= 0xffff, "the PIT's counter has 16 bits");
+
+static volatile uint32_t *apic_regs;      /* the MMIO page, mapped uncached */
+
+/* A register is read and written whole: one aligned 32-bit access, as the APIC requires. */
+static uint32_t apic_read(unsigned reg)
+{
+	return apic_regs[reg / 4];
+}
+
+static void apic_write(unsigned reg, uint32_t value)
+{
+	apic_regs[reg / 4] = value;
+}
+
+void apic_eoi(void)
+{
+	apic_write(APIC_EOI, 0);
+}
+
+/*
+ * The physical address of the local APIC's registers, once it is sure
+ * they are there and reachable through MMIO.  (Firmware that disables
+ * the APIC in IA32_APIC_BASE also clears its CPUID bit.)
+ */
+static paddr_t apic_find(void)
+{
+	uint32_t r[4];
+	uint64_t base;
+
+	cpuid(1, 0, r);
+	if (!(r[3] & CPUID_1_EDX_APIC))
+		panic("clock: no local APIC (CPUID.01H:EDX.APIC is clear); Mica's timer needs one");
+	base = rdmsr(MSR_APIC_BASE);
+	if (base & APIC_BASE_X2APIC)
+		panic("clock: the firmware left the local APIC in x2APIC mode; Mica drives it "
+		      "through its xAPIC MMIO page");
+	return base & APIC_BASE_ADDR;
+}
+
+/*
+ * Maps the registers at pa uncached, at a page reserved in kernel_map so
+ * that no allocation lands on it.  The VM sees an untouched page of
+ * zero-fill memory there that is never faulted on, because the pmap
+ * keeps the device mapping wired; the page is never given back.  (The
+ * direct map is no way in: it covers RAM, and caches it.)
+ */
+static void apic_map(paddr_t pa)
+{
+	vm_address_t va = 0;
+
+	if (vm_allocate(kernel_map, &va, PAGE_SIZE, VM_FLAGS_ANYWHERE) != KERN_SUCCESS ||
+	    pmap_kenter_device(va, pa) != KERN_SUCCESS)
+		panic("clock: no kernel memory to map the local APIC at %#lx", pa);
+	apic_regs = (volatile uint32_t *)va;
+}
+
+/*
+ * Maps this CPU's local APIC and switches it on: spurious interrupts go
+ * to T_APIC_SPURIOUS, and a task priority of 0 lets every vector through.
+ */
+static void apic_init(void)
+{
+	apic_map(apic_find());
+	apic_write(APIC_TPR, 0);
+	apic_write(APIC_SVR, SVR_ENABLE | T_APIC_SPURIOUS);
+}
+
+/* Starts the PIT's channel 2 counting count periods down; its output stays low until 0. */
+static void pit_countdown_start(uint16_t count)
+{
+	outb(PORT_B, (inb(PORT_B) & ~PORT_B_SPEAKER) | PORT_B_CH2_GATE);
+	outb(PIT_COMMAND, PIT_CH2_COUNTDOWN);
+	outb(PIT_CH2_DATA, count & 0xff);
+	outb(PIT_CH2_DATA, count >> 8);
+}
+
+/* Returns when channel 2's countdown reaches 0 (its output rises); panics if it never does. */
+static void pit_countdown_wait(void)
+{
+	for (uint32_t polls = 0; !(inb(PORT_B) & PORT_B_CH2_OUT); polls++)
+		if (polls == PIT_POLLS_MAX)
+			panic("clock: the PIT's channel 2 never finished counting down, so the "
+			      "TSC and the APIC timer cannot be calibrated");
+}
+
+/* Counts per second of the TSC and of the APIC timer (its clock divided by 16). */
+struct clock_rates {
+	uint64_t tsc_hz;
+	uint64_t apic_timer_hz;
+};
+
+/*
+ * Runs the TSC and the APIC timer (counting down from its maximum,
+ * masked, one-shot) side by side for CALIBRATION_COUNT PIT periods.
+ */
+static struct clock_rates calibrate_once(void)
+{
+	uint64_t tsc_start, tsc_end;
+	uint32_t apic_left;
+
+	apic_write(APIC_TIMER_DIVIDE, TIMER_DIVIDE_16);
+	apic_write(APIC_LVT_TIMER, LVT_MASKED | T_TIMER);
+	pit_countdown_start(CALIBRATION_COUNT);
+	apic_write(APIC_TIMER_INITIAL, UINT32_MAX);
+	tsc_start = rdtsc();
+	pit_countdown_wait();
+	tsc_end = rdtsc();
+	apic_left = apic_read(APIC_TIMER_CURRENT);
+	return (struct clock_rates){
+		.tsc_hz = (tsc_end - tsc_start) * PIT_HZ / CALIBRATION_COUNT,
+		.apic_timer_hz = (uint64_t)(UINT32_MAX - apic_left) * PIT_HZ / CALIBRATION_COUNT,
+	};
+}
+
+/*
+ * The median, by TSC rate, of CALIBRATION_RUNS measurements.  A run that
+ * something stretched (a host hiccup under QEMU, a system-management
+ * interrupt on hardware) sorts to an end and is ignored; the TSC and APIC
+ * rates taken are from the same run, so they agree with each other.
+ */
+static struct clock_rates calibrate(void)
+{
+	struct clock_rates runs[CALIBRATION_RUNS];
+
+	for (int i = 0; i < CALIBRATION_RUNS; i++) {
+		struct clock_rates r = calibrate_once();
+		int j = i;
+
+		for (; j > 0 && runs[j - 1].tsc_hz > r.tsc_hz; j--)   /* insertion sort */
+			runs[j] = runs[j - 1];
+		runs[j] = r;
+	}
+	return runs[CALIBRATION_RUNS / 2];
+}
+
+/* Interrupts on T_TIMER every count timer periods, for good. */
+static void apic_timer_periodic(uint32_t count)
+{
+	apic_write(APIC_TIMER_DIVIDE, TIMER_DIVIDE_16);
+	apic_write(APIC_LVT_TIMER, LVT_TIMER_PERIODIC | T_TIMER);
+	apic_write(APIC_TIMER_INITIAL, count);
+}
+
+uint64_t machine_clock_start(unsigned hz)
+{
+	struct clock_rates rates;
+	uint64_t count;
+
+	apic_init();
+	rates = calibrate();
+	count = rates.apic_timer_hz / hz;
+	if (count == 0 || count > UINT32_MAX)
+		panic("clock: the APIC timer counts at %lu Hz, which cannot make %u ticks a second",
+		      rates.apic_timer_hz, hz);
+	apic_timer_periodic(count);
+	klog("clock: TSC %lu MHz, APIC timer %u Hz\n", (rates.tsc_hz + 500000) / 1000000, hz);
+	return rates.tsc_hz;
+}
+
+uint64_t machine_cycle_count(void)
+{
+	return rdtsc();
+}

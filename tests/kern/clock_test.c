@@ -1,0 +1,189 @@
+/*
+ * The clock: ticks arrive where interrupts are on and only there, each
+ * calls the tick handler with interrupts off, time from the TSC only goes
+ * forward, and a tick leaves the code it interrupted exactly as it was;
+ * and the uncached mapping the APIC's registers need.  Rates are checked
+ * for plausibility only: speed is for benchmarks.
+ */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/pmap_md.h"
+#include "arch/x86_64/trap.h"
+#include "kern/clock.h"
+#include "kern/ktest.h"
+#include "tests/kern/vm_test.h"
+
+#define NSEC_PER_SEC 1000000000ull
+
+/* Lets interrupts in, one halt at a time, until at least n more ticks have been taken. */
+static void take_ticks(unsigned n)
+{
+	uint64_t start = clock_ticks();
+
+	while (clock_ticks() - start < n)
+		/* sti takes effect after the next instruction: no tick slips in before the hlt */
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+static uint64_t ns_per_tick(void)
+{
+	return NSEC_PER_SEC / clock_hz();
+}
+
+/* The local APIC's usual address: mapped, never touched, by the mapping test. */
+#define DEVICE_PA 0xfee00000ul
+
+KTEST(clock, device_mapping_is_uncached_writable_and_no_execute)
+{
+	uint64_t pte;
+	int level;
+
+	KT_ASSERT_EQ(pmap_kenter_device(TEST_KVA, DEVICE_PA), KERN_SUCCESS);
+	KT_ASSERT(pmap_leaf_entry(kernel_pmap, TEST_KVA, &pte, &level));
+	KT_EXPECT_EQ(level, 1);
+	KT_EXPECT_EQ(pte & PTE_ADDR, DEVICE_PA);
+	KT_EXPECT_EQ(pte & (PTE_P | PTE_RW | PTE_US | PTE_PWT | PTE_PCD | PTE_NX),
+	             PTE_P | PTE_RW | PTE_PWT | PTE_PCD | PTE_NX);
+	pmap_kremove(TEST_KVA);
+	KT_EXPECT(!pmap_leaf_entry(kernel_pmap, TEST_KVA, &pte, &level));
+}
+
+KTEST(clock, tsc_frequency_is_plausible)
+{
+	KT_EXPECT(clock_tsc_hz() >= 100000000ull);       /* 100 MHz */
+	KT_EXPECT(clock_tsc_hz() <= 20000000000ull);     /* 20 GHz */
+}
+
+KTEST(clock, no_tick_is_taken_while_interrupts_are_off)
+{
+	uint64_t before = clock_ticks();
+	uint64_t until = clock_ns() + 3 * ns_per_tick();
+
+	while (clock_ns() < until)
+		__asm__ volatile("pause");
+	KT_EXPECT_EQ(clock_ticks(), before);
+	take_ticks(1);   /* the tick left pending meanwhile is harmless */
+}
+
+static volatile uint64_t handler_calls, handler_calls_with_interrupts_on;
+
+static void count_tick(void)
+{
+	handler_calls++;
+	if (read_rflags() & RFLAGS_IF)
+		handler_calls_with_interrupts_on++;
+}
+
+KTEST(clock, tick_handler_runs_once_per_tick_with_interrupts_off)
+{
+	clock_tick_fn previous = clock_set_tick_handler(count_tick);
+	uint64_t before = clock_ticks();
+
+	handler_calls = handler_calls_with_interrupts_on = 0;
+	take_ticks(3);
+	clock_set_tick_handler(previous);
+	KT_EXPECT_EQ(handler_calls, clock_ticks() - before);
+	KT_EXPECT_EQ(handler_calls_with_interrupts_on, 0);
+}
+
+KTEST(clock, time_only_goes_forward)
+{
+	uint64_t prev = clock_ns();
+
+	for (int i = 0; i < 100000; i++) {
+		uint64_t now = clock_ns();
+		if (now < prev)
+			KT_FAIL("clock_ns went back from %lu to %lu", prev, now);
+		prev = now;
+	}
+	for (int i = 0; i < 3; i++) {
+		take_ticks(1);
+		KT_EXPECT(clock_ns() > prev);
+		prev = clock_ns();
+	}
+}
+
+/*
+ * The APIC timer and the TSC were calibrated separately: ticks must not
+ * come much faster than the tick rate says, measured on the TSC.  (The
+ * first tick may be pending already; later ones may come late under load.)
+ */
+KTEST(clock, ticks_agree_with_tsc_time)
+{
+	take_ticks(1);
+	uint64_t start = clock_ns();
+	take_ticks(10);
+	KT_EXPECT(clock_ns() - start >= 10 * ns_per_tick() / 2);
+}
+
+KTEST(clock, spurious_vector_is_ignored)
+{
+	uint64_t before = clock_ticks();
+
+	__asm__ volatile("int %0" : : "i"(T_APIC_SPURIOUS));
+	KT_EXPECT_EQ(clock_ticks(), before);
+}
+
+/* The general registers but RSP, in this order, before and after a tick. */
+static const char *const register_names[15] = {
+	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8",
+	"r9", "r10", "r11", "r12", "r13", "r14", "r15",
+};
+static const uint64_t before_tick[15] = {
+	0x1111111111111111, 0x2222222222222222, 0x3333333333333333, 0x4444444444444444,
+	0x5555555555555555, 0x6666666666666666, 0x7777777777777777, 0x8888888888888888,
+	0x9999999999999999, 0xaaaaaaaaaaaaaaaa, 0xbbbbbbbbbbbbbbbb, 0xcccccccccccccccc,
+	0xdddddddddddddddd, 0xeeeeeeeeeeeeeeee, 0xfedcba9876543210,
+};
+static uint64_t after_tick[15];
+
+/*
+ * Loads before_tick into the registers, halts with interrupts on until an
+ * interrupt comes, and stores the registers into after_tick.  Both arrays
+ * are static, reached RIP-relative, so no register is needed to find them;
+ * RBP (the frame pointer) is saved on the stack around it all.
+ */
+static void registers_across_an_interrupt(void)
+{
+	__asm__ volatile(
+		"push %%rbp\n\t"
+		"mov 0+%[in], %%rax\n\t"   "mov 8+%[in], %%rbx\n\t"
+		"mov 16+%[in], %%rcx\n\t"  "mov 24+%[in], %%rdx\n\t"
+		"mov 32+%[in], %%rsi\n\t"  "mov 40+%[in], %%rdi\n\t"
+		"mov 48+%[in], %%rbp\n\t"  "mov 56+%[in], %%r8\n\t"
+		"mov 64+%[in], %%r9\n\t"   "mov 72+%[in], %%r10\n\t"
+		"mov 80+%[in], %%r11\n\t"  "mov 88+%[in], %%r12\n\t"
+		"mov 96+%[in], %%r13\n\t"  "mov 104+%[in], %%r14\n\t"
+		"mov 112+%[in], %%r15\n\t"
+		"sti; hlt; cli\n\t"
+		"mov %%rax, 0+%[out]\n\t"  "mov %%rbx, 8+%[out]\n\t"
+		"mov %%rcx, 16+%[out]\n\t" "mov %%rdx, 24+%[out]\n\t"
+		"mov %%rsi, 32+%[out]\n\t" "mov %%rdi, 40+%[out]\n\t"
+		"mov %%rbp, 48+%[out]\n\t" "mov %%r8, 56+%[out]\n\t"
+		"mov %%r9, 64+%[out]\n\t"  "mov %%r10, 72+%[out]\n\t"
+		"mov %%r11, 80+%[out]\n\t" "mov %%r12, 88+%[out]\n\t"
+		"mov %%r13, 96+%[out]\n\t" "mov %%r14, 104+%[out]\n\t"
+		"mov %%r15, 112+%[out]\n\t"
+		"pop %%rbp"
+		: [out] "=m"(after_tick)
+		: [in] "m"(before_tick)
+		: "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12",
+		  "r13", "r14", "r15", "cc", "memory");
+}
+
+KTEST(clock, tick_leaves_interrupted_registers_and_stack_intact)
+{
+	volatile uint64_t locals[64];
+	uint64_t before = clock_ticks();
+
+	for (unsigned i = 0; i < 64; i++)
+		locals[i] = ~(uint64_t)i * 0x0101010101010101;
+	do {
+		registers_across_an_interrupt();
+	} while (clock_ticks() == before);   /* until it was a tick that woke the halt */
+	for (unsigned i = 0; i < 15; i++)
+		if (after_tick[i] != before_tick[i])
+			ktest_fail_at(__FILE__, __LINE__, "%s was %#lx before a tick, %#lx after",
+			              register_names[i], before_tick[i], after_tick[i]);
+	for (unsigned i = 0; i < 64; i++)
+		KT_EXPECT_EQ(locals[i], ~(uint64_t)i * 0x0101010101010101);
+}
