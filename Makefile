@@ -36,13 +36,17 @@ KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-fno-omit-frame-pointer -fstack-protector-strong -mstack-protector-guard=global \
 	-fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns \
 	-DINVARIANTS -I. -Iinclude -MMD -MP
-NASMFLAGS := -f elf64 -g -F dwarf -w+all -Werror
+NASMFLAGS := -f elf64 -g -F dwarf -w+all -Werror -I.
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld
 
 # Everything under these folders is kernel code; tests/kern holds in-kernel tests.
 KERNEL_C := $(wildcard boot/*.c arch/x86_64/*.c kern/*.c vm/*.c tests/kern/*.c tests/common/*.c)
-KERNEL_ASM := $(wildcard boot/*.asm arch/x86_64/*.asm)
+KERNEL_ASM := $(wildcard boot/*.asm arch/x86_64/*.asm tests/kern/*.asm)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(KERNEL_C) $(KERNEL_ASM)))
+
+# The user programs the kernel carries (tests/user/*.c, user/bin/*.c), embedded in its image.
+include user/user.mk
+KERNEL_OBJS += $(USER_PROGRAM_OBJS)
 
 ELF := $(BUILD)/mica.elf
 ISO := $(BUILD)/mica.iso

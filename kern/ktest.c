@@ -7,6 +7,7 @@
 #include "kern/machine.h"
 #include "kern/setjmp.h"
 #include "kern/string.h"
+#include "kern/usertest.h"
 
 extern const struct ktest _ktests_start[], _ktests_end[];   /* linker.ld */
 
@@ -111,6 +112,31 @@ struct totals {
 	unsigned passed, failed, skipped;
 };
 
+#define USER_SUITE "user"
+
+/* The suite of carried test programs runs after the others, when selected. */
+static bool user_suite_selected(const struct boot_options *o)
+{
+	if (usertest_count() == 0)
+		return false;
+	return o->suites[0] == '\0' || cmdline_suite_selected(o, USER_SUITE);
+}
+
+/* The user suite's block: one case per program, the program's KTAP nested inside. */
+static void run_user_suite(unsigned number, struct totals *tot)
+{
+	unsigned n = usertest_count(), failed = 0;
+
+	kprintf("    KTAP version 1\n    # Subtest: %s\n    1..%u\n", USER_SUITE, n);
+	for (unsigned i = 0; i < n; i++) {
+		bool ok = usertest_run(i, i + 1);
+		failed += !ok;
+		tot->passed += ok;
+		tot->failed += !ok;
+	}
+	kprintf("%s %u %s\n", failed ? "not ok" : "ok", number, USER_SUITE);
+}
+
 /* Prints one suite's KTAP block and its parent result line. */
 static void run_suite(const struct boot_options *o, const char *suite, unsigned number,
                       struct totals *tot)
@@ -142,7 +168,8 @@ static unsigned count_unknown_suites(const struct boot_options *o, const char **
 		const char *end = p;
 		while (*end && *end != ',')
 			end++;
-		bool known = false;
+		bool known = (size_t)(end - p) == strlen(USER_SUITE) &&
+		             strncmp(p, USER_SUITE, end - p) == 0 && usertest_count() > 0;
 		for (unsigned i = 0; i < nsuites; i++)
 			known |= strlen(suites[i]) == (size_t)(end - p) &&
 			         strncmp(suites[i], p, end - p) == 0;
@@ -173,13 +200,17 @@ bool ktest_run(const struct boot_options *o)
 	size_t unknown_len[MAX_SUITES];
 	unsigned nsuites = list_suites(o, suites);
 	unsigned nunknown = count_unknown_suites(o, suites, nsuites, unknown, unknown_len);
+	unsigned nuser = user_suite_selected(o);
 	struct totals tot = { 0, 0, 0 };
 
 	seed = o->seed_given ? o->seed : machine_entropy();
 	kprintf("KTAP version 1\n# seed: %lu (boot with seed=%lu to repeat)\n1..%u\n", seed, seed,
-	        nsuites + nunknown);
+	        nsuites + nuser + nunknown);
 	for (unsigned i = 0; i < nsuites; i++)
 		run_suite(o, suites[i], i + 1, &tot);
+	if (nuser)
+		run_user_suite(nsuites + 1, &tot);
+	nsuites += nuser;
 	for (unsigned i = 0; i < nunknown; i++) {
 		kprintf("# no test suite is named %.*s\n", (int)unknown_len[i], unknown[i]);
 		kprintf("not ok %u %.*s\n", nsuites + i + 1, (int)unknown_len[i], unknown[i]);

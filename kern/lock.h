@@ -5,7 +5,7 @@
  * interrupts off on this CPU (an interrupt handler taking the same lock
  * would otherwise deadlock); unlock restores what lock found.
  *
- * The lock order, outermost first.  With INVARIANTS (the default build),
+ * The lock order, outermost first (tasks come before everything).  With INVARIANTS (the default build),
  * taking a lock of a lower rank than one already held panics, naming
  * both: the order is checked on every acquisition, not hoped for.
  * Objects of a shadow chain share a rank and are taken front to back.
@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 enum lock_rank {
+	LOCK_RANK_TASK = 5,        /* a task's thread list and state */
 	LOCK_RANK_MAP = 10,        /* vm_map */
 	LOCK_RANK_OBJECT = 20,     /* vm_object, front to back along a shadow chain */
 	LOCK_RANK_PAGE_HASH = 24,  /* the (object, offset) -> page hash */
@@ -25,6 +26,7 @@ enum lock_rank {
 	LOCK_RANK_PV = 35,         /* every page's pv list */
 	LOCK_RANK_ZONE = 40,       /* a zone's free list */
 	LOCK_RANK_VM_PAGE = 50,    /* the free frames */
+	LOCK_RANK_SCHED = 90,      /* the run queue and thread states */
 	LOCK_RANK_LEAF = 100,      /* nothing is taken while a leaf lock is held */
 };
 

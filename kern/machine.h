@@ -38,6 +38,24 @@ void machine_backtrace_here(void);
  */
 uint64_t machine_installed_ram(void);
 
+/* ---- threads (arch/x86_64/thread_md.c) ---- */
+struct thread;
+struct pmap;
+struct x86_thread_state64;
+
+/* Prepares t's kernel stack so that switching to it runs fn(arg). */
+void machine_thread_init_kernel(struct thread *t, void (*fn)(void *), void *arg);
+/* Prepares a user thread: zero registers, ring 3; switching to it enters user mode. */
+void machine_thread_init_user(struct thread *t);
+/* Saves from, makes to (in address space pmap) the running thread; returns when from runs again. */
+void machine_switch(struct thread *from, struct thread *to, struct pmap *pmap);
+struct thread *machine_current_thread(void);
+void machine_set_current_thread(struct thread *t);
+int machine_thread_set_state(struct thread *t, const struct x86_thread_state64 *s);
+int machine_thread_get_state(struct thread *t, struct x86_thread_state64 *s);
+/* Waits for an interrupt with interrupts on, then turns them off again. */
+void machine_idle(void);
+
 /* A random 64-bit value (RDRAND where the CPU has it, else the TSC). */
 uint64_t machine_entropy(void);
 

@@ -15,6 +15,7 @@
 #include "kern/ktest.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
+#include "kern/sched.h"
 #include "vm/pmap.h"
 #include "vm/vm_kern.h"
 #include "vm/vm_map.h"
@@ -85,12 +86,14 @@ void kernel_main(uint64_t boot_info_phys)
 	kmem_init();
 	vm_map_bootstrap();
 	cpu_init_ist();
+	sched_init();
 
 	print_banner();
 	warn_unknown_options(&boot_options);
 	print_cpu();
 	boot_info_print(&boot_info);
 	clock_init(CLOCK_HZ);      /* before the W^X audit, so that it covers the APIC page */
+	clock_set_tick_handler(sched_tick);
 	print_memory();
 
 	if (boot_options.test)

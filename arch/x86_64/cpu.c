@@ -116,6 +116,34 @@ static void pic_disable(void)
 	outb(0xa1, 0xff);
 }
 
+extern void syscall_entry(void);   /* syscall_entry.asm */
+
+#define MSR_STAR   0xc0000081
+#define MSR_LSTAR  0xc0000082
+#define MSR_SFMASK 0xc0000084
+#define EFER_SCE   (1ull << 0)
+
+/*
+ * SYSCALL/SYSRET: SYSRET takes ring 3's selectors from STAR[63:48] (+16 for
+ * CS, +8 for SS), which is why the GDT puts user data before user code.
+ * Entry clears IF, TF, DF, AC and NT: the kernel starts from a known state.
+ */
+static void syscall_init(void)
+{
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+	wrmsr(MSR_STAR, ((uint64_t)SEL_KCODE << 32) | ((uint64_t)SEL_UCODE32 << 48));
+	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+	wrmsr(MSR_SFMASK, RFLAGS_IF | (1 << 8) | (1 << 10) | RFLAGS_AC | (1 << 14));
+}
+
+/* SSE for user threads (the kernel never uses it): FXSAVE/FXRSTOR on, no emulation. */
+static void fpu_init(void)
+{
+	write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP | CR0_NE);
+	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	__asm__ volatile("fninit");
+}
+
 void cpu_init(void)
 {
 	struct cpu *c = &cpus[0];
@@ -133,6 +161,8 @@ void cpu_init(void)
 	idt_fill();
 	__asm__ volatile("lidt %0" : : "m"(idtr));
 	pic_disable();
+	syscall_init();
+	fpu_init();
 }
 
 static void cpuid_string(uint32_t leaf, char *out)

@@ -11,7 +11,13 @@
 #define RFLAGS_IF       (1ull << 9)
 #define RFLAGS_AC       (1ull << 18)
 
+#define CR0_MP          (1ull << 1)
+#define CR0_EM          (1ull << 2)
+#define CR0_TS          (1ull << 3)
+#define CR0_NE          (1ull << 5)
 #define CR0_WP          (1ull << 16)
+#define CR4_OSFXSR      (1ull << 9)
+#define CR4_OSXMMEXCPT  (1ull << 10)
 #define CR4_PGE         (1ull << 7)
 #define CR4_UMIP        (1ull << 11)
 #define CR4_PCIDE       (1ull << 17)

@@ -22,6 +22,11 @@ bool machine_interrupts_save_off(void)
 	return was_on;
 }
 
+void machine_idle(void)
+{
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
 void machine_exit(enum mica_exit code)
 {
 	cli();

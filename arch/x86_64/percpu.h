@@ -37,15 +37,25 @@ struct tss {
 
 struct trap_catch;
 struct pmap;
+struct thread;
 
 struct cpu {
 	struct cpu *self;
 	unsigned id;
 	struct trap_catch *trap_catch;   /* armed expected-trap point, or NULL */
 	struct pmap *pmap;               /* the active address space */
+	uint64_t kernel_rsp;             /* top of the running thread's kernel stack (SYSCALL) */
+	uint64_t user_rsp;               /* the user RSP, between SYSCALL and the frame */
+	struct thread *thread;           /* the running thread */
 	uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
 	struct tss tss __attribute__((aligned(16)));
 };
+
+/* syscall_entry.asm reads these with %gs-relative moves */
+#define CPU_KERNEL_RSP 32
+#define CPU_USER_RSP   40
+_Static_assert(__builtin_offsetof(struct cpu, kernel_rsp) == CPU_KERNEL_RSP, "percpu layout");
+_Static_assert(__builtin_offsetof(struct cpu, user_rsp) == CPU_USER_RSP, "percpu layout");
 
 extern struct cpu cpus[MAX_CPUS];
 

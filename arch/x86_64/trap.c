@@ -14,6 +14,8 @@
 #include "kern/console.h"
 #include "kern/panic.h"
 #include "kern/printf.h"
+#include "kern/task.h"
+#include "kern/thread.h"
 #include "vm/vm_kern.h"
 #include "vm/vm_map.h"
 #include "vm/vm_page.h"
@@ -124,6 +126,9 @@ static const struct fixup *fixup_for(uint64_t rip)
  * is the VM's business only inside a copy routine: anywhere else it is a
  * kernel bug (or SMAP doing its job) and must not be papered over.
  */
+/* Why the last page fault could not be resolved (for the report on a killed task). */
+static kern_return_t last_fault_result;
+
 static bool page_fault_resolved(const struct trap_frame *tf)
 {
 	uint64_t va = read_cr2();
@@ -133,8 +138,10 @@ static bool page_fault_resolved(const struct trap_frame *tf)
 
 	if (user_va && !(tf->cs & 3) && fixup_for(tf->rip) == NULL)
 		return false;
-	/* user addresses belong to the current task's map (tasks come with their own issue) */
-	return vm_fault(user_va ? NULL : kernel_map, va, type) == KERN_SUCCESS;
+	struct task *task = current_task();
+	vm_map_t map = user_va ? (task ? task->map : NULL) : kernel_map;
+	last_fault_result = vm_fault(map, va, type);
+	return last_fault_result == KERN_SUCCESS;
 }
 
 /* Resumes a faulting copy routine at its error return. */
@@ -209,9 +216,25 @@ static void __attribute__((noreturn)) trap_fatal(const struct trap_frame *tf)
 }
 
 /*
+ * A user task did something it may not (or faulted where nothing is
+ * mapped): one report line, and the task ends; the kernel carries on.
+ */
+static void __attribute__((noreturn)) user_fatal(const struct trap_frame *tf)
+{
+	struct task *task = current_task();
+	bool oom = tf->vector == T_PAGE_FAULT && last_fault_result == KERN_RESOURCE_SHORTAGE;
+
+	kprintf("mica: task %s (%u) thread %u killed%s: trap %lu (%s) error %#lx rip %#lx cr2 %#lx\n",
+	        task->name, task->id, current_thread()->id, oom ? " (out of memory)" : "",
+	        tf->vector, trap_name(tf->vector), tf->error, tf->rip,
+	        tf->vector == T_PAGE_FAULT ? read_cr2() : 0);
+	task_exit(TASK_KILLED);
+}
+
+/*
  * An exception goes, in turn, to the VM (page faults), to a copy
  * routine's fixup, to an armed expected-trap point, and otherwise brings
- * the kernel down.
+ * the kernel down; from user mode, it ends the task instead.
  */
 void trap_dispatch(struct trap_frame *tf)
 {
@@ -219,6 +242,8 @@ void trap_dispatch(struct trap_frame *tf)
 		return;
 	if (tf->vector == T_PAGE_FAULT && (page_fault_resolved(tf) || fixup_applied(tf)))
 		return;
+	if (tf->vector < T_EXCEPTIONS && (tf->cs & 3))
+		user_fatal(tf);
 	if (tf->vector < T_EXCEPTIONS)
 		trap_catch_deliver(tf);
 	trap_fatal(tf);   /* an interrupt from a source Mica never unmasked: a bug */

@@ -2,6 +2,7 @@
 ; struct trap_frame (arch/x86_64/trap.h) and calls trap_dispatch().
 
 bits 64
+%include "arch/x86_64/frame.inc"
 extern trap_dispatch
 
 TF_CS equ 18 * 8                     ; offset of cs in struct trap_frame
@@ -26,21 +27,7 @@ trap_stub_ %+ v:
 ; Saves every general register; switches GS when the trap came from user
 ; mode, so %gs:0 is always this CPU's struct cpu while in the kernel.
 trap_common:
-	push rax
-	push rbx
-	push rcx
-	push rdx
-	push rsi
-	push rdi
-	push rbp
-	push r8
-	push r9
-	push r10
-	push r11
-	push r12
-	push r13
-	push r14
-	push r15
+	PUSH_GPRS
 	test qword [rsp + TF_CS], 3
 	jz .from_kernel
 	swapgs
@@ -48,25 +35,18 @@ trap_common:
 	cld
 	mov rdi, rsp
 	call trap_dispatch
+	mov rdi, rsp
+
+; void trap_return(struct trap_frame *frame): resumes the context in frame
+; (kernel or user), through IRETQ.  New user threads start here too.
+global trap_return
+trap_return:
+	mov rsp, rdi
 	test qword [rsp + TF_CS], 3
 	jz .to_kernel
 	swapgs
 .to_kernel:
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop r11
-	pop r10
-	pop r9
-	pop r8
-	pop rbp
-	pop rdi
-	pop rsi
-	pop rdx
-	pop rcx
-	pop rbx
-	pop rax
+	POP_GPRS
 	add rsp, 16                      ; vector and error code
 	iretq
 

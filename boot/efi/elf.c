@@ -7,28 +7,7 @@
  * the file before the range it lies in has been checked.
  */
 #include "boot/efi/elf.h"
-
-/* The parts of the ELF64 format the loader reads (System V ABI, gABI). */
-struct elf64_ehdr {
-	uint8_t ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct elf64_phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-enum {
-	EI_CLASS = 4, EI_DATA = 5,
-	ELFCLASS64 = 2, ELFDATA2LSB = 1,
-	ET_EXEC = 2, EM_X86_64 = 62,
-	PT_LOAD = 1, PF_X = 1, PF_W = 2,
-};
+#include "kern/elf64.h"
 
 /* The messages below quote these limits. */
 _Static_assert(ELF_MAX_SEGMENTS == 16 && ELF_LOAD_LIMIT == 4ull << 30, "update the messages");

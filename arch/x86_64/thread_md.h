@@ -1,0 +1,32 @@
+/*
+ * The machine-dependent part of a thread: where its kernel stack pointer
+ * is saved across switches, its user register frame, and its FPU/SSE
+ * state (user threads only: the kernel itself never touches SSE).
+ */
+#ifndef MICA_ARCH_THREAD_MD_H
+#define MICA_ARCH_THREAD_MD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct trap_frame;
+
+struct machine_thread {
+	uint64_t rsp;                  /* saved by switch_context */
+	struct trap_frame *user_frame; /* at the top of the kernel stack, for user threads */
+	bool frame_changed;            /* thread_set_state rewrote it: leave through IRETQ */
+	uint8_t fpu[512] __attribute__((aligned(16)));   /* FXSAVE area */
+};
+
+/* x86_THREAD_STATE64, as Mach defines it: the general registers, RIP, RFLAGS and segments. */
+struct x86_thread_state64 {
+	uint64_t rax, rbx, rcx, rdx, rdi, rsi, rbp, rsp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags, cs, fs, gs;
+};
+
+#define x86_THREAD_STATE64 4
+#define x86_THREAD_STATE64_COUNT \
+	((unsigned)(sizeof(struct x86_thread_state64) / sizeof(uint32_t)))
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * Mica's system calls: the trap interface user programs reach with the
+ * SYSCALL instruction.  The number goes in RAX, the arguments in RDI, RSI,
+ * RDX, R10, R8 and R9 (R10 instead of RCX, which SYSCALL overwrites), and
+ * the result comes back in RAX; RCX and R11 are clobbered.  Every pointer
+ * argument is checked by the kernel (copyin/copyout): a bad one gives
+ * KERN_INVALID_ADDRESS, never a crash.  An unknown number gives
+ * KERN_INVALID_ARGUMENT.
+ *
+ * Until the IPC issue brings mach_msg and task ports, the VM calls here act
+ * on the caller's own address space.
+ */
+#ifndef MICA_SYSCALL_H
+#define MICA_SYSCALL_H
+
+#define SYS_exit            0   /* (int status): ends the task; does not return */
+#define SYS_console_write   1   /* (const char *buf, size_t len) -> kern_return_t */
+#define SYS_vm_allocate     2   /* (vm_address_t *addr, vm_size_t size, int flags) -> kern_return_t */
+#define SYS_vm_deallocate   3   /* (vm_address_t addr, vm_size_t size) -> kern_return_t */
+#define SYS_vm_protect      4   /* (vm_address_t addr, vm_size_t size, int set_max, vm_prot_t prot) */
+#define SYS_yield           5   /* () -> KERN_SUCCESS: gives the CPU to another thread */
+#define SYS_COUNT           6
+
+/* Where programs live: linked above the 64 KiB null guard. */
+#define USER_TEXT_BASE      0x400000ul
+#define USER_STACK_TOP      0x00007ffffffff000ul
+#define USER_STACK_SIZE     (256ul << 10)
+
+#endif

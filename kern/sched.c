@@ -1,0 +1,194 @@
+/*
+ * Round-robin scheduling (kern/sched.h).
+ *
+ * Lock order: sched_lock covers the run queue and every thread's state
+ * and wait channel.  It is held across machine_switch: the thread that
+ * takes the CPU releases it (a new thread does so in thread_start).
+ */
+#include "kern/sched.h"
+#include "kern/lock.h"
+#include "kern/machine.h"
+#include "kern/panic.h"
+#include "kern/task.h"
+#include "kern/thread.h"
+#include "vm/vm_map.h"
+
+struct spinlock sched_lock = SPINLOCK_INIT("sched", LOCK_RANK_SCHED);
+
+static struct thread *run_head, *run_tail;
+static struct thread *idle_thread;
+static struct thread *zombies;         /* halted, waiting to be freed off their stacks */
+static struct thread *sleepers;        /* waiting on a channel, linked through run_next */
+static struct thread boot_thread = { .name = "kernel_main", .state = THREAD_RUNNING };
+
+/* => sched_lock held */
+static void runq_push(struct thread *t)
+{
+	t->run_next = NULL;
+	if (run_tail)
+		run_tail->run_next = t;
+	else
+		run_head = t;
+	run_tail = t;
+}
+
+/* => sched_lock held */
+static struct thread *runq_pop(void)
+{
+	struct thread *t = run_head;
+
+	if (t) {
+		run_head = t->run_next;
+		if (run_head == NULL)
+			run_tail = NULL;
+	}
+	return t;
+}
+
+void sched_make_runnable(struct thread *t)
+{
+	spin_lock(&sched_lock);
+	t->state = THREAD_RUNNABLE;
+	if (t != idle_thread)
+		runq_push(t);
+	spin_unlock(&sched_lock);
+}
+
+void sched_remove(struct thread *t)
+{
+	spin_lock(&sched_lock);
+	for (struct thread **pp = t->state == THREAD_WAITING ? &sleepers : &run_head; *pp;
+	     pp = &(*pp)->run_next) {
+		if (*pp == t) {
+			*pp = t->run_next;
+			if (run_tail == t) {
+				run_tail = NULL;
+				for (struct thread *x = run_head; x; x = x->run_next)
+					run_tail = x;
+			}
+			break;
+		}
+	}
+	spin_unlock(&sched_lock);
+}
+
+static struct pmap *address_space(const struct thread *t)
+{
+	return t->task ? t->task->map->pmap : kernel_pmap;
+}
+
+/* Frees halted threads; runs on some other thread's stack.  => sched_lock not held */
+static void reap_zombies(void)
+{
+	spin_lock(&sched_lock);
+	struct thread *list = zombies;
+	zombies = NULL;
+	spin_unlock(&sched_lock);
+	while (list) {
+		struct thread *t = list;
+		list = t->run_next;
+		thread_reap(t);
+	}
+}
+
+/*
+ * Gives the CPU to the next runnable thread (or idle); the current one
+ * must already have its new state (and be queued, if runnable).
+ * => sched_lock held; returns with it released
+ */
+static void switch_away(void)
+{
+	struct thread *from = machine_current_thread();
+	struct thread *to = runq_pop();
+
+	if (to == NULL)
+		to = idle_thread;
+	if (to != from) {
+		to->state = THREAD_RUNNING;
+		machine_switch(from, to, address_space(to));
+	} else {
+		from->state = THREAD_RUNNING;
+	}
+	spin_unlock(&sched_lock);
+	reap_zombies();
+}
+
+void sched_yield(void)
+{
+	struct thread *t = machine_current_thread();
+
+	spin_lock(&sched_lock);
+	t->state = THREAD_RUNNABLE;
+	if (t != idle_thread)
+		runq_push(t);
+	switch_away();
+}
+
+void sched_sleep(const void *channel)
+{
+	struct thread *t = machine_current_thread();
+
+	spin_lock(&sched_lock);
+	t->wait_channel = channel;
+	t->state = THREAD_WAITING;
+	t->run_next = sleepers;
+	sleepers = t;
+	switch_away();
+}
+
+void sched_wakeup(const void *channel)
+{
+	spin_lock(&sched_lock);
+	for (struct thread **pp = &sleepers; *pp;) {
+		struct thread *t = *pp;
+		if (t->wait_channel != channel) {
+			pp = &t->run_next;
+			continue;
+		}
+		*pp = t->run_next;
+		t->wait_channel = NULL;
+		t->state = THREAD_RUNNABLE;
+		runq_push(t);
+	}
+	spin_unlock(&sched_lock);
+}
+
+void sched_exit(void)
+{
+	struct thread *t = machine_current_thread();
+
+	spin_lock(&sched_lock);
+	t->state = THREAD_HALTED;
+	t->run_next = zombies;
+	zombies = t;
+	switch_away();
+	panic("sched_exit: a halted thread ran again");
+}
+
+/* An interrupted user thread (or the idle loop) gives way at every tick. */
+void sched_tick(void)
+{
+	if (run_head != NULL)
+		sched_yield();
+}
+
+/* The idle thread: wait for an interrupt, then see whether anyone can run. */
+static void idle_loop(void *unused)
+{
+	(void)unused;
+	for (;;) {
+		if (run_head)
+			sched_yield();
+		else
+			machine_idle();
+	}
+}
+
+void sched_init(void)
+{
+	machine_set_current_thread(&boot_thread);
+	idle_thread = thread_create_kernel("idle", idle_loop, NULL);
+	if (idle_thread == NULL)
+		panic("sched_init: no memory for the idle thread");
+	sched_remove(idle_thread);
+}

@@ -1,0 +1,192 @@
+/*
+ * Tasks (kern/task.h).  A task dies in two steps: task_terminate stops
+ * its threads and releases its memory at once; the structure itself goes
+ * with the last reference (its creator usually holds one to read the exit
+ * status).
+ */
+#include "kern/task.h"
+#include "arch/x86_64/layout.h"
+#include "kern/clock.h"
+#include "kern/kalloc.h"
+#include "kern/panic.h"
+#include "kern/sched.h"
+#include "kern/string.h"
+#include "kern/thread.h"
+#include "vm/pmap.h"
+
+static unsigned next_task_id = 1;
+static unsigned tasks_alive;
+
+unsigned task_count(void)
+{
+	return tasks_alive;
+}
+
+struct task *current_task(void)
+{
+	struct thread *t = current_thread();
+
+	return t ? t->task : NULL;
+}
+
+/* The new task's map: a copy of the parent's by inheritance, or an empty one. */
+static vm_map_t task_map(struct task *parent, bool inherit_memory)
+{
+	pmap_t pmap = pmap_create();
+	vm_map_t map;
+
+	if (pmap == NULL)
+		return NULL;
+	map = inherit_memory ? vm_map_fork(parent->map, pmap) : vm_map_create(pmap, USER_MIN, USER_MAX);
+	if (map == NULL)
+		pmap_destroy(pmap);
+	return map;
+}
+
+kern_return_t task_create(struct task *parent, bool inherit_memory, const char *name,
+                          struct task **child)
+{
+	struct task *t;
+
+	if (inherit_memory && (parent == NULL || parent->terminated))
+		return KERN_INVALID_ARGUMENT;
+	t = kzalloc(sizeof(*t));
+	if (t == NULL)
+		return KERN_RESOURCE_SHORTAGE;
+	t->map = task_map(parent, inherit_memory);
+	if (t->map == NULL) {
+		kfree(t, sizeof(*t));
+		return KERN_RESOURCE_SHORTAGE;
+	}
+	spin_lock_init(&t->lock, "task", LOCK_RANK_TASK);
+	for (size_t i = 0; i + 1 < sizeof(t->name) && name && name[i]; i++)
+		t->name[i] = name[i];
+	t->id = __atomic_fetch_add(&next_task_id, 1, __ATOMIC_RELAXED);
+	t->ref_count = 1;
+	__atomic_fetch_add(&tasks_alive, 1, __ATOMIC_RELAXED);
+	*child = t;
+	return KERN_SUCCESS;
+}
+
+void task_reference(struct task *task)
+{
+	spin_lock(&task->lock);
+	task->ref_count++;
+	spin_unlock(&task->lock);
+}
+
+void task_deallocate(struct task *task)
+{
+	spin_lock(&task->lock);
+	uint32_t left = --task->ref_count;
+	spin_unlock(&task->lock);
+	if (left > 0)
+		return;
+	if (!task->terminated)
+		task_terminate(task);
+	kfree(task, sizeof(*task));
+	__atomic_fetch_sub(&tasks_alive, 1, __ATOMIC_RELAXED);
+}
+
+void task_add_thread(struct task *task, struct thread *t)
+{
+	spin_lock(&task->lock);
+	t->task = task;
+	t->task_next = task->threads;
+	task->threads = t;
+	task->thread_count++;
+	spin_unlock(&task->lock);
+}
+
+void task_remove_thread(struct task *task, struct thread *t)
+{
+	spin_lock(&task->lock);
+	for (struct thread **pp = &task->threads; *pp; pp = &(*pp)->task_next) {
+		if (*pp == t) {
+			*pp = t->task_next;
+			task->thread_count--;
+			break;
+		}
+	}
+	spin_unlock(&task->lock);
+}
+
+/* Frees the address space once no thread of the task can run in it. */
+static void task_release_memory(struct task *task)
+{
+	vm_map_t map = task->map;
+
+	task->map = NULL;
+	if (map)
+		vm_map_deallocate(map);
+}
+
+kern_return_t task_terminate(struct task *task)
+{
+	struct thread *self = current_thread();
+	bool exiting = false;
+
+	spin_lock(&task->lock);
+	if (task->terminated) {
+		spin_unlock(&task->lock);
+		return KERN_SUCCESS;
+	}
+	task->terminated = true;
+	spin_unlock(&task->lock);
+	while (task->threads) {
+		struct thread *t = task->threads;
+		if (t == self) {                   /* last: we are standing on its stack */
+			task_remove_thread(task, t);
+			exiting = true;
+			continue;
+		}
+		thread_terminate(t);
+	}
+	if (exiting) {
+		/* the map's pmap is active: leave it for the kernel's before freeing it */
+		pmap_activate(kernel_pmap);
+		task_release_memory(task);
+		sched_wakeup(task);
+		self->task = NULL;
+		sched_exit();
+	}
+	task_release_memory(task);
+	sched_wakeup(task);
+	return KERN_SUCCESS;
+}
+
+void task_exit(int status)
+{
+	struct task *task = current_task();
+
+	KASSERT(task != NULL, "task_exit: a kernel thread has no task");
+	task->exit_status = status;
+	task_terminate(task);
+	panic("task_exit: returned");
+}
+
+static bool task_finished(const struct task *task)
+{
+	return task->terminated && task->map == NULL;
+}
+
+void task_wait(struct task *task)
+{
+	while (!task_finished(task))
+		sched_sleep(task);
+}
+
+bool task_wait_timeout(struct task *task, uint64_t timeout_ns)
+{
+	uint64_t deadline = clock_ns() + timeout_ns;
+
+	/* polled once per turn: the clock's tick hands the CPU back here */
+	while (!task_finished(task)) {
+		if (clock_ns() > deadline) {
+			task_terminate(task);
+			return false;
+		}
+		sched_yield();
+	}
+	return true;
+}

@@ -1,0 +1,72 @@
+/*
+ * Tasks: an address space (a vm_map with its pmap) and the threads that
+ * run in it.  The IPC issue adds the task's port space and its port.
+ *
+ * Lock order: task->lock (LOCK_RANK_TASK) comes before the VM's locks.
+ */
+#ifndef MICA_KERN_TASK_H
+#define MICA_KERN_TASK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <mach/kern_return.h>
+#include "kern/lock.h"
+#include "vm/vm_map.h"
+
+struct thread;
+struct task;
+
+/* The lowest user address: the first 64 KiB are never mapped (a null-pointer guard). */
+#define USER_MIN 0x10000ul
+
+/* Receives what a task writes to the console (the user test runner judges it). */
+typedef void (*task_output_fn)(struct task *task, const char *buf, size_t len, void *arg);
+
+struct task {
+	struct spinlock lock;
+	char name[32];
+	unsigned id;
+	uint32_t ref_count;
+	vm_map_t map;
+	struct thread *threads;
+	unsigned thread_count;
+	bool terminated;
+	int exit_status;               /* from SYS_exit; TASK_KILLED after a fatal fault */
+	task_output_fn output;         /* NULL: straight to the console */
+	void *output_arg;
+};
+
+#define TASK_KILLED (-1000)
+
+/*
+ * A new task with no threads.  inherit_memory: its map is parent's, copied
+ * by each entry's inheritance; otherwise empty.  parent may be NULL (then
+ * inherit_memory must be false).
+ */
+kern_return_t task_create(struct task *parent, bool inherit_memory, const char *name,
+                          struct task **child);
+
+void task_reference(struct task *task);
+void task_deallocate(struct task *task);
+
+/* Stops every thread and frees the address space; the structure lives while referenced. */
+kern_return_t task_terminate(struct task *task);
+
+/* The current thread's task ends with status (does not return). */
+void task_exit(int status) __attribute__((noreturn));
+
+/* Waits until task has terminated. */
+void task_wait(struct task *task);
+
+/* The same, but after timeout_ns the task is terminated: false then. */
+bool task_wait_timeout(struct task *task, uint64_t timeout_ns);
+
+struct task *current_task(void);
+
+void task_add_thread(struct task *task, struct thread *t);
+void task_remove_thread(struct task *task, struct thread *t);
+
+/* Tasks alive (not yet freed): a leak check for tests. */
+unsigned task_count(void);
+
+#endif

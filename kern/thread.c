@@ -1,0 +1,138 @@
+/*
+ * Threads (kern/thread.h): creation, state, resumption and termination.
+ * The machine-dependent half (stacks, switching, register frames) is
+ * arch/x86_64/thread_md.c, reached through kern/machine.h.
+ */
+#include "kern/thread.h"
+#include "kern/kalloc.h"
+#include "kern/lock.h"
+#include "kern/machine.h"
+#include "kern/panic.h"
+#include "kern/sched.h"
+#include "kern/string.h"
+#include "kern/task.h"
+#include "vm/vm_kern.h"
+
+extern struct spinlock sched_lock;
+
+static unsigned next_thread_id = 1;
+static unsigned threads_alive;
+
+struct thread *current_thread(void)
+{
+	return machine_current_thread();
+}
+
+unsigned thread_count(void)
+{
+	return threads_alive;
+}
+
+/* A thread structure with a fresh kernel stack, or NULL. */
+static struct thread *thread_alloc(const char *name)
+{
+	struct thread *t = kzalloc(sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	t->kstack = kmem_stack_alloc();
+	if (t->kstack == 0) {
+		kfree(t, sizeof(*t));
+		return NULL;
+	}
+	t->id = __atomic_fetch_add(&next_thread_id, 1, __ATOMIC_RELAXED);
+	for (size_t i = 0; i + 1 < sizeof(t->name) && name[i]; i++)
+		t->name[i] = name[i];
+	t->state = THREAD_SUSPENDED;
+	__atomic_fetch_add(&threads_alive, 1, __ATOMIC_RELAXED);
+	return t;
+}
+
+struct thread *thread_create_kernel(const char *name, void (*fn)(void *), void *arg)
+{
+	struct thread *t = thread_alloc(name);
+
+	if (t == NULL)
+		return NULL;
+	machine_thread_init_kernel(t, fn, arg);
+	sched_make_runnable(t);
+	return t;
+}
+
+/* Every thread starts here, holding sched_lock from the switch that ran it. */
+void thread_start(void (*fn)(void *), void *arg)
+{
+	spin_unlock(&sched_lock);
+	fn(arg);
+	thread_exit();
+}
+
+kern_return_t thread_create(struct task *task, struct thread **out)
+{
+	struct thread *t;
+
+	if (task == NULL || task->terminated)
+		return KERN_INVALID_ARGUMENT;
+	t = thread_alloc(task->name);
+	if (t == NULL)
+		return KERN_RESOURCE_SHORTAGE;
+	machine_thread_init_user(t);
+	task_add_thread(task, t);
+	*out = t;
+	return KERN_SUCCESS;
+}
+
+kern_return_t thread_set_state(struct thread *t, int flavor, const void *state, unsigned count)
+{
+	if (flavor != x86_THREAD_STATE64 || count < x86_THREAD_STATE64_COUNT || t->task == NULL)
+		return KERN_INVALID_ARGUMENT;
+	return machine_thread_set_state(t, state);
+}
+
+kern_return_t thread_get_state(struct thread *t, int flavor, void *state, unsigned *count)
+{
+	if (flavor != x86_THREAD_STATE64 || *count < x86_THREAD_STATE64_COUNT || t->task == NULL)
+		return KERN_INVALID_ARGUMENT;
+	*count = x86_THREAD_STATE64_COUNT;
+	return machine_thread_get_state(t, state);
+}
+
+kern_return_t thread_resume(struct thread *t)
+{
+	if (t->state != THREAD_SUSPENDED)
+		return KERN_FAILURE;
+	sched_make_runnable(t);
+	return KERN_SUCCESS;
+}
+
+void thread_exit(void)
+{
+	struct thread *t = current_thread();
+
+	if (t->task)
+		task_remove_thread(t->task, t);
+	sched_exit();
+}
+
+/*
+ * Ends a thread that is not running: off the queues, then reaped.  The
+ * current thread ends itself through thread_exit.
+ */
+void thread_terminate(struct thread *t)
+{
+	if (t == current_thread())
+		thread_exit();
+	sched_remove(t);
+	if (t->task)
+		task_remove_thread(t->task, t);
+	t->state = THREAD_HALTED;
+	thread_reap(t);
+}
+
+void thread_reap(struct thread *t)
+{
+	KASSERT(t != current_thread(), "thread_reap: %s is running", t->name);
+	kmem_stack_free(t->kstack);
+	kfree(t, sizeof(*t));
+	__atomic_fetch_sub(&threads_alive, 1, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,65 @@
+/*
+ * Threads: a kernel stack (with a guard page), a saved context and a
+ * state.  A kernel thread runs a function; a user thread belongs to a task
+ * and runs in ring 3 from the registers thread_set_state gave it.
+ *
+ * Lock order: a thread's fields are changed under sched_lock (kern/sched.c)
+ * or by the thread itself.
+ */
+#ifndef MICA_KERN_THREAD_H
+#define MICA_KERN_THREAD_H
+
+#include <stdbool.h>
+#include <mach/kern_return.h>
+#include <mach/vm_types.h>
+#include "arch/x86_64/thread_md.h"
+
+enum thread_state {
+	THREAD_SUSPENDED,              /* created, not yet resumed */
+	THREAD_RUNNABLE,
+	THREAD_RUNNING,
+	THREAD_WAITING,
+	THREAD_HALTED,                 /* done; freed once off its stack */
+};
+
+struct task;
+
+struct thread {
+	struct machine_thread md;
+	unsigned id;
+	char name[24];
+	enum thread_state state;
+	struct task *task;             /* NULL for kernel threads */
+	vm_offset_t kstack;            /* lowest address; 0 for the boot thread */
+	struct thread *run_next;       /* run queue */
+	struct thread *task_next;      /* the task's threads */
+	const void *wait_channel;
+	bool terminating;              /* stop at the next chance */
+};
+
+/* A kernel thread running fn(arg); runnable at once.  NULL when memory is short. */
+struct thread *thread_create_kernel(const char *name, void (*fn)(void *), void *arg);
+
+/* A suspended user thread in task, with zeroed registers (set them, then resume). */
+kern_return_t thread_create(struct task *task, struct thread **out);
+
+kern_return_t thread_set_state(struct thread *t, int flavor, const void *state, unsigned count);
+kern_return_t thread_get_state(struct thread *t, int flavor, void *state, unsigned *count);
+kern_return_t thread_resume(struct thread *t);
+
+/* Ends t (the current thread does not return). */
+void thread_terminate(struct thread *t);
+void thread_exit(void) __attribute__((noreturn));
+
+struct thread *current_thread(void);
+
+/* Frees a halted thread's stack and structure (the scheduler calls it off that stack). */
+void thread_reap(struct thread *t);
+
+/* Threads alive (not yet reaped): a leak check for tests. */
+unsigned thread_count(void);
+
+/* The first function of every new thread (switch.asm's trampoline calls it). */
+void thread_start(void (*fn)(void *), void *arg) __attribute__((noreturn));
+
+#endif

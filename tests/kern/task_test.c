@@ -1,0 +1,212 @@
+/*
+ * Tasks and threads: kernel threads taking turns, sleep and wakeup, user
+ * code in ring 3 through SYSCALL, faults that end a task but not the
+ * kernel, thread state, and 1,000 task lifetimes without a leak.
+ */
+#include "kern/clock.h"
+#include "kern/machine.h"
+#include "kern/sched.h"
+#include "kern/task.h"
+#include "kern/thread.h"
+#include "tests/kern/vm_user_test.h"
+#include <mica/syscall.h>
+
+#define CODE_VA  0x400000ul
+#define STACK_VA 0x800000ul
+
+#define ROUTINE(name) extern const uint8_t name[], name##_end[]
+ROUTINE(ucode_exit42);
+ROUTINE(ucode_touch_exit);
+ROUTINE(ucode_yield_exit);
+ROUTINE(ucode_write_exit);
+ROUTINE(ucode_bad_syscall);
+ROUTINE(ucode_write_text);
+ROUTINE(ucode_read_kernel);
+ROUTINE(ucode_hlt);
+ROUTINE(ucode_jump_rdi);
+#define CODE(name) name, (size_t)(name##_end - name)
+
+/* A task whose one page of code (R-X) is code, with a stack page; not yet running. */
+static struct task *task_with_code(const uint8_t *code, size_t len, uint64_t rdi,
+                                   struct thread **thread)
+{
+	struct task *task;
+	struct x86_thread_state64 regs = { .rip = CODE_VA, .rsp = STACK_VA + PAGE_SIZE, .rdi = rdi };
+
+	KT_ASSERT_EQ(task_create(NULL, false, "ktest", &task), KERN_SUCCESS);
+	test_alloc_at(task->map, CODE_VA, PAGE_SIZE);
+	test_alloc_at(task->map, STACK_VA, PAGE_SIZE);
+	vm_map_copy_t copy;
+	KT_ASSERT_EQ(vm_map_copy_from_kernel(code, len, &copy), KERN_SUCCESS);
+	KT_ASSERT_EQ(vm_write(task->map, CODE_VA, copy, len), KERN_SUCCESS);
+	KT_ASSERT_EQ(vm_protect(task->map, CODE_VA, PAGE_SIZE, false,
+	                        VM_PROT_READ | VM_PROT_EXECUTE), KERN_SUCCESS);
+	KT_ASSERT_EQ(thread_create(task, thread), KERN_SUCCESS);
+	KT_ASSERT_EQ(thread_set_state(*thread, x86_THREAD_STATE64, &regs, x86_THREAD_STATE64_COUNT),
+	             KERN_SUCCESS);
+	return task;
+}
+
+/* Runs code in a fresh task until it ends; returns its exit status. */
+static int run_code(const uint8_t *code, size_t len, uint64_t rdi)
+{
+	struct thread *t;
+	struct task *task = task_with_code(code, len, rdi, &t);
+
+	KT_ASSERT_EQ(thread_resume(t), KERN_SUCCESS);
+	task_wait(task);
+	int status = task->exit_status;
+	task_deallocate(task);
+	return status;
+}
+
+KTEST(task, user_code_runs_and_exits_with_its_status)
+{
+	KT_EXPECT_EQ(run_code(CODE(ucode_exit42), 0), 42);
+	KT_EXPECT_EQ(run_code(CODE(ucode_touch_exit), 5), 5);
+	KT_EXPECT_EQ(run_code(CODE(ucode_yield_exit), 0), 7);
+}
+
+KTEST(task, system_calls_refuse_bad_input)
+{
+	KT_EXPECT_EQ(run_code(CODE(ucode_write_exit), 0xffffffff80200000ul), KERN_INVALID_ADDRESS);
+	KT_EXPECT_EQ(run_code(CODE(ucode_write_exit), 0x0000800000000000ul), KERN_INVALID_ADDRESS);
+	KT_EXPECT_EQ(run_code(CODE(ucode_write_exit), 0x7000000ul), KERN_INVALID_ADDRESS);
+	KT_EXPECT_EQ(run_code(CODE(ucode_write_exit), ~0ul - 1), KERN_INVALID_ADDRESS);
+	KT_EXPECT_EQ(run_code(CODE(ucode_bad_syscall), 0), KERN_INVALID_ARGUMENT);
+}
+
+KTEST(task, faults_end_the_task_not_the_kernel)
+{
+	KT_EXPECT_EQ(run_code(CODE(ucode_write_text), 0), TASK_KILLED);
+	KT_EXPECT_EQ(run_code(CODE(ucode_read_kernel), 0), TASK_KILLED);
+	KT_EXPECT_EQ(run_code(CODE(ucode_hlt), 0), TASK_KILLED);
+	KT_EXPECT_EQ(run_code(CODE(ucode_jump_rdi), 0x0000800000000000ul), TASK_KILLED);
+	KT_EXPECT_EQ(run_code(CODE(ucode_jump_rdi), STACK_VA), TASK_KILLED);   /* NX data */
+	KT_EXPECT_EQ(run_code(CODE(ucode_jump_rdi), 0), TASK_KILLED);          /* the null guard */
+	KT_EXPECT_EQ(run_code(CODE(ucode_exit42), 0), 42);                     /* and life goes on */
+}
+
+KTEST(task, thread_state_round_trips)
+{
+	struct thread *t;
+	struct task *task = task_with_code(CODE(ucode_exit42), 0x1234, &t);
+	struct x86_thread_state64 s;
+	unsigned count = x86_THREAD_STATE64_COUNT;
+
+	KT_EXPECT_EQ(thread_get_state(t, x86_THREAD_STATE64, &s, &count), KERN_SUCCESS);
+	KT_EXPECT_EQ(s.rdi, 0x1234);
+	KT_EXPECT_EQ(s.rip, CODE_VA);
+	KT_EXPECT(s.rflags & (1 << 9));                   /* interrupts stay on in user mode */
+	count = 3;
+	KT_EXPECT_EQ(thread_get_state(t, x86_THREAD_STATE64, &s, &count), KERN_INVALID_ARGUMENT);
+	KT_EXPECT_EQ(thread_set_state(t, 99, &s, x86_THREAD_STATE64_COUNT), KERN_INVALID_ARGUMENT);
+	thread_resume(t);
+	task_wait(task);
+	KT_EXPECT_EQ(task->exit_status, 42);
+	task_deallocate(task);
+}
+
+static volatile unsigned turns[2];
+static volatile int last_turn = -1, switches;
+
+static void take_turns(void *arg)
+{
+	unsigned me = (unsigned)(uintptr_t)arg;
+
+	for (int i = 0; i < 50; i++) {
+		turns[me]++;
+		if (last_turn != (int)me)
+			switches++;
+		last_turn = (int)me;
+		sched_yield();
+	}
+}
+
+KTEST(task, kernel_threads_take_turns)
+{
+	unsigned before = thread_count();
+
+	turns[0] = turns[1] = 0;
+	switches = 0;
+	KT_ASSERT(thread_create_kernel("turn0", take_turns, (void *)0) != NULL);
+	KT_ASSERT(thread_create_kernel("turn1", take_turns, (void *)1) != NULL);
+	while (turns[0] < 50 || turns[1] < 50)
+		sched_yield();
+	sched_yield();                                    /* let them finish and be reaped */
+	sched_yield();
+	KT_EXPECT_EQ(turns[0], 50);
+	KT_EXPECT_EQ(turns[1], 50);
+	KT_EXPECT(switches > 50);                         /* interleaved, not one after the other */
+	KT_EXPECT_EQ(thread_count(), before);
+}
+
+static volatile int woken;
+
+static void sleeper(void *channel)
+{
+	sched_sleep(channel);
+	woken = 1;
+}
+
+KTEST(task, sleep_until_wakeup)
+{
+	static int channel;
+
+	woken = 0;
+	KT_ASSERT(thread_create_kernel("sleeper", sleeper, &channel) != NULL);
+	for (int i = 0; i < 10; i++)
+		sched_yield();
+	KT_EXPECT_EQ(woken, 0);                           /* asleep, however often we yield */
+	sched_wakeup(&channel);
+	for (int i = 0; i < 3 && !woken; i++)
+		sched_yield();
+	KT_EXPECT_EQ(woken, 1);
+}
+
+KTEST(task, a_thousand_lifetimes_leak_nothing)
+{
+	struct leak_counts before;
+	unsigned tasks = task_count(), threads = thread_count();
+
+	run_code(CODE(ucode_touch_exit), 0);               /* grow the zones once */
+	before = test_leak_counts();
+	for (int i = 0; i < 1000; i++)
+		KT_ASSERT_EQ(run_code(CODE(ucode_touch_exit), (uint64_t)i & 0x7f), i & 0x7f);
+	KT_EXPECT_NO_LEAK(before);
+	KT_EXPECT_EQ(task_count(), tasks);
+	KT_EXPECT_EQ(thread_count(), threads);
+}
+
+static volatile uint64_t spins[2];
+static volatile bool stop_spinning;
+
+/* Spins with interrupts on and never yields: only the clock can take the CPU away. */
+static void spin(void *arg)
+{
+	unsigned me = (unsigned)(uintptr_t)arg;
+
+	machine_interrupts_on();
+	while (!stop_spinning)
+		spins[me]++;
+	machine_interrupts_off();
+}
+
+KTEST(task, preempted_threads_both_make_progress)
+{
+	uint64_t start = clock_ticks();
+
+	spins[0] = spins[1] = 0;
+	stop_spinning = false;
+	KT_ASSERT(thread_create_kernel("spin0", spin, (void *)0) != NULL);
+	KT_ASSERT(thread_create_kernel("spin1", spin, (void *)1) != NULL);
+	/* each turn we get ends at a tick, after which both spinners ran a while */
+	while ((spins[0] < 1000 || spins[1] < 1000) && clock_ticks() - start < 20 * clock_hz())
+		sched_yield();
+	stop_spinning = true;
+	for (int i = 0; i < 4; i++)
+		sched_yield();
+	KT_EXPECT(spins[0] >= 1000);
+	KT_EXPECT(spins[1] >= 1000);
+	KT_EXPECT(clock_ticks() > start);
+}
