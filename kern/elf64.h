@@ -26,7 +26,7 @@ enum {
 	EI_CLASS = 4, EI_DATA = 5,
 	ELFCLASS64 = 2, ELFDATA2LSB = 1,
 	ET_EXEC = 2, EM_X86_64 = 62,
-	PT_LOAD = 1, PF_X = 1, PF_W = 2, PF_R = 4,
+	PT_LOAD = 1, ELF_PF_X = 1, ELF_PF_W = 2, ELF_PF_R = 4,   /* segment flags */
 };
 
 #endif

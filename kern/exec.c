@@ -85,8 +85,9 @@ static bool segments_ok(const struct elf64_ehdr *h, const uint8_t *image, size_t
 
 static vm_prot_t segment_prot(uint32_t flags)
 {
-	return ((flags & PF_R) ? VM_PROT_READ : 0) | ((flags & PF_W) ? VM_PROT_WRITE : 0) |
-	       ((flags & PF_X) ? VM_PROT_EXECUTE : 0);
+	return ((flags & ELF_PF_R) ? VM_PROT_READ : 0) |
+	       ((flags & ELF_PF_W) ? VM_PROT_WRITE : 0) |
+	       ((flags & ELF_PF_X) ? VM_PROT_EXECUTE : 0);
 }
 
 /* Maps one checked segment: allocate, write the file bytes, then set its rights. */

@@ -16,6 +16,8 @@
 
 static unsigned next_task_id = 1;
 static unsigned tasks_alive;
+static struct task *all_tasks;         /* newest first */
+static struct spinlock all_tasks_lock = SPINLOCK_INIT("all_tasks", LOCK_RANK_TASK - 1);
 
 unsigned task_count(void)
 {
@@ -64,6 +66,10 @@ kern_return_t task_create(struct task *parent, bool inherit_memory, const char *
 	t->id = __atomic_fetch_add(&next_task_id, 1, __ATOMIC_RELAXED);
 	t->ref_count = 1;
 	__atomic_fetch_add(&tasks_alive, 1, __ATOMIC_RELAXED);
+	spin_lock(&all_tasks_lock);
+	t->all_next = all_tasks;
+	all_tasks = t;
+	spin_unlock(&all_tasks_lock);
 	*child = t;
 	return KERN_SUCCESS;
 }
@@ -84,8 +90,50 @@ void task_deallocate(struct task *task)
 		return;
 	if (!task->terminated)
 		task_terminate(task);
+	spin_lock(&all_tasks_lock);
+	for (struct task **pp = &all_tasks; *pp; pp = &(*pp)->all_next)
+		if (*pp == task) {
+			*pp = task->all_next;
+			break;
+		}
+	spin_unlock(&all_tasks_lock);
 	kfree(task, sizeof(*task));
 	__atomic_fetch_sub(&tasks_alive, 1, __ATOMIC_RELAXED);
+}
+
+/* The newest live task match(task, key) accepts, referenced; NULL when none. */
+static struct task *task_lookup(bool (*match)(const struct task *, const void *), const void *key)
+{
+	struct task *found = NULL;
+
+	spin_lock(&all_tasks_lock);
+	for (struct task *t = all_tasks; t && !found; t = t->all_next)
+		if (!t->terminated && match(t, key))
+			found = t;
+	spin_unlock(&all_tasks_lock);
+	if (found)
+		task_reference(found);
+	return found;
+}
+
+static bool name_matches(const struct task *t, const void *name)
+{
+	return strcmp(t->name, name) == 0;
+}
+
+static bool id_matches(const struct task *t, const void *id)
+{
+	return t->id == *(const unsigned *)id;
+}
+
+struct task *task_lookup_name(const char *name)
+{
+	return task_lookup(name_matches, name);
+}
+
+struct task *task_lookup_id(unsigned id)
+{
+	return task_lookup(id_matches, &id);
 }
 
 void task_add_thread(struct task *task, struct thread *t)

@@ -84,7 +84,7 @@ static const char *add_segment(struct elf_image *img, const struct elf64_phdr *p
 	img->seg[img->count++] = (struct elf_segment){
 		.offset = ph->offset, .filesz = ph->filesz, .memsz = ph->memsz,
 		.paddr = ph->paddr, .vaddr = ph->vaddr,
-		.writable = ph->flags & PF_W, .executable = ph->flags & PF_X,
+		.writable = ph->flags & ELF_PF_W, .executable = ph->flags & ELF_PF_X,
 	};
 	return 0;
 }

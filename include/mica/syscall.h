@@ -19,7 +19,15 @@
 #define SYS_vm_deallocate   3   /* (vm_address_t addr, vm_size_t size) -> kern_return_t */
 #define SYS_vm_protect      4   /* (vm_address_t addr, vm_size_t size, int set_max, vm_prot_t prot) */
 #define SYS_yield           5   /* () -> KERN_SUCCESS: gives the CPU to another thread */
-#define SYS_COUNT           6
+
+/*
+ * Temporary, until the IPC issue gives tasks ports: a task is named by
+ * its id, and any task may name any other.  The Mach vm_write, with a
+ * task send right as its authority, replaces both.
+ */
+#define SYS_task_lookup     6   /* (const char *name) -> the id of the newest live task so named, or 0 */
+#define SYS_vm_write_task   7   /* (unsigned id, vm_address_t addr, const void *data, size_t count) -> kern_return_t */
+#define SYS_COUNT           8
 
 /* Where programs live: linked above the 64 KiB null guard. */
 #define USER_TEXT_BASE      0x400000ul

@@ -4,7 +4,10 @@
  * kernel, thread state, and 1,000 task lifetimes without a leak.
  */
 #include "kern/clock.h"
+#include "kern/exec.h"
 #include "kern/machine.h"
+#include "kern/elf64.h"
+#include "kern/programs.h"
 #include "kern/sched.h"
 #include "kern/task.h"
 #include "kern/thread.h"
@@ -209,4 +212,70 @@ KTEST(task, preempted_threads_both_make_progress)
 	KT_EXPECT(spins[0] >= 1000);
 	KT_EXPECT(spins[1] >= 1000);
 	KT_EXPECT(clock_ticks() > start);
+}
+
+KTEST(task, one_task_writes_into_another)
+{
+	static const char *const names[] = { "demo_target", "demo_writer" };
+	struct task *tasks[2];
+	const char *why;
+
+	for (int i = 0; i < 2; i++)
+		KT_ASSERT_EQ(task_spawn(NULL, names[i], &tasks[i], &why), KERN_SUCCESS);
+	for (int i = 0; i < 2; i++) {
+		KT_EXPECT(task_wait_timeout(tasks[i], 60ull * 1000 * 1000 * 1000));
+		KT_EXPECT_EQ(tasks[i]->exit_status, 0);   /* the target exits 0 only once it saw the bytes */
+		task_deallocate(tasks[i]);
+	}
+}
+
+KTEST(task, malformed_programs_are_refused_with_a_reason)
+{
+	const struct program *p = program_find("demo_target");
+	size_t size = p->end - p->start;
+	uint8_t *image = kalloc(size);
+	struct task *task;
+	vm_address_t entry, sp;
+	const char *why = NULL;
+	unsigned tasks = task_count();
+
+	KT_ASSERT(image != NULL);
+	static const struct { size_t off; uint8_t value; size_t len; const char *why; } cases[] = {
+		{ 0, 'X', 0, "not an ELF file" },                           /* bad magic */
+		{ 4, 1, 0, "not a little-endian ELF64 x86-64 file" },       /* ELF32 */
+		{ 16, 3, 0, "not an executable" },                          /* ET_DYN */
+		{ 0, 0, 100, "program headers missing or outside the file" }, /* truncated */
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(image, p->start, size);
+		if (cases[i].len == 0)
+			image[cases[i].off] = cases[i].value;
+		KT_ASSERT_EQ(task_create(NULL, false, "bad", &task), KERN_SUCCESS);
+		KT_EXPECT_EQ(exec_load(task, image, cases[i].len ? cases[i].len : size, &entry, &sp, &why),
+		             KERN_INVALID_ARGUMENT);
+		KT_EXPECT_STREQ(why, cases[i].why);
+		task_deallocate(task);
+	}
+	/* a segment moved into kernel space, and two segments made to overlap */
+	struct elf64_ehdr *h = (struct elf64_ehdr *)image;
+	struct elf64_phdr *ph = (struct elf64_phdr *)(image + h->phoff);
+	unsigned loads[2], n = 0;
+	memcpy(image, p->start, size);
+	for (unsigned i = 0; i < h->phnum && n < 2; i++)
+		if (ph[i].type == PT_LOAD)
+			loads[n++] = i;
+	KT_ASSERT_EQ(n, 2);
+	ph[loads[0]].vaddr = 0xffffffff80000000ul;
+	KT_ASSERT_EQ(task_create(NULL, false, "bad", &task), KERN_SUCCESS);
+	KT_EXPECT_EQ(exec_load(task, image, size, &entry, &sp, &why), KERN_INVALID_ARGUMENT);
+	KT_EXPECT_STREQ(why, "a segment lies outside user space (or on the null guard or the stack)");
+	task_deallocate(task);
+	memcpy(image, p->start, size);
+	ph[loads[1]].vaddr = ph[loads[0]].vaddr;
+	KT_ASSERT_EQ(task_create(NULL, false, "bad", &task), KERN_SUCCESS);
+	KT_EXPECT_EQ(exec_load(task, image, size, &entry, &sp, &why), KERN_INVALID_ARGUMENT);
+	KT_EXPECT_STREQ(why, "two segments overlap (or share a page)");
+	task_deallocate(task);
+	kfree(image, size);
+	KT_EXPECT_EQ(task_count(), tasks);
 }

@@ -62,4 +62,12 @@ kern_return_t mica_vm_protect(vm_address_t addr, vm_size_t size, boolean_t set_m
 /* Lets another thread run; returns KERN_SUCCESS when this one runs again. */
 kern_return_t mica_yield(void);
 
+/*
+ * Temporary, until task ports: the id of the newest live task named name
+ * (0: none), and vm_write into the task with that id.
+ */
+unsigned mica_task_lookup(const char *name);
+kern_return_t mica_vm_write_task(unsigned task_id, vm_address_t address, const void *data,
+                                 size_t count);
+
 #endif
