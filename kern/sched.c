@@ -35,14 +35,31 @@ static void runq_push(struct thread *t)
 /* => sched_lock held */
 static struct thread *runq_pop(void)
 {
-	struct thread *t = run_head;
+	struct thread *prev = NULL, *t = run_head;
 
-	if (t) {
-		run_head = t->run_next;
-		if (run_head == NULL)
-			run_tail = NULL;
+	/* threads of a suspended task stay queued, passed over until it resumes */
+	while (t && t->task && t->task->suspend_count > 0) {
+		prev = t;
+		t = t->run_next;
 	}
+	if (t == NULL)
+		return NULL;
+	if (prev)
+		prev->run_next = t->run_next;
+	else
+		run_head = t->run_next;
+	if (run_tail == t)
+		run_tail = prev;
 	return t;
+}
+
+/* Is a thread on the run queue allowed to run (its task not suspended)? */
+static bool runnable_exists(void)
+{
+	for (struct thread *t = run_head; t; t = t->run_next)
+		if (t->task == NULL || t->task->suspend_count == 0)
+			return true;
+	return false;
 }
 
 void sched_make_runnable(struct thread *t)
@@ -168,7 +185,16 @@ void sched_exit(void)
 /* An interrupted user thread (or the idle loop) gives way at every tick. */
 void sched_tick(void)
 {
-	if (run_head != NULL)
+	if (runnable_exists())
+		sched_yield();
+}
+
+/* A thread whose task was just suspended stops here (kern/task.c). */
+void sched_stop_if_suspended(void)
+{
+	struct thread *t = machine_current_thread();
+
+	if (t->task && t->task->suspend_count > 0)
 		sched_yield();
 }
 
@@ -177,7 +203,7 @@ static void idle_loop(void *unused)
 {
 	(void)unused;
 	for (;;) {
-		if (run_head)
+		if (runnable_exists())
 			sched_yield();
 		else
 			machine_idle();

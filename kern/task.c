@@ -203,6 +203,32 @@ kern_return_t task_terminate(struct task *task)
 	return KERN_SUCCESS;
 }
 
+kern_return_t task_suspend(struct task *task)
+{
+	spin_lock(&task->lock);
+	bool dead = task->terminated;
+	if (!dead)
+		task->suspend_count++;
+	spin_unlock(&task->lock);
+	if (dead)
+		return KERN_INVALID_ARGUMENT;
+	sched_stop_if_suspended();
+	return KERN_SUCCESS;
+}
+
+kern_return_t task_resume(struct task *task)
+{
+	kern_return_t kr = KERN_SUCCESS;
+
+	spin_lock(&task->lock);
+	if (task->terminated || task->suspend_count == 0)
+		kr = KERN_FAILURE;
+	else
+		task->suspend_count--;
+	spin_unlock(&task->lock);
+	return kr;
+}
+
 void task_exit(int status)
 {
 	struct task *task = current_task();

@@ -32,6 +32,7 @@ struct task {
 	struct thread *threads;
 	unsigned thread_count;
 	bool terminated;
+	unsigned suspend_count;        /* > 0: none of its threads is given the CPU */
 	int exit_status;               /* from SYS_exit; TASK_KILLED after a fatal fault */
 	task_output_fn output;         /* NULL: straight to the console */
 	void *output_arg;
@@ -52,6 +53,14 @@ void task_deallocate(struct task *task);
 
 /* Stops every thread and frees the address space; the structure lives while referenced. */
 kern_return_t task_terminate(struct task *task);
+
+/*
+ * Stops every thread of task from being scheduled (counted: as many
+ * resumes as suspends), and lets them go again.  A task that suspends
+ * itself stops at once.
+ */
+kern_return_t task_suspend(struct task *task);
+kern_return_t task_resume(struct task *task);
 
 /* The current thread's task ends with status (does not return). */
 void task_exit(int status) __attribute__((noreturn));

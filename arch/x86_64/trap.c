@@ -231,6 +231,17 @@ static void __attribute__((noreturn)) user_fatal(const struct trap_frame *tf)
 	task_exit(TASK_KILLED);
 }
 
+extern char trap_iret[];               /* the IRETQ back to user mode (trap_entry.asm) */
+
+/*
+ * IRETQ to a non-canonical RIP raises #GP in ring 0, before the switch to
+ * user mode: the fault is the user's, and ends its task like any other.
+ */
+static bool iret_faulted(const struct trap_frame *tf)
+{
+	return !(tf->cs & 3) && tf->rip == (uint64_t)trap_iret && current_task() != NULL;
+}
+
 /*
  * An exception goes, in turn, to the VM (page faults), to a copy
  * routine's fixup, to an armed expected-trap point, and otherwise brings
@@ -242,7 +253,7 @@ void trap_dispatch(struct trap_frame *tf)
 		return;
 	if (tf->vector == T_PAGE_FAULT && (page_fault_resolved(tf) || fixup_applied(tf)))
 		return;
-	if (tf->vector < T_EXCEPTIONS && (tf->cs & 3))
+	if (tf->vector < T_EXCEPTIONS && ((tf->cs & 3) || iret_faulted(tf)))
 		user_fatal(tf);
 	if (tf->vector < T_EXCEPTIONS)
 		trap_catch_deliver(tf);

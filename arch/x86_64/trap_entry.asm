@@ -48,6 +48,8 @@ trap_return:
 .to_kernel:
 	POP_GPRS
 	add rsp, 16                      ; vector and error code
+global trap_iret
+trap_iret:                           ; trap.c: a fault here is the user's (a bad RIP)
 	iretq
 
 ; void gdt_load_segments(const struct descriptor_ptr *gdtr): loads the GDT

@@ -27,6 +27,7 @@ ROUTINE(ucode_write_text);
 ROUTINE(ucode_read_kernel);
 ROUTINE(ucode_hlt);
 ROUTINE(ucode_jump_rdi);
+ROUTINE(ucode_syscall_at_rdi);
 #define CODE(name) name, (size_t)(name##_end - name)
 
 /* A task whose one page of code (R-X) is code, with a stack page; not yet running. */
@@ -278,4 +279,70 @@ KTEST(task, malformed_programs_are_refused_with_a_reason)
 	task_deallocate(task);
 	kfree(image, size);
 	KT_EXPECT_EQ(task_count(), tasks);
+}
+
+KTEST(task, sysret_to_a_non_canonical_address_kills_only_the_task)
+{
+	static const uint8_t syscall_insn[] = { 0x0f, 0x05 };
+	vm_address_t last = USER_MAX - PAGE_SIZE;
+	struct thread *t;
+	struct task *task = task_with_code(CODE(ucode_syscall_at_rdi), USER_MAX - 2, &t);
+
+	/* a SYSCALL in the last two bytes of user space returns to 2^47: not canonical */
+	test_alloc_at(task->map, last, PAGE_SIZE);
+	vm_map_copy_t copy;
+	KT_ASSERT_EQ(vm_map_copy_from_kernel(syscall_insn, 2, &copy), KERN_SUCCESS);
+	KT_ASSERT_EQ(vm_write(task->map, USER_MAX - 2, copy, 2), KERN_SUCCESS);
+	vm_protect(task->map, last, PAGE_SIZE, false, VM_PROT_READ | VM_PROT_EXECUTE);
+	thread_resume(t);
+	task_wait(task);
+	KT_EXPECT_EQ(task->exit_status, TASK_KILLED);
+	task_deallocate(task);
+	KT_EXPECT_EQ(run_code(CODE(ucode_exit42), 0), 42);        /* the kernel is fine */
+}
+
+KTEST(task, suspended_tasks_do_not_run)
+{
+	struct thread *t;
+	struct task *task = task_with_code(CODE(ucode_yield_exit), 0, &t);
+
+	KT_EXPECT_EQ(task_suspend(task), KERN_SUCCESS);
+	KT_EXPECT_EQ(task_suspend(task), KERN_SUCCESS);         /* counted */
+	thread_resume(t);
+	for (int i = 0; i < 300; i++)
+		sched_yield();
+	KT_EXPECT(!task->terminated);
+	KT_EXPECT_EQ(task_resume(task), KERN_SUCCESS);
+	for (int i = 0; i < 300; i++)
+		sched_yield();
+	KT_EXPECT(!task->terminated);                           /* one suspend is still in force */
+	KT_EXPECT_EQ(task_resume(task), KERN_SUCCESS);
+	KT_EXPECT_EQ(task_resume(task), KERN_FAILURE);
+	task_wait(task);
+	KT_EXPECT_EQ(task->exit_status, 7);
+	KT_EXPECT_EQ(task_suspend(task), KERN_INVALID_ARGUMENT); /* it is gone */
+	task_deallocate(task);
+}
+
+KTEST(task, a_child_inherits_memory_by_each_regions_inheritance)
+{
+	struct task *parent, *child;
+	uint8_t b;
+
+	KT_ASSERT_EQ(task_create(NULL, false, "parent", &parent), KERN_SUCCESS);
+	test_alloc_at(parent->map, CODE_VA, 3 * PAGE_SIZE);
+	test_fill(parent->map, CODE_VA, 3 * PAGE_SIZE, 0x40);
+	vm_inherit(parent->map, CODE_VA, PAGE_SIZE, VM_INHERIT_SHARE);
+	vm_inherit(parent->map, CODE_VA + 2 * PAGE_SIZE, PAGE_SIZE, VM_INHERIT_NONE);
+	KT_ASSERT_EQ(task_create(parent, true, "child", &child), KERN_SUCCESS);
+	KT_EXPECT(child->threads == NULL);                       /* a new task has no threads */
+	test_fill(child->map, CODE_VA, 2 * PAGE_SIZE, 0x41);
+	KT_EXPECT(test_holds(parent->map, CODE_VA, PAGE_SIZE, 0x41));              /* shared */
+	KT_ASSERT_EQ(vm_map_read(parent->map, CODE_VA + PAGE_SIZE, &b, 1), KERN_SUCCESS);
+	KT_EXPECT_EQ(b, test_byte(PAGE_SIZE, 0x40));                               /* copied */
+	KT_EXPECT_EQ(vm_map_read(child->map, CODE_VA + 2 * PAGE_SIZE, &b, 1), KERN_INVALID_ADDRESS);
+	struct task *orphan;
+	KT_EXPECT_EQ(task_create(NULL, true, "orphan", &orphan), KERN_INVALID_ARGUMENT);  /* no parent */
+	task_deallocate(child);
+	task_deallocate(parent);
 }

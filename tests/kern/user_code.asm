@@ -87,3 +87,9 @@ ucode_hlt_end:
 ROUTINE ucode_jump_rdi
 	jmp rdi
 ucode_jump_rdi_end:
+
+; yield from the system call instruction at rdi (the test puts one there)
+ROUTINE ucode_syscall_at_rdi
+	mov eax, SYS_yield
+	jmp rdi
+ucode_syscall_at_rdi_end:
