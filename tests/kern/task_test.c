@@ -346,3 +346,18 @@ KTEST(task, a_child_inherits_memory_by_each_regions_inheritance)
 	task_deallocate(child);
 	task_deallocate(parent);
 }
+
+KTEST(task, fpu_state_is_per_thread)
+{
+	struct task *tasks[2];
+	const char *why;
+
+	/* two copies at once: each yields with live XMM registers to the other */
+	for (int i = 0; i < 2; i++)
+		KT_ASSERT_EQ(task_spawn(NULL, "fpu", &tasks[i], &why), KERN_SUCCESS);
+	for (int i = 0; i < 2; i++) {
+		KT_EXPECT(task_wait_timeout(tasks[i], 60ull * 1000 * 1000 * 1000));
+		KT_EXPECT_EQ(tasks[i]->exit_status, 0);
+		task_deallocate(tasks[i]);
+	}
+}
