@@ -21,15 +21,11 @@ static void show_vm_write(void)
 {
 	static const char *const names[] = { "demo_target", "demo_writer" };
 	struct task *tasks[2];
-	const char *why;
 
 	kprintf("vm_write between two tasks (user/bin/demo_target.c, demo_writer.c):\n");
-	for (int i = 0; i < 2; i++) {
-		if (task_spawn(NULL, names[i], &tasks[i], &why) != KERN_SUCCESS) {
-			kprintf("demo: cannot start %s: %s\n", names[i], why);
-			return;
-		}
-	}
+	for (int i = 0; i < 2; i++)
+		if (task_spawn(NULL, names[i], &tasks[i]) != KERN_SUCCESS)
+			return;                    /* task_spawn said why */
 	for (int i = 0; i < 2; i++) {
 		task_wait(tasks[i]);
 		task_deallocate(tasks[i]);

@@ -5,6 +5,7 @@
  * page.  Bytes are put in place with vm_write, as if the task wrote them.
  */
 #include "kern/exec.h"
+#include "kern/console.h"
 #include "kern/elf64.h"
 #include "kern/programs.h"
 #include "kern/string.h"
@@ -145,10 +146,14 @@ kern_return_t exec_load(struct task *task, const uint8_t *image, size_t size,
 	return KERN_SUCCESS;
 }
 
-kern_return_t task_spawn(struct task *parent, const char *name, struct task **child,
-                         const char **why)
+kern_return_t task_spawn(struct task *parent, const char *name, struct task **child)
 {
-	return task_spawn_with_output(parent, name, NULL, NULL, child, why);
+	const char *why;
+	kern_return_t kr = task_spawn_with_output(parent, name, NULL, NULL, child, &why);
+
+	if (kr != KERN_SUCCESS)
+		kprintf("mica: cannot start %s: %s\n", name, why);
+	return kr;
 }
 
 kern_return_t task_spawn_with_output(struct task *parent, const char *name, task_output_fn output,
@@ -164,9 +169,10 @@ kern_return_t task_spawn_with_output(struct task *parent, const char *name, task
 	if (prog == NULL)
 		return KERN_INVALID_ARGUMENT;
 	*why = "out of memory";
-	kern_return_t kr = task_create(parent, false, name, &task);
+	kern_return_t kr = task_create(parent, false, &task);
 	if (kr != KERN_SUCCESS)
 		return kr;
+	task_set_name(task, name);
 	task->output = output;
 	task->output_arg = output_arg;
 	kr = exec_load(task, prog->start, prog->end - prog->start, &entry, &stack_top, why);

@@ -19,13 +19,16 @@ kern_return_t exec_load(struct task *task, const uint8_t *image, size_t size,
                         vm_address_t *entry, vm_address_t *stack_top, const char **why);
 
 /*
- * A new task (child of parent, which may be NULL) running the carried
- * program `name` in its first thread.  *why explains a failure.
+ * A new task (child of parent, which may be NULL), named after and
+ * running the carried program `name` in its first thread.  When it cannot
+ * be started, nothing is left behind and the reason is printed.
  */
-kern_return_t task_spawn(struct task *parent, const char *name, struct task **child,
-                         const char **why);
+kern_return_t task_spawn(struct task *parent, const char *name, struct task **child);
 
-/* The same, with the task's console output going to output(…, output_arg). */
+/*
+ * The same, quietly: *why gives the reason for a failure, and the task's
+ * console output goes to output(…, output_arg) (NULL: the console).
+ */
 kern_return_t task_spawn_with_output(struct task *parent, const char *name, task_output_fn output,
                                      void *output_arg, struct task **child, const char **why);
 

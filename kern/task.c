@@ -45,8 +45,16 @@ static vm_map_t task_map(struct task *parent, bool inherit_memory)
 	return map;
 }
 
-kern_return_t task_create(struct task *parent, bool inherit_memory, const char *name,
-                          struct task **child)
+void task_set_name(struct task *task, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < sizeof(task->name) && name[i]; i++)
+		task->name[i] = name[i];
+	task->name[i] = '\0';
+}
+
+kern_return_t task_create(struct task *parent, bool inherit_memory, struct task **child)
 {
 	struct task *t;
 
@@ -61,8 +69,7 @@ kern_return_t task_create(struct task *parent, bool inherit_memory, const char *
 		return KERN_RESOURCE_SHORTAGE;
 	}
 	spin_lock_init(&t->lock, "task", LOCK_RANK_TASK);
-	for (size_t i = 0; i + 1 < sizeof(t->name) && name && name[i]; i++)
-		t->name[i] = name[i];
+	task_set_name(t, parent ? parent->name : "task");
 	t->id = __atomic_fetch_add(&next_task_id, 1, __ATOMIC_RELAXED);
 	t->ref_count = 1;
 	__atomic_fetch_add(&tasks_alive, 1, __ATOMIC_RELAXED);

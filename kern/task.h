@@ -43,10 +43,12 @@ struct task {
 /*
  * A new task with no threads.  inherit_memory: its map is parent's, copied
  * by each entry's inheritance; otherwise empty.  parent may be NULL (then
- * inherit_memory must be false).
+ * inherit_memory must be false).  It takes parent's name ("task" without
+ * one); task_set_name changes it.
  */
-kern_return_t task_create(struct task *parent, bool inherit_memory, const char *name,
-                          struct task **child);
+kern_return_t task_create(struct task *parent, bool inherit_memory, struct task **child);
+
+void task_set_name(struct task *task, const char *name);
 
 void task_reference(struct task *task);
 void task_deallocate(struct task *task);

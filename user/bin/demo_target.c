@@ -13,14 +13,15 @@ int main(void)
 	vm_address_t rw = DEMO_ADDR, ro = DEMO_ADDR + PAGE_SIZE;
 	volatile char *inbox = (volatile char *)DEMO_ADDR;
 
-	if (mica_vm_allocate(&rw, PAGE_SIZE, VM_FLAGS_FIXED) != KERN_SUCCESS ||
-	    mica_vm_allocate(&ro, PAGE_SIZE, VM_FLAGS_FIXED) != KERN_SUCCESS ||
-	    mica_vm_protect(ro, PAGE_SIZE, 0, VM_PROT_READ) != KERN_SUCCESS) {
+	printf("demo_target: page %#lx read/write, %#lx read-only, %#lx unmapped; waiting\n",
+	       rw, ro, ro + PAGE_SIZE);
+	/* the read/write page last: once the writer gets through to it, all is set */
+	if (mica_vm_allocate(&ro, PAGE_SIZE, VM_FLAGS_FIXED) != KERN_SUCCESS ||
+	    mica_vm_protect(ro, PAGE_SIZE, 0, VM_PROT_READ) != KERN_SUCCESS ||
+	    mica_vm_allocate(&rw, PAGE_SIZE, VM_FLAGS_FIXED) != KERN_SUCCESS) {
 		printf("demo_target: could not set out its memory\n");
 		return 1;
 	}
-	printf("demo_target: page %#lx is read/write, %#lx read-only, %#lx unmapped; waiting\n",
-	       rw, ro, ro + PAGE_SIZE);
 	while (inbox[0] == 0)
 		mica_yield();
 	printf("demo_target: found \"%s\" in memory it never wrote\n", (const char *)inbox);
