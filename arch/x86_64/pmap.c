@@ -272,34 +272,43 @@ static void boot_map(vm_offset_t va, paddr_t pa, uint64_t size, uint64_t bits, b
 	}
 }
 
-/* The end of the last RAM region (of any RAM type): the direct map covers [0, that). */
+/* Memory the direct map covers: RAM of any kind, not holes or firmware. */
+static bool is_ram(uint32_t type)
+{
+	return type != BOOT_MEM_RESERVED && type != BOOT_MEM_BAD;
+}
+
+/* The end of the last RAM region: the direct map lies within [0, that). */
 static paddr_t ram_top(const struct boot_info *bi)
 {
 	paddr_t top = 0;
 
-	for (uint32_t i = 0; i < bi->mmap_count; i++) {
-		uint32_t t = bi->mmap[i].type;
-		if (t != BOOT_MEM_RESERVED && t != BOOT_MEM_BAD)
+	for (uint32_t i = 0; i < bi->mmap_count; i++)
+		if (is_ram(bi->mmap[i].type))
 			top = bi->mmap[i].base + bi->mmap[i].length;
-	}
 	return round_page(top);
 }
 
 /*
- * The direct map: all RAM at DMAP_BASE, RW- and NX, except the kernel
- * image, which is R-- there so that no frame of it is both writable
- * through one mapping and executable through another.
+ * The direct map: every RAM region at DMAP_BASE + its address, RW- and
+ * NX, except the kernel image, which is R-- there so that no frame of it
+ * is both writable through one mapping and executable through another.
+ * Holes (device memory, firmware) stay unmapped: mapping them cacheable
+ * would clash with the uncached mappings devices need.
  */
 static void map_direct(const struct boot_info *bi)
 {
-	paddr_t top = ram_top(bi), ks = bi->kernel_phys_start, ke = bi->kernel_phys_end;
 	uint64_t rw = PTE_P | PTE_RW | PTE_NX | PTE_G, ro = PTE_P | PTE_NX | PTE_G;
 
-	if (top > DMAP_MAX_SIZE)
-		top = DMAP_MAX_SIZE;
-	boot_map(DMAP_BASE, 0, ks, rw, true);
-	boot_map(DMAP_BASE + ks, ks, ke - ks, ro, true);
-	boot_map(DMAP_BASE + ke, ke, top - ke, rw, true);
+	for (uint32_t i = 0; i < bi->mmap_count; i++) {
+		const struct boot_mmap_entry *e = &bi->mmap[i];
+		paddr_t lo = trunc_page(e->base), hi = round_page(e->base + e->length);
+		if (!is_ram(e->type) || lo >= DMAP_MAX_SIZE)
+			continue;
+		if (hi > DMAP_MAX_SIZE)
+			hi = DMAP_MAX_SIZE;
+		boot_map(DMAP_BASE + lo, lo, hi - lo, e->type == BOOT_MEM_KERNEL ? ro : rw, true);
+	}
 }
 
 static void map_kernel_range(char *start, char *end, vm_prot_t prot)
