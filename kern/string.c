@@ -1,7 +1,9 @@
 /*
- * Plain byte loops: GCC may emit calls to memcpy and memset on its own, so
- * these must exist, and nothing here is hot yet.  (Copy speed is the bench
- * issue's business, measured, not guessed.)
+ * The string and memory functions, for the kernel and (compiled into the
+ * user library, like kern/printf.c) for user programs.  Plain byte loops:
+ * GCC may emit calls to memcpy and memset on its own, so these must
+ * exist, and nothing here is hot yet.  (Copy speed is the bench issue's
+ * business, measured, not guessed.)
  */
 #include "kern/string.h"
 
@@ -79,4 +81,20 @@ char *strstr(const char *haystack, const char *needle)
 		if (strncmp(haystack, needle, n) == 0)
 			return (char *)haystack;
 	return n == 0 ? (char *)haystack : NULL;
+}
+
+char *strcpy(char *dst, const char *src)
+{
+	return memcpy(dst, src, strlen(src) + 1);
+}
+
+/* The terminating NUL counts as part of the string, so strchr(s, 0) finds it. */
+char *strchr(const char *s, int c)
+{
+	for (;; s++) {
+		if (*s == (char)c)
+			return (char *)s;
+		if (*s == '\0')
+			return NULL;
+	}
 }

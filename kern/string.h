@@ -1,4 +1,4 @@
-/* The string and memory functions the kernel (and GCC's code generation) needs. */
+/* The string and memory functions the kernel, user programs and GCC's code generation need. */
 #ifndef MICA_KERN_STRING_H
 #define MICA_KERN_STRING_H
 
@@ -12,5 +12,7 @@ size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strstr(const char *haystack, const char *needle);
+char *strcpy(char *dst, const char *src);
+char *strchr(const char *s, int c);
 
 #endif

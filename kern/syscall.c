@@ -4,6 +4,7 @@
  * back as KERN_INVALID_ADDRESS; nothing here trusts an argument.
  */
 #include "kern/syscall.h"
+#include "arch/x86_64/layout.h"
 #include "kern/console.h"
 #include "kern/copy.h"
 #include "kern/sched.h"
@@ -13,10 +14,18 @@
 
 #define CONSOLE_CHUNK 256
 
-/* Copies the user's bytes in a chunk at a time and hands them to the task's console. */
+/*
+ * Copies the user's bytes in a chunk at a time and hands them to the
+ * task's console.  A range that wraps or leaves user space is refused
+ * before a byte is printed (an unmapped page inside it still stops the
+ * output where it starts).
+ */
 static kern_return_t sys_console_write(struct task *task, uint64_t buf, uint64_t len)
 {
 	char chunk[CONSOLE_CHUNK];
+
+	if (buf + len < buf || buf + len > USER_MAX)
+		return KERN_INVALID_ADDRESS;
 
 	for (uint64_t done = 0; done < len;) {
 		size_t n = len - done < CONSOLE_CHUNK ? len - done : CONSOLE_CHUNK;

@@ -41,10 +41,10 @@ USER_BIN_NAMES := $(basename $(notdir $(USER_BIN_SRCS)))
 USER_NAME_CLASH := $(filter $(USER_TEST_NAMES),$(USER_BIN_NAMES))
 $(if $(USER_NAME_CLASH),$(error tests/user and user/bin both have $(USER_NAME_CLASH)))
 
-# The user library: user/lib's C files and kern/printf.c, so that printf
-# shares the kernel's formatter.  An archive, so each program links only
+# The user library: user/lib's C files, kern/printf.c and kern/string.c,
+# so that printf and the string functions are the kernel's own.  An archive, so each program links only
 # the parts it uses; crt0 stays out of it, as every program needs it.
-USER_LIB_SRCS := $(wildcard user/lib/*.c) kern/printf.c
+USER_LIB_SRCS := $(wildcard user/lib/*.c) kern/printf.c kern/string.c
 USER_LIB_OBJS := $(patsubst %,$(BUILD)/user/obj/%.o,$(basename $(USER_LIB_SRCS)))
 USER_LIB := $(BUILD)/user/libuser.a
 USER_CRT0 := $(BUILD)/user/obj/user/lib/crt0.o

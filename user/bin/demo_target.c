@@ -22,7 +22,8 @@ int main(void)
 		printf("demo_target: could not set out its memory\n");
 		return 1;
 	}
-	while (inbox[0] == 0)
+	/* the writer's last act is a 1 at offset 63: then all its writes are done */
+	while (inbox[63] == 0)
 		mica_yield();
 	printf("demo_target: found \"%s\" in memory it never wrote\n", (const char *)inbox);
 	return 0;

@@ -26,6 +26,7 @@ int main(void)
 	while ((target = mica_task_lookup("demo_target")) == 0)
 		mica_yield();
 	kern_return_t kr, kr_ro, kr_hole;
+
 	/* the target may not have set out its memory yet: a hole until it has */
 	while ((kr = mica_vm_write_task(target, DEMO_ADDR, message, sizeof(message))) ==
 	       KERN_INVALID_ADDRESS)
@@ -36,7 +37,9 @@ int main(void)
 	printf("demo_writer: into the read-only page: %s\n", name_of(kr_ro));
 	kr_hole = mica_vm_write_task(target, DEMO_ADDR + 2 * PAGE_SIZE, message, sizeof(message));
 	printf("demo_writer: into the hole after it:  %s\n", name_of(kr_hole));
+	static const char done = 1;                /* tells the target we are finished */
+	kern_return_t kr_done = mica_vm_write_task(target, DEMO_ADDR + 63, &done, 1);
 	/* the task suite runs this pair too: exit 0 only when every answer was right */
 	return !(kr == KERN_SUCCESS && kr_ro == KERN_PROTECTION_FAILURE &&
-	         kr_hole == KERN_INVALID_ADDRESS);
+	         kr_hole == KERN_INVALID_ADDRESS && kr_done == KERN_SUCCESS);
 }

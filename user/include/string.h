@@ -1,17 +1,7 @@
-/* The string and memory functions of C, for user programs. */
+/* The string and memory functions of C, for user programs: the kernel's own (kern/string.c). */
 #ifndef MICA_USER_STRING_H
 #define MICA_USER_STRING_H
 
-#include <stddef.h>
-
-void *memcpy(void *dst, const void *src, size_t n);
-void *memmove(void *dst, const void *src, size_t n);
-void *memset(void *dst, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
-int strcmp(const char *a, const char *b);
-int strncmp(const char *a, const char *b, size_t n);
-char *strcpy(char *dst, const char *src);
-char *strchr(const char *s, int c);
+#include "kern/string.h"
 
 #endif
