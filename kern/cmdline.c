@@ -38,6 +38,8 @@ static bool take_option(struct boot_options *o, const char *w, size_t len)
 	} else if (len > 5 && strncmp(w, "test=", 5) == 0) {
 		o->test = true;
 		copy_word(o->suites, sizeof(o->suites), w + 5, len - 5);
+	} else if (len > 9 && strncmp(w, "usertest=", 9) == 0) {
+		copy_word(o->usertests, sizeof(o->usertests), w + 9, len - 9);
 	} else if (word_is(w, len, "quiet")) {
 		o->quiet = true;
 	} else if (len > 5 && strncmp(w, "seed=", 5) == 0 && parse_u64(w + 5, len - 5, &o->seed)) {
@@ -66,17 +68,32 @@ void cmdline_parse(const char *cmdline, struct boot_options *o)
 	}
 }
 
-bool cmdline_suite_selected(const struct boot_options *o, const char *suite)
+bool cmdline_list_item(const char *list, unsigned i, char *buf, size_t len)
 {
-	size_t n = strlen(suite);
-
-	for (const char *p = o->suites; *p;) {
+	for (const char *p = list; *p;) {
 		const char *end = p;
 		while (*end && *end != ',')
 			end++;
-		if ((size_t)(end - p) == n && strncmp(p, suite, n) == 0)
+		if (i-- == 0) {
+			copy_word(buf, len, p, end - p);
 			return true;
+		}
 		p = *end ? end + 1 : end;
 	}
 	return false;
+}
+
+bool cmdline_list_has(const char *list, const char *name)
+{
+	char item[64];
+
+	for (unsigned i = 0; cmdline_list_item(list, i, item, sizeof(item)); i++)
+		if (strcmp(item, name) == 0)
+			return true;
+	return false;
+}
+
+bool cmdline_suite_selected(const struct boot_options *o, const char *suite)
+{
+	return cmdline_list_has(o->suites, suite);
 }

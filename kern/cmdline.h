@@ -4,12 +4,14 @@
  *   test=A[,B...]   run only these suites (also ones left out of `test`)
  *   quiet           keep informational boot messages off the console
  *   seed=N          seed for randomized tests (default: a random one)
+ *   usertest=A[,B]  also run these carried programs (user/bin) in the user suite
  * Anything else is reported as unknown and boot goes on.
  */
 #ifndef MICA_KERN_CMDLINE_H
 #define MICA_KERN_CMDLINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CMDLINE_MAX 512
@@ -21,6 +23,7 @@ struct boot_options {
 	bool seed_given;
 	uint64_t seed;
 	char suites[CMDLINE_MAX];          /* comma-separated; empty: every default suite */
+	char usertests[CMDLINE_MAX];       /* comma-separated extra programs for the user suite */
 	unsigned unknown_count;
 	char unknown[CMDLINE_MAX_UNKNOWN][64];  /* the first few unknown options, for warnings */
 };
@@ -30,5 +33,11 @@ void cmdline_parse(const char *cmdline, struct boot_options *o);
 
 /* Is this suite named in o->suites (which must be non-empty)? */
 bool cmdline_suite_selected(const struct boot_options *o, const char *suite);
+
+/* Is name an item of the comma-separated list? */
+bool cmdline_list_has(const char *list, const char *name);
+
+/* The i-th item of a comma-separated list, copied into buf; false past the end. */
+bool cmdline_list_item(const char *list, unsigned i, char *buf, size_t len);
 
 #endif

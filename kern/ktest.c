@@ -117,19 +117,19 @@ struct totals {
 /* The suite of carried test programs runs after the others, when selected. */
 static bool user_suite_selected(const struct boot_options *o)
 {
-	if (usertest_count() == 0)
+	if (usertest_count(o->usertests) == 0)
 		return false;
 	return o->suites[0] == '\0' || cmdline_suite_selected(o, USER_SUITE);
 }
 
 /* The user suite's block: one case per program, the program's KTAP nested inside. */
-static void run_user_suite(unsigned number, struct totals *tot)
+static void run_user_suite(const struct boot_options *o, unsigned number, struct totals *tot)
 {
-	unsigned n = usertest_count(), failed = 0;
+	unsigned n = usertest_count(o->usertests), failed = 0;
 
 	kprintf("    KTAP version 1\n    # Subtest: %s\n    1..%u\n", USER_SUITE, n);
 	for (unsigned i = 0; i < n; i++) {
-		bool ok = usertest_run(i, i + 1);
+		bool ok = usertest_run(o->usertests, i, i + 1);
 		failed += !ok;
 		tot->passed += ok;
 		tot->failed += !ok;
@@ -160,24 +160,17 @@ static void run_suite(const struct boot_options *o, const char *suite, unsigned 
 
 /* Suites named on the command line that have no test: each is a failure. */
 static unsigned count_unknown_suites(const struct boot_options *o, const char **suites,
-                                     unsigned nsuites, const char **unknown, size_t *lens)
+                                     unsigned nsuites, char unknown[][64])
 {
 	unsigned n = 0;
+	char name[64];
 
-	for (const char *p = o->suites; *p;) {
-		const char *end = p;
-		while (*end && *end != ',')
-			end++;
-		bool known = (size_t)(end - p) == strlen(USER_SUITE) &&
-		             strncmp(p, USER_SUITE, end - p) == 0 && usertest_count() > 0;
+	for (unsigned k = 0; cmdline_list_item(o->suites, k, name, sizeof(name)); k++) {
+		bool known = strcmp(name, USER_SUITE) == 0 && user_suite_selected(o);
 		for (unsigned i = 0; i < nsuites; i++)
-			known |= strlen(suites[i]) == (size_t)(end - p) &&
-			         strncmp(suites[i], p, end - p) == 0;
-		if (!known && end > p && n < MAX_SUITES) {
-			unknown[n] = p;
-			lens[n++] = end - p;
-		}
-		p = *end ? end + 1 : end;
+			known |= strcmp(suites[i], name) == 0;
+		if (!known && name[0] && n < MAX_SUITES)
+			memcpy(unknown[n++], name, sizeof(name));
 	}
 	return n;
 }
@@ -196,10 +189,10 @@ unsigned ktest_count(unsigned *suites)
 
 bool ktest_run(const struct boot_options *o)
 {
-	const char *suites[MAX_SUITES], *unknown[MAX_SUITES];
-	size_t unknown_len[MAX_SUITES];
+	static char unknown[MAX_SUITES][64];
+	const char *suites[MAX_SUITES];
 	unsigned nsuites = list_suites(o, suites);
-	unsigned nunknown = count_unknown_suites(o, suites, nsuites, unknown, unknown_len);
+	unsigned nunknown = count_unknown_suites(o, suites, nsuites, unknown);
 	unsigned nuser = user_suite_selected(o);
 	struct totals tot = { 0, 0, 0 };
 
@@ -209,11 +202,11 @@ bool ktest_run(const struct boot_options *o)
 	for (unsigned i = 0; i < nsuites; i++)
 		run_suite(o, suites[i], i + 1, &tot);
 	if (nuser)
-		run_user_suite(nsuites + 1, &tot);
+		run_user_suite(o, nsuites + 1, &tot);
 	nsuites += nuser;
 	for (unsigned i = 0; i < nunknown; i++) {
-		kprintf("# no test suite is named %.*s\n", (int)unknown_len[i], unknown[i]);
-		kprintf("not ok %u %.*s\n", nsuites + i + 1, (int)unknown_len[i], unknown[i]);
+		kprintf("# no test suite is named %s\n", unknown[i]);
+		kprintf("not ok %u %s\n", nsuites + i + 1, unknown[i]);
 		tot.failed++;
 	}
 	kprintf("# mica: %u passed, %u failed, %u skipped\n", tot.passed, tot.failed, tot.skipped);

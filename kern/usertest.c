@@ -5,6 +5,7 @@
  * that judges the program.
  */
 #include "kern/usertest.h"
+#include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/exec.h"
 #include "kern/ktap.h"
@@ -44,25 +45,31 @@ static void collect_output(struct task *task, const char *buf, size_t len, void 
 	}
 }
 
-static const struct program *test_program(unsigned i)
+/* The suite's program i: a test program, or the name of an extra one (which may not exist). */
+static const struct program *suite_program(const char *extra, unsigned i, char *name, size_t len)
 {
 	for (unsigned k = 0; k < program_count; k++)
 		if (programs[k].is_test && i-- == 0)
 			return &programs[k];
-	return NULL;
+	name[0] = '\0';
+	cmdline_list_item(extra, i, name, len);
+	return program_find(name);
 }
 
-unsigned usertest_count(void)
+unsigned usertest_count(const char *extra)
 {
 	unsigned n = 0;
+	char name[64];
 
 	for (unsigned k = 0; k < program_count; k++)
 		n += programs[k].is_test;
+	for (unsigned i = 0; cmdline_list_item(extra, i, name, sizeof(name)); i++)
+		n++;
 	return n;
 }
 
 /* Prints the verdict line (and why, when it failed); returns whether it passed. */
-static bool verdict(const struct program *p, unsigned number, struct user_run *r, int status,
+static bool verdict(const char *name, unsigned number, struct user_run *r, int status,
                     const char *why)
 {
 	struct ktap_counts counts;
@@ -80,24 +87,27 @@ static bool verdict(const struct program *p, unsigned number, struct user_run *r
 	else if (why == NULL && counts.failed)
 		why = "a case failed";
 	if (why)
-		kprintf("    # %s: %s (exit status %d)\n", p->name, why, status);
-	kprintf("    %s %u %s\n", why ? "not ok" : "ok", number, p->name);
+		kprintf("    # %s: %s (exit status %d)\n", name, why, status);
+	kprintf("    %s %u %s\n", why ? "not ok" : "ok", number, name);
 	return why == NULL;
 }
 
-bool usertest_run(unsigned i, unsigned number)
+bool usertest_run(const char *extra, unsigned i, unsigned number)
 {
 	static struct user_run run;
-	const struct program *p = test_program(i);
+	char name[64];
+	const struct program *p = suite_program(extra, i, name, sizeof(name));
 	const char *why = NULL;
 	struct task *task;
 
 	run.len = 0;
 	ktap_init(&run.parser);
+	if (p == NULL)
+		return verdict(name, number, &run, -1, "no such program");
 	if (task_spawn_with_output(NULL, p->name, collect_output, &run, &task, &why) != KERN_SUCCESS)
-		return verdict(p, number, &run, -1, why);
+		return verdict(p->name, number, &run, -1, why);
 	bool finished = task_wait_timeout(task, PROGRAM_TIMEOUT_NS);
 	int status = task->exit_status;
 	task_deallocate(task);
-	return verdict(p, number, &run, status, finished ? NULL : "no exit within 120 s (a hang)");
+	return verdict(p->name, number, &run, status, finished ? NULL : "no exit within 120 s (a hang)");
 }

@@ -9,10 +9,13 @@
 
 #include <stdbool.h>
 
-/* How many test programs are carried. */
-unsigned usertest_count(void);
+/*
+ * How many programs the user suite runs: every tests/user program, then
+ * the carried programs named in extra (the usertest= option's comma list).
+ */
+unsigned usertest_count(const char *extra);
 
-/* Runs test program i as KTAP case `number` of the user suite; true when it passed. */
-bool usertest_run(unsigned i, unsigned number);
+/* Runs the suite's program i as KTAP case `number`; true when it passed. */
+bool usertest_run(const char *extra, unsigned i, unsigned number);
 
 #endif

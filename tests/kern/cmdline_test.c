@@ -58,3 +58,16 @@ KTEST(cmdline, too_many_unknown_options_are_counted)
 	KT_EXPECT_EQ(o.unknown_count, 10);
 	KT_EXPECT_STREQ(o.unknown[CMDLINE_MAX_UNKNOWN - 1], "h");
 }
+
+KTEST(cmdline, usertest_names_extra_programs)
+{
+	char item[16];
+
+	cmdline_parse("test=user usertest=a,bc", &o);
+	KT_EXPECT(cmdline_list_has(o.usertests, "bc"));
+	KT_EXPECT(!cmdline_list_has(o.usertests, "b"));
+	KT_EXPECT(cmdline_list_item(o.usertests, 1, item, sizeof(item)));
+	KT_EXPECT_STREQ(item, "bc");
+	KT_EXPECT(!cmdline_list_item(o.usertests, 2, item, sizeof(item)));
+	KT_EXPECT_EQ(o.unknown_count, 0);
+}
