@@ -8,12 +8,53 @@
 #include "vm/vm_map_internal.h"
 #include "vm/vm_object.h"
 
-/* [trunc(addr), round(addr+size)) in *start, *end; false when it wraps. */
+/* [trunc(addr), round(addr+size)) in *start, *end; false when it wraps (an empty range never does). */
 static bool page_range(vm_address_t addr, vm_size_t size, vm_offset_t *start, vm_offset_t *end)
 {
 	*start = trunc_page(addr);
+	if (size == 0) {
+		*end = *start;
+		return true;
+	}
 	*end = round_page(addr + size);
-	return addr + size >= addr && *end >= *start && (*end != 0 || size == 0);
+	return addr + size >= addr && *end > *start;
+}
+
+/* range_begin's answer for an empty range: there is nothing to do. */
+#define RANGE_EMPTY (-1)
+
+/*
+ * The common start of a call that may clip the entries of [addr,
+ * addr+size): the page range (KERN_INVALID_ARGUMENT when it wraps), two
+ * entries reserved for clipping, the map locked.  KERN_SUCCESS means the
+ * caller holds the lock and ends with range_end; RANGE_EMPTY (size 0) or
+ * an error means nothing is held.
+ */
+static kern_return_t range_begin(vm_map_t map, vm_address_t addr, vm_size_t size,
+                                 vm_offset_t *start, vm_offset_t *end, struct entry_reserve *r)
+{
+	if (!page_range(addr, size, start, end))
+		return KERN_INVALID_ARGUMENT;
+	if (size == 0)
+		return RANGE_EMPTY;
+	if (!entry_reserve(r, 2))
+		return KERN_RESOURCE_SHORTAGE;
+	spin_lock(&map->lock);
+	return KERN_SUCCESS;
+}
+
+/* Unlocks the map and returns unused reserved entries; passes kr on. */
+static kern_return_t range_end(vm_map_t map, struct entry_reserve *r, kern_return_t kr)
+{
+	spin_unlock(&map->lock);
+	entry_reserve_release(r);
+	return kr;
+}
+
+/* A range_begin code as the call's result: an empty range succeeds. */
+static kern_return_t range_result(kern_return_t kr)
+{
+	return kr == RANGE_EMPTY ? KERN_SUCCESS : kr;
 }
 
 kern_return_t host_page_size(vm_size_t *size)
@@ -66,24 +107,17 @@ kern_return_t vm_deallocate(vm_map_t map, vm_address_t addr, vm_size_t size)
 {
 	vm_offset_t start, end;
 	struct entry_reserve r;
+	kern_return_t kr = range_begin(map, addr, size, &start, &end, &r);
 
-	if (size == 0)
-		return KERN_SUCCESS;
-	if (!page_range(addr, size, &start, &end))
-		return KERN_INVALID_ARGUMENT;
-	if (start < map->min)
+	if (kr != KERN_SUCCESS)
+		return range_result(kr);
+	if (start < map->min)              /* what lies outside the map is already gone */
 		start = map->min;
 	if (end > map->max)
 		end = map->max;
-	if (start >= end)
-		return KERN_SUCCESS;
-	if (!entry_reserve(&r, 2))
-		return KERN_RESOURCE_SHORTAGE;
-	spin_lock(&map->lock);
-	vm_map_delete(map, start, end, &r);
-	spin_unlock(&map->lock);
-	entry_reserve_release(&r);
-	return KERN_SUCCESS;
+	if (start < end)
+		vm_map_delete(map, start, end, &r);
+	return range_end(map, &r, KERN_SUCCESS);
 }
 
 /* Checks that no entry in [start, end) would get a protection above its maximum. */
@@ -120,13 +154,8 @@ kern_return_t vm_protect(vm_map_t map, vm_address_t addr, vm_size_t size, boolea
 
 	if (prot & ~VM_PROT_ALL)
 		return KERN_INVALID_ARGUMENT;
-	if (size == 0)
-		return KERN_SUCCESS;
-	if (!page_range(addr, size, &start, &end))
-		return KERN_INVALID_ARGUMENT;
-	if (!entry_reserve(&r, 2))
-		return KERN_RESOURCE_SHORTAGE;
-	spin_lock(&map->lock);
+	if ((kr = range_begin(map, addr, size, &start, &end, &r)) != KERN_SUCCESS)
+		return range_result(kr);
 	kr = vm_map_check_range(map, start, end, VM_PROT_NONE);
 	/* as in Mach, even a new maximum may only lower it: that is what a maximum is */
 	if (kr == KERN_SUCCESS && !protect_allowed(map, start, end, prot))
@@ -137,30 +166,24 @@ kern_return_t vm_protect(vm_map_t map, vm_address_t addr, vm_size_t size, boolea
 			protect_entry(map, e, set_maximum, prot);
 		vm_map_simplify_range(map, start, end);
 	}
-	spin_unlock(&map->lock);
-	entry_reserve_release(&r);
-	return kr;
+	return range_end(map, &r, kr);
 }
 
 kern_return_t vm_inherit(vm_map_t map, vm_address_t addr, vm_size_t size, vm_inherit_t inheritance)
 {
 	vm_offset_t start, end;
 	struct entry_reserve r;
+	kern_return_t kr;
 
-	if (inheritance > VM_INHERIT_LAST_VALID || !page_range(addr, size, &start, &end))
+	if (inheritance > VM_INHERIT_LAST_VALID)
 		return KERN_INVALID_ARGUMENT;
-	if (size == 0)
-		return KERN_SUCCESS;
-	if (!entry_reserve(&r, 2))
-		return KERN_RESOURCE_SHORTAGE;
-	spin_lock(&map->lock);
+	if ((kr = range_begin(map, addr, size, &start, &end, &r)) != KERN_SUCCESS)
+		return range_result(kr);
 	struct vm_map_entry *e = vm_map_clip_range(map, start, end, &r);
 	for (; e != &map->header && e->start < end; e = e->next)
 		e->inheritance = inheritance;
 	vm_map_simplify_range(map, start, end);
-	spin_unlock(&map->lock);
-	entry_reserve_release(&r);
-	return KERN_SUCCESS;
+	return range_end(map, &r, KERN_SUCCESS);
 }
 
 /* ------------------------------------------------------------- wiring */
@@ -201,13 +224,10 @@ kern_return_t vm_wire(vm_map_t map, vm_address_t addr, vm_size_t size, vm_prot_t
 	struct entry_reserve r;
 	kern_return_t kr;
 
-	if ((access & ~VM_PROT_ALL) || !page_range(addr, size, &start, &end))
+	if (access & ~VM_PROT_ALL)
 		return KERN_INVALID_ARGUMENT;
-	if (size == 0)
-		return KERN_SUCCESS;
-	if (!entry_reserve(&r, 2))
-		return KERN_RESOURCE_SHORTAGE;
-	spin_lock(&map->lock);
+	if ((kr = range_begin(map, addr, size, &start, &end, &r)) != KERN_SUCCESS)
+		return range_result(kr);
 	kr = vm_map_check_range(map, start, end, access);
 	struct vm_map_entry *e = kr == KERN_SUCCESS ? vm_map_clip_range(map, start, end, &r) : NULL;
 	for (; kr == KERN_SUCCESS && e != &map->header && e->start < end; e = e->next) {
@@ -216,9 +236,7 @@ kern_return_t vm_wire(vm_map_t map, vm_address_t addr, vm_size_t size, vm_prot_t
 		else if (access != VM_PROT_NONE && !e->wired_count)
 			kr = wire_entry(map, e, access);
 	}
-	spin_unlock(&map->lock);
-	entry_reserve_release(&r);
-	return kr;
+	return range_end(map, &r, kr);
 }
 
 /* ------------------------------------------------------------- questions */

@@ -15,7 +15,8 @@
  *              or page outside the map anywhere: INVALID_ADDRESS; then a
  *              page whose max lacks a right: PROTECTION_FAILURE (even
  *              with set_maximum: a maximum only goes down, as in Mach);
- *   inherit    bad value, wrap: INVALID_ARGUMENT; holes skipped;
+ *   inherit    bad value: INVALID_ARGUMENT; size 0: success; wrap:
+ *              INVALID_ARGUMENT; holes skipped;
  *   read       (vm_read, vm_map_copyin, vm_map_read) size 0: success;
  *              then in address order, a page that wraps, leaves the map
  *              or is a hole: INVALID_ADDRESS; without READ:
@@ -825,7 +826,7 @@ static void do_inherit(const struct vd_op *op)
 
 	if ((unsigned)op->arg > VM_INHERIT_LAST_VALID)
 		want = KERN_INVALID_ARGUMENT;
-	else if (!page_range(op->addr, op->size, &s, &e))
+	else if (op->size != 0 && !page_range(op->addr, op->size, &s, &e))   /* empty: success */
 		want = KERN_INVALID_ARGUMENT;
 	limit_on(op);
 	kern_return_t kr = vm_inherit(maps[m], op->addr, op->size, (vm_inherit_t)op->arg);
