@@ -5,6 +5,7 @@
  * status).
  */
 #include "kern/task.h"
+#include "ipc/ipc_space.h"
 #include "arch/x86_64/layout.h"
 #include "kern/clock.h"
 #include "kern/kalloc.h"
@@ -64,7 +65,10 @@ kern_return_t task_create(struct task *parent, bool inherit_memory, struct task 
 	if (t == NULL)
 		return KERN_RESOURCE_SHORTAGE;
 	t->map = task_map(parent, inherit_memory);
-	if (t->map == NULL) {
+	t->space = t->map ? ipc_space_create() : NULL;
+	if (t->space == NULL) {
+		if (t->map)
+			vm_map_deallocate(t->map);
 		kfree(t, sizeof(*t));
 		return KERN_RESOURCE_SHORTAGE;
 	}
@@ -166,14 +170,18 @@ void task_remove_thread(struct task *task, struct thread *t)
 	spin_unlock(&task->lock);
 }
 
-/* Frees the address space once no thread of the task can run in it. */
+/* Frees the address space and the port names once no thread of the task can run. */
 static void task_release_memory(struct task *task)
 {
 	vm_map_t map = task->map;
+	struct ipc_space *space = task->space;
 
 	task->map = NULL;
+	task->space = NULL;
 	if (map)
 		vm_map_deallocate(map);
+	if (space)
+		ipc_space_destroy(space);
 }
 
 kern_return_t task_terminate(struct task *task)

@@ -1,6 +1,7 @@
 /*
- * Tasks: an address space (a vm_map with its pmap) and the threads that
- * run in it.  The IPC issue adds the task's port space and its port.
+ * Tasks: an address space (a vm_map with its pmap), an IPC space (the
+ * task's names for port rights) and the threads that run in it.  The task
+ * port (authority over the task) comes with mach_msg.
  *
  * Lock order: task->lock (LOCK_RANK_TASK) comes before the VM's locks.
  */
@@ -15,6 +16,7 @@
 
 struct thread;
 struct task;
+struct ipc_space;
 
 /* The lowest user address: the first 64 KiB are never mapped (a null-pointer guard). */
 #define USER_MIN 0x10000ul
@@ -29,6 +31,7 @@ struct task {
 	unsigned id;
 	uint32_t ref_count;
 	vm_map_t map;
+	struct ipc_space *space;       /* the task's port names */
 	struct thread *threads;
 	unsigned thread_count;
 	bool terminated;

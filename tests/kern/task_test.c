@@ -3,6 +3,7 @@
  * code in ring 3 through SYSCALL, faults that end a task but not the
  * kernel, thread state, and 1,000 task lifetimes without a leak.
  */
+#include "ipc/ipc_port.h"
 #include "kern/clock.h"
 #include "kern/exec.h"
 #include "kern/machine.h"
@@ -215,11 +216,13 @@ KTEST(task, a_thousand_lifetimes_leak_nothing)
 
 	run_code(CODE(ucode_touch_exit), 0);               /* grow the zones once */
 	before = test_leak_counts();
+	uint64_t ports = ipc_port_count();
 	for (int i = 0; i < 1000; i++)
 		KT_ASSERT_EQ(run_code(CODE(ucode_touch_exit), (uint64_t)i & 0x7f), i & 0x7f);
 	KT_EXPECT_NO_LEAK(before);
 	KT_EXPECT_EQ(task_count(), tasks);
 	KT_EXPECT_EQ(thread_count(), threads);
+	KT_EXPECT_EQ(ipc_port_count(), ports);
 }
 
 static volatile uint64_t spins[2];

@@ -1,0 +1,41 @@
+/*
+ * Ports: the kernel object a right names.  A port has exactly one receive
+ * right (held in some space, or by the kernel for kernel objects) and any
+ * number of send and send-once rights.  When its receive right goes, the
+ * port dies: every send right to it becomes a dead name, which each space
+ * notices the next time it looks at the name.
+ *
+ * Lock order: ipc_space, then ipc_port; IPC locks are never held across a
+ * VM call (design.md).
+ */
+#ifndef MICA_IPC_IPC_PORT_H
+#define MICA_IPC_IPC_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "kern/lock.h"
+
+struct ipc_space;
+
+struct ipc_port {
+	struct spinlock lock;
+	uint32_t refs;                 /* one per right anywhere, one per kernel pointer */
+	uint32_t send_rights;          /* send rights in every space */
+	bool active;                   /* false once the receive right is gone */
+	struct ipc_space *receiver;    /* holder of the receive right, while active */
+};
+
+/* A new live port whose receive right belongs to receiver (one reference: that right). */
+struct ipc_port *ipc_port_alloc(struct ipc_space *receiver);
+
+void ipc_port_reference(struct ipc_port *port);
+/* Drops a reference; the last one frees the port. */
+void ipc_port_release(struct ipc_port *port);
+
+/* The receive right is gone: the port dies, and the right's reference goes with it. */
+void ipc_port_destroy(struct ipc_port *port);
+
+/* Ports in existence: a leak check for tests. */
+uint64_t ipc_port_count(void);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * IPC spaces: a task's names for the port rights it holds.  A name is an
+ * index into the space's table with a generation number in its low byte,
+ * so a name that was freed and reused is not mistaken for the old one.
+ * One name covers every right a space holds to one port (a receive right
+ * and send rights share it); send rights and dead names carry user
+ * references (urefs).
+ *
+ * The calls below are the kernel side of Mach's mach_port_* calls on a
+ * task's space, with Mach's error codes:
+ *   KERN_INVALID_NAME    the name denotes nothing in this space
+ *   KERN_INVALID_RIGHT   the name does not hold the right the call needs
+ *   KERN_INVALID_VALUE   a right or reference count the call cannot take
+ *   KERN_UREFS_OVERFLOW  more than MACH_PORT_UREFS_MAX user references
+ *   KERN_NAME_EXISTS     the name is in use (for another port)
+ *   KERN_RIGHT_EXISTS    the space already names this port otherwise
+ *
+ * Lock order: space->lock, then a port's lock.
+ */
+#ifndef MICA_IPC_IPC_SPACE_H
+#define MICA_IPC_IPC_SPACE_H
+
+#include <mach/kern_return.h>
+#include <mach/message.h>
+#include <mach/port.h>
+#include "ipc/ipc_port.h"
+#include "kern/lock.h"
+
+struct ipc_entry {
+	struct ipc_port *port;         /* NULL: a free slot, or a dead name */
+	mach_port_type_t type;
+	uint32_t urefs;                /* user references of send rights or a dead name */
+	uint32_t gen;                  /* low byte of the slot's current name */
+	uint32_t next_free;            /* free list, while the slot is free */
+};
+
+struct ipc_space {
+	struct spinlock lock;
+	struct ipc_entry *table;       /* slot 0 is never used: name 0 is MACH_PORT_NULL */
+	uint32_t size;
+	uint32_t free_head;            /* first free slot, 0 when none */
+	bool active;
+};
+
+struct ipc_space *ipc_space_create(void);
+
+/* Gives up every right the space holds (receive rights kill their ports) and frees it. */
+void ipc_space_destroy(struct ipc_space *space);
+
+/* A new receive right (a new port) or dead name, under a new name. */
+kern_return_t mach_port_allocate(struct ipc_space *space, mach_port_right_t right,
+                                 mach_port_name_t *name);
+
+/* Drops one user reference of a send right, a send-once right or a dead name. */
+kern_return_t mach_port_deallocate(struct ipc_space *space, mach_port_name_t name);
+
+/*
+ * Adds delta to the user references of right under name: send rights and
+ * dead names count; a receive right can only be dropped (delta -1), which
+ * destroys its port.
+ */
+kern_return_t mach_port_mod_refs(struct ipc_space *space, mach_port_name_t name,
+                                 mach_port_right_t right, mach_port_delta_t delta);
+
+/*
+ * Puts a right to port under name in space, as a message carrying it with
+ * this disposition would (MAKE_SEND from a receive right, COPY_SEND or
+ * MOVE_SEND of a send right): a send right is added to what name holds.
+ */
+kern_return_t mach_port_insert_right(struct ipc_space *space, mach_port_name_t name,
+                                     struct ipc_port *port, mach_msg_type_name_t disposition);
+
+/* The rights under name (a send right to a dead port reads as a dead name). */
+kern_return_t mach_port_type(struct ipc_space *space, mach_port_name_t name,
+                             mach_port_type_t *type);
+
+/* The user references of right under name. */
+kern_return_t mach_port_get_refs(struct ipc_space *space, mach_port_name_t name,
+                                 mach_port_right_t right, mach_port_urefs_t *refs);
+
+/* The port name denotes, with a reference, if it holds any of the rights in types. */
+kern_return_t ipc_space_lookup(struct ipc_space *space, mach_port_name_t name,
+                               mach_port_type_t types, struct ipc_port **port);
+
+#endif
