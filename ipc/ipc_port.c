@@ -1,4 +1,6 @@
 #include "ipc/ipc_port.h"
+#include "ipc/mach_msg.h"
+#include "kern/sched.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
 
@@ -14,6 +16,7 @@ struct ipc_port *ipc_port_alloc(struct ipc_space *receiver)
 	port->refs = 1;
 	port->active = true;
 	port->receiver = receiver;
+	port->qlimit = IPC_PORT_QLIMIT_DEFAULT;
 	__atomic_fetch_add(&ports_alive, 1, __ATOMIC_RELAXED);
 	return port;
 }
@@ -42,7 +45,12 @@ void ipc_port_destroy(struct ipc_port *port)
 	spin_lock(&port->lock);
 	port->active = false;
 	port->receiver = NULL;
+	struct ipc_kmsg *queue = port->queue_head;
+	port->queue_head = port->queue_tail = NULL;
+	port->msg_count = 0;
 	spin_unlock(&port->lock);
+	ipc_kmsg_destroy_list(queue);          /* undeliverable now: their rights go */
+	sched_wakeup(port);                    /* receivers and senders waiting on it */
 	ipc_port_release(port);
 }
 

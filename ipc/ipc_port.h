@@ -16,6 +16,9 @@
 #include "kern/lock.h"
 
 struct ipc_space;
+struct ipc_kmsg;
+
+#define IPC_PORT_QLIMIT_DEFAULT 5      /* Mach's MACH_PORT_QLIMIT_DEFAULT */
 
 struct ipc_port {
 	struct spinlock lock;
@@ -23,6 +26,9 @@ struct ipc_port {
 	uint32_t send_rights;          /* send rights in every space */
 	bool active;                   /* false once the receive right is gone */
 	struct ipc_space *receiver;    /* holder of the receive right, while active */
+	struct ipc_kmsg *queue_head, *queue_tail;   /* messages waiting for a receive */
+	uint32_t msg_count;
+	uint32_t qlimit;               /* a send to a port this full waits (or times out) */
 };
 
 /* A new live port whose receive right belongs to receiver (one reference: that right). */

@@ -76,7 +76,8 @@ static void drop_send(struct ipc_entry *e)
 	struct ipc_port *port = e->port;
 
 	spin_lock(&port->lock);
-	port->send_rights--;
+	if (e->type & MACH_PORT_TYPE_SEND)
+		port->send_rights--;           /* send-once rights are not counted */
 	spin_unlock(&port->lock);
 	e->type &= ~SENDS;
 	if (!(e->type & MACH_PORT_TYPE_RECEIVE))
@@ -370,4 +371,147 @@ kern_return_t ipc_space_lookup(struct ipc_space *space, mach_port_name_t name,
 		ipc_port_reference(*port = e->port);
 	spin_unlock(&space->lock);
 	return kr;
+}
+
+/* ------------------------------------------------------------- rights in messages */
+
+/* The right type a disposition needs under the sender's name. */
+static mach_port_type_t needed_type(mach_msg_type_name_t disposition)
+{
+	switch (disposition) {
+	case MACH_MSG_TYPE_COPY_SEND:
+	case MACH_MSG_TYPE_MOVE_SEND:      return MACH_PORT_TYPE_SEND;
+	case MACH_MSG_TYPE_MAKE_SEND:
+	case MACH_MSG_TYPE_MAKE_SEND_ONCE: return MACH_PORT_TYPE_RECEIVE;
+	case MACH_MSG_TYPE_MOVE_SEND_ONCE: return MACH_PORT_TYPE_SEND_ONCE;
+	default:                           return MACH_PORT_TYPE_NONE;
+	}
+}
+
+/* Can name give a right with this disposition?  => space locked */
+static struct ipc_entry *right_check(struct ipc_space *space, mach_port_name_t name,
+                                     mach_msg_type_name_t disposition)
+{
+	mach_port_type_t need = needed_type(disposition);
+	struct ipc_entry *e = entry_lookup(space, name);
+
+	if (need == MACH_PORT_TYPE_NONE || e == NULL || !(e->type & need) || e->port == NULL ||
+	    !e->port->active)
+		return NULL;
+	return e;
+}
+
+/*
+ * Takes the right out of e as disposition says: a move gives up one user
+ * reference (the last one, the right); a copy or make leaves the sender's
+ * rights as they were.  Returns the port with a reference for the carried
+ * right, counted as a send right in transit when it is one.  => space locked
+ */
+static struct ipc_port *right_take(struct ipc_space *space, struct ipc_entry *e,
+                                   mach_msg_type_name_t disposition)
+{
+	struct ipc_port *port = e->port;
+
+	ipc_port_reference(port);
+	if (disposition == MACH_MSG_TYPE_MOVE_SEND_ONCE) {
+		drop_send(e);
+		entry_free(space, e);
+	} else if (disposition == MACH_MSG_TYPE_MOVE_SEND) {
+		adjust_urefs(space, e, -1);
+	}
+	if (ipc_carried_type(disposition) == MACH_MSG_TYPE_PORT_SEND) {
+		spin_lock(&port->lock);
+		port->send_rights++;
+		spin_unlock(&port->lock);
+	}
+	return port;
+}
+
+mach_msg_type_name_t ipc_carried_type(mach_msg_type_name_t disposition)
+{
+	return (disposition == MACH_MSG_TYPE_MAKE_SEND_ONCE ||
+	        disposition == MACH_MSG_TYPE_MOVE_SEND_ONCE) ? MACH_MSG_TYPE_PORT_SEND_ONCE :
+	                                                      MACH_MSG_TYPE_PORT_SEND;
+}
+
+kern_return_t ipc_space_copyin_header(struct ipc_space *space, mach_port_name_t dest_name,
+                                      mach_msg_type_name_t dest_disp,
+                                      mach_port_name_t reply_name,
+                                      mach_msg_type_name_t reply_disp,
+                                      struct ipc_port **dest, struct ipc_port **reply)
+{
+	kern_return_t kr = KERN_SUCCESS;
+
+	spin_lock(&space->lock);
+	struct ipc_entry *d = right_check(space, dest_name, dest_disp);
+	struct ipc_entry *r = reply_name ? right_check(space, reply_name, reply_disp) : NULL;
+	if (d == NULL)
+		kr = KERN_INVALID_NAME;
+	else if (reply_name && r == NULL)
+		kr = KERN_INVALID_RIGHT;
+	else if (d == r && (dest_disp == MACH_MSG_TYPE_MOVE_SEND_ONCE ||
+	                    reply_disp == MACH_MSG_TYPE_MOVE_SEND_ONCE ||
+	                    (dest_disp == MACH_MSG_TYPE_MOVE_SEND && reply_disp == MACH_MSG_TYPE_MOVE_SEND &&
+	                     d->urefs < 2)))
+		kr = KERN_INVALID_RIGHT;           /* one right cannot leave twice */
+	if (kr == KERN_SUCCESS) {
+		*dest = right_take(space, d, dest_disp);
+		*reply = r ? right_take(space, r, reply_disp) : NULL;
+	}
+	spin_unlock(&space->lock);
+	return kr;
+}
+
+/* Releases a carried right that will never be delivered. */
+void ipc_right_release(struct ipc_port *port, mach_msg_type_name_t type)
+{
+	if (type == MACH_MSG_TYPE_PORT_SEND) {
+		spin_lock(&port->lock);
+		port->send_rights--;
+		spin_unlock(&port->lock);
+	}
+	ipc_port_release(port);
+}
+
+kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *port,
+                                      mach_msg_type_name_t type, mach_port_name_t *name)
+{
+	kern_return_t kr = KERN_SUCCESS;
+
+	if (!port->active) {                   /* died in transit */
+		ipc_right_release(port, type);
+		*name = MACH_PORT_DEAD;
+		return KERN_SUCCESS;
+	}
+	spin_lock(&space->lock);
+	struct ipc_entry *e = type == MACH_MSG_TYPE_PORT_SEND ? entry_of_port(space, port) : NULL;
+	if (e == NULL && (e = entry_alloc(space)) == NULL) {
+		kr = KERN_RESOURCE_SHORTAGE;
+	} else if (type == MACH_MSG_TYPE_PORT_SEND) {
+		kr = add_send(e, port);            /* the space's own reference and count */
+	} else {
+		ipc_port_reference(port);
+		e->port = port;
+		e->type = MACH_PORT_TYPE_SEND_ONCE;
+		e->urefs = 1;
+	}
+	if (kr == KERN_SUCCESS)
+		*name = entry_name(space, e);
+	else if (e && e->type == MACH_PORT_TYPE_NONE)
+		entry_free(space, e);
+	spin_unlock(&space->lock);
+	ipc_right_release(port, type);         /* the carried right has become the space's */
+	return kr;
+}
+
+kern_return_t ipc_space_receive_name(struct ipc_space *space, const struct ipc_port *port,
+                                     mach_port_name_t *name)
+{
+	spin_lock(&space->lock);
+	struct ipc_entry *e = entry_of_port(space, port);
+	bool ok = e && (e->type & MACH_PORT_TYPE_RECEIVE);
+	if (ok)
+		*name = entry_name(space, e);
+	spin_unlock(&space->lock);
+	return ok ? KERN_SUCCESS : KERN_INVALID_NAME;
 }

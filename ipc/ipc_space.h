@@ -82,4 +82,33 @@ kern_return_t mach_port_get_refs(struct ipc_space *space, mach_port_name_t name,
 kern_return_t ipc_space_lookup(struct ipc_space *space, mach_port_name_t name,
                                mach_port_type_t types, struct ipc_port **port);
 
+/* ---- rights carried by messages (ipc/mach_msg.c) ---- */
+
+/* The right a message carries for a disposition: MACH_MSG_TYPE_PORT_SEND or PORT_SEND_ONCE. */
+mach_msg_type_name_t ipc_carried_type(mach_msg_type_name_t disposition);
+
+/*
+ * Takes the destination and (when reply_name is not MACH_PORT_NULL) the
+ * reply right out of space as their dispositions say, all or nothing:
+ * KERN_INVALID_NAME when the destination cannot be had, KERN_INVALID_RIGHT
+ * when the reply cannot, and then nothing changed.  Each port comes with
+ * a reference for the carried right.
+ */
+kern_return_t ipc_space_copyin_header(struct ipc_space *space, mach_port_name_t dest_name,
+                                      mach_msg_type_name_t dest_disp,
+                                      mach_port_name_t reply_name,
+                                      mach_msg_type_name_t reply_disp,
+                                      struct ipc_port **dest, struct ipc_port **reply);
+
+/* Gives a carried right (type from ipc_carried_type) to space: its name in *name (MACH_PORT_DEAD if the port died). */
+kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *port,
+                                      mach_msg_type_name_t type, mach_port_name_t *name);
+
+/* Drops a carried right that will not be delivered. */
+void ipc_right_release(struct ipc_port *port, mach_msg_type_name_t type);
+
+/* The name of space's receive right for port. */
+kern_return_t ipc_space_receive_name(struct ipc_space *space, const struct ipc_port *port,
+                                     mach_port_name_t *name);
+
 #endif

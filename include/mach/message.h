@@ -1,11 +1,12 @@
 /*
- * Message dispositions: what a message (or mach_port_insert_right) does
- * with a right.  Mach's values.  mach_msg itself arrives with the IPC
- * issue's next steps.
+ * Messages: the header every message starts with, what a message does
+ * with the rights it names (dispositions), mach_msg's options and its
+ * return codes.  Mach's (XNU's) names and values throughout.
  */
 #ifndef MACH_MESSAGE_H
 #define MACH_MESSAGE_H
 
+#include <mach/kern_return.h>
 #include <mach/port.h>
 
 typedef unsigned int mach_msg_type_name_t;
@@ -16,5 +17,57 @@ typedef unsigned int mach_msg_type_name_t;
 #define MACH_MSG_TYPE_COPY_SEND       19   /* a new send right, the sender keeps its own */
 #define MACH_MSG_TYPE_MAKE_SEND       20   /* a send right made from a receive right */
 #define MACH_MSG_TYPE_MAKE_SEND_ONCE  21
+
+/* What a received message says it carries (the rights the receiver now holds). */
+#define MACH_MSG_TYPE_PORT_RECEIVE    MACH_MSG_TYPE_MOVE_RECEIVE
+#define MACH_MSG_TYPE_PORT_SEND       MACH_MSG_TYPE_MOVE_SEND
+#define MACH_MSG_TYPE_PORT_SEND_ONCE  MACH_MSG_TYPE_MOVE_SEND_ONCE
+
+typedef unsigned int mach_msg_bits_t;
+typedef natural_t mach_msg_size_t;
+typedef int mach_msg_id_t;
+typedef int mach_msg_option_t;
+typedef natural_t mach_msg_timeout_t;
+typedef kern_return_t mach_msg_return_t;
+
+typedef struct {
+	mach_msg_bits_t msgh_bits;
+	mach_msg_size_t msgh_size;         /* header and body, bytes */
+	mach_port_t msgh_remote_port;      /* sending: the destination; received: the reply port */
+	mach_port_t msgh_local_port;       /* sending: the reply port; received: the destination */
+	mach_port_name_t msgh_voucher_port;
+	mach_msg_id_t msgh_id;
+} mach_msg_header_t;
+
+#define MACH_MSGH_BITS(remote, local)  ((remote) | ((local) << 8))
+#define MACH_MSGH_BITS_REMOTE(bits)    ((bits) & 0x1f)
+#define MACH_MSGH_BITS_LOCAL(bits)     (((bits) >> 8) & 0x1f)
+#define MACH_MSGH_BITS_COMPLEX         0x80000000u
+
+/* mach_msg options */
+#define MACH_MSG_OPTION_NONE  0x00000000
+#define MACH_SEND_MSG         0x00000001
+#define MACH_RCV_MSG          0x00000002
+#define MACH_SEND_TIMEOUT     0x00000010
+#define MACH_RCV_TIMEOUT      0x00000100
+#define MACH_MSG_TIMEOUT_NONE ((mach_msg_timeout_t)0)
+
+#define MACH_MSG_SUCCESS            0x00000000
+#define MACH_SEND_INVALID_DATA      0x10000002
+#define MACH_SEND_INVALID_DEST      0x10000003
+#define MACH_SEND_TIMED_OUT         0x10000004
+#define MACH_SEND_MSG_TOO_SMALL     0x10000008
+#define MACH_SEND_INVALID_REPLY     0x10000009
+#define MACH_SEND_INVALID_RIGHT     0x1000000a
+#define MACH_SEND_INVALID_MEMORY    0x1000000c
+#define MACH_SEND_NO_BUFFER         0x1000000d
+#define MACH_SEND_TOO_LARGE         0x1000000e
+#define MACH_SEND_INVALID_TYPE      0x1000000f
+#define MACH_SEND_INVALID_HEADER    0x10000010
+#define MACH_RCV_INVALID_NAME       0x10004002
+#define MACH_RCV_TIMED_OUT          0x10004003
+#define MACH_RCV_TOO_LARGE          0x10004004
+#define MACH_RCV_INVALID_DATA       0x10004008
+#define MACH_RCV_PORT_DIED          0x10004009
 
 #endif

@@ -4,6 +4,8 @@
  * no port left behind.
  */
 #include "ipc/ipc_space.h"
+#include "ipc/mach_msg.h"
+#include "kern/string.h"
 #include "kern/ktest.h"
 
 static struct ipc_space *new_space(void)
@@ -152,4 +154,158 @@ KTEST(ipc, destroying_spaces_leaks_no_port)
 		ipc_space_destroy(round & 1 ? b : a);
 	}
 	KT_EXPECT_EQ(ipc_port_count(), ports);
+}
+
+/* ---- mach_msg ---- */
+
+/* Copies a string into a fixed field, NUL-padded. */
+static void strncpy_test(char *dst, const char *src, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 1 < len && src[i]; i++)
+		dst[i] = src[i];
+	memset(dst + i, 0, len - i);
+}
+
+struct test_msg {
+	mach_msg_header_t header;
+	char body[32];
+};
+
+static mach_msg_return_t send_msg(struct ipc_space *s, mach_port_name_t dest,
+                                  mach_msg_type_name_t dest_disp, mach_port_name_t reply,
+                                  mach_msg_type_name_t reply_disp, const char *text,
+                                  mach_msg_option_t option)
+{
+	struct test_msg m = {
+		.header = {
+			.msgh_bits = MACH_MSGH_BITS(dest_disp, reply_disp),
+			.msgh_size = sizeof(m),
+			.msgh_remote_port = dest,
+			.msgh_local_port = reply,
+			.msgh_id = 4321,
+		},
+	};
+
+	strncpy_test(m.body, text, sizeof(m.body));
+	return ipc_msg_send(s, &m.header, sizeof(m), option, 0);
+}
+
+KTEST(ipc, a_message_reaches_its_receive_right)
+{
+	struct ipc_space *s = new_space();
+	struct test_msg got;
+	mach_port_name_t r;
+
+	KT_ASSERT_EQ(mach_port_allocate(s, MACH_PORT_RIGHT_RECEIVE, &r), KERN_SUCCESS);
+	KT_ASSERT_EQ(send_msg(s, r, MACH_MSG_TYPE_MAKE_SEND, MACH_PORT_NULL, 0, "hello", 0),
+	             MACH_MSG_SUCCESS);
+	KT_ASSERT_EQ(ipc_msg_receive(s, r, &got.header, sizeof(got), 0, 0), MACH_MSG_SUCCESS);
+	KT_EXPECT_STREQ(got.body, "hello");
+	KT_EXPECT_EQ(got.header.msgh_id, 4321);
+	KT_EXPECT_EQ(got.header.msgh_size, sizeof(got));
+	KT_EXPECT_EQ(got.header.msgh_local_port, r);
+	KT_EXPECT_EQ(got.header.msgh_remote_port, MACH_PORT_NULL);
+	KT_EXPECT_EQ(MACH_MSGH_BITS_LOCAL(got.header.msgh_bits), MACH_MSG_TYPE_PORT_SEND);
+	KT_EXPECT_EQ(type_of(s, r), MACH_PORT_TYPE_RECEIVE);    /* the made send right was spent */
+	ipc_space_destroy(s);
+}
+
+KTEST(ipc, a_reply_travels_on_a_send_once_right)
+{
+	struct ipc_space *server = new_space(), *client = new_space();
+	mach_port_name_t rs, rc, to_server = 0x2207;
+	struct ipc_port *port;
+	struct test_msg got;
+
+	KT_ASSERT_EQ(mach_port_allocate(server, MACH_PORT_RIGHT_RECEIVE, &rs), KERN_SUCCESS);
+	KT_ASSERT_EQ(mach_port_allocate(client, MACH_PORT_RIGHT_RECEIVE, &rc), KERN_SUCCESS);
+	KT_ASSERT_EQ(ipc_space_lookup(server, rs, MACH_PORT_TYPE_RECEIVE, &port), KERN_SUCCESS);
+	KT_ASSERT_EQ(mach_port_insert_right(client, to_server, port, MACH_MSG_TYPE_MAKE_SEND),
+	             KERN_SUCCESS);
+	ipc_port_release(port);
+	KT_ASSERT_EQ(send_msg(client, to_server, MACH_MSG_TYPE_COPY_SEND, rc,
+	                      MACH_MSG_TYPE_MAKE_SEND_ONCE, "request", 0), MACH_MSG_SUCCESS);
+	KT_EXPECT_EQ(refs_of(client, to_server, MACH_PORT_RIGHT_SEND), 1);   /* copied, kept */
+	KT_ASSERT_EQ(ipc_msg_receive(server, rs, &got.header, sizeof(got), 0, 0), MACH_MSG_SUCCESS);
+	KT_EXPECT_STREQ(got.body, "request");
+	mach_port_name_t reply = got.header.msgh_remote_port;
+	KT_EXPECT_EQ(MACH_MSGH_BITS_REMOTE(got.header.msgh_bits), MACH_MSG_TYPE_PORT_SEND_ONCE);
+	KT_EXPECT_EQ(type_of(server, reply), MACH_PORT_TYPE_SEND_ONCE);
+	KT_ASSERT_EQ(send_msg(server, reply, MACH_MSG_TYPE_MOVE_SEND_ONCE, MACH_PORT_NULL, 0,
+	                      "reply", 0), MACH_MSG_SUCCESS);
+	KT_EXPECT_EQ(type_of(server, reply), MACH_PORT_TYPE_NONE);            /* used up */
+	KT_ASSERT_EQ(ipc_msg_receive(client, rc, &got.header, sizeof(got), 0, 0), MACH_MSG_SUCCESS);
+	KT_EXPECT_STREQ(got.body, "reply");
+	ipc_space_destroy(server);
+	ipc_space_destroy(client);
+}
+
+KTEST(ipc, bad_messages_are_refused_and_change_nothing)
+{
+	struct ipc_space *s = new_space();
+	mach_port_name_t r, d;
+	struct test_msg m = { .header = { .msgh_size = sizeof(m) } }, got;
+
+	KT_ASSERT_EQ(mach_port_allocate(s, MACH_PORT_RIGHT_RECEIVE, &r), KERN_SUCCESS);
+	KT_ASSERT_EQ(mach_port_allocate(s, MACH_PORT_RIGHT_DEAD_NAME, &d), KERN_SUCCESS);
+	KT_EXPECT_EQ(send_msg(s, 0x12345, MACH_MSG_TYPE_COPY_SEND, 0, 0, "x", 0),
+	             MACH_SEND_INVALID_DEST);
+	KT_EXPECT_EQ(send_msg(s, d, MACH_MSG_TYPE_COPY_SEND, 0, 0, "x", 0), MACH_SEND_INVALID_DEST);
+	KT_EXPECT_EQ(send_msg(s, r, MACH_MSG_TYPE_COPY_SEND, 0, 0, "x", 0), MACH_SEND_INVALID_DEST);
+	KT_EXPECT_EQ(send_msg(s, r, MACH_MSG_TYPE_MAKE_SEND, d, MACH_MSG_TYPE_MAKE_SEND_ONCE, "x", 0),
+	             MACH_SEND_INVALID_REPLY);
+	KT_EXPECT_EQ(send_msg(s, r, 3, 0, 0, "x", 0), MACH_SEND_INVALID_HEADER);
+	m.header.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0);
+	m.header.msgh_remote_port = r;
+	KT_EXPECT_EQ(ipc_msg_send(s, &m.header, sizeof(m.header) - 4, 0, 0), MACH_SEND_MSG_TOO_SMALL);
+	KT_EXPECT_EQ(ipc_msg_send(s, &m.header, sizeof(m) - 1, 0, 0), MACH_SEND_MSG_TOO_SMALL);
+	m.header.msgh_bits |= MACH_MSGH_BITS_COMPLEX;
+	KT_EXPECT_EQ(ipc_msg_send(s, &m.header, sizeof(m), 0, 0), MACH_SEND_INVALID_TYPE);
+	m.header.msgh_size = IPC_KMSG_MAX + 4;
+	KT_EXPECT_EQ(ipc_msg_send(s, &m.header, IPC_KMSG_MAX + 4, 0, 0), MACH_SEND_TOO_LARGE);
+	/* nothing was queued, nothing was lost */
+	KT_EXPECT_EQ(ipc_msg_receive(s, r, &got.header, sizeof(got), MACH_RCV_TIMEOUT, 0),
+	             MACH_RCV_TIMED_OUT);
+	KT_EXPECT_EQ(type_of(s, d), MACH_PORT_TYPE_DEAD_NAME);
+	KT_EXPECT_EQ(ipc_msg_receive(s, d, &got.header, sizeof(got), MACH_RCV_TIMEOUT, 0),
+	             MACH_RCV_INVALID_NAME);
+	ipc_space_destroy(s);
+}
+
+KTEST(ipc, full_queues_and_small_buffers)
+{
+	struct ipc_space *s = new_space();
+	mach_port_name_t r;
+	struct test_msg got;
+
+	KT_ASSERT_EQ(mach_port_allocate(s, MACH_PORT_RIGHT_RECEIVE, &r), KERN_SUCCESS);
+	for (int i = 0; i < IPC_PORT_QLIMIT_DEFAULT; i++)
+		KT_ASSERT_EQ(send_msg(s, r, MACH_MSG_TYPE_MAKE_SEND, 0, 0, "q", 0), MACH_MSG_SUCCESS);
+	KT_EXPECT_EQ(send_msg(s, r, MACH_MSG_TYPE_MAKE_SEND, 0, 0, "q", MACH_SEND_TIMEOUT),
+	             MACH_SEND_TIMED_OUT);
+	KT_EXPECT_EQ(ipc_msg_receive(s, r, &got.header, sizeof(got.header), 0, 0), MACH_RCV_TOO_LARGE);
+	KT_EXPECT_EQ(ipc_msg_receive(s, r, &got.header, sizeof(got), 0, 0), MACH_MSG_SUCCESS);
+	KT_EXPECT_EQ(send_msg(s, r, MACH_MSG_TYPE_MAKE_SEND, 0, 0, "q", MACH_SEND_TIMEOUT),
+	             MACH_MSG_SUCCESS);               /* room again */
+	ipc_space_destroy(s);                         /* five queued messages go with the port */
+}
+
+KTEST(ipc, a_dying_port_frees_its_messages_and_their_rights)
+{
+	struct ipc_space *s = new_space();
+	mach_port_name_t r, other;
+	uint64_t ports = ipc_port_count();
+
+	KT_ASSERT_EQ(mach_port_allocate(s, MACH_PORT_RIGHT_RECEIVE, &r), KERN_SUCCESS);
+	KT_ASSERT_EQ(mach_port_allocate(s, MACH_PORT_RIGHT_RECEIVE, &other), KERN_SUCCESS);
+	/* queued messages carry send-once rights to `other` */
+	for (int i = 0; i < 3; i++)
+		KT_ASSERT_EQ(send_msg(s, r, MACH_MSG_TYPE_MAKE_SEND, other, MACH_MSG_TYPE_MAKE_SEND_ONCE,
+		                      "m", 0), MACH_MSG_SUCCESS);
+	KT_EXPECT_EQ(mach_port_mod_refs(s, r, MACH_PORT_RIGHT_RECEIVE, -1), KERN_SUCCESS);
+	KT_EXPECT_EQ(mach_port_mod_refs(s, other, MACH_PORT_RIGHT_RECEIVE, -1), KERN_SUCCESS);
+	KT_EXPECT_EQ(ipc_port_count(), ports);        /* nothing kept either port alive */
+	ipc_space_destroy(s);
 }

@@ -1,0 +1,208 @@
+/*
+ * mach_msg's two halves (ipc/mach_msg.h).
+ *
+ * Send: check the header, take the rights it names out of the sender's
+ * space (all or nothing), copy the message into a kmsg and queue it on
+ * the destination port.  Receive: take the first message off the port,
+ * turn its carried rights into names in the receiver's space, and copy it
+ * out with the header as the receiver sees it: msgh_remote_port is the
+ * reply right, msgh_local_port the receive right it arrived on.
+ *
+ * Waiting (a full queue, an empty one) polls once per scheduler turn, as
+ * task_wait_timeout does: simple and right on one CPU with a clock tick.
+ *
+ * Lock order: the space's lock and the port's are never held together
+ * here, and neither across a wait.
+ */
+#include "ipc/mach_msg.h"
+#include "kern/clock.h"
+#include "kern/kalloc.h"
+#include "kern/sched.h"
+#include "kern/string.h"
+
+static size_t kmsg_bytes(mach_msg_size_t size)
+{
+	return __builtin_offsetof(struct ipc_kmsg, header) + size;
+}
+
+void ipc_kmsg_destroy_list(struct ipc_kmsg *list)
+{
+	while (list) {
+		struct ipc_kmsg *k = list;
+		list = k->next;
+		ipc_right_release(k->dest, k->dest_type);
+		if (k->reply)
+			ipc_right_release(k->reply, k->reply_type);
+		kfree(k, kmsg_bytes(k->size));
+	}
+}
+
+/* Is the header one Mica can send: sizes, dispositions, no descriptors (yet)? */
+static mach_msg_return_t check_header(const mach_msg_header_t *msg, mach_msg_size_t size)
+{
+	mach_msg_type_name_t remote = MACH_MSGH_BITS_REMOTE(msg->msgh_bits);
+	mach_msg_type_name_t local = MACH_MSGH_BITS_LOCAL(msg->msgh_bits);
+
+	if (size < sizeof(*msg) || (size & 3) || msg->msgh_size != size)
+		return MACH_SEND_MSG_TOO_SMALL;
+	if (size > IPC_KMSG_MAX)
+		return MACH_SEND_TOO_LARGE;
+	if (msg->msgh_bits & MACH_MSGH_BITS_COMPLEX)
+		return MACH_SEND_INVALID_TYPE;     /* descriptors arrive with out-of-line data */
+	if (remote < MACH_MSG_TYPE_MOVE_SEND || remote > MACH_MSG_TYPE_MAKE_SEND_ONCE ||
+	    (msg->msgh_local_port != MACH_PORT_NULL &&
+	     (local < MACH_MSG_TYPE_MOVE_SEND || local > MACH_MSG_TYPE_MAKE_SEND_ONCE)))
+		return MACH_SEND_INVALID_HEADER;
+	return MACH_MSG_SUCCESS;
+}
+
+/* Waits until cond(arg) or the deadline (0: none); false when the deadline passed. */
+static bool wait_until(bool (*cond)(void *), void *arg, uint64_t deadline)
+{
+	while (!cond(arg)) {
+		if (deadline && clock_ns() >= deadline)
+			return false;
+		sched_yield();
+	}
+	return true;
+}
+
+static uint64_t deadline_for(mach_msg_option_t option, mach_msg_option_t timeout_flag,
+                             mach_msg_timeout_t ms)
+{
+	if (!(option & timeout_flag))
+		return 0;
+	return clock_ns() + (uint64_t)ms * 1000000 + 1;   /* +1: a zero timeout still has a deadline */
+}
+
+static bool has_room(void *p)
+{
+	struct ipc_port *port = p;
+
+	return !port->active || port->msg_count < port->qlimit;
+}
+
+/* Queues k on its destination, waiting for room.  Consumes k in every case. */
+static mach_msg_return_t enqueue(struct ipc_kmsg *k, uint64_t deadline)
+{
+	struct ipc_port *port = k->dest;
+
+	if (!wait_until(has_room, port, deadline)) {
+		ipc_kmsg_destroy_list(k);
+		return MACH_SEND_TIMED_OUT;
+	}
+	spin_lock(&port->lock);
+	bool live = port->active;
+	if (live) {
+		k->next = NULL;
+		if (port->queue_tail)
+			port->queue_tail->next = k;
+		else
+			port->queue_head = k;
+		port->queue_tail = k;
+		port->msg_count++;
+	}
+	spin_unlock(&port->lock);
+	if (!live) {                           /* it died while we waited */
+		ipc_kmsg_destroy_list(k);
+		return MACH_SEND_INVALID_DEST;
+	}
+	sched_wakeup(port);
+	return MACH_MSG_SUCCESS;
+}
+
+mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t *msg,
+                               mach_msg_size_t size, mach_msg_option_t option,
+                               mach_msg_timeout_t timeout)
+{
+	mach_msg_type_name_t rdisp = MACH_MSGH_BITS_REMOTE(msg->msgh_bits);
+	mach_msg_type_name_t ldisp = MACH_MSGH_BITS_LOCAL(msg->msgh_bits);
+	mach_msg_return_t mr = check_header(msg, size);
+	struct ipc_kmsg *k;
+
+	if (mr != MACH_MSG_SUCCESS)
+		return mr;
+	if ((k = kalloc(kmsg_bytes(size))) == NULL)
+		return MACH_SEND_NO_BUFFER;
+	kern_return_t kr = ipc_space_copyin_header(space, msg->msgh_remote_port, rdisp,
+	                                           msg->msgh_local_port, ldisp, &k->dest, &k->reply);
+	if (kr != KERN_SUCCESS) {
+		kfree(k, kmsg_bytes(size));
+		return kr == KERN_INVALID_NAME ? MACH_SEND_INVALID_DEST : MACH_SEND_INVALID_REPLY;
+	}
+	k->next = NULL;
+	k->dest_type = ipc_carried_type(rdisp);
+	k->reply_type = ipc_carried_type(ldisp);
+	k->size = size;
+	memcpy(&k->header, msg, size);
+	return enqueue(k, deadline_for(option, MACH_SEND_TIMEOUT, timeout));
+}
+
+static bool has_message(void *p)
+{
+	struct ipc_port *port = p;
+
+	return port->queue_head != NULL || !port->active;
+}
+
+/* Takes the first message off port if it fits in size bytes. */
+static mach_msg_return_t dequeue(struct ipc_port *port, mach_msg_size_t size,
+                                 struct ipc_kmsg **out)
+{
+	mach_msg_return_t mr = MACH_MSG_SUCCESS;
+
+	spin_lock(&port->lock);
+	struct ipc_kmsg *k = port->queue_head;
+	if (k == NULL) {
+		mr = MACH_RCV_PORT_DIED;
+	} else if (k->size > size) {
+		mr = MACH_RCV_TOO_LARGE;           /* it stays for a larger buffer */
+	} else {
+		port->queue_head = k->next;
+		if (port->queue_head == NULL)
+			port->queue_tail = NULL;
+		port->msg_count--;
+		*out = k;
+	}
+	spin_unlock(&port->lock);
+	if (mr == MACH_MSG_SUCCESS)
+		sched_wakeup(port);                /* a sender may be waiting for room */
+	return mr;
+}
+
+/* Copies k into buf with the header the receiver sees, and frees k. */
+static void deliver(struct ipc_space *space, mach_port_name_t name, struct ipc_kmsg *k,
+                    mach_msg_header_t *buf)
+{
+	mach_port_name_t reply = MACH_PORT_NULL;
+
+	if (k->reply && ipc_space_copyout_right(space, k->reply, k->reply_type, &reply) !=
+	    KERN_SUCCESS)
+		reply = MACH_PORT_NULL;            /* no memory for a name: the right is lost */
+	memcpy(buf, &k->header, k->size);
+	buf->msgh_bits = MACH_MSGH_BITS(k->reply ? k->reply_type : 0, k->dest_type);
+	buf->msgh_remote_port = reply;
+	buf->msgh_local_port = name;
+	ipc_right_release(k->dest, k->dest_type);   /* the destination right is spent */
+	kfree(k, kmsg_bytes(k->size));
+}
+
+mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name,
+                                  mach_msg_header_t *buf, mach_msg_size_t size,
+                                  mach_msg_option_t option, mach_msg_timeout_t timeout)
+{
+	struct ipc_port *port;
+	struct ipc_kmsg *k;
+	mach_msg_return_t mr;
+
+	if (ipc_space_lookup(space, name, MACH_PORT_TYPE_RECEIVE, &port) != KERN_SUCCESS)
+		return MACH_RCV_INVALID_NAME;
+	if (!wait_until(has_message, port, deadline_for(option, MACH_RCV_TIMEOUT, timeout)))
+		mr = MACH_RCV_TIMED_OUT;
+	else
+		mr = dequeue(port, size, &k);
+	ipc_port_release(port);
+	if (mr == MACH_MSG_SUCCESS)
+		deliver(space, name, k, buf);
+	return mr;
+}

@@ -1,0 +1,50 @@
+/*
+ * Messages in the kernel, and mach_msg's send and receive on a space.
+ * A message is copied into a kernel buffer when it is sent; the rights
+ * its header names travel with it (a reference each) and become rights
+ * in the receiver's space when it is received.  Inline data only, for
+ * now: out-of-line memory (vm_map_copy) and port descriptors come next.
+ */
+#ifndef MICA_IPC_MACH_MSG_H
+#define MICA_IPC_MACH_MSG_H
+
+#include <mach/message.h>
+#include "ipc/ipc_space.h"
+
+#define IPC_KMSG_MAX (64 * 1024)       /* the largest message, header included */
+
+struct ipc_kmsg {
+	struct ipc_kmsg *next;
+	struct ipc_port *dest, *reply;     /* the carried rights (reply may be NULL) */
+	mach_msg_type_name_t dest_type, reply_type;
+	mach_msg_size_t size;
+	mach_msg_header_t header;          /* then the body: size - sizeof(header) bytes */
+};
+
+/*
+ * Sends the message at msg (size bytes, in kernel memory) from space.  A
+ * full queue waits, or with MACH_SEND_TIMEOUT gives up after timeout
+ * milliseconds (MACH_SEND_TIMED_OUT).  On any error nothing was sent; the
+ * sender's rights are as they were, except that a timed-out send destroys
+ * rights the header moved (MOVE_*): Mach would pseudo-receive them back,
+ * which arrives with the mach_msg trap.
+ */
+mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t *msg,
+                               mach_msg_size_t size, mach_msg_option_t option,
+                               mach_msg_timeout_t timeout);
+
+/*
+ * Receives the next message of the receive right `name` into buf (size
+ * bytes): waits, or with MACH_RCV_TIMEOUT gives up after timeout
+ * milliseconds.  A message larger than buf stays queued
+ * (MACH_RCV_TOO_LARGE); a port that dies while waiting gives
+ * MACH_RCV_PORT_DIED.
+ */
+mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name,
+                                  mach_msg_header_t *buf, mach_msg_size_t size,
+                                  mach_msg_option_t option, mach_msg_timeout_t timeout);
+
+/* Frees messages and the rights they carry (a dying port's queue). */
+void ipc_kmsg_destroy_list(struct ipc_kmsg *list);
+
+#endif
