@@ -16,6 +16,7 @@
  */
 #include "ipc/mach_msg.h"
 #include "kern/clock.h"
+#include "kern/copy.h"
 #include "kern/kalloc.h"
 #include "kern/sched.h"
 #include "kern/string.h"
@@ -204,5 +205,67 @@ mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name
 	ipc_port_release(port);
 	if (mr == MACH_MSG_SUCCESS)
 		deliver(space, name, k, buf);
+	return mr;
+}
+
+/* The trap's send half: the user's message comes into a kernel buffer first. */
+static mach_msg_return_t trap_send(struct ipc_space *space, uintptr_t umsg,
+                                   mach_msg_option_t option, mach_msg_size_t size,
+                                   mach_msg_timeout_t timeout)
+{
+	mach_msg_header_t *msg;
+	mach_msg_return_t mr;
+
+	if (size < sizeof(*msg) || (size & 3))
+		return MACH_SEND_MSG_TOO_SMALL;
+	if (size > IPC_KMSG_MAX)
+		return MACH_SEND_TOO_LARGE;
+	if ((msg = kalloc(size)) == NULL)
+		return MACH_SEND_NO_BUFFER;
+	if (copyin((const void *)umsg, msg, size) != KERN_SUCCESS) {
+		mr = MACH_SEND_INVALID_DATA;
+	} else {
+		msg->msgh_size = size;             /* as in Mach, send_size is the message's size */
+		mr = ipc_msg_send(space, msg, size, option, timeout);
+	}
+	kfree(msg, size);
+	return mr;
+}
+
+/*
+ * The trap's receive half.  A buffer the message cannot be copied out to
+ * loses the message (MACH_RCV_INVALID_DATA), as in Mach; rights it
+ * carried stay named in the space.
+ */
+static mach_msg_return_t trap_receive(struct ipc_space *space, uintptr_t umsg,
+                                      mach_msg_option_t option, mach_msg_size_t size,
+                                      mach_port_name_t name, mach_msg_timeout_t timeout)
+{
+	mach_msg_size_t kbytes = size < IPC_KMSG_MAX ? size : IPC_KMSG_MAX;
+	mach_msg_header_t *buf;
+	mach_msg_return_t mr;
+
+	if (kbytes < sizeof(*buf))
+		kbytes = sizeof(*buf);             /* room to look; a message never fits */
+	if ((buf = kalloc(kbytes)) == NULL)
+		return MACH_RCV_HEADER_ERROR;      /* no kernel memory; the message waits */
+	mr = ipc_msg_receive(space, name, buf, size < kbytes ? size : kbytes, option, timeout);
+	if (mr == MACH_MSG_SUCCESS &&
+	    copyout(buf, (void *)umsg, buf->msgh_size) != KERN_SUCCESS)
+		mr = MACH_RCV_INVALID_DATA;
+	kfree(buf, kbytes);
+	return mr;
+}
+
+mach_msg_return_t mach_msg_trap(struct ipc_space *space, uintptr_t umsg, mach_msg_option_t option,
+                                mach_msg_size_t send_size, mach_msg_size_t rcv_size,
+                                mach_port_name_t rcv_name, mach_msg_timeout_t timeout)
+{
+	mach_msg_return_t mr = MACH_MSG_SUCCESS;
+
+	if (option & MACH_SEND_MSG)
+		mr = trap_send(space, umsg, option, send_size, timeout);
+	if (mr == MACH_MSG_SUCCESS && (option & MACH_RCV_MSG))
+		mr = trap_receive(space, umsg, option, rcv_size, rcv_name, timeout);
 	return mr;
 }

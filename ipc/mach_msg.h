@@ -44,6 +44,18 @@ mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name
                                   mach_msg_header_t *buf, mach_msg_size_t size,
                                   mach_msg_option_t option, mach_msg_timeout_t timeout);
 
+/*
+ * mach_msg from user space: umsg is the caller's buffer.  With
+ * MACH_SEND_MSG, send_size bytes from it are sent (an unreadable buffer:
+ * MACH_SEND_INVALID_DATA); then, if that worked and MACH_RCV_MSG is set,
+ * a message from rcv_name is received into it (at most rcv_size bytes;
+ * a buffer outside the caller's memory: MACH_RCV_INVALID_DATA).  One
+ * timeout serves each half.
+ */
+mach_msg_return_t mach_msg_trap(struct ipc_space *space, uintptr_t umsg, mach_msg_option_t option,
+                                mach_msg_size_t send_size, mach_msg_size_t rcv_size,
+                                mach_port_name_t rcv_name, mach_msg_timeout_t timeout);
+
 /* Frees messages and the rights they carry (a dying port's queue). */
 void ipc_kmsg_destroy_list(struct ipc_kmsg *list);
 

@@ -9,6 +9,7 @@
 #include "kern/copy.h"
 #include "kern/sched.h"
 #include "kern/task.h"
+#include "ipc/mach_msg.h"
 #include "vm/vm_user.h"
 #include <mica/syscall.h>
 
@@ -96,6 +97,15 @@ static kern_return_t sys_vm_write_task(struct task *self, unsigned id, uint64_t 
 	return kr;
 }
 
+static mach_port_name_t sys_mach_reply_port(struct task *task)
+{
+	mach_port_name_t name;
+
+	if (mach_port_allocate(task->space, MACH_PORT_RIGHT_RECEIVE, &name) != KERN_SUCCESS)
+		return MACH_PORT_NULL;
+	return name;
+}
+
 uint64_t syscall_handle(uint64_t nr, const uint64_t a[6])
 {
 	struct task *task = current_task();
@@ -118,6 +128,12 @@ uint64_t syscall_handle(uint64_t nr, const uint64_t a[6])
 		return sys_task_lookup(a[0]);
 	case SYS_vm_write_task:
 		return sys_vm_write_task(task, (unsigned)a[0], a[1], a[2], a[3]);
+	case SYS_mach_reply_port:
+		return sys_mach_reply_port(task);
+	case SYS_mach_msg:
+		return mach_msg_trap(task->space, a[0], (mach_msg_option_t)a[1], (mach_msg_size_t)a[2],
+		                     (mach_msg_size_t)a[3], (mach_port_name_t)a[4],
+		                     (mach_msg_timeout_t)a[5]);
 	default:
 		return KERN_INVALID_ARGUMENT;
 	}

@@ -59,6 +59,7 @@ typedef struct {
 #define MACH_SEND_MSG_TOO_SMALL     0x10000008
 #define MACH_SEND_INVALID_REPLY     0x10000009
 #define MACH_SEND_INVALID_RIGHT     0x1000000a
+#define MACH_SEND_INVALID_NOTIFY    0x1000000b
 #define MACH_SEND_INVALID_MEMORY    0x1000000c
 #define MACH_SEND_NO_BUFFER         0x1000000d
 #define MACH_SEND_TOO_LARGE         0x1000000e
@@ -69,5 +70,6 @@ typedef struct {
 #define MACH_RCV_TOO_LARGE          0x10004004
 #define MACH_RCV_INVALID_DATA       0x10004008
 #define MACH_RCV_PORT_DIED          0x10004009
+#define MACH_RCV_HEADER_ERROR       0x1000400b
 
 #endif

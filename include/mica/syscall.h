@@ -27,7 +27,11 @@
  */
 #define SYS_task_lookup     6   /* (const char *name) -> the id of the newest live task so named, or 0 */
 #define SYS_vm_write_task   7   /* (unsigned id, vm_address_t addr, const void *data, size_t count) -> kern_return_t */
-#define SYS_COUNT           8
+
+/* Mach's traps (the calls are declared in user/include/mach/mach.h). */
+#define SYS_mach_reply_port 8   /* () -> a new receive right's name, or MACH_PORT_NULL */
+#define SYS_mach_msg        9   /* (msg, option, send_size, rcv_size, rcv_name, timeout) -> mach_msg_return_t */
+#define SYS_COUNT           10
 
 /* Where programs live: linked above the 64 KiB null guard. */
 #define USER_TEXT_BASE      0x400000ul

@@ -19,21 +19,29 @@
 #define PAGE_SIZE 4096ul
 
 /*
- * Traps into the kernel with system call `number` and up to four
+ * Traps into the kernel with system call `number` and up to six
  * arguments; returns what the kernel leaves in RAX.  The kernel preserves
  * every register but RAX, RCX and R11; the "memory" clobber is there
  * because the kernel reads and writes memory the pointers lead to.
  */
-static inline long mica_syscall(long number, long a1, long a2, long a3, long a4)
+static inline long mica_syscall6(long number, long a1, long a2, long a3, long a4, long a5,
+				 long a6)
 {
 	register long r10 __asm__("r10") = a4;
+	register long r8 __asm__("r8") = a5;
+	register long r9 __asm__("r9") = a6;
 	long result;
 
 	__asm__ volatile("syscall"
 			 : "=a"(result)
-			 : "a"(number), "D"(a1), "S"(a2), "d"(a3), "r"(r10)
+			 : "a"(number), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
 			 : "rcx", "r11", "memory");
 	return result;
+}
+
+static inline long mica_syscall(long number, long a1, long a2, long a3, long a4)
+{
+	return mica_syscall6(number, a1, a2, a3, a4, 0, 0);
 }
 
 /* Ends the task with this status; does not flush stdio (exit does). */
