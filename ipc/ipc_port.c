@@ -28,6 +28,14 @@ void ipc_port_reference(struct ipc_port *port)
 	spin_unlock(&port->lock);
 }
 
+void ipc_port_make_send(struct ipc_port *port)
+{
+	spin_lock(&port->lock);
+	port->refs++;
+	port->send_rights++;
+	spin_unlock(&port->lock);
+}
+
 void ipc_port_release(struct ipc_port *port)
 {
 	spin_lock(&port->lock);

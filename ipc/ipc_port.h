@@ -20,6 +20,14 @@ struct ipc_kmsg;
 
 #define IPC_PORT_QLIMIT_DEFAULT 5      /* Mach's MACH_PORT_QLIMIT_DEFAULT */
 
+/* What a port whose receive right the kernel holds stands for (ipc/ipc_kobject.h). */
+enum ipc_kobject_type {
+	IKOT_NONE,                     /* an ordinary port: messages wait for a receiver */
+	IKOT_TASK,
+	IKOT_THREAD,
+	IKOT_HOST,
+};
+
 struct ipc_port {
 	struct spinlock lock;
 	uint32_t refs;                 /* one per right anywhere, one per kernel pointer */
@@ -29,12 +37,16 @@ struct ipc_port {
 	struct ipc_kmsg *queue_head, *queue_tail;   /* messages waiting for a receive */
 	uint32_t msg_count;
 	uint32_t qlimit;               /* a send to a port this full waits (or times out) */
+	enum ipc_kobject_type kotype;  /* fixed when the port is made */
+	void *kobject;                 /* the object served here; NULL once it is gone */
 };
 
 /* A new live port whose receive right belongs to receiver (one reference: that right). */
 struct ipc_port *ipc_port_alloc(struct ipc_space *receiver);
 
 void ipc_port_reference(struct ipc_port *port);
+/* A new send right to port, as a message would carry it (ipc_right_release undoes it). */
+void ipc_port_make_send(struct ipc_port *port);
 /* Drops a reference; the last one frees the port. */
 void ipc_port_release(struct ipc_port *port);
 

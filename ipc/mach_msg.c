@@ -15,6 +15,7 @@
  * here, and neither across a wait.
  */
 #include "ipc/mach_msg.h"
+#include "ipc/ipc_kobject.h"
 #include "kern/clock.h"
 #include "kern/copy.h"
 #include "kern/kalloc.h"
@@ -34,7 +35,7 @@ void ipc_kmsg_destroy_list(struct ipc_kmsg *list)
 		ipc_right_release(k->dest, k->dest_type);
 		if (k->reply)
 			ipc_right_release(k->reply, k->reply_type);
-		kfree(k, kmsg_bytes(k->size));
+		ipc_kmsg_free(k);
 	}
 }
 
@@ -83,15 +84,10 @@ static bool has_room(void *p)
 	return !port->active || port->msg_count < port->qlimit;
 }
 
-/* Queues k on its destination, waiting for room.  Consumes k in every case. */
-static mach_msg_return_t enqueue(struct ipc_kmsg *k, uint64_t deadline)
+mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k)
 {
 	struct ipc_port *port = k->dest;
 
-	if (!wait_until(has_room, port, deadline)) {
-		ipc_kmsg_destroy_list(k);
-		return MACH_SEND_TIMED_OUT;
-	}
 	spin_lock(&port->lock);
 	bool live = port->active;
 	if (live) {
@@ -104,12 +100,36 @@ static mach_msg_return_t enqueue(struct ipc_kmsg *k, uint64_t deadline)
 		port->msg_count++;
 	}
 	spin_unlock(&port->lock);
-	if (!live) {                           /* it died while we waited */
+	if (!live) {
 		ipc_kmsg_destroy_list(k);
 		return MACH_SEND_INVALID_DEST;
 	}
 	sched_wakeup(port);
 	return MACH_MSG_SUCCESS;
+}
+
+/* Queues k once its destination has room (or the deadline passed).  Consumes k. */
+static mach_msg_return_t enqueue_when_room(struct ipc_kmsg *k, uint64_t deadline)
+{
+	if (!wait_until(has_room, k->dest, deadline)) {
+		ipc_kmsg_destroy_list(k);
+		return MACH_SEND_TIMED_OUT;
+	}
+	return ipc_kmsg_enqueue(k);            /* MACH_SEND_INVALID_DEST if it died meanwhile */
+}
+
+void ipc_kmsg_free(struct ipc_kmsg *k)
+{
+	kfree(k, kmsg_bytes(k->size));
+}
+
+struct ipc_kmsg *ipc_kmsg_alloc(mach_msg_size_t size)
+{
+	struct ipc_kmsg *k = kzalloc(kmsg_bytes(size));
+
+	if (k)
+		k->size = size;
+	return k;
 }
 
 mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t *msg,
@@ -123,20 +143,20 @@ mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t 
 
 	if (mr != MACH_MSG_SUCCESS)
 		return mr;
-	if ((k = kalloc(kmsg_bytes(size))) == NULL)
+	if ((k = ipc_kmsg_alloc(size)) == NULL)
 		return MACH_SEND_NO_BUFFER;
 	kern_return_t kr = ipc_space_copyin_header(space, msg->msgh_remote_port, rdisp,
 	                                           msg->msgh_local_port, ldisp, &k->dest, &k->reply);
 	if (kr != KERN_SUCCESS) {
-		kfree(k, kmsg_bytes(size));
+		ipc_kmsg_free(k);
 		return kr == KERN_INVALID_NAME ? MACH_SEND_INVALID_DEST : MACH_SEND_INVALID_REPLY;
 	}
-	k->next = NULL;
 	k->dest_type = ipc_carried_type(rdisp);
 	k->reply_type = ipc_carried_type(ldisp);
-	k->size = size;
 	memcpy(&k->header, msg, size);
-	return enqueue(k, deadline_for(option, MACH_SEND_TIMEOUT, timeout));
+	if (k->dest->kotype != IKOT_NONE)
+		return ipc_kobject_server(k);      /* the kernel answers at once */
+	return enqueue_when_room(k, deadline_for(option, MACH_SEND_TIMEOUT, timeout));
 }
 
 static bool has_message(void *p)
@@ -185,7 +205,7 @@ static void deliver(struct ipc_space *space, mach_port_name_t name, struct ipc_k
 	buf->msgh_remote_port = reply;
 	buf->msgh_local_port = name;
 	ipc_right_release(k->dest, k->dest_type);   /* the destination right is spent */
-	kfree(k, kmsg_bytes(k->size));
+	ipc_kmsg_free(k);
 }
 
 mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name,

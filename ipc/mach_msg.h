@@ -56,6 +56,17 @@ mach_msg_return_t mach_msg_trap(struct ipc_space *space, uintptr_t umsg, mach_ms
                                 mach_msg_size_t send_size, mach_msg_size_t rcv_size,
                                 mach_port_name_t rcv_name, mach_msg_timeout_t timeout);
 
+/* A zeroed message of size bytes (header included), or NULL; ipc_kmsg_free frees only its memory. */
+struct ipc_kmsg *ipc_kmsg_alloc(mach_msg_size_t size);
+void ipc_kmsg_free(struct ipc_kmsg *k);
+
+/*
+ * Queues k on k->dest now, whatever the queue's length (the kernel's
+ * replies: Mach lets a send-once right through a full queue).  Consumes
+ * k; MACH_SEND_INVALID_DEST if the port is dead.
+ */
+mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k);
+
 /* Frees messages and the rights they carry (a dying port's queue). */
 void ipc_kmsg_destroy_list(struct ipc_kmsg *list);
 

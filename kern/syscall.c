@@ -106,6 +106,18 @@ static mach_port_name_t sys_mach_reply_port(struct task *task)
 	return name;
 }
 
+/* Mach's task_self_trap: each call adds a user reference to the one name. */
+static mach_port_name_t sys_task_self(struct task *task)
+{
+	mach_port_name_t name;
+
+	ipc_port_make_send(task->self_port);
+	if (ipc_space_copyout_right(task->space, task->self_port, MACH_MSG_TYPE_PORT_SEND, &name) !=
+	    KERN_SUCCESS)
+		return MACH_PORT_NULL;
+	return name;
+}
+
 uint64_t syscall_handle(uint64_t nr, const uint64_t a[6])
 {
 	struct task *task = current_task();
@@ -134,6 +146,8 @@ uint64_t syscall_handle(uint64_t nr, const uint64_t a[6])
 		return mach_msg_trap(task->space, a[0], (mach_msg_option_t)a[1], (mach_msg_size_t)a[2],
 		                     (mach_msg_size_t)a[3], (mach_port_name_t)a[4],
 		                     (mach_msg_timeout_t)a[5]);
+	case SYS_task_self:
+		return sys_task_self(task);
 	default:
 		return KERN_INVALID_ARGUMENT;
 	}

@@ -5,6 +5,7 @@
  * status).
  */
 #include "kern/task.h"
+#include "ipc/ipc_kobject.h"
 #include "ipc/ipc_space.h"
 #include "arch/x86_64/layout.h"
 #include "kern/clock.h"
@@ -66,7 +67,10 @@ kern_return_t task_create(struct task *parent, bool inherit_memory, struct task 
 		return KERN_RESOURCE_SHORTAGE;
 	t->map = task_map(parent, inherit_memory);
 	t->space = t->map ? ipc_space_create() : NULL;
-	if (t->space == NULL) {
+	t->self_port = t->space ? ipc_kobject_port_alloc(t, IKOT_TASK) : NULL;
+	if (t->self_port == NULL) {
+		if (t->space)
+			ipc_space_destroy(t->space);
 		if (t->map)
 			vm_map_deallocate(t->map);
 		kfree(t, sizeof(*t));
@@ -85,18 +89,41 @@ kern_return_t task_create(struct task *parent, bool inherit_memory, struct task 
 	return KERN_SUCCESS;
 }
 
+/*
+ * The count is atomic rather than under task->lock: the task port's
+ * dispatcher takes a reference while it holds the port's lock, which
+ * ranks after the task's.
+ */
 void task_reference(struct task *task)
 {
+	__atomic_fetch_add(&task->ref_count, 1, __ATOMIC_RELAXED);
+}
+
+bool task_reference_if_live(struct task *task)
+{
+	uint32_t refs = __atomic_load_n(&task->ref_count, __ATOMIC_RELAXED);
+
+	while (refs > 0)
+		if (__atomic_compare_exchange_n(&task->ref_count, &refs, refs + 1, false,
+		                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return true;
+	return false;
+}
+
+vm_map_t task_map_reference(struct task *task)
+{
 	spin_lock(&task->lock);
-	task->ref_count++;
+	vm_map_t map = task->terminated ? NULL : task->map;
+	if (map)
+		vm_map_reference(map);
 	spin_unlock(&task->lock);
+	return map;
 }
 
 void task_deallocate(struct task *task)
 {
-	spin_lock(&task->lock);
-	uint32_t left = --task->ref_count;
-	spin_unlock(&task->lock);
+	uint32_t left = __atomic_sub_fetch(&task->ref_count, 1, __ATOMIC_ACQ_REL);
+
 	if (left > 0)
 		return;
 	if (!task->terminated)
@@ -196,6 +223,8 @@ kern_return_t task_terminate(struct task *task)
 	}
 	task->terminated = true;
 	spin_unlock(&task->lock);
+	ipc_kobject_port_destroy(task->self_port);   /* no request reaches it from now on */
+	task->self_port = NULL;
 	while (task->threads) {
 		struct thread *t = task->threads;
 		if (t == self) {                   /* last: we are standing on its stack */

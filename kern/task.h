@@ -32,6 +32,7 @@ struct task {
 	uint32_t ref_count;
 	vm_map_t map;
 	struct ipc_space *space;       /* the task's port names */
+	struct ipc_port *self_port;    /* the task port (the kernel holds its receive right) */
 	struct thread *threads;
 	unsigned thread_count;
 	bool terminated;
@@ -55,6 +56,10 @@ void task_set_name(struct task *task, const char *name);
 
 void task_reference(struct task *task);
 void task_deallocate(struct task *task);
+/* A reference, unless the last one is already gone (the task port's dispatcher). */
+bool task_reference_if_live(struct task *task);
+/* The task's map with a reference, or NULL once the task is terminated. */
+vm_map_t task_map_reference(struct task *task);
 
 /* Stops every thread and frees the address space; the structure lives while referenced. */
 kern_return_t task_terminate(struct task *task);

@@ -1,15 +1,26 @@
 /*
  * <mach/mach.h> for Mica's user programs: Mach's types and codes
- * (include/mach/) and the calls built so far.  The Mach VM and task calls
- * on task ports arrive here as remote procedure calls; until then
- * <mica/mica.h> has the temporary forms.
+ * (include/mach/) and the calls built so far.  The VM calls are remote
+ * procedure calls on a task port (their messages: <mach/vm_map_rpc.h>);
+ * <mica/mica.h> keeps the temporary forms the rest still need.
  */
 #ifndef MICA_USER_MACH_H
 #define MICA_USER_MACH_H
 
 #include <mach/kern_return.h>
 #include <mach/message.h>
+#include <mach/mig_errors.h>
 #include <mach/port.h>
+#include <mach/vm_inherit.h>
+#include <mach/vm_prot.h>
+#include <mach/vm_types.h>
+
+/* In user space every kernel object is named by a port, as in Mach. */
+typedef mach_port_t task_t;
+typedef mach_port_t vm_task_t;
+typedef mach_port_t vm_map_t;
+typedef mach_port_t thread_t;
+typedef mach_port_t host_t;
 
 /* A new port with its receive right in the caller's space; MACH_PORT_NULL if none could be made. */
 mach_port_t mach_reply_port(void);
@@ -24,5 +35,22 @@ mach_msg_return_t mach_msg(mach_msg_header_t *msg, mach_msg_option_t option,
 			   mach_msg_size_t send_size, mach_msg_size_t rcv_size,
 			   mach_port_name_t rcv_name, mach_msg_timeout_t timeout,
 			   mach_port_name_t notify);
+
+/* A send right to the caller's own task port (each call adds a user reference). */
+mach_port_t mach_task_self(void);
+
+/* The port this program's RPCs receive their replies on, made on first use. */
+mach_port_t mig_get_reply_port(void);
+
+/*
+ * Mach's VM calls on the task target_task names: as the kernel's
+ * vm_allocate, vm_deallocate and vm_protect, with the task port as the
+ * authority.  A name that denotes nothing gives MACH_SEND_INVALID_DEST.
+ */
+kern_return_t vm_allocate(vm_map_t target_task, vm_address_t *address, vm_size_t size,
+			  int flags);
+kern_return_t vm_deallocate(vm_map_t target_task, vm_address_t address, vm_size_t size);
+kern_return_t vm_protect(vm_map_t target_task, vm_address_t address, vm_size_t size,
+			 boolean_t set_maximum, vm_prot_t new_protection);
 
 #endif

@@ -1,0 +1,49 @@
+/*
+ * The messages of the kernel's VM calls on a task port: Mach's vm_map
+ * subsystem (request ids from 3800, as XNU numbers them), one request
+ * and one reply layout per routine.  The user stubs (user/lib) build the
+ * requests; the kernel (kern/task_server.c) checks each one's size
+ * exactly before reading it.  Every reply starts as mig_reply_error_t.
+ */
+#ifndef MICA_MACH_VM_MAP_RPC_H
+#define MICA_MACH_VM_MAP_RPC_H
+
+#include <mach/mig_errors.h>
+#include <mach/vm_prot.h>
+#include <mach/vm_types.h>
+
+#define VM_MAP_SUBSYSTEM      3800
+#define VM_ALLOCATE_ID        3801
+#define VM_DEALLOCATE_ID      3802
+#define VM_PROTECT_ID         3803
+
+typedef struct {
+	mach_msg_header_t Head;
+	vm_address_t address;          /* where, with VM_FLAGS_FIXED */
+	vm_size_t size;
+	int flags;
+	int pad;
+} vm_allocate_request_t;
+
+typedef struct {
+	mach_msg_header_t Head;
+	kern_return_t RetCode;
+	int pad;
+	vm_address_t address;          /* where it went */
+} vm_allocate_reply_t;
+
+typedef struct {
+	mach_msg_header_t Head;
+	vm_address_t address;
+	vm_size_t size;
+} vm_deallocate_request_t;
+
+typedef struct {
+	mach_msg_header_t Head;
+	vm_address_t address;
+	vm_size_t size;
+	boolean_t set_maximum;
+	vm_prot_t new_protection;
+} vm_protect_request_t;
+
+#endif

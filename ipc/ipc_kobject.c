@@ -1,0 +1,128 @@
+/*
+ * Kernel-object ports and the dispatcher that serves them
+ * (ipc/ipc_kobject.h).  The routine tables live beside the objects they
+ * serve (kern/task_server.c); this file finds the routine, holds the
+ * object while it runs, and sends the reply, playing the part of MIG's
+ * generated server loop.
+ */
+#include "ipc/ipc_kobject.h"
+#include <mach/mig_errors.h>
+#include "ipc/ipc_space.h"
+#include "ipc/mach_msg.h"
+#include "kern/task.h"
+#include "kern/task_server.h"
+#include "vm/vm_map.h"
+
+struct ipc_port *ipc_kobject_port_alloc(void *object, enum ipc_kobject_type type)
+{
+	struct ipc_port *port = ipc_port_alloc(NULL);
+
+	if (port) {
+		port->kotype = type;
+		port->kobject = object;
+	}
+	return port;
+}
+
+void ipc_kobject_port_destroy(struct ipc_port *port)
+{
+	spin_lock(&port->lock);
+	port->kobject = NULL;
+	spin_unlock(&port->lock);
+	ipc_port_destroy(port);
+}
+
+static const struct ipc_routine *find_routine(mach_msg_id_t id)
+{
+	for (size_t i = 0; i < task_server_routine_count; i++)
+		if (task_server_routines[i].id == id)
+			return &task_server_routines[i];
+	return NULL;
+}
+
+/* The port's object with a reference, if it is still there and of type; else NULL. */
+static void *object_take(struct ipc_port *port, enum ipc_kobject_type type)
+{
+	void *object = NULL;
+
+	spin_lock(&port->lock);
+	if (port->kotype == type && port->kobject && type == IKOT_TASK &&
+	    task_reference_if_live(port->kobject))
+		object = port->kobject;
+	spin_unlock(&port->lock);
+	return object;
+}
+
+/* Runs r on the object; KERN_INVALID_ARGUMENT when it is of another type or gone. */
+static kern_return_t serve_object(const struct ipc_routine *r, struct ipc_kmsg *request,
+                                  mach_msg_header_t *reply)
+{
+	struct task *task = object_take(request->dest, r->kotype);
+	kern_return_t kr = KERN_INVALID_ARGUMENT;
+
+	if (task == NULL)
+		return kr;
+	if (!r->on_map) {
+		kr = r->serve(task, &request->header, reply);
+	} else {
+		vm_map_t map = task_map_reference(task);
+		if (map) {
+			kr = r->serve(map, &request->header, reply);
+			vm_map_deallocate(map);
+		}
+	}
+	task_deallocate(task);
+	return kr;
+}
+
+/* Runs the routine for request into reply: the reply's RetCode. */
+static kern_return_t dispatch(struct ipc_kmsg *request, const struct ipc_routine *r,
+                              mach_msg_header_t *reply)
+{
+	if (r == NULL)
+		return MIG_BAD_ID;
+	if (request->size != r->request_size)
+		return MIG_BAD_ARGUMENTS;
+	return serve_object(r, request, reply);
+}
+
+/* A reply to request of size bytes, its size and id set; NULL without memory. */
+static struct ipc_kmsg *reply_alloc(const struct ipc_kmsg *request, mach_msg_size_t size)
+{
+	struct ipc_kmsg *reply = ipc_kmsg_alloc(size);
+
+	if (reply) {
+		reply->header.msgh_size = size;
+		reply->header.msgh_id = request->header.msgh_id + MIG_REPLY_ID_OFFSET;
+	}
+	return reply;
+}
+
+mach_msg_return_t ipc_kobject_server(struct ipc_kmsg *request)
+{
+	const struct ipc_routine *r = find_routine(request->header.msgh_id);
+	struct ipc_kmsg *reply = reply_alloc(request, r ? r->reply_size : sizeof(mig_reply_error_t));
+	kern_return_t kr = reply ? dispatch(request, r, &reply->header) : KERN_RESOURCE_SHORTAGE;
+	bool answered = reply != NULL;
+
+	if (kr != KERN_SUCCESS && reply) {        /* the reply says only what went wrong */
+		ipc_kmsg_free(reply);
+		reply = reply_alloc(request, sizeof(mig_reply_error_t));
+		answered = reply != NULL;
+	}
+	if (reply)
+		((mig_reply_error_t *)&reply->header)->RetCode = kr;
+	ipc_right_release(request->dest, request->dest_type);
+	if (reply && request->reply) {
+		reply->dest = request->reply;
+		reply->dest_type = request->reply_type;
+		ipc_kmsg_enqueue(reply);           /* a dead reply port just drops it */
+	} else {
+		if (request->reply)
+			ipc_right_release(request->reply, request->reply_type);
+		if (reply)
+			ipc_kmsg_free(reply);
+	}
+	ipc_kmsg_free(request);
+	return answered ? MACH_MSG_SUCCESS : MACH_SEND_NO_BUFFER;
+}

@@ -1,0 +1,50 @@
+/*
+ * Kernel objects behind ports.  A task (later a thread, the host) is
+ * named to user space by a port whose receive right the kernel holds; a
+ * message sent there is not queued but served at once, in the sender's
+ * thread, by the routine its msgh_id names, and the reply goes to the
+ * request's reply right.  Authority is exactly holding a send right.
+ *
+ * Lock order: a port's lock alone; routines run with no IPC lock held.
+ */
+#ifndef MICA_IPC_IPC_KOBJECT_H
+#define MICA_IPC_IPC_KOBJECT_H
+
+#include <stdbool.h>
+#include <mach/message.h>
+#include "ipc/ipc_port.h"
+
+struct ipc_kmsg;
+
+/*
+ * One routine of a kernel object's server.  serve gets the object the
+ * request's port stands for, with a reference the dispatcher holds (with
+ * on_map, a task port's map rather than the task, as Mach's vm calls
+ * take a vm_map_t); the request, whose size is exactly request_size; and
+ * a zeroed reply of reply_size bytes whose header the dispatcher fills.
+ * It returns the reply's RetCode and fills any other field.
+ */
+struct ipc_routine {
+	mach_msg_id_t id;
+	enum ipc_kobject_type kotype;  /* the object it acts on */
+	bool on_map;
+	mach_msg_size_t request_size, reply_size;
+	kern_return_t (*serve)(void *object, const mach_msg_header_t *request,
+	                       mach_msg_header_t *reply);
+};
+
+/* A port for object, its receive right held by the kernel; NULL without memory. */
+struct ipc_port *ipc_kobject_port_alloc(void *object, enum ipc_kobject_type type);
+
+/* The object is going away: no routine will see it again, and the port dies. */
+void ipc_kobject_port_destroy(struct ipc_port *port);
+
+/*
+ * Serves request (sent to a kernel-object port) and consumes it.  An
+ * unknown id gets MIG_BAD_ID in the reply, a wrong size MIG_BAD_ARGUMENTS,
+ * an object of another type KERN_INVALID_ARGUMENT; a request without a
+ * reply right is served and its reply dropped.
+ */
+mach_msg_return_t ipc_kobject_server(struct ipc_kmsg *request);
+
+#endif

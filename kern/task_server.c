@@ -1,0 +1,49 @@
+/*
+ * The kernel's side of the VM calls on a task port (include/mach/
+ * vm_map_rpc.h).  The dispatcher (ipc/ipc_kobject.c) has checked each
+ * request's size and hands each routine the task's map with a reference;
+ * the vm_user function checks every argument.
+ */
+#include "kern/task_server.h"
+#include <mach/vm_map_rpc.h>
+#include "vm/vm_user.h"
+
+static kern_return_t serve_vm_allocate(void *map, const mach_msg_header_t *request,
+                                       mach_msg_header_t *reply)
+{
+	const vm_allocate_request_t *in = (const void *)request;
+	vm_allocate_reply_t *out = (void *)reply;
+
+	out->address = in->address;
+	return vm_allocate(map, &out->address, in->size, in->flags);
+}
+
+static kern_return_t serve_vm_deallocate(void *map, const mach_msg_header_t *request,
+                                         mach_msg_header_t *reply)
+{
+	const vm_deallocate_request_t *in = (const void *)request;
+
+	(void)reply;
+	return vm_deallocate(map, in->address, in->size);
+}
+
+static kern_return_t serve_vm_protect(void *map, const mach_msg_header_t *request,
+                                      mach_msg_header_t *reply)
+{
+	const vm_protect_request_t *in = (const void *)request;
+
+	(void)reply;
+	return vm_protect(map, in->address, in->size, in->set_maximum, in->new_protection);
+}
+
+#define ON_MAP(id, request, reply, serve) \
+	{ (id), IKOT_TASK, true, sizeof(request), sizeof(reply), (serve) }
+
+const struct ipc_routine task_server_routines[] = {
+	ON_MAP(VM_ALLOCATE_ID, vm_allocate_request_t, vm_allocate_reply_t, serve_vm_allocate),
+	ON_MAP(VM_DEALLOCATE_ID, vm_deallocate_request_t, mig_reply_error_t, serve_vm_deallocate),
+	ON_MAP(VM_PROTECT_ID, vm_protect_request_t, mig_reply_error_t, serve_vm_protect),
+};
+
+const size_t task_server_routine_count =
+	sizeof(task_server_routines) / sizeof(task_server_routines[0]);

@@ -1,0 +1,72 @@
+/*
+ * The user stubs of the VM calls on a task port: each builds the request
+ * <mach/vm_map_rpc.h> describes, sends it with a send-once right to this
+ * program's reply port and receives the reply into the same buffer, as a
+ * MIG-generated stub would.
+ */
+#include <mach/mach.h>
+#include <mach/vm_map_rpc.h>
+
+/*
+ * Sends the request in msg (send_size bytes) to target and waits for the
+ * reply (reply_size bytes when it succeeds; errors come as
+ * mig_reply_error_t).  Returns the mach_msg error, or the reply's RetCode.
+ */
+static kern_return_t rpc(mach_port_t target, mach_msg_header_t *msg, mach_msg_id_t id,
+			 mach_msg_size_t send_size, mach_msg_size_t reply_size)
+{
+	mach_port_t reply = mig_get_reply_port();
+	mach_msg_return_t mr;
+
+	msg->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+	msg->msgh_remote_port = target;
+	msg->msgh_local_port = reply;
+	msg->msgh_id = id;
+	mr = mach_msg(msg, MACH_SEND_MSG | MACH_RCV_MSG, send_size, reply_size, reply,
+		      MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+	if (mr != MACH_MSG_SUCCESS)
+		return mr;
+	if (msg->msgh_id != id + MIG_REPLY_ID_OFFSET)
+		return MIG_REPLY_MISMATCH;
+	kern_return_t kr = ((mig_reply_error_t *)msg)->RetCode;
+	if (kr == KERN_SUCCESS && msg->msgh_size != reply_size)
+		return MIG_TYPE_ERROR;
+	return kr;
+}
+
+kern_return_t vm_allocate(vm_map_t target_task, vm_address_t *address, vm_size_t size,
+			  int flags)
+{
+	union {
+		vm_allocate_request_t in;
+		vm_allocate_reply_t out;
+	} m = { .in = { .address = *address, .size = size, .flags = flags } };
+	kern_return_t kr = rpc(target_task, &m.in.Head, VM_ALLOCATE_ID, sizeof(m.in),
+			       sizeof(m.out));
+
+	if (kr == KERN_SUCCESS)
+		*address = m.out.address;
+	return kr;
+}
+
+kern_return_t vm_deallocate(vm_map_t target_task, vm_address_t address, vm_size_t size)
+{
+	union {
+		vm_deallocate_request_t in;
+		mig_reply_error_t out;
+	} m = { .in = { .address = address, .size = size } };
+
+	return rpc(target_task, &m.in.Head, VM_DEALLOCATE_ID, sizeof(m.in), sizeof(m.out));
+}
+
+kern_return_t vm_protect(vm_map_t target_task, vm_address_t address, vm_size_t size,
+			 boolean_t set_maximum, vm_prot_t new_protection)
+{
+	union {
+		vm_protect_request_t in;
+		mig_reply_error_t out;
+	} m = { .in = { .address = address, .size = size, .set_maximum = set_maximum,
+			.new_protection = new_protection } };
+
+	return rpc(target_task, &m.in.Head, VM_PROTECT_ID, sizeof(m.in), sizeof(m.out));
+}
