@@ -7,6 +7,9 @@
 #include "ipc/mach_msg.h"
 #include "kern/string.h"
 #include "kern/ktest.h"
+#include "kern/task.h"
+#include "vm/vm_user.h"
+#include <mach/vm_map_rpc.h>
 
 static struct ipc_space *new_space(void)
 {
@@ -308,4 +311,64 @@ KTEST(ipc, a_dying_port_frees_its_messages_and_their_rights)
 	KT_EXPECT_EQ(mach_port_mod_refs(s, other, MACH_PORT_RIGHT_RECEIVE, -1), KERN_SUCCESS);
 	KT_EXPECT_EQ(ipc_port_count(), ports);        /* nothing kept either port alive */
 	ipc_space_destroy(s);
+}
+
+/* ---- task ports ---- */
+
+/* A vm_allocate request to the task port named task_name, its reply to reply. */
+static mach_msg_return_t allocate_rpc(struct ipc_space *s, mach_port_name_t task_name,
+                                      mach_port_name_t reply, vm_address_t *addr)
+{
+	vm_allocate_request_t req = {
+		.Head = {
+			.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND,
+			                            MACH_MSG_TYPE_MAKE_SEND_ONCE),
+			.msgh_size = sizeof(req),
+			.msgh_remote_port = task_name,
+			.msgh_local_port = reply,
+			.msgh_id = VM_ALLOCATE_ID,
+		},
+		.size = PAGE_SIZE,
+		.flags = VM_FLAGS_ANYWHERE,
+	};
+	vm_allocate_reply_t rep;
+	mach_msg_return_t mr = ipc_msg_send(s, &req.Head, sizeof(req), 0, 0);
+
+	if (mr != MACH_MSG_SUCCESS)
+		return mr;
+	mr = ipc_msg_receive(s, reply, &rep.Head, sizeof(rep), MACH_RCV_TIMEOUT, 0);
+	if (mr != MACH_MSG_SUCCESS)
+		return mr;
+	*addr = rep.address;
+	return rep.RetCode;
+}
+
+KTEST(ipc, a_task_port_serves_until_the_task_ends)
+{
+	uint64_t ports = ipc_port_count();
+	struct ipc_space *s = new_space();
+	mach_port_name_t reply, name;
+	vm_address_t addr = 0;
+	struct task *t;
+
+	KT_ASSERT_EQ(task_create(NULL, false, &t), KERN_SUCCESS);
+	KT_ASSERT_EQ(mach_port_allocate(s, MACH_PORT_RIGHT_RECEIVE, &reply), KERN_SUCCESS);
+	ipc_port_make_send(t->self_port);
+	KT_ASSERT_EQ(ipc_space_copyout_right(s, t->self_port, MACH_MSG_TYPE_PORT_SEND, &name),
+	             KERN_SUCCESS);
+	KT_EXPECT_EQ(allocate_rpc(s, name, reply, &addr), KERN_SUCCESS);
+	KT_EXPECT(addr >= USER_MIN && addr % PAGE_SIZE == 0);
+	vm_region_basic_info_data_64_t info;
+	mach_msg_type_number_t count = VM_REGION_BASIC_INFO_COUNT_64;
+	vm_address_t where = addr;
+	vm_size_t size;
+	KT_EXPECT_EQ(vm_region(t->map, &where, &size, VM_REGION_BASIC_INFO_64,
+	                       (vm_region_info_t)&info, &count), KERN_SUCCESS);   /* in t's map */
+	KT_EXPECT_EQ(where, addr);
+	KT_EXPECT_EQ(task_terminate(t), KERN_SUCCESS);
+	KT_EXPECT_EQ(allocate_rpc(s, name, reply, &addr), MACH_SEND_INVALID_DEST);
+	KT_EXPECT_EQ(type_of(s, name), MACH_PORT_TYPE_DEAD_NAME);
+	task_deallocate(t);
+	ipc_space_destroy(s);
+	KT_EXPECT_EQ(ipc_port_count(), ports);     /* the task port went with the task */
 }
