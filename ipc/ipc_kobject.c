@@ -123,6 +123,7 @@ mach_msg_return_t ipc_kobject_server(struct ipc_kmsg *request)
 		if (reply)
 			ipc_kmsg_free(reply);
 	}
+	ipc_kmsg_clean_body(request);             /* memory the routine did not take */
 	ipc_kmsg_free(request);
 	return answered ? MACH_MSG_SUCCESS : MACH_SEND_NO_BUFFER;
 }

@@ -22,15 +22,16 @@ struct ipc_kmsg;
  * on_map, a task port's map rather than the task, as Mach's vm calls
  * take a vm_map_t); the request, whose size is exactly request_size; and
  * a zeroed reply of reply_size bytes whose header the dispatcher fills.
- * It returns the reply's RetCode and fills any other field.
+ * It returns the reply's RetCode and fills any other field.  It may take
+ * out-of-line memory from the request (setting the descriptor's address
+ * to NULL); what it leaves is discarded with the request.
  */
 struct ipc_routine {
 	mach_msg_id_t id;
 	enum ipc_kobject_type kotype;  /* the object it acts on */
 	bool on_map;
 	mach_msg_size_t request_size, reply_size;
-	kern_return_t (*serve)(void *object, const mach_msg_header_t *request,
-	                       mach_msg_header_t *reply);
+	kern_return_t (*serve)(void *object, mach_msg_header_t *request, mach_msg_header_t *reply);
 };
 
 /* A port for object, its receive right held by the kernel; NULL without memory. */

@@ -35,11 +35,12 @@ void ipc_kmsg_destroy_list(struct ipc_kmsg *list)
 		ipc_right_release(k->dest, k->dest_type);
 		if (k->reply)
 			ipc_right_release(k->reply, k->reply_type);
+		ipc_kmsg_clean_body(k);
 		ipc_kmsg_free(k);
 	}
 }
 
-/* Is the header one Mica can send: sizes, dispositions, no descriptors (yet)? */
+/* Is the header one Mica can send: sizes and dispositions (the body is checked apart)? */
 static mach_msg_return_t check_header(const mach_msg_header_t *msg, mach_msg_size_t size)
 {
 	mach_msg_type_name_t remote = MACH_MSGH_BITS_REMOTE(msg->msgh_bits);
@@ -49,8 +50,6 @@ static mach_msg_return_t check_header(const mach_msg_header_t *msg, mach_msg_siz
 		return MACH_SEND_MSG_TOO_SMALL;
 	if (size > IPC_KMSG_MAX)
 		return MACH_SEND_TOO_LARGE;
-	if (msg->msgh_bits & MACH_MSGH_BITS_COMPLEX)
-		return MACH_SEND_INVALID_TYPE;     /* descriptors arrive with out-of-line data */
 	if (remote < MACH_MSG_TYPE_MOVE_SEND || remote > MACH_MSG_TYPE_MAKE_SEND_ONCE ||
 	    (msg->msgh_local_port != MACH_PORT_NULL &&
 	     (local < MACH_MSG_TYPE_MOVE_SEND || local > MACH_MSG_TYPE_MAKE_SEND_ONCE)))
@@ -145,18 +144,27 @@ mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t 
 		return mr;
 	if ((k = ipc_kmsg_alloc(size)) == NULL)
 		return MACH_SEND_NO_BUFFER;
+	memcpy(&k->header, msg, size);
+	if ((mr = ipc_kmsg_copyin_body(k)) != MACH_MSG_SUCCESS) {
+		ipc_kmsg_free(k);
+		return mr;
+	}
 	kern_return_t kr = ipc_space_copyin_header(space, msg->msgh_remote_port, rdisp,
 	                                           msg->msgh_local_port, ldisp, &k->dest, &k->reply);
 	if (kr != KERN_SUCCESS) {
+		ipc_kmsg_clean_body(k);
 		ipc_kmsg_free(k);
 		return kr == KERN_INVALID_NAME ? MACH_SEND_INVALID_DEST : MACH_SEND_INVALID_REPLY;
 	}
 	k->dest_type = ipc_carried_type(rdisp);
 	k->reply_type = ipc_carried_type(ldisp);
-	memcpy(&k->header, msg, size);
 	if (k->dest->kotype != IKOT_NONE)
-		return ipc_kobject_server(k);      /* the kernel answers at once */
-	return enqueue_when_room(k, deadline_for(option, MACH_SEND_TIMEOUT, timeout));
+		mr = ipc_kobject_server(k);        /* the kernel answers at once */
+	else
+		mr = enqueue_when_room(k, deadline_for(option, MACH_SEND_TIMEOUT, timeout));
+	if (mr == MACH_MSG_SUCCESS)
+		ipc_kmsg_deallocate_sent(msg);     /* sent: now the sender's memory may go */
+	return mr;
 }
 
 static bool has_message(void *p)
@@ -191,21 +199,28 @@ static mach_msg_return_t dequeue(struct ipc_port *port, mach_msg_size_t size,
 	return mr;
 }
 
-/* Copies k into buf with the header the receiver sees, and frees k. */
-static void deliver(struct ipc_space *space, mach_port_name_t name, struct ipc_kmsg *k,
-                    mach_msg_header_t *buf)
+/*
+ * Copies k into buf with the header the receiver sees, its out-of-line
+ * memory mapped in the receiver (MACH_RCV_BODY_ERROR when some did not
+ * fit), and frees k.
+ */
+static mach_msg_return_t deliver(struct ipc_space *space, mach_port_name_t name,
+                                 struct ipc_kmsg *k, mach_msg_header_t *buf)
 {
 	mach_port_name_t reply = MACH_PORT_NULL;
+	mach_msg_return_t mr = ipc_kmsg_copyout_body(k);
 
 	if (k->reply && ipc_space_copyout_right(space, k->reply, k->reply_type, &reply) !=
 	    KERN_SUCCESS)
 		reply = MACH_PORT_NULL;            /* no memory for a name: the right is lost */
 	memcpy(buf, &k->header, k->size);
-	buf->msgh_bits = MACH_MSGH_BITS(k->reply ? k->reply_type : 0, k->dest_type);
+	buf->msgh_bits = MACH_MSGH_BITS(k->reply ? k->reply_type : 0, k->dest_type) |
+	                 (k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX);
 	buf->msgh_remote_port = reply;
 	buf->msgh_local_port = name;
 	ipc_right_release(k->dest, k->dest_type);   /* the destination right is spent */
 	ipc_kmsg_free(k);
+	return mr;
 }
 
 mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name,
@@ -224,7 +239,7 @@ mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name
 		mr = dequeue(port, size, &k);
 	ipc_port_release(port);
 	if (mr == MACH_MSG_SUCCESS)
-		deliver(space, name, k, buf);
+		mr = deliver(space, name, k, buf);
 	return mr;
 }
 
@@ -270,7 +285,7 @@ static mach_msg_return_t trap_receive(struct ipc_space *space, uintptr_t umsg,
 	if ((buf = kalloc(kbytes)) == NULL)
 		return MACH_RCV_HEADER_ERROR;      /* no kernel memory; the message waits */
 	mr = ipc_msg_receive(space, name, buf, size < kbytes ? size : kbytes, option, timeout);
-	if (mr == MACH_MSG_SUCCESS &&
+	if ((mr == MACH_MSG_SUCCESS || mr == MACH_RCV_BODY_ERROR) &&
 	    copyout(buf, (void *)umsg, buf->msgh_size) != KERN_SUCCESS)
 		mr = MACH_RCV_INVALID_DATA;
 	kfree(buf, kbytes);

@@ -2,8 +2,8 @@
  * Messages in the kernel, and mach_msg's send and receive on a space.
  * A message is copied into a kernel buffer when it is sent; the rights
  * its header names travel with it (a reference each) and become rights
- * in the receiver's space when it is received.  Inline data only, for
- * now: out-of-line memory (vm_map_copy) and port descriptors come next.
+ * in the receiver's space when it is received; out-of-line memory
+ * travels as a vm_map_copy.  Port descriptors come next.
  */
 #ifndef MICA_IPC_MACH_MSG_H
 #define MICA_IPC_MACH_MSG_H
@@ -66,6 +66,21 @@ void ipc_kmsg_free(struct ipc_kmsg *k);
  * k; MACH_SEND_INVALID_DEST if the port is dead.
  */
 mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k);
+
+/*
+ * Out-of-line memory (ipc/ipc_kmsg_body.c).  copyin_body takes each
+ * descriptor's range from the current task's map (MACH_SEND_INVALID_MEMORY
+ * when one cannot be read; then no copy is kept); deallocate_sent then
+ * unmaps from the sender the ranges whose descriptors in sent (the
+ * sender's own message) asked for it, once the send cannot fail.
+ * copyout_body maps each copy into the current task's map
+ * (MACH_RCV_BODY_ERROR when one does not fit: that data is lost).
+ * clean_body discards copies still held.
+ */
+mach_msg_return_t ipc_kmsg_copyin_body(struct ipc_kmsg *k);
+void ipc_kmsg_deallocate_sent(const mach_msg_header_t *sent);
+mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k);
+void ipc_kmsg_clean_body(struct ipc_kmsg *k);
 
 /* Frees messages and the rights they carry (a dying port's queue). */
 void ipc_kmsg_destroy_list(struct ipc_kmsg *list);

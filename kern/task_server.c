@@ -6,9 +6,10 @@
  */
 #include "kern/task_server.h"
 #include <mach/vm_map_rpc.h>
+#include "vm/vm_map.h"
 #include "vm/vm_user.h"
 
-static kern_return_t serve_vm_allocate(void *map, const mach_msg_header_t *request,
+static kern_return_t serve_vm_allocate(void *map, mach_msg_header_t *request,
                                        mach_msg_header_t *reply)
 {
 	const vm_allocate_request_t *in = (const void *)request;
@@ -18,7 +19,7 @@ static kern_return_t serve_vm_allocate(void *map, const mach_msg_header_t *reque
 	return vm_allocate(map, &out->address, in->size, in->flags);
 }
 
-static kern_return_t serve_vm_deallocate(void *map, const mach_msg_header_t *request,
+static kern_return_t serve_vm_deallocate(void *map, mach_msg_header_t *request,
                                          mach_msg_header_t *reply)
 {
 	const vm_deallocate_request_t *in = (const void *)request;
@@ -27,13 +28,30 @@ static kern_return_t serve_vm_deallocate(void *map, const mach_msg_header_t *req
 	return vm_deallocate(map, in->address, in->size);
 }
 
-static kern_return_t serve_vm_protect(void *map, const mach_msg_header_t *request,
+static kern_return_t serve_vm_protect(void *map, mach_msg_header_t *request,
                                       mach_msg_header_t *reply)
 {
 	const vm_protect_request_t *in = (const void *)request;
 
 	(void)reply;
 	return vm_protect(map, in->address, in->size, in->set_maximum, in->new_protection);
+}
+
+/* The data arrives as one out-of-line descriptor of exactly data_count bytes. */
+static kern_return_t serve_vm_write(void *map, mach_msg_header_t *request,
+                                    mach_msg_header_t *reply)
+{
+	vm_write_request_t *in = (void *)request;
+	kern_return_t kr;
+
+	(void)reply;
+	if (!(in->Head.msgh_bits & MACH_MSGH_BITS_COMPLEX) ||
+	    in->msgh_body.msgh_descriptor_count != 1 || in->data.size != in->dataCnt)
+		return MIG_BAD_ARGUMENTS;
+	kr = vm_write(map, in->address, (vm_map_copy_t)in->data.address, in->dataCnt);
+	if (kr == KERN_SUCCESS)
+		in->data.address = NULL;           /* vm_write consumed the copy */
+	return kr;
 }
 
 #define ON_MAP(id, request, reply, serve) \
@@ -43,6 +61,7 @@ const struct ipc_routine task_server_routines[] = {
 	ON_MAP(VM_ALLOCATE_ID, vm_allocate_request_t, vm_allocate_reply_t, serve_vm_allocate),
 	ON_MAP(VM_DEALLOCATE_ID, vm_deallocate_request_t, mig_reply_error_t, serve_vm_deallocate),
 	ON_MAP(VM_PROTECT_ID, vm_protect_request_t, mig_reply_error_t, serve_vm_protect),
+	ON_MAP(VM_WRITE_ID, vm_write_request_t, mig_reply_error_t, serve_vm_write),
 };
 
 const size_t task_server_routine_count =

@@ -42,7 +42,35 @@ typedef struct {
 #define MACH_MSGH_BITS(remote, local)  ((remote) | ((local) << 8))
 #define MACH_MSGH_BITS_REMOTE(bits)    ((bits) & 0x1f)
 #define MACH_MSGH_BITS_LOCAL(bits)     (((bits) >> 8) & 0x1f)
-#define MACH_MSGH_BITS_COMPLEX         0x80000000u
+#define MACH_MSGH_BITS_COMPLEX         0x80000000u   /* a body of descriptors follows the header */
+
+/*
+ * A complex message: the header, a body giving the number of descriptors,
+ * the descriptors, then inline data.  Packed to 4 bytes as in Mach, so a
+ * descriptor starts right after the body (offset 28).
+ */
+typedef unsigned int mach_msg_descriptor_type_t;
+typedef unsigned int mach_msg_copy_options_t;
+
+#define MACH_MSG_PORT_DESCRIPTOR      0
+#define MACH_MSG_OOL_DESCRIPTOR       1   /* out-of-line memory */
+#define MACH_MSG_PHYSICAL_COPY        0
+#define MACH_MSG_VIRTUAL_COPY         1   /* copy-on-write: Mica does this for both */
+
+#pragma pack(push, 4)
+typedef struct {
+	mach_msg_size_t msgh_descriptor_count;
+} mach_msg_body_t;
+
+typedef struct {
+	void *address;                     /* sent: the sender's data; received: where it landed */
+	unsigned int deallocate : 8;       /* sent: unmap it from the sender */
+	mach_msg_copy_options_t copy : 8;
+	unsigned int pad1 : 8;
+	mach_msg_descriptor_type_t type : 8;
+	mach_msg_size_t size;              /* bytes */
+} mach_msg_ool_descriptor_t;
+#pragma pack(pop)
 
 /* mach_msg options */
 #define MACH_MSG_OPTION_NONE  0x00000000
@@ -71,5 +99,6 @@ typedef struct {
 #define MACH_RCV_INVALID_DATA       0x10004008
 #define MACH_RCV_PORT_DIED          0x10004009
 #define MACH_RCV_HEADER_ERROR       0x1000400b
+#define MACH_RCV_BODY_ERROR         0x1000400c
 
 #endif

@@ -16,6 +16,7 @@
 #define VM_ALLOCATE_ID        3801
 #define VM_DEALLOCATE_ID      3802
 #define VM_PROTECT_ID         3803
+#define VM_WRITE_ID           3807
 
 typedef struct {
 	mach_msg_header_t Head;
@@ -45,5 +46,16 @@ typedef struct {
 	boolean_t set_maximum;
 	vm_prot_t new_protection;
 } vm_protect_request_t;
+
+/* The data travels out of line: whole pages move copy-on-write, none copied. */
+#pragma pack(push, 4)
+typedef struct {
+	mach_msg_header_t Head;        /* MACH_MSGH_BITS_COMPLEX */
+	mach_msg_body_t msgh_body;     /* one descriptor */
+	mach_msg_ool_descriptor_t data;
+	vm_address_t address;
+	mach_msg_type_number_t dataCnt;
+} vm_write_request_t;
+#pragma pack(pop)
 
 #endif

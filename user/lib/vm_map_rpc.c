@@ -8,7 +8,7 @@
 #include <mach/vm_map_rpc.h>
 
 /*
- * Sends the request in msg (send_size bytes) to target and waits for the
+ * Sends the request in msg (send_size bytes; its COMPLEX bit kept) to target and waits for the
  * reply (reply_size bytes when it succeeds; errors come as
  * mig_reply_error_t).  Returns the mach_msg error, or the reply's RetCode.
  */
@@ -18,7 +18,8 @@ static kern_return_t rpc(mach_port_t target, mach_msg_header_t *msg, mach_msg_id
 	mach_port_t reply = mig_get_reply_port();
 	mach_msg_return_t mr;
 
-	msg->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+	msg->msgh_bits = (msg->msgh_bits & MACH_MSGH_BITS_COMPLEX) |
+			 MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
 	msg->msgh_remote_port = target;
 	msg->msgh_local_port = reply;
 	msg->msgh_id = id;
@@ -69,4 +70,22 @@ kern_return_t vm_protect(vm_map_t target_task, vm_address_t address, vm_size_t s
 			.new_protection = new_protection } };
 
 	return rpc(target_task, &m.in.Head, VM_PROTECT_ID, sizeof(m.in), sizeof(m.out));
+}
+
+kern_return_t vm_write(vm_task_t target_task, vm_address_t address, pointer_t data,
+		       mach_msg_type_number_t data_count)
+{
+	union {
+		vm_write_request_t in;
+		mig_reply_error_t out;
+	} m = { .in = {
+		.msgh_body = { .msgh_descriptor_count = 1 },
+		.data = { .address = (void *)data, .size = data_count,
+			  .copy = MACH_MSG_VIRTUAL_COPY, .type = MACH_MSG_OOL_DESCRIPTOR },
+		.address = address,
+		.dataCnt = data_count,
+	} };
+
+	m.in.Head.msgh_bits = MACH_MSGH_BITS_COMPLEX;
+	return rpc(target_task, &m.in.Head, VM_WRITE_ID, sizeof(m.in), sizeof(m.out));
 }

@@ -47,6 +47,13 @@ mach_port_t mig_get_reply_port(void);
  * vm_allocate, vm_deallocate and vm_protect, with the task port as the
  * authority.  A name that denotes nothing gives MACH_SEND_INVALID_DEST.
  */
+/*
+ * The seed's vm_write: data_count bytes at data go out of line to
+ * target_task's address, written as if the target had written them
+ * (docs/vm_write.md).  An unreadable data range: MACH_SEND_INVALID_MEMORY.
+ */
+kern_return_t vm_write(vm_task_t target_task, vm_address_t address, pointer_t data,
+		       mach_msg_type_number_t data_count);
 kern_return_t vm_allocate(vm_map_t target_task, vm_address_t *address, vm_size_t size,
 			  int flags);
 kern_return_t vm_deallocate(vm_map_t target_task, vm_address_t address, vm_size_t size);
