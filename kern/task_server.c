@@ -37,6 +37,35 @@ static kern_return_t serve_vm_protect(void *map, mach_msg_header_t *request,
 	return vm_protect(map, in->address, in->size, in->set_maximum, in->new_protection);
 }
 
+static kern_return_t serve_vm_region(void *map, mach_msg_header_t *request,
+                                     mach_msg_header_t *reply)
+{
+	const vm_region_request_t *in = (const void *)request;
+	vm_region_reply_t *out = (void *)reply;
+
+	out->address = in->address;
+	out->infoCnt = in->infoCnt < VM_REGION_INFO_MAX_COUNT ? in->infoCnt : VM_REGION_INFO_MAX_COUNT;
+	return vm_region(map, &out->address, &out->size, in->flavor, out->info, &out->infoCnt);
+}
+
+static kern_return_t serve_vm_inherit(void *map, mach_msg_header_t *request,
+                                      mach_msg_header_t *reply)
+{
+	const vm_inherit_request_t *in = (const void *)request;
+
+	(void)reply;
+	return vm_inherit(map, in->address, in->size, in->new_inheritance);
+}
+
+static kern_return_t serve_vm_copy(void *map, mach_msg_header_t *request,
+                                   mach_msg_header_t *reply)
+{
+	const vm_copy_request_t *in = (const void *)request;
+
+	(void)reply;
+	return vm_copy(map, in->source_address, in->size, in->dest_address);
+}
+
 /* The data arrives as one out-of-line descriptor of exactly data_count bytes. */
 static kern_return_t serve_vm_write(void *map, mach_msg_header_t *request,
                                     mach_msg_header_t *reply)
@@ -58,10 +87,13 @@ static kern_return_t serve_vm_write(void *map, mach_msg_header_t *request,
 	{ (id), IKOT_TASK, true, sizeof(request), sizeof(reply), (serve) }
 
 const struct ipc_routine task_server_routines[] = {
+	ON_MAP(VM_REGION_ID, vm_region_request_t, vm_region_reply_t, serve_vm_region),
 	ON_MAP(VM_ALLOCATE_ID, vm_allocate_request_t, vm_allocate_reply_t, serve_vm_allocate),
 	ON_MAP(VM_DEALLOCATE_ID, vm_deallocate_request_t, mig_reply_error_t, serve_vm_deallocate),
 	ON_MAP(VM_PROTECT_ID, vm_protect_request_t, mig_reply_error_t, serve_vm_protect),
+	ON_MAP(VM_INHERIT_ID, vm_inherit_request_t, mig_reply_error_t, serve_vm_inherit),
 	ON_MAP(VM_WRITE_ID, vm_write_request_t, mig_reply_error_t, serve_vm_write),
+	ON_MAP(VM_COPY_ID, vm_copy_request_t, mig_reply_error_t, serve_vm_copy),
 };
 
 const size_t task_server_routine_count =

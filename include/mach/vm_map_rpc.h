@@ -9,14 +9,22 @@
 #define MICA_MACH_VM_MAP_RPC_H
 
 #include <mach/mig_errors.h>
+#include <mach/vm_inherit.h>
 #include <mach/vm_prot.h>
+#include <mach/vm_region.h>
 #include <mach/vm_types.h>
 
 #define VM_MAP_SUBSYSTEM      3800
+#define VM_REGION_ID          3800
 #define VM_ALLOCATE_ID        3801
 #define VM_DEALLOCATE_ID      3802
 #define VM_PROTECT_ID         3803
+#define VM_INHERIT_ID         3804
 #define VM_WRITE_ID           3807
+#define VM_COPY_ID            3808
+
+/* The most ints of region information a reply carries (every flavor fits). */
+#define VM_REGION_INFO_MAX_COUNT 16
 
 typedef struct {
 	mach_msg_header_t Head;
@@ -46,6 +54,39 @@ typedef struct {
 	boolean_t set_maximum;
 	vm_prot_t new_protection;
 } vm_protect_request_t;
+
+typedef struct {
+	mach_msg_header_t Head;
+	vm_address_t address;
+	vm_region_flavor_t flavor;
+	mach_msg_type_number_t infoCnt; /* ints the caller has room for */
+} vm_region_request_t;
+
+typedef struct {
+	mach_msg_header_t Head;
+	kern_return_t RetCode;
+	int pad;
+	vm_address_t address;          /* the region at or above the one asked about */
+	vm_size_t size;
+	mach_msg_type_number_t infoCnt;
+	int info[VM_REGION_INFO_MAX_COUNT];
+	mach_port_t object_name;       /* always MACH_PORT_NULL, as in XNU */
+} vm_region_reply_t;
+
+typedef struct {
+	mach_msg_header_t Head;
+	vm_address_t address;
+	vm_size_t size;
+	vm_inherit_t new_inheritance;
+	int pad;
+} vm_inherit_request_t;
+
+typedef struct {
+	mach_msg_header_t Head;
+	vm_address_t source_address;
+	vm_size_t size;
+	vm_address_t dest_address;
+} vm_copy_request_t;
 
 /* The data travels out of line: whole pages move copy-on-write, none copied. */
 #pragma pack(push, 4)

@@ -62,6 +62,59 @@ static void errors_travel_in_the_reply(void)
 	KT_EXPECT_EQ(vm_deallocate(self, a, PAGE_SIZE), KERN_SUCCESS);
 }
 
+/* The basic information of the region at or above addr. */
+static kern_return_t region_at(vm_address_t *addr, vm_size_t *size,
+			       vm_region_basic_info_data_64_t *info)
+{
+	mach_msg_type_number_t count = VM_REGION_BASIC_INFO_COUNT_64;
+	mach_port_t object_name = 1;
+	kern_return_t kr = vm_region(mach_task_self(), addr, size, VM_REGION_BASIC_INFO_64,
+				     (vm_region_info_t)info, &count, &object_name);
+
+	KT_EXPECT_EQ(object_name, kr == KERN_SUCCESS ? MACH_PORT_NULL : 1);
+	KT_EXPECT_EQ(count, VM_REGION_BASIC_INFO_COUNT_64);
+	return kr;
+}
+
+static void vm_region_inherit_and_copy(void)
+{
+	mach_port_t self = mach_task_self();
+	vm_region_basic_info_data_64_t info;
+	vm_address_t a = 0, at;
+	vm_size_t size;
+
+	KT_ASSERT_EQ(vm_allocate(self, &a, 3 * PAGE_SIZE, VM_FLAGS_ANYWHERE), KERN_SUCCESS);
+	KT_ASSERT_EQ(vm_protect(self, a + PAGE_SIZE, PAGE_SIZE, 0, VM_PROT_READ), KERN_SUCCESS);
+	KT_ASSERT_EQ(vm_inherit(self, a + PAGE_SIZE, PAGE_SIZE, VM_INHERIT_NONE), KERN_SUCCESS);
+	at = a + PAGE_SIZE + 8;
+	KT_ASSERT_EQ(region_at(&at, &size, &info), KERN_SUCCESS);
+	KT_EXPECT_EQ(at, a + PAGE_SIZE);
+	KT_EXPECT_EQ(size, PAGE_SIZE);
+	KT_EXPECT_EQ(info.protection, VM_PROT_READ);
+	KT_EXPECT_EQ(info.inheritance, VM_INHERIT_NONE);
+	at = a;
+	KT_ASSERT_EQ(region_at(&at, &size, &info), KERN_SUCCESS);
+	KT_EXPECT_EQ(info.protection, VM_PROT_READ | VM_PROT_WRITE);
+	KT_EXPECT_EQ(vm_inherit(self, a, PAGE_SIZE, 99), KERN_INVALID_ARGUMENT);
+
+	memset((void *)a, 0x33, 16);
+	KT_EXPECT_EQ(vm_copy(self, a, 16, a + 2 * PAGE_SIZE + 8), KERN_SUCCESS);
+	KT_EXPECT_EQ(((unsigned char *)a)[2 * PAGE_SIZE + 8 + 15], 0x33);
+	KT_EXPECT_EQ(vm_copy(self, a, 16, a + PAGE_SIZE), KERN_PROTECTION_FAILURE);
+	KT_EXPECT_EQ(((unsigned char *)a)[PAGE_SIZE], 0);
+
+	mach_msg_type_number_t small = 2;
+	mach_port_t object_name;
+	at = a;
+	KT_EXPECT_EQ(vm_region(self, &at, &size, VM_REGION_BASIC_INFO_64, (vm_region_info_t)&info,
+			       &small, &object_name), KERN_INVALID_ARGUMENT);
+	small = VM_REGION_BASIC_INFO_COUNT_64;
+	KT_EXPECT_EQ(vm_region(self, &at, &size, 1234, (vm_region_info_t)&info, &small,
+			       &object_name), KERN_INVALID_ARGUMENT);
+	KT_EXPECT_EQ(at, a);
+	KT_EXPECT_EQ(vm_deallocate(self, a, 3 * PAGE_SIZE), KERN_SUCCESS);
+}
+
 static void names_that_denote_no_task(void)
 {
 	vm_address_t a = 0;
@@ -149,6 +202,7 @@ int main(void)
 		KTAP_CASE(task_self_names_one_port),
 		KTAP_CASE(vm_calls_reach_the_own_map),
 		KTAP_CASE(errors_travel_in_the_reply),
+		KTAP_CASE(vm_region_inherit_and_copy),
 		KTAP_CASE(names_that_denote_no_task),
 		KTAP_CASE(malformed_requests_get_mig_codes),
 		KTAP_CASE(a_request_without_reply_port_is_served),

@@ -4,6 +4,7 @@
  * program's reply port and receives the reply into the same buffer, as a
  * MIG-generated stub would.
  */
+#include <string.h>
 #include <mach/mach.h>
 #include <mach/vm_map_rpc.h>
 
@@ -88,4 +89,49 @@ kern_return_t vm_write(vm_task_t target_task, vm_address_t address, pointer_t da
 
 	m.in.Head.msgh_bits = MACH_MSGH_BITS_COMPLEX;
 	return rpc(target_task, &m.in.Head, VM_WRITE_ID, sizeof(m.in), sizeof(m.out));
+}
+
+kern_return_t vm_inherit(vm_map_t target_task, vm_address_t address, vm_size_t size,
+			 vm_inherit_t new_inheritance)
+{
+	union {
+		vm_inherit_request_t in;
+		mig_reply_error_t out;
+	} m = { .in = { .address = address, .size = size, .new_inheritance = new_inheritance } };
+
+	return rpc(target_task, &m.in.Head, VM_INHERIT_ID, sizeof(m.in), sizeof(m.out));
+}
+
+kern_return_t vm_copy(vm_map_t target_task, vm_address_t source_address, vm_size_t size,
+		      vm_address_t dest_address)
+{
+	union {
+		vm_copy_request_t in;
+		mig_reply_error_t out;
+	} m = { .in = { .source_address = source_address, .size = size,
+			.dest_address = dest_address } };
+
+	return rpc(target_task, &m.in.Head, VM_COPY_ID, sizeof(m.in), sizeof(m.out));
+}
+
+kern_return_t vm_region(vm_map_t target_task, vm_address_t *address, vm_size_t *size,
+			vm_region_flavor_t flavor, vm_region_info_t info,
+			mach_msg_type_number_t *infoCnt, mach_port_t *object_name)
+{
+	union {
+		vm_region_request_t in;
+		vm_region_reply_t out;
+	} m = { .in = { .address = *address, .flavor = flavor, .infoCnt = *infoCnt } };
+	kern_return_t kr = rpc(target_task, &m.in.Head, VM_REGION_ID, sizeof(m.in), sizeof(m.out));
+
+	if (kr != KERN_SUCCESS)
+		return kr;
+	if (m.out.infoCnt > *infoCnt || m.out.infoCnt > VM_REGION_INFO_MAX_COUNT)
+		return MIG_TYPE_ERROR;             /* more than the caller has room for */
+	memcpy(info, m.out.info, m.out.infoCnt * sizeof(int));
+	*address = m.out.address;
+	*size = m.out.size;
+	*infoCnt = m.out.infoCnt;
+	*object_name = MACH_PORT_NULL;
+	return KERN_SUCCESS;
 }

@@ -13,6 +13,7 @@
 #include <mach/port.h>
 #include <mach/vm_inherit.h>
 #include <mach/vm_prot.h>
+#include <mach/vm_region.h>
 #include <mach/vm_types.h>
 
 /* In user space every kernel object is named by a port, as in Mach. */
@@ -59,5 +60,18 @@ kern_return_t vm_allocate(vm_map_t target_task, vm_address_t *address, vm_size_t
 kern_return_t vm_deallocate(vm_map_t target_task, vm_address_t address, vm_size_t size);
 kern_return_t vm_protect(vm_map_t target_task, vm_address_t address, vm_size_t size,
 			 boolean_t set_maximum, vm_prot_t new_protection);
+kern_return_t vm_inherit(vm_map_t target_task, vm_address_t address, vm_size_t size,
+			 vm_inherit_t new_inheritance);
+kern_return_t vm_copy(vm_map_t target_task, vm_address_t source_address, vm_size_t size,
+		      vm_address_t dest_address);
+
+/*
+ * XNU's flavor form: the region at or above *address (*address and *size
+ * say where it is), its VM_REGION_BASIC_INFO_64 in info; *infoCnt ints of
+ * room in, ints filled out.  *object_name is always MACH_PORT_NULL.
+ */
+kern_return_t vm_region(vm_map_t target_task, vm_address_t *address, vm_size_t *size,
+			vm_region_flavor_t flavor, vm_region_info_t info,
+			mach_msg_type_number_t *infoCnt, mach_port_t *object_name);
 
 #endif
