@@ -110,8 +110,8 @@ mach_msg_return_t ipc_kobject_server(struct ipc_kmsg *request)
 		reply = reply_alloc(request, sizeof(mig_reply_error_t));
 		answered = reply != NULL;
 	}
-	if (reply)
-		((mig_reply_error_t *)&reply->header)->RetCode = kr;
+	if (reply && !(reply->header.msgh_bits & MACH_MSGH_BITS_COMPLEX))
+		((mig_reply_error_t *)&reply->header)->RetCode = kr;   /* complex: success, no code */
 	ipc_right_release(request->dest, request->dest_type);
 	if (reply && request->reply) {
 		reply->dest = request->reply;
@@ -120,8 +120,10 @@ mach_msg_return_t ipc_kobject_server(struct ipc_kmsg *request)
 	} else {
 		if (request->reply)
 			ipc_right_release(request->reply, request->reply_type);
-		if (reply)
+		if (reply) {
+			ipc_kmsg_clean_body(reply);
 			ipc_kmsg_free(reply);
+		}
 	}
 	ipc_kmsg_clean_body(request);             /* memory the routine did not take */
 	ipc_kmsg_free(request);

@@ -24,7 +24,9 @@ struct ipc_kmsg;
  * a zeroed reply of reply_size bytes whose header the dispatcher fills.
  * It returns the reply's RetCode and fills any other field.  It may take
  * out-of-line memory from the request (setting the descriptor's address
- * to NULL); what it leaves is discarded with the request.
+ * to NULL); what it leaves is discarded with the request.  A reply that
+ * carries memory is complex (the routine sets MACH_MSGH_BITS_COMPLEX and
+ * the body) and, as MIG's, has no RetCode when it succeeds.
  */
 struct ipc_routine {
 	mach_msg_id_t id;

@@ -66,6 +66,29 @@ static kern_return_t serve_vm_copy(void *map, mach_msg_header_t *request,
 	return vm_copy(map, in->source_address, in->size, in->dest_address);
 }
 
+/* The data leaves as one out-of-line descriptor, mapped in the caller when it receives the reply. */
+static kern_return_t serve_vm_read(void *map, mach_msg_header_t *request,
+                                   mach_msg_header_t *reply)
+{
+	const vm_read_request_t *in = (const void *)request;
+	vm_read_reply_t *out = (void *)reply;
+	vm_map_copy_t copy;
+	kern_return_t kr;
+
+	if (in->size > UINT32_MAX)
+		return KERN_INVALID_ARGUMENT;      /* data_count is 32 bits */
+	if ((kr = vm_read(map, in->address, in->size, &copy)) != KERN_SUCCESS)
+		return kr;
+	out->Head.msgh_bits = MACH_MSGH_BITS_COMPLEX;
+	out->msgh_body.msgh_descriptor_count = 1;
+	out->data.address = copy;
+	out->data.size = (mach_msg_size_t)in->size;
+	out->data.copy = MACH_MSG_VIRTUAL_COPY;
+	out->data.type = MACH_MSG_OOL_DESCRIPTOR;
+	out->dataCnt = (mach_msg_type_number_t)in->size;
+	return KERN_SUCCESS;
+}
+
 /* The data arrives as one out-of-line descriptor of exactly data_count bytes. */
 static kern_return_t serve_vm_write(void *map, mach_msg_header_t *request,
                                     mach_msg_header_t *reply)
@@ -92,6 +115,7 @@ const struct ipc_routine task_server_routines[] = {
 	ON_MAP(VM_DEALLOCATE_ID, vm_deallocate_request_t, mig_reply_error_t, serve_vm_deallocate),
 	ON_MAP(VM_PROTECT_ID, vm_protect_request_t, mig_reply_error_t, serve_vm_protect),
 	ON_MAP(VM_INHERIT_ID, vm_inherit_request_t, mig_reply_error_t, serve_vm_inherit),
+	ON_MAP(VM_READ_ID, vm_read_request_t, vm_read_reply_t, serve_vm_read),
 	ON_MAP(VM_WRITE_ID, vm_write_request_t, mig_reply_error_t, serve_vm_write),
 	ON_MAP(VM_COPY_ID, vm_copy_request_t, mig_reply_error_t, serve_vm_copy),
 };

@@ -20,6 +20,7 @@
 #define VM_DEALLOCATE_ID      3802
 #define VM_PROTECT_ID         3803
 #define VM_INHERIT_ID         3804
+#define VM_READ_ID            3805
 #define VM_WRITE_ID           3807
 #define VM_COPY_ID            3808
 
@@ -89,7 +90,21 @@ typedef struct {
 } vm_copy_request_t;
 
 /* The data travels out of line: whole pages move copy-on-write, none copied. */
+typedef struct {
+	mach_msg_header_t Head;
+	vm_address_t address;
+	vm_size_t size;
+} vm_read_request_t;
+
+/* A successful reply is complex and has no RetCode; a failed one is mig_reply_error_t. */
 #pragma pack(push, 4)
+typedef struct {
+	mach_msg_header_t Head;        /* MACH_MSGH_BITS_COMPLEX */
+	mach_msg_body_t msgh_body;     /* one descriptor */
+	mach_msg_ool_descriptor_t data;
+	mach_msg_type_number_t dataCnt;
+} vm_read_reply_t;
+
 typedef struct {
 	mach_msg_header_t Head;        /* MACH_MSGH_BITS_COMPLEX */
 	mach_msg_body_t msgh_body;     /* one descriptor */

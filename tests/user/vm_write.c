@@ -93,6 +93,43 @@ static void refusals_change_nothing(void)
 	KT_EXPECT_EQ(ktap_count_wrong((void *)ro, 2 * PAGE_SIZE, 4), 0);
 }
 
+/* vm_read maps the bytes in the caller: at the same page offset, size bytes, a snapshot. */
+static void vm_read_brings_a_copy(void)
+{
+	vm_address_t src = alloc(3 * PAGE_SIZE), ref = alloc(3 * PAGE_SIZE), buf = alloc(PAGE_SIZE);
+	vm_address_t hole = alloc(PAGE_SIZE);         /* freed below: allocate nothing after */
+	vm_offset_t data = 0;
+	mach_msg_type_number_t count = 0;
+
+	KT_ASSERT(src && ref && buf && hole);
+	KT_ASSERT_EQ(vm_deallocate(mach_task_self(), hole, PAGE_SIZE), KERN_SUCCESS);
+	ktap_fill((void *)src, 3 * PAGE_SIZE, 31);
+	ktap_fill((void *)ref, 3 * PAGE_SIZE, 31);
+	KT_ASSERT_EQ(vm_read(mach_task_self(), src + 100, 5000, &data, &count), KERN_SUCCESS);
+	KT_EXPECT_EQ(count, 5000);
+	KT_EXPECT(data != src + 100);
+	KT_EXPECT_EQ(data % PAGE_SIZE, 100);
+	KT_EXPECT_EQ(memcmp((void *)data, (void *)(src + 100), 5000), 0);
+	memset((void *)src, 0, 3 * PAGE_SIZE);        /* the copy keeps what was read */
+	KT_EXPECT_EQ(memcmp((void *)data, (void *)(ref + 100), 5000), 0);
+	KT_EXPECT_EQ(vm_deallocate(mach_task_self(), data, count), KERN_SUCCESS);
+
+	/* what vm_write put there is what vm_read finds */
+	ktap_fill((void *)buf, 64, 32);
+	KT_ASSERT_EQ(vm_write(mach_task_self(), src + 7, buf, 64), KERN_SUCCESS);
+	KT_ASSERT_EQ(vm_read(mach_task_self(), src + 7, 64, &data, &count), KERN_SUCCESS);
+	KT_EXPECT_EQ(ktap_count_wrong((void *)data, 64, 32), 0);
+	KT_EXPECT_EQ(vm_deallocate(mach_task_self(), data, count), KERN_SUCCESS);
+
+	data = 0;
+	count = 0;
+	KT_EXPECT_EQ(vm_read(mach_task_self(), hole, 16, &data, &count), KERN_INVALID_ADDRESS);
+	KT_ASSERT_EQ(vm_protect(mach_task_self(), src, PAGE_SIZE, 0, VM_PROT_NONE), KERN_SUCCESS);
+	KT_EXPECT_EQ(vm_read(mach_task_self(), src, 16, &data, &count), KERN_PROTECTION_FAILURE);
+	KT_EXPECT_EQ(data, 0);
+	KT_EXPECT_EQ(count, 0);
+}
+
 struct ool_msg {
 	mach_msg_header_t header;
 	mach_msg_body_t body;
@@ -171,6 +208,7 @@ int main(void)
 		KTAP_CASE(whole_pages_are_a_snapshot),
 		KTAP_CASE(sixteen_mib),
 		KTAP_CASE(refusals_change_nothing),
+		KTAP_CASE(vm_read_brings_a_copy),
 		KTAP_CASE(out_of_line_memory_moves),
 		KTAP_CASE(unreadable_memory_is_refused),
 	};

@@ -30,6 +30,8 @@ static kern_return_t rpc(mach_port_t target, mach_msg_header_t *msg, mach_msg_id
 		return mr;
 	if (msg->msgh_id != id + MIG_REPLY_ID_OFFSET)
 		return MIG_REPLY_MISMATCH;
+	if (msg->msgh_bits & MACH_MSGH_BITS_COMPLEX)   /* a complex reply is a success */
+		return msg->msgh_size == reply_size ? KERN_SUCCESS : MIG_TYPE_ERROR;
 	kern_return_t kr = ((mig_reply_error_t *)msg)->RetCode;
 	if (kr == KERN_SUCCESS && msg->msgh_size != reply_size)
 		return MIG_TYPE_ERROR;
@@ -133,5 +135,21 @@ kern_return_t vm_region(vm_map_t target_task, vm_address_t *address, vm_size_t *
 	*size = m.out.size;
 	*infoCnt = m.out.infoCnt;
 	*object_name = MACH_PORT_NULL;
+	return KERN_SUCCESS;
+}
+
+kern_return_t vm_read(vm_map_t target_task, vm_address_t address, vm_size_t size,
+		      vm_offset_t *data, mach_msg_type_number_t *data_count)
+{
+	union {
+		vm_read_request_t in;
+		vm_read_reply_t out;
+	} m = { .in = { .address = address, .size = size } };
+	kern_return_t kr = rpc(target_task, &m.in.Head, VM_READ_ID, sizeof(m.in), sizeof(m.out));
+
+	if (kr != KERN_SUCCESS)
+		return kr;
+	*data = (vm_offset_t)m.out.data.address;
+	*data_count = m.out.dataCnt;
 	return KERN_SUCCESS;
 }

@@ -55,6 +55,13 @@ mach_port_t mig_get_reply_port(void);
  */
 kern_return_t vm_write(vm_task_t target_task, vm_address_t address, pointer_t data,
 		       mach_msg_type_number_t data_count);
+/*
+ * As XNU: size bytes at address (any alignment) arrive mapped in the
+ * caller; *data is the first byte read, *data_count is size, and the
+ * caller vm_deallocates it.
+ */
+kern_return_t vm_read(vm_map_t target_task, vm_address_t address, vm_size_t size,
+		      vm_offset_t *data, mach_msg_type_number_t *data_count);
 kern_return_t vm_allocate(vm_map_t target_task, vm_address_t *address, vm_size_t size,
 			  int flags);
 kern_return_t vm_deallocate(vm_map_t target_task, vm_address_t address, vm_size_t size);
