@@ -1,7 +1,7 @@
 /*
  * Kernel-object ports and the dispatcher that serves them
  * (ipc/ipc_kobject.h).  The routine tables live beside the objects they
- * serve (kern/task_server.c); this file finds the routine, holds the
+ * serve (kern/task_server.c, kern/host.c); this file finds the routine, holds the
  * object while it runs, and sends the reply, playing the part of MIG's
  * generated server loop.
  */
@@ -9,6 +9,7 @@
 #include <mach/mig_errors.h>
 #include "ipc/ipc_space.h"
 #include "ipc/mach_msg.h"
+#include "kern/host.h"
 #include "kern/task.h"
 #include "kern/task_server.h"
 #include "vm/vm_map.h"
@@ -32,46 +33,65 @@ void ipc_kobject_port_destroy(struct ipc_port *port)
 	ipc_port_destroy(port);
 }
 
+static const struct {
+	const struct ipc_routine *routines;
+	const size_t *count;
+} servers[] = {
+	{ task_server_routines, &task_server_routine_count },
+	{ host_server_routines, &host_server_routine_count },
+};
+
 static const struct ipc_routine *find_routine(mach_msg_id_t id)
 {
-	for (size_t i = 0; i < task_server_routine_count; i++)
-		if (task_server_routines[i].id == id)
-			return &task_server_routines[i];
+	for (size_t s = 0; s < sizeof(servers) / sizeof(servers[0]); s++)
+		for (size_t i = 0; i < *servers[s].count; i++)
+			if (servers[s].routines[i].id == id)
+				return &servers[s].routines[i];
 	return NULL;
 }
 
-/* The port's object with a reference, if it is still there and of type; else NULL. */
+/*
+ * The port's object, held for the routine, if it is still there and of
+ * type; else NULL.  A task is held by a reference (refused once its last
+ * one is gone); the host never dies.
+ */
 static void *object_take(struct ipc_port *port, enum ipc_kobject_type type)
 {
 	void *object = NULL;
 
 	spin_lock(&port->lock);
-	if (port->kotype == type && port->kobject && type == IKOT_TASK &&
-	    task_reference_if_live(port->kobject))
+	if (port->kotype == type && port->kobject &&
+	    (type != IKOT_TASK || task_reference_if_live(port->kobject)))
 		object = port->kobject;
 	spin_unlock(&port->lock);
 	return object;
+}
+
+static void object_drop(void *object, enum ipc_kobject_type type)
+{
+	if (type == IKOT_TASK)
+		task_deallocate(object);
 }
 
 /* Runs r on the object; KERN_INVALID_ARGUMENT when it is of another type or gone. */
 static kern_return_t serve_object(const struct ipc_routine *r, struct ipc_kmsg *request,
                                   mach_msg_header_t *reply)
 {
-	struct task *task = object_take(request->dest, r->kotype);
+	void *object = object_take(request->dest, r->kotype);
 	kern_return_t kr = KERN_INVALID_ARGUMENT;
 
-	if (task == NULL)
+	if (object == NULL)
 		return kr;
 	if (!r->on_map) {
-		kr = r->serve(task, &request->header, reply);
+		kr = r->serve(object, &request->header, reply);
 	} else {
-		vm_map_t map = task_map_reference(task);
+		vm_map_t map = task_map_reference(object);   /* on_map routines are the task's */
 		if (map) {
 			kr = r->serve(map, &request->header, reply);
 			vm_map_deallocate(map);
 		}
 	}
-	task_deallocate(task);
+	object_drop(object, r->kotype);
 	return kr;
 }
 

@@ -76,3 +76,10 @@ uint64_t kalloc_in_use(void)
 		n += kalloc_zones[i].in_use;
 	return n;
 }
+
+void kalloc_zone_in_use(uint64_t *counts, unsigned n, uint64_t *large)
+{
+	for (unsigned i = 0; i < n; i++)
+		counts[i] = i < KALLOC_CLASSES ? kalloc_zones[i].in_use : 0;
+	*large = large_in_use;
+}

@@ -23,4 +23,7 @@ void kfree(void *p, size_t size);
 /* Elements handed out by every size class and not freed, plus large blocks. */
 uint64_t kalloc_in_use(void);
 
+/* Elements in use of each of the n smallest size classes, and the large blocks. */
+void kalloc_zone_in_use(uint64_t *counts, unsigned n, uint64_t *large);
+
 #endif

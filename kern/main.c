@@ -11,6 +11,7 @@
 #include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/demo.h"
+#include "kern/host.h"
 #include "kern/kalloc.h"
 #include "kern/ktest.h"
 #include "kern/machine.h"
@@ -87,6 +88,7 @@ void kernel_main(uint64_t boot_info_phys)
 	vm_map_bootstrap();
 	cpu_init_ist();
 	sched_init();
+	host_init();
 
 	print_banner();
 	warn_unknown_options(&boot_options);

@@ -6,6 +6,7 @@
 #include "kern/syscall.h"
 #include "arch/x86_64/layout.h"
 #include "kern/console.h"
+#include "kern/host.h"
 #include "kern/copy.h"
 #include "kern/sched.h"
 #include "kern/task.h"
@@ -106,14 +107,13 @@ static mach_port_name_t sys_mach_reply_port(struct task *task)
 	return name;
 }
 
-/* Mach's task_self_trap: each call adds a user reference to the one name. */
-static mach_port_name_t sys_task_self(struct task *task)
+/* A new send right to port in task's space: its name, or MACH_PORT_NULL. */
+static mach_port_name_t give_send_right(struct task *task, struct ipc_port *port)
 {
 	mach_port_name_t name;
 
-	ipc_port_make_send(task->self_port);
-	if (ipc_space_copyout_right(task->space, task->self_port, MACH_MSG_TYPE_PORT_SEND, &name) !=
-	    KERN_SUCCESS)
+	ipc_port_make_send(port);
+	if (ipc_space_copyout_right(task->space, port, MACH_MSG_TYPE_PORT_SEND, &name) != KERN_SUCCESS)
 		return MACH_PORT_NULL;
 	return name;
 }
@@ -146,8 +146,10 @@ uint64_t syscall_handle(uint64_t nr, const uint64_t a[6])
 		return mach_msg_trap(task->space, a[0], (mach_msg_option_t)a[1], (mach_msg_size_t)a[2],
 		                     (mach_msg_size_t)a[3], (mach_port_name_t)a[4],
 		                     (mach_msg_timeout_t)a[5]);
-	case SYS_task_self:
-		return sys_task_self(task);
+	case SYS_task_self:            /* Mach's task_self_trap: one name, a user reference per call */
+		return give_send_right(task, task->self_port);
+	case SYS_host_self:
+		return give_send_right(task, host_port());
 	default:
 		return KERN_INVALID_ARGUMENT;
 	}

@@ -32,7 +32,8 @@
 #define SYS_mach_reply_port 8   /* () -> a new receive right's name, or MACH_PORT_NULL */
 #define SYS_mach_msg        9   /* (msg, option, send_size, rcv_size, rcv_name, timeout) -> mach_msg_return_t */
 #define SYS_task_self       10  /* () -> a send right to the caller's task port, or MACH_PORT_NULL */
-#define SYS_COUNT           11
+#define SYS_host_self       11  /* () -> a send right to the host port, or MACH_PORT_NULL */
+#define SYS_COUNT           12
 
 /* Where programs live: linked above the 64 KiB null guard. */
 #define USER_TEXT_BASE      0x400000ul

@@ -7,36 +7,7 @@
 #include <string.h>
 #include <mach/mach.h>
 #include <mach/vm_map_rpc.h>
-
-/*
- * Sends the request in msg (send_size bytes; its COMPLEX bit kept) to target and waits for the
- * reply (reply_size bytes when it succeeds; errors come as
- * mig_reply_error_t).  Returns the mach_msg error, or the reply's RetCode.
- */
-static kern_return_t rpc(mach_port_t target, mach_msg_header_t *msg, mach_msg_id_t id,
-			 mach_msg_size_t send_size, mach_msg_size_t reply_size)
-{
-	mach_port_t reply = mig_get_reply_port();
-	mach_msg_return_t mr;
-
-	msg->msgh_bits = (msg->msgh_bits & MACH_MSGH_BITS_COMPLEX) |
-			 MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-	msg->msgh_remote_port = target;
-	msg->msgh_local_port = reply;
-	msg->msgh_id = id;
-	mr = mach_msg(msg, MACH_SEND_MSG | MACH_RCV_MSG, send_size, reply_size, reply,
-		      MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
-	if (mr != MACH_MSG_SUCCESS)
-		return mr;
-	if (msg->msgh_id != id + MIG_REPLY_ID_OFFSET)
-		return MIG_REPLY_MISMATCH;
-	if (msg->msgh_bits & MACH_MSGH_BITS_COMPLEX)   /* a complex reply is a success */
-		return msg->msgh_size == reply_size ? KERN_SUCCESS : MIG_TYPE_ERROR;
-	kern_return_t kr = ((mig_reply_error_t *)msg)->RetCode;
-	if (kr == KERN_SUCCESS && msg->msgh_size != reply_size)
-		return MIG_TYPE_ERROR;
-	return kr;
-}
+#include "lib.h"
 
 kern_return_t vm_allocate(vm_map_t target_task, vm_address_t *address, vm_size_t size,
 			  int flags)
@@ -45,7 +16,7 @@ kern_return_t vm_allocate(vm_map_t target_task, vm_address_t *address, vm_size_t
 		vm_allocate_request_t in;
 		vm_allocate_reply_t out;
 	} m = { .in = { .address = *address, .size = size, .flags = flags } };
-	kern_return_t kr = rpc(target_task, &m.in.Head, VM_ALLOCATE_ID, sizeof(m.in),
+	kern_return_t kr = mig_rpc(target_task, &m.in.Head, VM_ALLOCATE_ID, sizeof(m.in),
 			       sizeof(m.out));
 
 	if (kr == KERN_SUCCESS)
@@ -60,7 +31,7 @@ kern_return_t vm_deallocate(vm_map_t target_task, vm_address_t address, vm_size_
 		mig_reply_error_t out;
 	} m = { .in = { .address = address, .size = size } };
 
-	return rpc(target_task, &m.in.Head, VM_DEALLOCATE_ID, sizeof(m.in), sizeof(m.out));
+	return mig_rpc(target_task, &m.in.Head, VM_DEALLOCATE_ID, sizeof(m.in), sizeof(m.out));
 }
 
 kern_return_t vm_protect(vm_map_t target_task, vm_address_t address, vm_size_t size,
@@ -72,7 +43,7 @@ kern_return_t vm_protect(vm_map_t target_task, vm_address_t address, vm_size_t s
 	} m = { .in = { .address = address, .size = size, .set_maximum = set_maximum,
 			.new_protection = new_protection } };
 
-	return rpc(target_task, &m.in.Head, VM_PROTECT_ID, sizeof(m.in), sizeof(m.out));
+	return mig_rpc(target_task, &m.in.Head, VM_PROTECT_ID, sizeof(m.in), sizeof(m.out));
 }
 
 kern_return_t vm_write(vm_task_t target_task, vm_address_t address, pointer_t data,
@@ -90,7 +61,7 @@ kern_return_t vm_write(vm_task_t target_task, vm_address_t address, pointer_t da
 	} };
 
 	m.in.Head.msgh_bits = MACH_MSGH_BITS_COMPLEX;
-	return rpc(target_task, &m.in.Head, VM_WRITE_ID, sizeof(m.in), sizeof(m.out));
+	return mig_rpc(target_task, &m.in.Head, VM_WRITE_ID, sizeof(m.in), sizeof(m.out));
 }
 
 kern_return_t vm_inherit(vm_map_t target_task, vm_address_t address, vm_size_t size,
@@ -101,7 +72,7 @@ kern_return_t vm_inherit(vm_map_t target_task, vm_address_t address, vm_size_t s
 		mig_reply_error_t out;
 	} m = { .in = { .address = address, .size = size, .new_inheritance = new_inheritance } };
 
-	return rpc(target_task, &m.in.Head, VM_INHERIT_ID, sizeof(m.in), sizeof(m.out));
+	return mig_rpc(target_task, &m.in.Head, VM_INHERIT_ID, sizeof(m.in), sizeof(m.out));
 }
 
 kern_return_t vm_copy(vm_map_t target_task, vm_address_t source_address, vm_size_t size,
@@ -113,7 +84,7 @@ kern_return_t vm_copy(vm_map_t target_task, vm_address_t source_address, vm_size
 	} m = { .in = { .source_address = source_address, .size = size,
 			.dest_address = dest_address } };
 
-	return rpc(target_task, &m.in.Head, VM_COPY_ID, sizeof(m.in), sizeof(m.out));
+	return mig_rpc(target_task, &m.in.Head, VM_COPY_ID, sizeof(m.in), sizeof(m.out));
 }
 
 kern_return_t vm_region(vm_map_t target_task, vm_address_t *address, vm_size_t *size,
@@ -124,7 +95,7 @@ kern_return_t vm_region(vm_map_t target_task, vm_address_t *address, vm_size_t *
 		vm_region_request_t in;
 		vm_region_reply_t out;
 	} m = { .in = { .address = *address, .flavor = flavor, .infoCnt = *infoCnt } };
-	kern_return_t kr = rpc(target_task, &m.in.Head, VM_REGION_ID, sizeof(m.in), sizeof(m.out));
+	kern_return_t kr = mig_rpc(target_task, &m.in.Head, VM_REGION_ID, sizeof(m.in), sizeof(m.out));
 
 	if (kr != KERN_SUCCESS)
 		return kr;
@@ -145,7 +116,7 @@ kern_return_t vm_read(vm_map_t target_task, vm_address_t address, vm_size_t size
 		vm_read_request_t in;
 		vm_read_reply_t out;
 	} m = { .in = { .address = address, .size = size } };
-	kern_return_t kr = rpc(target_task, &m.in.Head, VM_READ_ID, sizeof(m.in), sizeof(m.out));
+	kern_return_t kr = mig_rpc(target_task, &m.in.Head, VM_READ_ID, sizeof(m.in), sizeof(m.out));
 
 	if (kr != KERN_SUCCESS)
 		return kr;

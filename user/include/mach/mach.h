@@ -15,6 +15,7 @@
 #include <mach/vm_prot.h>
 #include <mach/vm_region.h>
 #include <mach/vm_types.h>
+#include <mica/vm_stats.h>
 
 /* In user space every kernel object is named by a port, as in Mach. */
 typedef mach_port_t task_t;
@@ -39,6 +40,15 @@ mach_msg_return_t mach_msg(mach_msg_header_t *msg, mach_msg_option_t option,
 
 /* A send right to the caller's own task port (each call adds a user reference). */
 mach_port_t mach_task_self(void);
+
+/* A send right to the host port. */
+mach_port_t mach_host_self(void);
+
+/* The size of a page, from the kernel. */
+kern_return_t host_page_size(host_t host, vm_size_t *page_size);
+
+/* Mica's own: what the kernel holds (free frames, zones, objects...), for leak checks. */
+kern_return_t host_vm_stats(host_t host, struct mica_vm_stats *stats);
 
 /* The port this program's RPCs receive their replies on, made on first use. */
 mach_port_t mig_get_reply_port(void);

@@ -1,0 +1,23 @@
+/*
+ * Mica's own host call host_vm_stats: counts of what the kernel holds, so
+ * that user tests can prove an operation leaked nothing (compare two
+ * snapshots).
+ */
+#ifndef MICA_VM_STATS_H
+#define MICA_VM_STATS_H
+
+#include <stdint.h>
+
+#define MICA_VM_STATS_ZONES 8          /* kalloc's size classes, 16 bytes to 2 KiB */
+
+struct mica_vm_stats {
+	uint64_t free_frames;
+	uint64_t zone_in_use[MICA_VM_STATS_ZONES];   /* elements of kalloc.16 ... kalloc.2048 */
+	uint64_t large_blocks;         /* kalloc blocks of whole frames */
+	uint64_t vm_objects;
+	uint64_t ports;
+	uint64_t tasks;
+	uint64_t threads;
+};
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * The host object and the routines its port serves (kern/host.h,
+ * include/mach/host_rpc.h).
+ */
+#include "kern/host.h"
+#include <mach/host_rpc.h>
+#include "kern/kalloc.h"
+#include "kern/panic.h"
+#include "kern/task.h"
+#include "kern/thread.h"
+#include "vm/vm_object.h"
+#include "vm/vm_page.h"
+
+static struct {
+	struct ipc_port *port;
+} host;
+
+void host_init(void)
+{
+	host.port = ipc_kobject_port_alloc(&host, IKOT_HOST);
+	if (host.port == NULL)
+		panic("host_init: no memory for the host port");
+}
+
+struct ipc_port *host_port(void)
+{
+	return host.port;
+}
+
+static kern_return_t serve_host_page_size(void *object, mach_msg_header_t *request,
+                                          mach_msg_header_t *reply)
+{
+	(void)object;
+	(void)request;
+	((host_page_size_reply_t *)reply)->page_size = PAGE_SIZE;
+	return KERN_SUCCESS;
+}
+
+static kern_return_t serve_host_vm_stats(void *object, mach_msg_header_t *request,
+                                         mach_msg_header_t *reply)
+{
+	struct mica_vm_stats *s = &((host_vm_stats_reply_t *)reply)->stats;
+
+	(void)object;
+	(void)request;
+	s->free_frames = vm_page_free_count();
+	kalloc_zone_in_use(s->zone_in_use, MICA_VM_STATS_ZONES, &s->large_blocks);
+	s->vm_objects = vm_object_count();
+	s->ports = ipc_port_count();
+	s->tasks = task_count();
+	s->threads = thread_count();
+	return KERN_SUCCESS;
+}
+
+const struct ipc_routine host_server_routines[] = {
+	{ HOST_PAGE_SIZE_ID, IKOT_HOST, false, sizeof(host_request_t),
+	  sizeof(host_page_size_reply_t), serve_host_page_size },
+	{ MICA_HOST_VM_STATS_ID, IKOT_HOST, false, sizeof(host_request_t),
+	  sizeof(host_vm_stats_reply_t), serve_host_vm_stats },
+};
+
+const size_t host_server_routine_count =
+	sizeof(host_server_routines) / sizeof(host_server_routines[0]);

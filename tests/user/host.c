@@ -1,0 +1,126 @@
+/*
+ * The host port: host_page_size, kernel objects of the wrong kind, and
+ * host_vm_stats proving that RPCs, out-of-line memory and refused
+ * requests leave nothing behind in the kernel.
+ */
+#include <ktap.h>
+#include <string.h>
+
+#include <mach/mach.h>
+#include <mach/vm_map_rpc.h>
+#include <mica/mica.h>
+
+static void host_page_size_is_the_pages(void)
+{
+	mach_port_t host = mach_host_self();
+	vm_size_t size = 0;
+
+	KT_ASSERT(host != MACH_PORT_NULL);
+	KT_EXPECT_EQ(mach_host_self(), host);
+	KT_EXPECT_EQ(host_page_size(host, &size), KERN_SUCCESS);
+	KT_EXPECT_EQ(size, PAGE_SIZE);
+}
+
+/* A kernel-object port of another kind gets KERN_INVALID_ARGUMENT, as XNU's server gives. */
+static void ports_of_the_wrong_kind(void)
+{
+	vm_address_t a = 0;
+	vm_size_t size = 0;
+	struct mica_vm_stats stats;
+
+	KT_EXPECT_EQ(vm_allocate(mach_host_self(), &a, PAGE_SIZE, VM_FLAGS_ANYWHERE),
+		     KERN_INVALID_ARGUMENT);
+	KT_EXPECT_EQ(a, 0);
+	KT_EXPECT_EQ(host_page_size(mach_task_self(), &size), KERN_INVALID_ARGUMENT);
+	KT_EXPECT_EQ(size, 0);
+	KT_EXPECT_EQ(host_vm_stats(mach_task_self(), &stats), KERN_INVALID_ARGUMENT);
+	KT_EXPECT_EQ(host_page_size(0x4242, &size), MACH_SEND_INVALID_DEST);
+}
+
+struct ool_msg {
+	mach_msg_header_t header;
+	mach_msg_body_t body;
+	mach_msg_ool_descriptor_t data;
+} __attribute__((packed, aligned(4)));
+
+/* Some of everything: the calls, out-of-line memory both ways, refusals. */
+static unsigned one_round(mach_port_t port)
+{
+	mach_port_t self = mach_task_self();
+	vm_address_t a = 0, b = 0;
+	vm_offset_t data;
+	mach_msg_type_number_t count;
+	struct ool_msg m = { 0 };
+	unsigned wrong = 0;
+
+	wrong += vm_allocate(self, &a, 4 * PAGE_SIZE, VM_FLAGS_ANYWHERE) != KERN_SUCCESS;
+	wrong += vm_allocate(self, &b, 4 * PAGE_SIZE, VM_FLAGS_ANYWHERE) != KERN_SUCCESS;
+	ktap_fill((void *)a, 4 * PAGE_SIZE, 5);
+	wrong += vm_write(self, b, a, 4 * PAGE_SIZE) != KERN_SUCCESS;
+	wrong += vm_write(self, b + 3, a + 5, 5000) != KERN_SUCCESS;
+	wrong += vm_read(self, a + 9, 3 * PAGE_SIZE, &data, &count) != KERN_SUCCESS;
+	wrong += vm_deallocate(self, data, count) != KERN_SUCCESS;
+	wrong += vm_write(self, b, 0x1000, 64) != MACH_SEND_INVALID_MEMORY;
+	wrong += vm_read(self, 0x1000, 64, &data, &count) != KERN_INVALID_ADDRESS;
+
+	m.header.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0) | MACH_MSGH_BITS_COMPLEX;
+	m.header.msgh_remote_port = port;
+	m.body.msgh_descriptor_count = 1;
+	m.data.address = (void *)(a + 10);
+	m.data.size = 2 * PAGE_SIZE;
+	m.data.type = MACH_MSG_OOL_DESCRIPTOR;
+	wrong += mach_msg(&m.header, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(m), sizeof(m), port, 0,
+			  MACH_PORT_NULL) != MACH_MSG_SUCCESS;
+	wrong += vm_deallocate(self, (vm_address_t)m.data.address, m.data.size) != KERN_SUCCESS;
+	for (int i = 0; i < 50; i++) {
+		union {
+			mach_msg_header_t head;
+			mig_reply_error_t reply;
+			char bytes[96];
+		} r = { .head = {
+			.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE),
+			.msgh_remote_port = i % 2 ? self : mach_host_self(),
+			.msgh_local_port = mig_get_reply_port(),
+			.msgh_id = i % 3 ? VM_WRITE_ID : 9999,
+		} };
+		wrong += mach_msg(&r.head, MACH_SEND_MSG | MACH_RCV_MSG, 24 + 4 * (i % 10),
+				  sizeof(r), mig_get_reply_port(), 0, MACH_PORT_NULL) != MACH_MSG_SUCCESS;
+		wrong += r.reply.RetCode == KERN_SUCCESS;
+	}
+	wrong += vm_deallocate(self, a, 4 * PAGE_SIZE) != KERN_SUCCESS;
+	wrong += vm_deallocate(self, b, 4 * PAGE_SIZE) != KERN_SUCCESS;
+	return wrong;
+}
+
+static void nothing_leaks(void)
+{
+	mach_port_t port = mach_reply_port();
+	struct mica_vm_stats before, after;
+	unsigned wrong;
+
+	KT_ASSERT(port != MACH_PORT_NULL);
+	wrong = one_round(port);                   /* page tables and names settle in */
+	KT_ASSERT_EQ(host_vm_stats(mach_host_self(), &before), KERN_SUCCESS);
+	for (int i = 0; i < 20; i++)
+		wrong += one_round(port);
+	KT_ASSERT_EQ(host_vm_stats(mach_host_self(), &after), KERN_SUCCESS);
+	KT_EXPECT_EQ(wrong, 0);
+	KT_EXPECT_EQ(after.free_frames, before.free_frames);
+	for (int z = 0; z < MICA_VM_STATS_ZONES; z++)
+		KT_EXPECT_EQ(after.zone_in_use[z], before.zone_in_use[z]);
+	KT_EXPECT_EQ(after.large_blocks, before.large_blocks);
+	KT_EXPECT_EQ(after.vm_objects, before.vm_objects);
+	KT_EXPECT_EQ(after.ports, before.ports);
+	KT_EXPECT(before.free_frames > 0 && before.tasks > 0 && before.threads > 0);
+}
+
+int main(void)
+{
+	static const struct ktap_case cases[] = {
+		KTAP_CASE(host_page_size_is_the_pages),
+		KTAP_CASE(ports_of_the_wrong_kind),
+		KTAP_CASE(nothing_leaks),
+	};
+
+	return ktap_run(cases, sizeof cases / sizeof cases[0]);
+}
