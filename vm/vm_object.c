@@ -246,7 +246,8 @@ void vm_object_collapse(struct vm_object *front)
 		if (backing->ref_count != 1 || backing->shared) {
 			spin_unlock(&backing->lock);
 			spin_unlock(&front->lock);
-			return;
+			front = backing;           /* shared here, but a pair further down may merge */
+			continue;
 		}
 		collapse_pages(front, backing);
 		front->shadow = backing->shadow;

@@ -73,7 +73,12 @@ struct vm_object *vm_object_shadow(struct vm_object *obj, uint64_t offset, uint6
  */
 struct vm_object *vm_object_copy_now(struct vm_object *obj, uint64_t offset, uint64_t size);
 
-/* Folds backing objects that only obj still uses into obj. */
+/*
+ * Walks obj's whole chain and folds every backing object that only the
+ * object above it still uses into that object, including below a shared
+ * link (a fork's object, the parent's shadow over it): otherwise each
+ * fork would leave one more link in the parent's chain.
+ */
 void vm_object_collapse(struct vm_object *obj);
 
 /* Objects and resident object pages in existence: leak checks for tests. */
