@@ -1,11 +1,14 @@
 /*
- * The body of a complex message: out-of-line memory (ipc/mach_msg.h).
+ * The body of a complex message: out-of-line memory, and the port
+ * rights the kernel's replies carry (ipc/mach_msg.h).
  *
  * Sending, each descriptor's range is taken from the sender's map with
  * vm_map_copyin (whole pages copy-on-write: no byte moves), and the
  * kernel's copy of the message holds the vm_map_copy in the descriptor's
  * address field.  Receiving, each copy is mapped into the receiver's map
- * with vm_map_copyout and the field gets the address.  The maps are the
+ * with vm_map_copyout and the field gets the address.  A port descriptor
+ * made by the kernel holds its port and a right to it; receiving turns
+ * the right into a name in the receiver's space.  The maps are the
  * current task's, as Mach's current_map(): a kernel thread has none, and
  * its messages carry no memory.
  *
@@ -43,7 +46,38 @@ static uint32_t descriptor_count(const struct ipc_kmsg *k)
 	return body.msgh_descriptor_count;
 }
 
-/* Discards the copies the first n descriptors hold.  => k's body is in kernel form */
+/* Every kind of descriptor keeps its type in byte 11; the kind gives the size. */
+static unsigned descriptor_type(const char *d)
+{
+	return (unsigned char)d[11];
+}
+
+static char *next_descriptor(char *d)
+{
+	return d + (descriptor_type(d) == MACH_MSG_PORT_DESCRIPTOR ?
+	            sizeof(mach_msg_port_descriptor_t) : sizeof(mach_msg_ool_descriptor_t));
+}
+
+/* A port descriptor in kernel form holds the port in its name and pad1 words. */
+static struct ipc_port *descriptor_port(const char *d)
+{
+	struct ipc_port *port;
+
+	memcpy(&port, d, sizeof(port));
+	return port;
+}
+
+void ipc_kmsg_set_port_descriptor(mach_msg_port_descriptor_t *d, struct ipc_port *port,
+                                  mach_msg_type_name_t type)
+{
+	_Static_assert(sizeof(port) <= sizeof(d->name) + sizeof(d->pad1), "a port fits name+pad1");
+	memset(d, 0, sizeof(*d));
+	memcpy(d, &port, sizeof(port));
+	d->disposition = type;
+	d->type = MACH_MSG_PORT_DESCRIPTOR;
+}
+
+/* Discards the copies the first n (out-of-line) descriptors hold.  => k is in kernel form */
 static void discard_copies(struct ipc_kmsg *k, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
@@ -56,7 +90,21 @@ static void discard_copies(struct ipc_kmsg *k, uint32_t n)
 
 void ipc_kmsg_clean_body(struct ipc_kmsg *k)
 {
-	discard_copies(k, descriptor_count(k));
+	char *d = (char *)&k->header + DESC_OFFSET;
+
+	for (uint32_t i = descriptor_count(k); i > 0; i--, d = next_descriptor(d)) {
+		if (descriptor_type(d) == MACH_MSG_PORT_DESCRIPTOR) {
+			mach_msg_port_descriptor_t *pd = (void *)d;
+			if (descriptor_port(d))
+				ipc_right_release(descriptor_port(d), pd->disposition);
+			memset(d, 0, 8);
+		} else {
+			mach_msg_ool_descriptor_t *od = (void *)d;
+			if (od->address)
+				vm_map_copy_discard((vm_map_copy_t)od->address);
+			od->address = NULL;
+		}
+	}
 }
 
 /* Is k's body well formed: a count its size holds, every descriptor out-of-line? */
@@ -114,25 +162,48 @@ void ipc_kmsg_deallocate_sent(const mach_msg_header_t *sent)
 	}
 }
 
-mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k)
+/* Maps one out-of-line copy into map; MACH_RCV_BODY_ERROR (the data lost) when it cannot. */
+static mach_msg_return_t copyout_memory(vm_map_t map, mach_msg_ool_descriptor_t *d)
+{
+	vm_address_t addr = 0;
+
+	if (d->address == NULL)
+		return MACH_MSG_SUCCESS;
+	if (map && vm_map_copyout(map, &addr, (vm_map_copy_t)d->address) == KERN_SUCCESS) {
+		d->address = (void *)addr;
+		return MACH_MSG_SUCCESS;
+	}
+	vm_map_copy_discard((vm_map_copy_t)d->address);
+	d->address = NULL;
+	d->size = 0;
+	return MACH_RCV_BODY_ERROR;
+}
+
+/* Gives one carried right to space; MACH_RCV_BODY_ERROR (the right lost) when it cannot. */
+static mach_msg_return_t copyout_port(struct ipc_space *space, mach_msg_port_descriptor_t *d)
+{
+	struct ipc_port *port = descriptor_port((const char *)d);
+	mach_port_name_t name = MACH_PORT_NULL;
+	mach_msg_return_t mr = MACH_MSG_SUCCESS;
+
+	if (port && ipc_space_copyout_right(space, port, d->disposition, &name) != KERN_SUCCESS)
+		mr = MACH_RCV_BODY_ERROR;
+	d->name = name;
+	d->pad1 = 0;
+	return mr;
+}
+
+mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k, struct ipc_space *space)
 {
 	vm_map_t map = current_map();
 	mach_msg_return_t mr = MACH_MSG_SUCCESS;
-	uint32_t n = descriptor_count(k);
+	char *d = (char *)&k->header + DESC_OFFSET;
 
-	for (uint32_t i = 0; i < n; i++) {
-		mach_msg_ool_descriptor_t *d = descriptor(k, i);
-		vm_address_t addr = 0;
-		if (d->address == NULL)
-			continue;
-		if (map && vm_map_copyout(map, &addr, (vm_map_copy_t)d->address) == KERN_SUCCESS) {
-			d->address = (void *)addr;
-			continue;
-		}
-		vm_map_copy_discard((vm_map_copy_t)d->address);   /* no room: the data is lost */
-		d->address = NULL;
-		d->size = 0;
-		mr = MACH_RCV_BODY_ERROR;
+	for (uint32_t i = descriptor_count(k); i > 0; i--, d = next_descriptor(d)) {
+		mach_msg_return_t one = descriptor_type(d) == MACH_MSG_PORT_DESCRIPTOR ?
+		                        copyout_port(space, (void *)d) : copyout_memory(map, (void *)d);
+		if (one != MACH_MSG_SUCCESS)
+			mr = one;
 	}
 	return mr;
 }

@@ -208,7 +208,7 @@ static mach_msg_return_t deliver(struct ipc_space *space, mach_port_name_t name,
                                  struct ipc_kmsg *k, mach_msg_header_t *buf)
 {
 	mach_port_name_t reply = MACH_PORT_NULL;
-	mach_msg_return_t mr = ipc_kmsg_copyout_body(k);
+	mach_msg_return_t mr = ipc_kmsg_copyout_body(k, space);
 
 	if (k->reply && ipc_space_copyout_right(space, k->reply, k->reply_type, &reply) !=
 	    KERN_SUCCESS)

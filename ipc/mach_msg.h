@@ -73,14 +73,23 @@ mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k);
  * when one cannot be read; then no copy is kept); deallocate_sent then
  * unmaps from the sender the ranges whose descriptors in sent (the
  * sender's own message) asked for it, once the send cannot fail.
- * copyout_body maps each copy into the current task's map
- * (MACH_RCV_BODY_ERROR when one does not fit: that data is lost).
+ * copyout_body maps each copy into the current task's map and names each
+ * carried right in space (MACH_RCV_BODY_ERROR when one does not fit: that
+ * data or right is lost).
  * clean_body discards copies still held.
  */
 mach_msg_return_t ipc_kmsg_copyin_body(struct ipc_kmsg *k);
 void ipc_kmsg_deallocate_sent(const mach_msg_header_t *sent);
-mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k);
+mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k, struct ipc_space *space);
 void ipc_kmsg_clean_body(struct ipc_kmsg *k);
+
+/*
+ * Makes d a port descriptor carrying a right of type (MACH_MSG_TYPE_PORT_*)
+ * to port, whose reference the message now holds: the kernel's replies
+ * (task_create's child).  Senders in user space cannot send one yet.
+ */
+void ipc_kmsg_set_port_descriptor(mach_msg_port_descriptor_t *d, struct ipc_port *port,
+                                  mach_msg_type_name_t type);
 
 /* Frees messages and the rights they carry (a dying port's queue). */
 void ipc_kmsg_destroy_list(struct ipc_kmsg *list);

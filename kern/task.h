@@ -33,6 +33,7 @@ struct task {
 	vm_map_t map;
 	struct ipc_space *space;       /* the task's port names */
 	struct ipc_port *self_port;    /* the task port (the kernel holds its receive right) */
+	bool made_by_rpc;              /* task_create's RPC holds its first reference until task_terminate's */
 	struct thread *threads;
 	unsigned thread_count;
 	bool terminated;

@@ -1,10 +1,14 @@
 /*
- * The kernel's side of the VM calls on a task port (include/mach/
+ * The kernel's side of the calls on a task port (include/mach/
  * vm_map_rpc.h).  The dispatcher (ipc/ipc_kobject.c) has checked each
- * request's size and hands each routine the task's map with a reference;
- * the vm_user function checks every argument.
+ * request's size and hands each routine the task, or for the VM calls
+ * its map, with a reference; the kern and vm_user functions check every
+ * argument.
  */
 #include "kern/task_server.h"
+#include "ipc/mach_msg.h"
+#include "ipc/ipc_space.h"
+#include "kern/task.h"
 #include <mach/vm_map_rpc.h>
 #include "vm/vm_map.h"
 #include "vm/vm_user.h"
@@ -106,10 +110,70 @@ static kern_return_t serve_vm_write(void *map, mach_msg_header_t *request,
 	return kr;
 }
 
+/* The child's port goes back in a port descriptor with a send right. */
+static kern_return_t serve_task_create(void *parent, mach_msg_header_t *request,
+                                       mach_msg_header_t *reply)
+{
+	const task_create_request_t *in = (const void *)request;
+	task_create_reply_t *out = (void *)reply;
+	struct task *child;
+	kern_return_t kr = task_create(parent, in->inherit_memory != 0, &child);
+
+	if (kr != KERN_SUCCESS)
+		return kr;
+	child->made_by_rpc = true;            /* its first reference now waits for task_terminate */
+	ipc_port_make_send(child->self_port);
+	out->Head.msgh_bits = MACH_MSGH_BITS_COMPLEX;
+	out->msgh_body.msgh_descriptor_count = 1;
+	ipc_kmsg_set_port_descriptor(&out->child_task, child->self_port, MACH_MSG_TYPE_PORT_SEND);
+	return KERN_SUCCESS;
+}
+
+/*
+ * Ends a task other than the caller (the caller ends itself with exit:
+ * terminating oneself from inside a routine would never return to drop
+ * the dispatcher's reference).
+ */
+static kern_return_t serve_task_terminate(void *task, mach_msg_header_t *request,
+                                          mach_msg_header_t *reply)
+{
+	struct task *t = task;
+
+	(void)request;
+	(void)reply;
+	if (t == current_task())
+		return KERN_INVALID_ARGUMENT;
+	kern_return_t kr = task_terminate(t);
+	if (__atomic_exchange_n(&t->made_by_rpc, false, __ATOMIC_ACQ_REL))
+		task_deallocate(t);               /* the dispatcher's reference keeps it until we return */
+	return kr;
+}
+
+/* The task lock keeps the space from going while the call uses it. */
+static kern_return_t serve_mach_port_deallocate(void *task, mach_msg_header_t *request,
+                                                mach_msg_header_t *reply)
+{
+	const mach_port_deallocate_request_t *in = (const void *)request;
+	struct task *t = task;
+	kern_return_t kr;
+
+	(void)reply;
+	spin_lock(&t->lock);
+	kr = t->terminated ? KERN_INVALID_ARGUMENT : mach_port_deallocate(t->space, in->name);
+	spin_unlock(&t->lock);
+	return kr;
+}
+
+#define ON_TASK(id, request, reply, serve) \
+	{ (id), IKOT_TASK, false, sizeof(request), sizeof(reply), (serve) }
 #define ON_MAP(id, request, reply, serve) \
 	{ (id), IKOT_TASK, true, sizeof(request), sizeof(reply), (serve) }
 
 const struct ipc_routine task_server_routines[] = {
+	ON_TASK(TASK_CREATE_ID, task_create_request_t, task_create_reply_t, serve_task_create),
+	ON_TASK(TASK_TERMINATE_ID, task_terminate_request_t, mig_reply_error_t, serve_task_terminate),
+	ON_TASK(MACH_PORT_DEALLOCATE_ID, mach_port_deallocate_request_t, mig_reply_error_t,
+	        serve_mach_port_deallocate),
 	ON_MAP(VM_REGION_ID, vm_region_request_t, vm_region_reply_t, serve_vm_region),
 	ON_MAP(VM_ALLOCATE_ID, vm_allocate_request_t, vm_allocate_reply_t, serve_vm_allocate),
 	ON_MAP(VM_DEALLOCATE_ID, vm_deallocate_request_t, mig_reply_error_t, serve_vm_deallocate),

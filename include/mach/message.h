@@ -63,6 +63,15 @@ typedef struct {
 } mach_msg_body_t;
 
 typedef struct {
+	mach_port_t name;                  /* received: the right's name in the receiver's space */
+	mach_msg_size_t pad1;
+	unsigned int pad2 : 16;
+	mach_msg_type_name_t disposition : 8;   /* received: MACH_MSG_TYPE_PORT_* */
+	mach_msg_descriptor_type_t type : 8;
+} mach_msg_port_descriptor_t;
+
+/* The type sits in the same byte (11) of every kind of descriptor. */
+typedef struct {
 	void *address;                     /* sent: the sender's data; received: where it landed */
 	unsigned int deallocate : 8;       /* sent: unmap it from the sender */
 	mach_msg_copy_options_t copy : 8;

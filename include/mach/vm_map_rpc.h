@@ -1,7 +1,8 @@
 /*
- * The messages of the kernel's VM calls on a task port: Mach's vm_map
- * subsystem (request ids from 3800, as XNU numbers them), one request
- * and one reply layout per routine.  The user stubs (user/lib) build the
+ * The messages of the calls on a task port: Mach's vm_map subsystem
+ * (request ids from 3800, as XNU numbers them), task_create and
+ * task_terminate, and mach_port_deallocate: one request and one reply
+ * layout per routine.  The user stubs (user/lib) build the
  * requests; the kernel (kern/task_server.c) checks each one's size
  * exactly before reading it.  Every reply starts as mig_reply_error_t.
  */
@@ -113,5 +114,36 @@ typedef struct {
 	mach_msg_type_number_t dataCnt;
 } vm_write_request_t;
 #pragma pack(pop)
+
+/* Mach's task subsystem (XNU numbers it from 3400). */
+#define TASK_CREATE_ID        3400
+#define TASK_TERMINATE_ID     3401
+
+typedef struct {
+	mach_msg_header_t Head;
+	boolean_t inherit_memory;
+	int pad;
+} task_create_request_t;
+
+#pragma pack(push, 4)
+typedef struct {
+	mach_msg_header_t Head;        /* MACH_MSGH_BITS_COMPLEX */
+	mach_msg_body_t msgh_body;     /* one descriptor */
+	mach_msg_port_descriptor_t child_task;   /* a send right to the child's task port */
+} task_create_reply_t;
+#pragma pack(pop)
+
+typedef struct {
+	mach_msg_header_t Head;
+} task_terminate_request_t;
+
+/* Mach's mach_port subsystem (from 3200): the rights in a task's space. */
+#define MACH_PORT_DEALLOCATE_ID 3206
+
+typedef struct {
+	mach_msg_header_t Head;
+	mach_port_name_t name;
+	int pad;
+} mach_port_deallocate_request_t;
 
 #endif

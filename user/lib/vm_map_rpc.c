@@ -124,3 +124,37 @@ kern_return_t vm_read(vm_map_t target_task, vm_address_t address, vm_size_t size
 	*data_count = m.out.dataCnt;
 	return KERN_SUCCESS;
 }
+
+kern_return_t task_create(task_t parent_task, boolean_t inherit_memory, task_t *child_task)
+{
+	union {
+		task_create_request_t in;
+		task_create_reply_t out;
+	} m = { .in = { .inherit_memory = inherit_memory } };
+	kern_return_t kr = mig_rpc(parent_task, &m.in.Head, TASK_CREATE_ID, sizeof(m.in),
+				   sizeof(m.out));
+
+	if (kr == KERN_SUCCESS)
+		*child_task = m.out.child_task.name;
+	return kr;
+}
+
+kern_return_t task_terminate(task_t target_task)
+{
+	union {
+		task_terminate_request_t in;
+		mig_reply_error_t out;
+	} m = { .in = { .Head = { 0 } } };
+
+	return mig_rpc(target_task, &m.in.Head, TASK_TERMINATE_ID, sizeof(m.in), sizeof(m.out));
+}
+
+kern_return_t mach_port_deallocate(ipc_space_t task, mach_port_name_t name)
+{
+	union {
+		mach_port_deallocate_request_t in;
+		mig_reply_error_t out;
+	} m = { .in = { .name = name } };
+
+	return mig_rpc(task, &m.in.Head, MACH_PORT_DEALLOCATE_ID, sizeof(m.in), sizeof(m.out));
+}

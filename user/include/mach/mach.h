@@ -23,6 +23,7 @@ typedef mach_port_t vm_task_t;
 typedef mach_port_t vm_map_t;
 typedef mach_port_t thread_t;
 typedef mach_port_t host_t;
+typedef mach_port_t ipc_space_t;
 
 /* A new port with its receive right in the caller's space; MACH_PORT_NULL if none could be made. */
 mach_port_t mach_reply_port(void);
@@ -40,6 +41,19 @@ mach_msg_return_t mach_msg(mach_msg_header_t *msg, mach_msg_option_t option,
 
 /* A send right to the caller's own task port (each call adds a user reference). */
 mach_port_t mach_task_self(void);
+
+/*
+ * A new task with no threads: an empty address space, or with
+ * inherit_memory a copy of parent_task's by each region's inheritance.
+ * *child_task is a send right to its port.  It lives until task_terminate.
+ */
+kern_return_t task_create(task_t parent_task, boolean_t inherit_memory, task_t *child_task);
+
+/* Ends target_task and frees its memory; its port dies.  Not the caller's own task (exit). */
+kern_return_t task_terminate(task_t target_task);
+
+/* Drops one user reference of the send right, send-once right or dead name `name` in task's space. */
+kern_return_t mach_port_deallocate(ipc_space_t task, mach_port_name_t name);
 
 /* A send right to the host port. */
 mach_port_t mach_host_self(void);
