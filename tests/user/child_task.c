@@ -97,12 +97,7 @@ static void children_leave_nothing(void)
 	}
 	KT_ASSERT_EQ(host_vm_stats(mach_host_self(), &after), KERN_SUCCESS);
 	KT_EXPECT_EQ(wrong, 0);
-	KT_EXPECT_EQ(after.free_frames, before.free_frames);
-	for (int z = 0; z < MICA_VM_STATS_ZONES; z++)
-		KT_EXPECT_EQ(after.zone_in_use[z], before.zone_in_use[z]);
-	KT_EXPECT_EQ(after.vm_objects, before.vm_objects);
-	KT_EXPECT_EQ(after.ports, before.ports);
-	KT_EXPECT_EQ(after.tasks, before.tasks);
+	KT_EXPECT_SAME_VM_STATS(before, after);
 }
 
 int main(void)

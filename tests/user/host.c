@@ -105,12 +105,7 @@ static void nothing_leaks(void)
 		wrong += one_round(port);
 	KT_ASSERT_EQ(host_vm_stats(mach_host_self(), &after), KERN_SUCCESS);
 	KT_EXPECT_EQ(wrong, 0);
-	KT_EXPECT_EQ(after.free_frames, before.free_frames);
-	for (int z = 0; z < MICA_VM_STATS_ZONES; z++)
-		KT_EXPECT_EQ(after.zone_in_use[z], before.zone_in_use[z]);
-	KT_EXPECT_EQ(after.large_blocks, before.large_blocks);
-	KT_EXPECT_EQ(after.vm_objects, before.vm_objects);
-	KT_EXPECT_EQ(after.ports, before.ports);
+	KT_EXPECT_SAME_VM_STATS(before, after);
 	KT_EXPECT(before.free_frames > 0 && before.tasks > 0 && before.threads > 0);
 }
 

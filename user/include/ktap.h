@@ -68,6 +68,12 @@ bool ktap_check_eq(const char *file, int line, const char *a_src, const char *b_
 bool ktap_check_streq(const char *file, int line, const char *a_src, const char *b_src,
 		      const char *a, const char *b);
 
+struct mica_vm_stats;
+
+/* Every count of two host_vm_stats snapshots is the same (the leak check); each difference is reported. */
+bool ktap_check_vm_stats(const char *file, int line, const struct mica_vm_stats *before,
+			 const struct mica_vm_stats *after);
+
 /*
  * Fills n bytes at p with a pattern that depends on seed and on each
  * byte's offset, so that a byte in the wrong place, or from another
@@ -111,5 +117,7 @@ static inline void ktap_opaque(const void *p)
 			return;                                                            \
 	} while (0)
 #define KT_EXPECT_STREQ(a, b) ((void)ktap_check_streq(__FILE__, __LINE__, #a, #b, (a), (b)))
+#define KT_EXPECT_SAME_VM_STATS(before, after) \
+	((void)ktap_check_vm_stats(__FILE__, __LINE__, &(before), &(after)))
 
 #endif

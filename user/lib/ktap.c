@@ -3,6 +3,7 @@
  * One stream per program, so the counts are plain globals.
  */
 #include <ktap.h>
+#include <mica/vm_stats.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -70,6 +71,31 @@ bool ktap_check_eq(const char *file, int line, const char *a_src, const char *b_
 	ktap_fail_at(file, line, "expected %s %s %s: %#lx (%ld) vs %#lx (%ld)", a_src,
 		     want_equal ? "==" : "!=", b_src, a, (int64_t)a, b, (int64_t)b);
 	return false;
+}
+
+bool ktap_check_vm_stats(const char *file, int line, const struct mica_vm_stats *before,
+			 const struct mica_vm_stats *after)
+{
+	bool same = ktap_check_eq(file, line, "after.free_frames", "before.free_frames",
+				  after->free_frames, before->free_frames, true);
+
+	for (int z = 0; z < MICA_VM_STATS_ZONES; z++)
+		if (after->zone_in_use[z] != before->zone_in_use[z]) {
+			ktap_fail_at(file, line, "expected kalloc.%u elements in use to stay %lu: %lu",
+				     16u << z, before->zone_in_use[z], after->zone_in_use[z]);
+			same = false;
+		}
+	same &= ktap_check_eq(file, line, "after.large_blocks", "before.large_blocks",
+			      after->large_blocks, before->large_blocks, true);
+	same &= ktap_check_eq(file, line, "after.vm_objects", "before.vm_objects",
+			      after->vm_objects, before->vm_objects, true);
+	same &= ktap_check_eq(file, line, "after.ports", "before.ports", after->ports,
+			      before->ports, true);
+	same &= ktap_check_eq(file, line, "after.tasks", "before.tasks", after->tasks,
+			      before->tasks, true);
+	same &= ktap_check_eq(file, line, "after.threads", "before.threads", after->threads,
+			      before->threads, true);
+	return same;
 }
 
 /* A NULL on either side fails: it is never the string a test meant. */
