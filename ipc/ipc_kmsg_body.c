@@ -77,15 +77,12 @@ void ipc_kmsg_set_port_descriptor(mach_msg_port_descriptor_t *d, struct ipc_port
 	d->type = MACH_MSG_PORT_DESCRIPTOR;
 }
 
-/* Discards the copies the first n (out-of-line) descriptors hold.  => k is in kernel form */
-static void discard_copies(struct ipc_kmsg *k, uint32_t n)
+/* Drops the copy an out-of-line descriptor in kernel form holds, if any. */
+static void discard_memory(mach_msg_ool_descriptor_t *d)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		mach_msg_ool_descriptor_t *d = descriptor(k, i);
-		if (d->address)
-			vm_map_copy_discard((vm_map_copy_t)d->address);
-		d->address = NULL;
-	}
+	if (d->address)
+		vm_map_copy_discard((vm_map_copy_t)d->address);
+	d->address = NULL;
 }
 
 void ipc_kmsg_clean_body(struct ipc_kmsg *k)
@@ -99,10 +96,7 @@ void ipc_kmsg_clean_body(struct ipc_kmsg *k)
 				ipc_right_release(descriptor_port(d), pd->disposition);
 			memset(d, 0, 8);
 		} else {
-			mach_msg_ool_descriptor_t *od = (void *)d;
-			if (od->address)
-				vm_map_copy_discard((vm_map_copy_t)od->address);
-			od->address = NULL;
+			discard_memory((void *)d);
 		}
 	}
 }
@@ -138,7 +132,9 @@ mach_msg_return_t ipc_kmsg_copyin_body(struct ipc_kmsg *k)
 		vm_map_copy_t copy = NULL;
 		if (d->size && vm_map_copyin(map, (vm_address_t)d->address, d->size, &copy) !=
 		    KERN_SUCCESS) {
-			discard_copies(k, i);
+			for (uint32_t j = i; j < n; j++)
+				descriptor(k, j)->address = NULL;   /* still the sender's: not ours */
+			ipc_kmsg_clean_body(k);             /* drops the copies made so far */
 			return MACH_SEND_INVALID_MEMORY;
 		}
 		d->address = copy;
@@ -173,8 +169,7 @@ static mach_msg_return_t copyout_memory(vm_map_t map, mach_msg_ool_descriptor_t 
 		d->address = (void *)addr;
 		return MACH_MSG_SUCCESS;
 	}
-	vm_map_copy_discard((vm_map_copy_t)d->address);
-	d->address = NULL;
+	discard_memory(d);
 	d->size = 0;
 	return MACH_RCV_BODY_ERROR;
 }
