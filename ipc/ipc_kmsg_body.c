@@ -1,20 +1,22 @@
 /*
- * The body of a complex message: out-of-line memory, and the port
- * rights the kernel's replies carry (ipc/mach_msg.h).
+ * The body of a complex message: out-of-line memory and port rights
+ * (ipc/mach_msg.h).
  *
- * Sending, each descriptor's range is taken from the sender's map with
- * vm_map_copyin (whole pages copy-on-write: no byte moves), and the
+ * Sending, each memory descriptor's range is taken from the sender's map
+ * with vm_map_copyin (whole pages copy-on-write: no byte moves), and the
  * kernel's copy of the message holds the vm_map_copy in the descriptor's
- * address field.  Receiving, each copy is mapped into the receiver's map
- * with vm_map_copyout and the field gets the address.  A port descriptor
- * made by the kernel holds its port and a right to it; receiving turns
- * the right into a name in the receiver's space.  The maps are the
- * current task's, as Mach's current_map(): a kernel thread has none, and
- * its messages carry no memory.
+ * address field.  Each port descriptor's right is taken from the sender's
+ * space together with the header's (ipc_space_copyin_rights: all or
+ * nothing), and the descriptor holds the port in its name and pad1 words.
+ * Receiving, each copy is mapped into the receiver's map with
+ * vm_map_copyout and each right becomes a name in the receiver's space.
+ * The maps are the current task's, as Mach's current_map(): a kernel
+ * thread has none, and its messages carry no memory.
  *
- * Lock order: no IPC lock is held here; the VM takes its own.
+ * Lock order: no IPC lock is held here; the VM and ipc_space take their own.
  */
 #include "ipc/mach_msg.h"
+#include "kern/kalloc.h"
 #include "kern/string.h"
 #include "kern/task.h"
 #include "vm/vm_map.h"
@@ -23,6 +25,9 @@
 #define BODY_OFFSET  sizeof(mach_msg_header_t)
 #define DESC_OFFSET  (BODY_OFFSET + sizeof(mach_msg_body_t))
 
+/* A port descriptor in kernel form that carries the name MACH_PORT_DEAD. */
+#define PORT_DEAD ((struct ipc_port *)~0ul)
+
 static vm_map_t current_map(void)
 {
 	struct task *t = current_task();
@@ -30,20 +35,20 @@ static vm_map_t current_map(void)
 	return t ? t->map : NULL;
 }
 
-static mach_msg_ool_descriptor_t *descriptor(struct ipc_kmsg *k, uint32_t i)
-{
-	return (mach_msg_ool_descriptor_t *)((char *)&k->header + DESC_OFFSET) + i;
-}
-
-/* How many descriptors k has (0 for a simple message). */
-static uint32_t descriptor_count(const struct ipc_kmsg *k)
+/* How many descriptors the message at h has (0 for a simple message). */
+static uint32_t descriptor_count(const mach_msg_header_t *h)
 {
 	mach_msg_body_t body;
 
-	if (!(k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX))
+	if (!(h->msgh_bits & MACH_MSGH_BITS_COMPLEX))
 		return 0;
-	memcpy(&body, (const char *)&k->header + BODY_OFFSET, sizeof(body));
+	memcpy(&body, (const char *)h + BODY_OFFSET, sizeof(body));
 	return body.msgh_descriptor_count;
+}
+
+static char *first_descriptor(const mach_msg_header_t *h)
+{
+	return (char *)h + DESC_OFFSET;
 }
 
 /* Every kind of descriptor keeps its type in byte 11; the kind gives the size. */
@@ -52,10 +57,15 @@ static unsigned descriptor_type(const char *d)
 	return (unsigned char)d[11];
 }
 
+static size_t descriptor_size(unsigned type)
+{
+	return type == MACH_MSG_PORT_DESCRIPTOR ? sizeof(mach_msg_port_descriptor_t) :
+	                                          sizeof(mach_msg_ool_descriptor_t);
+}
+
 static char *next_descriptor(char *d)
 {
-	return d + (descriptor_type(d) == MACH_MSG_PORT_DESCRIPTOR ?
-	            sizeof(mach_msg_port_descriptor_t) : sizeof(mach_msg_ool_descriptor_t));
+	return d + descriptor_size(descriptor_type(d));
 }
 
 /* A port descriptor in kernel form holds the port in its name and pad1 words. */
@@ -65,6 +75,13 @@ static struct ipc_port *descriptor_port(const char *d)
 
 	memcpy(&port, d, sizeof(port));
 	return port;
+}
+
+struct ipc_port *ipc_kmsg_descriptor_port(const mach_msg_port_descriptor_t *d)
+{
+	struct ipc_port *port = descriptor_port((const char *)d);
+
+	return port == PORT_DEAD ? NULL : port;
 }
 
 void ipc_kmsg_set_port_descriptor(mach_msg_port_descriptor_t *d, struct ipc_port *port,
@@ -85,33 +102,97 @@ static void discard_memory(mach_msg_ool_descriptor_t *d)
 	d->address = NULL;
 }
 
-void ipc_kmsg_clean_body(struct ipc_kmsg *k)
+/* Drops every out-of-line copy k holds; its port descriptors are left as they are. */
+static void discard_all_memory(struct ipc_kmsg *k)
 {
-	char *d = (char *)&k->header + DESC_OFFSET;
+	char *d = first_descriptor(&k->header);
 
-	for (uint32_t i = descriptor_count(k); i > 0; i--, d = next_descriptor(d)) {
-		if (descriptor_type(d) == MACH_MSG_PORT_DESCRIPTOR) {
-			mach_msg_port_descriptor_t *pd = (void *)d;
-			if (descriptor_port(d))
-				ipc_right_release(descriptor_port(d), pd->disposition);
-			memset(d, 0, 8);
-		} else {
+	for (uint32_t i = descriptor_count(&k->header); i > 0; i--, d = next_descriptor(d))
+		if (descriptor_type(d) == MACH_MSG_OOL_DESCRIPTOR)
 			discard_memory((void *)d);
-		}
+}
+
+/* Drops the right a port descriptor in kernel form carries, if any. */
+static void discard_right(mach_msg_port_descriptor_t *d, struct ipc_kmsg **doomed)
+{
+	struct ipc_port *port = ipc_kmsg_descriptor_port(d);
+
+	if (port && d->disposition == MACH_MSG_TYPE_PORT_RECEIVE && doomed)
+		ipc_port_destroy_into(port, doomed);
+	else if (port)
+		ipc_right_release(port, d->disposition);
+	memset(d, 0, 8);
+}
+
+void ipc_kmsg_clean_body(struct ipc_kmsg *k, struct ipc_kmsg **doomed)
+{
+	char *d = first_descriptor(&k->header);
+
+	for (uint32_t i = descriptor_count(&k->header); i > 0; i--, d = next_descriptor(d)) {
+		if (descriptor_type(d) == MACH_MSG_PORT_DESCRIPTOR)
+			discard_right((void *)d, doomed);
+		else
+			discard_memory((void *)d);
 	}
 }
 
-/* Is k's body well formed: a count its size holds, every descriptor out-of-line? */
-static mach_msg_return_t check_body(struct ipc_kmsg *k)
+bool ipc_kmsg_descriptors_are(const struct ipc_kmsg *k, const char *kinds)
 {
+	char *d = first_descriptor(&k->header);
+	uint32_t n = descriptor_count(&k->header);
+
+	if (!(k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX))
+		return *kinds == '\0';
+	if (n != strlen(kinds))
+		return false;
+	for (; *kinds; kinds++, d = next_descriptor(d))
+		if (descriptor_type(d) != (*kinds == 'p' ? MACH_MSG_PORT_DESCRIPTOR :
+		                                           MACH_MSG_OOL_DESCRIPTOR))
+			return false;
+	return true;
+}
+
+/* Is d's disposition one a port descriptor may carry? */
+static bool valid_disposition(const mach_msg_port_descriptor_t *d)
+{
+	return d->disposition >= MACH_MSG_TYPE_MOVE_RECEIVE &&
+	       d->disposition <= MACH_MSG_TYPE_MAKE_SEND_ONCE;
+}
+
+/*
+ * Is k's body well formed: every descriptor within the message, of a kind
+ * Mica carries (memory or one port), with a disposition a port can have?
+ */
+static mach_msg_return_t check_body(const struct ipc_kmsg *k)
+{
+	const char *end = (const char *)&k->header + k->size;
+	char *d = first_descriptor(&k->header);
+
 	if (k->size < DESC_OFFSET)
 		return MACH_SEND_MSG_TOO_SMALL;
-	uint32_t n = descriptor_count(k);
-	if (n > (k->size - DESC_OFFSET) / sizeof(mach_msg_ool_descriptor_t))
-		return MACH_SEND_MSG_TOO_SMALL;
-	for (uint32_t i = 0; i < n; i++)
-		if (descriptor(k, i)->type != MACH_MSG_OOL_DESCRIPTOR)
-			return MACH_SEND_INVALID_TYPE;  /* port descriptors are not carried yet */
+	for (uint32_t i = descriptor_count(&k->header); i > 0; i--, d = next_descriptor(d)) {
+		if (end - d < (ptrdiff_t)sizeof(mach_msg_port_descriptor_t))
+			return MACH_SEND_MSG_TOO_SMALL;
+		unsigned type = descriptor_type(d);
+		if (type != MACH_MSG_PORT_DESCRIPTOR && type != MACH_MSG_OOL_DESCRIPTOR)
+			return MACH_SEND_INVALID_TYPE;
+		if (end - d < (ptrdiff_t)descriptor_size(type))
+			return MACH_SEND_MSG_TOO_SMALL;
+		if (type == MACH_MSG_PORT_DESCRIPTOR && !valid_disposition((void *)d))
+			return MACH_SEND_INVALID_TYPE;
+	}
+	return MACH_MSG_SUCCESS;
+}
+
+/* Takes d's range from map; MACH_SEND_INVALID_MEMORY when it cannot be read (or there is no map). */
+static mach_msg_return_t copyin_memory(vm_map_t map, mach_msg_ool_descriptor_t *d)
+{
+	vm_map_copy_t copy = NULL;
+
+	if (d->size && (map == NULL ||
+	                vm_map_copyin(map, (vm_address_t)d->address, d->size, &copy) != KERN_SUCCESS))
+		return MACH_SEND_INVALID_MEMORY;
+	d->address = copy;
 	return MACH_MSG_SUCCESS;
 }
 
@@ -119,42 +200,104 @@ mach_msg_return_t ipc_kmsg_copyin_body(struct ipc_kmsg *k)
 {
 	vm_map_t map = current_map();
 	mach_msg_return_t mr;
+	uint32_t left;
 
 	if (!(k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX))
 		return MACH_MSG_SUCCESS;
-	if (map == NULL)
-		return MACH_SEND_INVALID_TYPE;
 	if ((mr = check_body(k)) != MACH_MSG_SUCCESS)
 		return mr;
-	uint32_t n = descriptor_count(k);
-	for (uint32_t i = 0; i < n; i++) {
-		mach_msg_ool_descriptor_t *d = descriptor(k, i);
-		vm_map_copy_t copy = NULL;
-		if (d->size && vm_map_copyin(map, (vm_address_t)d->address, d->size, &copy) !=
-		    KERN_SUCCESS) {
-			for (uint32_t j = i; j < n; j++)
-				descriptor(k, j)->address = NULL;   /* still the sender's: not ours */
-			ipc_kmsg_clean_body(k);             /* drops the copies made so far */
-			return MACH_SEND_INVALID_MEMORY;
-		}
-		d->address = copy;
+	char *d = first_descriptor(&k->header);
+	for (left = descriptor_count(&k->header); left > 0; left--, d = next_descriptor(d))
+		if (descriptor_type(d) == MACH_MSG_OOL_DESCRIPTOR &&
+		    (mr = copyin_memory(map, (void *)d)) != MACH_MSG_SUCCESS)
+			break;
+	if (left == 0)
+		return MACH_MSG_SUCCESS;
+	for (; left > 0; left--, d = next_descriptor(d))    /* from the failed one on: the sender's */
+		if (descriptor_type(d) == MACH_MSG_OOL_DESCRIPTOR)
+			((mach_msg_ool_descriptor_t *)d)->address = NULL;
+	discard_all_memory(k);                 /* the copies made so far */
+	return mr;
+}
+
+/* How many port descriptors k has.  => body checked */
+static uint32_t port_descriptor_count(const struct ipc_kmsg *k)
+{
+	char *d = first_descriptor(&k->header);
+	uint32_t n = 0;
+
+	for (uint32_t i = descriptor_count(&k->header); i > 0; i--, d = next_descriptor(d))
+		n += descriptor_type(d) == MACH_MSG_PORT_DESCRIPTOR;
+	return n;
+}
+
+/* The header's two rights, then one item per port descriptor, as the sender named them. */
+static void fill_items(const struct ipc_kmsg *k, struct ipc_right_item *items)
+{
+	char *d = first_descriptor(&k->header);
+
+	items[0] = (struct ipc_right_item){ .name = k->header.msgh_remote_port,
+	                                    .disposition = MACH_MSGH_BITS_REMOTE(k->header.msgh_bits) };
+	items[1] = (struct ipc_right_item){ .name = k->header.msgh_local_port,
+	                                    .disposition = MACH_MSGH_BITS_LOCAL(k->header.msgh_bits) };
+	for (uint32_t i = descriptor_count(&k->header), n = 2; i > 0; i--, d = next_descriptor(d)) {
+		const mach_msg_port_descriptor_t *pd = (const void *)d;
+		if (descriptor_type(d) == MACH_MSG_PORT_DESCRIPTOR)
+			items[n++] = (struct ipc_right_item){ .name = pd->name,
+			                                      .disposition = pd->disposition };
 	}
-	return MACH_MSG_SUCCESS;
+}
+
+/* Puts the rights taken into k: its header's, and each port descriptor in kernel form. */
+static void store_items(struct ipc_kmsg *k, const struct ipc_right_item *items)
+{
+	char *d = first_descriptor(&k->header);
+
+	k->dest = items[0].port;
+	k->dest_type = items[0].carried;
+	k->reply = items[1].port;
+	k->reply_type = items[1].carried;
+	for (uint32_t i = descriptor_count(&k->header), n = 2; i > 0; i--, d = next_descriptor(d)) {
+		if (descriptor_type(d) != MACH_MSG_PORT_DESCRIPTOR)
+			continue;
+		const struct ipc_right_item *item = &items[n++];
+		struct ipc_port *port = item->port ? item->port :
+		                        item->name == MACH_PORT_DEAD ? PORT_DEAD : NULL;
+		ipc_kmsg_set_port_descriptor((void *)d, port, item->carried);
+	}
+}
+
+mach_msg_return_t ipc_kmsg_copyin_rights(struct ipc_kmsg *k, struct ipc_space *space)
+{
+	uint32_t count = 2 + port_descriptor_count(k);
+	struct ipc_right_item *items = kalloc(count * sizeof(*items));
+	mach_msg_return_t mr = MACH_SEND_NO_BUFFER;
+
+	if (items) {
+		fill_items(k, items);
+		mr = ipc_space_copyin_rights(space, items, count);
+	}
+	if (mr == MACH_MSG_SUCCESS)
+		store_items(k, items);
+	else
+		discard_all_memory(k);
+	if (items)
+		kfree(items, count * sizeof(*items));
+	return mr;
 }
 
 void ipc_kmsg_deallocate_sent(const mach_msg_header_t *sent)
 {
 	vm_map_t map = current_map();
-	mach_msg_body_t body;
+	char *d = first_descriptor(sent);
 
-	if (!(sent->msgh_bits & MACH_MSGH_BITS_COMPLEX))
-		return;
-	memcpy(&body, (const char *)sent + BODY_OFFSET, sizeof(body));
-	for (uint32_t i = 0; i < body.msgh_descriptor_count; i++) {
-		mach_msg_ool_descriptor_t d;
-		memcpy(&d, (const char *)sent + DESC_OFFSET + i * sizeof(d), sizeof(d));
-		if (d.deallocate && d.size)
-			vm_deallocate(map, (vm_address_t)d.address, d.size);
+	for (uint32_t i = descriptor_count(sent); i > 0; i--, d = next_descriptor(d)) {
+		mach_msg_ool_descriptor_t ool;
+		if (descriptor_type(d) != MACH_MSG_OOL_DESCRIPTOR)
+			continue;
+		memcpy(&ool, d, sizeof(ool));
+		if (ool.deallocate && ool.size)
+			vm_deallocate(map, (vm_address_t)ool.address, ool.size);
 	}
 }
 
@@ -178,10 +321,11 @@ static mach_msg_return_t copyout_memory(vm_map_t map, mach_msg_ool_descriptor_t 
 static mach_msg_return_t copyout_port(struct ipc_space *space, mach_msg_port_descriptor_t *d)
 {
 	struct ipc_port *port = descriptor_port((const char *)d);
-	mach_port_name_t name = MACH_PORT_NULL;
+	mach_port_name_t name = port == PORT_DEAD ? MACH_PORT_DEAD : MACH_PORT_NULL;
 	mach_msg_return_t mr = MACH_MSG_SUCCESS;
 
-	if (port && ipc_space_copyout_right(space, port, d->disposition, &name) != KERN_SUCCESS)
+	if (port && port != PORT_DEAD &&
+	    ipc_space_copyout_right(space, port, d->disposition, &name) != KERN_SUCCESS)
 		mr = MACH_RCV_BODY_ERROR;
 	d->name = name;
 	d->pad1 = 0;
@@ -192,9 +336,9 @@ mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k, struct ipc_space *sp
 {
 	vm_map_t map = current_map();
 	mach_msg_return_t mr = MACH_MSG_SUCCESS;
-	char *d = (char *)&k->header + DESC_OFFSET;
+	char *d = first_descriptor(&k->header);
 
-	for (uint32_t i = descriptor_count(k); i > 0; i--, d = next_descriptor(d)) {
+	for (uint32_t i = descriptor_count(&k->header); i > 0; i--, d = next_descriptor(d)) {
 		mach_msg_return_t one = descriptor_type(d) == MACH_MSG_PORT_DESCRIPTOR ?
 		                        copyout_port(space, (void *)d) : copyout_memory(map, (void *)d);
 		if (one != MACH_MSG_SUCCESS)

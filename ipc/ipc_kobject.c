@@ -10,6 +10,7 @@
 #include "ipc/ipc_space.h"
 #include "ipc/mach_msg.h"
 #include "kern/host.h"
+#include "kern/mach_port_server.h"
 #include "kern/task.h"
 #include "kern/task_server.h"
 #include "vm/vm_map.h"
@@ -38,6 +39,7 @@ static const struct {
 	const size_t *count;
 } servers[] = {
 	{ task_server_routines, &task_server_routine_count },
+	{ mach_port_server_routines, &mach_port_server_routine_count },
 	{ host_server_routines, &host_server_routine_count },
 };
 
@@ -101,8 +103,9 @@ static kern_return_t dispatch(struct ipc_kmsg *request, const struct ipc_routine
 {
 	if (r == NULL)
 		return MIG_BAD_ID;
-	if (request->size != r->request_size)
-		return MIG_BAD_ARGUMENTS;
+	if (request->size != r->request_size ||
+	    !ipc_kmsg_descriptors_are(request, r->descriptors ? r->descriptors : ""))
+		return MIG_BAD_ARGUMENTS;          /* as MIG's checks, the type included */
 	return serve_object(r, request, reply);
 }
 
@@ -141,11 +144,11 @@ mach_msg_return_t ipc_kobject_server(struct ipc_kmsg *request)
 		if (request->reply)
 			ipc_right_release(request->reply, request->reply_type);
 		if (reply) {
-			ipc_kmsg_clean_body(reply);
+			ipc_kmsg_clean_body(reply, NULL);
 			ipc_kmsg_free(reply);
 		}
 	}
-	ipc_kmsg_clean_body(request);             /* memory the routine did not take */
+	ipc_kmsg_clean_body(request, NULL);            /* memory the routine did not take */
 	ipc_kmsg_free(request);
 	return answered ? MACH_MSG_SUCCESS : MACH_SEND_NO_BUFFER;
 }

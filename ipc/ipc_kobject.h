@@ -22,6 +22,8 @@ struct ipc_kmsg;
  * on_map, a task port's map rather than the task, as Mach's vm calls
  * take a vm_map_t); the request, whose size is exactly request_size; and
  * a zeroed reply of reply_size bytes whose header the dispatcher fills.
+ * The request carries exactly the descriptors the routine names (a port
+ * descriptor in kernel form: ipc_kmsg_descriptor_port).
  * It returns the reply's RetCode and fills any other field.  It may take
  * out-of-line memory from the request (setting the descriptor's address
  * to NULL); what it leaves is discarded with the request.  A reply that
@@ -34,6 +36,7 @@ struct ipc_routine {
 	bool on_map;
 	mach_msg_size_t request_size, reply_size;
 	kern_return_t (*serve)(void *object, mach_msg_header_t *request, mach_msg_header_t *reply);
+	const char *descriptors;       /* the request's, in order: 'o' memory, 'p' a port; NULL: simple */
 };
 
 /* A port for object, its receive right held by the kernel; NULL without memory. */

@@ -5,6 +5,7 @@
 #include "kern/panic.h"
 
 static uint64_t ports_alive;
+static struct spinlock transit_lock = SPINLOCK_INIT("ipc_transit", LOCK_RANK_IPC_TRANSIT);
 
 struct ipc_port *ipc_port_alloc(struct ipc_space *receiver)
 {
@@ -48,18 +49,70 @@ void ipc_port_release(struct ipc_port *port)
 	}
 }
 
-void ipc_port_destroy(struct ipc_port *port)
+void ipc_port_transit_lock(void)
 {
+	spin_lock(&transit_lock);
+}
+
+void ipc_port_transit_unlock(void)
+{
+	spin_unlock(&transit_lock);
+}
+
+bool ipc_port_would_cycle(const struct ipc_port *port, const struct ipc_port *dest)
+{
+	KASSERT(spin_held(&transit_lock), "ipc_port_would_cycle: transit lock not held");
+	for (const struct ipc_port *p = dest; p; p = p->destination)
+		if (p == port)
+			return true;
+	return false;
+}
+
+void ipc_port_set_in_transit(struct ipc_port *port, struct ipc_port *dest)
+{
+	KASSERT(spin_held(&transit_lock), "ipc_port_set_in_transit: transit lock not held");
+	port->destination = dest;
+	spin_lock(&port->lock);
+	port->receiver = NULL;
+	spin_unlock(&port->lock);
+}
+
+void ipc_port_set_receiver(struct ipc_port *port, struct ipc_space *space)
+{
+	spin_lock(&transit_lock);
+	port->destination = NULL;
+	spin_lock(&port->lock);
+	port->receiver = space;
+	spin_unlock(&port->lock);
+	spin_unlock(&transit_lock);
+}
+
+void ipc_port_destroy_into(struct ipc_port *port, struct ipc_kmsg **doomed)
+{
+	spin_lock(&transit_lock);
+	port->destination = NULL;              /* its message is going, or has gone */
+	spin_unlock(&transit_lock);
 	spin_lock(&port->lock);
 	port->active = false;
 	port->receiver = NULL;
-	struct ipc_kmsg *queue = port->queue_head;
+	struct ipc_kmsg *tail = port->queue_tail;
+	if (tail) {
+		tail->next = *doomed;
+		*doomed = port->queue_head;
+	}
 	port->queue_head = port->queue_tail = NULL;
 	port->msg_count = 0;
 	spin_unlock(&port->lock);
-	ipc_kmsg_destroy_list(queue);          /* undeliverable now: their rights go */
 	sched_wakeup(port);                    /* receivers and senders waiting on it */
-	ipc_port_release(port);
+	ipc_port_release(port);                /* its messages hold references of their own */
+}
+
+void ipc_port_destroy(struct ipc_port *port)
+{
+	struct ipc_kmsg *doomed = NULL;
+
+	ipc_port_destroy_into(port, &doomed);
+	ipc_kmsg_destroy_list(doomed);         /* undeliverable now: their rights go */
 }
 
 uint64_t ipc_port_count(void)

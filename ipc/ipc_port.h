@@ -5,8 +5,13 @@
  * port dies: every send right to it becomes a dead name, which each space
  * notices the next time it looks at the name.
  *
- * Lock order: ipc_space, then ipc_port; IPC locks are never held across a
- * VM call (design.md).
+ * A receive right can travel in a message: the port is then in transit,
+ * with no receiver, and `destination` is the port whose queue holds that
+ * message.  Following destinations from a port must never lead back to it:
+ * such a cycle of messages could never be received, and never freed.
+ *
+ * Lock order: ipc_space, then the transit lock (every port's destination),
+ * then ipc_port; IPC locks are never held across a VM call (design.md).
  */
 #ifndef MICA_IPC_IPC_PORT_H
 #define MICA_IPC_IPC_PORT_H
@@ -33,7 +38,8 @@ struct ipc_port {
 	uint32_t refs;                 /* one per right anywhere, one per kernel pointer */
 	uint32_t send_rights;          /* send rights in every space */
 	bool active;                   /* false once the receive right is gone */
-	struct ipc_space *receiver;    /* holder of the receive right, while active */
+	struct ipc_space *receiver;    /* holder of the receive right; NULL in transit or for the kernel */
+	struct ipc_port *destination;  /* in transit: where the right is queued (transit lock) */
 	struct ipc_kmsg *queue_head, *queue_tail;   /* messages waiting for a receive */
 	uint32_t msg_count;
 	uint32_t qlimit;               /* a send to a port this full waits (or times out) */
@@ -52,6 +58,22 @@ void ipc_port_release(struct ipc_port *port);
 
 /* The receive right is gone: the port dies, and the right's reference goes with it. */
 void ipc_port_destroy(struct ipc_port *port);
+
+/* The same, but the messages queued on port are added to *doomed for the caller to destroy. */
+void ipc_port_destroy_into(struct ipc_port *port, struct ipc_kmsg **doomed);
+
+/* The transit lock, over every port's destination. */
+void ipc_port_transit_lock(void);
+void ipc_port_transit_unlock(void);
+
+/* Would moving port's receive right to dest make a cycle?  => transit lock held */
+bool ipc_port_would_cycle(const struct ipc_port *port, const struct ipc_port *dest);
+
+/* port's receive right has left its space in a message queued on dest.  => transit lock held */
+void ipc_port_set_in_transit(struct ipc_port *port, struct ipc_port *dest);
+
+/* port's receive right has arrived in space. */
+void ipc_port_set_receiver(struct ipc_port *port, struct ipc_space *space);
 
 /* Ports in existence: a leak check for tests. */
 uint64_t ipc_port_count(void);

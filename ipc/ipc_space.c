@@ -7,7 +7,11 @@
  * send rights naming it become dead names lazily, the next time their
  * space looks at them (entry_check_dead), as in Mach.
  *
- * Lock order: space->lock, then the port's.
+ * A message's rights are checked all before any is taken, so a send that
+ * fails leaves the space as it was; moving a receive right also takes the
+ * ports' transit lock (ipc/ipc_port.h), to see that no cycle forms.
+ *
+ * Lock order: space->lock, then the transit lock, then a port's.
  */
 #include "ipc/ipc_space.h"
 #include "kern/kalloc.h"
@@ -250,11 +254,15 @@ kern_return_t mach_port_mod_refs(struct ipc_space *space, mach_port_name_t name,
 	return kr;
 }
 
-/* The entry naming port in space, if any.  => space locked */
+/*
+ * The entry naming port's receive or send rights in space, if any (each
+ * send-once right has a name of its own).  => space locked
+ */
 static struct ipc_entry *entry_of_port(struct ipc_space *space, const struct ipc_port *port)
 {
 	for (uint32_t i = 1; i < space->size; i++)
-		if (space->table[i].port == port)
+		if (space->table[i].port == port &&
+		    (space->table[i].type & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE)))
 			return &space->table[i];
 	return NULL;
 }
@@ -382,23 +390,56 @@ static mach_port_type_t needed_type(mach_msg_type_name_t disposition)
 	case MACH_MSG_TYPE_COPY_SEND:
 	case MACH_MSG_TYPE_MOVE_SEND:      return MACH_PORT_TYPE_SEND;
 	case MACH_MSG_TYPE_MAKE_SEND:
-	case MACH_MSG_TYPE_MAKE_SEND_ONCE: return MACH_PORT_TYPE_RECEIVE;
+	case MACH_MSG_TYPE_MAKE_SEND_ONCE:
+	case MACH_MSG_TYPE_MOVE_RECEIVE:   return MACH_PORT_TYPE_RECEIVE;
 	case MACH_MSG_TYPE_MOVE_SEND_ONCE: return MACH_PORT_TYPE_SEND_ONCE;
 	default:                           return MACH_PORT_TYPE_NONE;
 	}
 }
 
-/* Can name give a right with this disposition?  => space locked */
-static struct ipc_entry *right_check(struct ipc_space *space, mach_port_name_t name,
-                                     mach_msg_type_name_t disposition)
+mach_msg_type_name_t ipc_carried_type(mach_msg_type_name_t disposition)
 {
-	mach_port_type_t need = needed_type(disposition);
-	struct ipc_entry *e = entry_lookup(space, name);
+	switch (disposition) {
+	case MACH_MSG_TYPE_MOVE_RECEIVE:   return MACH_MSG_TYPE_PORT_RECEIVE;
+	case MACH_MSG_TYPE_MAKE_SEND_ONCE:
+	case MACH_MSG_TYPE_MOVE_SEND_ONCE: return MACH_MSG_TYPE_PORT_SEND_ONCE;
+	default:                           return MACH_MSG_TYPE_PORT_SEND;
+	}
+}
 
-	if (need == MACH_PORT_TYPE_NONE || e == NULL || !(e->type & need) || e->port == NULL ||
-	    !e->port->active)
-		return NULL;
-	return e;
+/* Does a send disposition of a body item name a dead name (which it then carries as such)? */
+static bool sends_dead_name(mach_port_type_t type, mach_msg_type_name_t disposition, bool body)
+{
+	return body && (type & MACH_PORT_TYPE_DEAD_NAME) &&
+	       (disposition == MACH_MSG_TYPE_COPY_SEND || disposition == MACH_MSG_TYPE_MOVE_SEND);
+}
+
+/*
+ * Is item's right there, given what the items checked before it would
+ * take?  Records what its entry holds after it.  => space locked
+ */
+static bool check_item(struct ipc_space *space, const struct ipc_right_item *item, bool body)
+{
+	struct ipc_entry *e = entry_lookup(space, item->name);
+	mach_port_type_t need = needed_type(item->disposition);
+
+	if (e == NULL || need == MACH_PORT_TYPE_NONE)
+		return false;
+	if (e->check_epoch != space->copyin_epoch) {
+		e->check_epoch = space->copyin_epoch;
+		e->check_type = e->type;
+		e->check_urefs = e->urefs;
+	}
+	if (sends_dead_name(e->check_type, item->disposition, body))
+		need = MACH_PORT_TYPE_DEAD_NAME;
+	if (!(e->check_type & need))
+		return false;
+	if (item->disposition == MACH_MSG_TYPE_MOVE_SEND && --e->check_urefs == 0)
+		e->check_type &= ~need;
+	else if (item->disposition == MACH_MSG_TYPE_MOVE_SEND_ONCE ||
+	         item->disposition == MACH_MSG_TYPE_MOVE_RECEIVE)
+		e->check_type &= ~need;
+	return true;
 }
 
 /*
@@ -427,50 +468,125 @@ static struct ipc_port *right_take(struct ipc_space *space, struct ipc_entry *e,
 	return port;
 }
 
-mach_msg_type_name_t ipc_carried_type(mach_msg_type_name_t disposition)
+/*
+ * Takes the receive right out of e: the port, with the right's reference,
+ * is in transit to dest.  A send right under the same name stays.
+ * => space and the transit lock held
+ */
+static struct ipc_port *receive_take(struct ipc_space *space, struct ipc_entry *e,
+                                     struct ipc_port *dest)
 {
-	return (disposition == MACH_MSG_TYPE_MAKE_SEND_ONCE ||
-	        disposition == MACH_MSG_TYPE_MOVE_SEND_ONCE) ? MACH_MSG_TYPE_PORT_SEND_ONCE :
-	                                                      MACH_MSG_TYPE_PORT_SEND;
+	struct ipc_port *port = e->port;
+
+	e->type &= ~MACH_PORT_TYPE_RECEIVE;
+	if (e->type == MACH_PORT_TYPE_NONE)
+		entry_free(space, e);
+	ipc_port_set_in_transit(port, dest);
+	return port;
 }
 
-kern_return_t ipc_space_copyin_header(struct ipc_space *space, mach_port_name_t dest_name,
-                                      mach_msg_type_name_t dest_disp,
-                                      mach_port_name_t reply_name,
-                                      mach_msg_type_name_t reply_disp,
-                                      struct ipc_port **dest, struct ipc_port **reply)
+/* Takes one checked item's right: the port it carries, or NULL for a dead name.  => space locked */
+static void take_item(struct ipc_space *space, struct ipc_right_item *item, bool body,
+                      struct ipc_port *dest)
 {
-	kern_return_t kr = KERN_SUCCESS;
+	struct ipc_entry *e = entry_lookup(space, item->name);
+
+	item->carried = ipc_carried_type(item->disposition);
+	if (sends_dead_name(e->type, item->disposition, body)) {
+		if (item->disposition == MACH_MSG_TYPE_MOVE_SEND)
+			adjust_urefs(space, e, -1);
+		item->port = NULL;
+		item->name = MACH_PORT_DEAD;
+	} else if (item->disposition == MACH_MSG_TYPE_MOVE_RECEIVE) {
+		item->port = receive_take(space, e, dest);
+	} else {
+		item->port = right_take(space, e, item->disposition);
+	}
+}
+
+/* Does the message move a receive right?  Only body items can. */
+static bool moves_receive(const struct ipc_right_item *items, uint32_t count)
+{
+	for (uint32_t i = 2; i < count; i++)
+		if (items[i].disposition == MACH_MSG_TYPE_MOVE_RECEIVE && MACH_PORT_VALID(items[i].name))
+			return true;
+	return false;
+}
+
+/* Is item i carried as it is, naming no right: no reply port, or a body's NULL or DEAD? */
+static bool carried_as_is(const struct ipc_right_item *items, uint32_t i)
+{
+	return i >= 1 && !MACH_PORT_VALID(items[i].name) && (i >= 2 || items[i].name == MACH_PORT_NULL);
+}
+
+/* The first item (0 dest, 1 reply, then the body) whose right cannot be had, or count.  => space locked */
+static uint32_t check_items(struct ipc_space *space, const struct ipc_right_item *items,
+                            uint32_t count)
+{
+	struct ipc_port *dest = NULL;
+
+	if (++space->copyin_epoch == 0)
+		space->copyin_epoch = 1;           /* 0 is never current: fresh entries hold it */
+	for (uint32_t i = 0; i < count; i++) {
+		const struct ipc_right_item *item = &items[i];
+		if (carried_as_is(items, i))
+			continue;
+		if (!check_item(space, item, i >= 2))
+			return i;
+		if (i == 0)
+			dest = entry_lookup(space, item->name)->port;
+		if (item->disposition == MACH_MSG_TYPE_MOVE_RECEIVE &&
+		    ipc_port_would_cycle(entry_lookup(space, item->name)->port, dest))
+			return i;
+	}
+	return count;
+}
+
+mach_msg_return_t ipc_space_copyin_rights(struct ipc_space *space, struct ipc_right_item *items,
+                                          uint32_t count)
+{
+	bool transit = moves_receive(items, count);
 
 	spin_lock(&space->lock);
-	struct ipc_entry *d = right_check(space, dest_name, dest_disp);
-	struct ipc_entry *r = reply_name ? right_check(space, reply_name, reply_disp) : NULL;
-	if (d == NULL)
-		kr = KERN_INVALID_NAME;
-	else if (reply_name && r == NULL)
-		kr = KERN_INVALID_RIGHT;
-	else if (d == r && (dest_disp == MACH_MSG_TYPE_MOVE_SEND_ONCE ||
-	                    reply_disp == MACH_MSG_TYPE_MOVE_SEND_ONCE ||
-	                    (dest_disp == MACH_MSG_TYPE_MOVE_SEND && reply_disp == MACH_MSG_TYPE_MOVE_SEND &&
-	                     d->urefs < 2)))
-		kr = KERN_INVALID_RIGHT;           /* one right cannot leave twice */
-	if (kr == KERN_SUCCESS) {
-		*dest = right_take(space, d, dest_disp);
-		*reply = r ? right_take(space, r, reply_disp) : NULL;
+	if (transit)
+		ipc_port_transit_lock();
+	uint32_t bad = check_items(space, items, count);
+	for (uint32_t i = 0; bad == count && i < count; i++) {
+		if (carried_as_is(items, i))
+			items[i].port = NULL;
+		else
+			take_item(space, &items[i], i >= 2, items[0].port);
 	}
+	if (transit)
+		ipc_port_transit_unlock();
 	spin_unlock(&space->lock);
-	return kr;
+	if (bad == count)
+		return MACH_MSG_SUCCESS;
+	return bad == 0 ? MACH_SEND_INVALID_DEST : bad == 1 ? MACH_SEND_INVALID_REPLY :
+	                                                      MACH_SEND_INVALID_RIGHT;
 }
 
 /* Releases a carried right that will never be delivered. */
 void ipc_right_release(struct ipc_port *port, mach_msg_type_name_t type)
 {
+	if (type == MACH_MSG_TYPE_PORT_RECEIVE) {
+		ipc_port_destroy(port);
+		return;
+	}
 	if (type == MACH_MSG_TYPE_PORT_SEND) {
 		spin_lock(&port->lock);
 		port->send_rights--;
 		spin_unlock(&port->lock);
 	}
 	ipc_port_release(port);
+}
+
+/* Makes e hold the carried receive right to port: space is its receiver now.  => space locked */
+static void receive_give(struct ipc_space *space, struct ipc_entry *e, struct ipc_port *port)
+{
+	e->port = port;
+	e->type |= MACH_PORT_TYPE_RECEIVE;
+	ipc_port_set_receiver(port, space);
 }
 
 kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *port,
@@ -484,9 +600,11 @@ kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *
 		return KERN_SUCCESS;
 	}
 	spin_lock(&space->lock);
-	struct ipc_entry *e = type == MACH_MSG_TYPE_PORT_SEND ? entry_of_port(space, port) : NULL;
+	struct ipc_entry *e = type != MACH_MSG_TYPE_PORT_SEND_ONCE ? entry_of_port(space, port) : NULL;
 	if (e == NULL && (e = entry_alloc(space)) == NULL) {
 		kr = KERN_RESOURCE_SHORTAGE;
+	} else if (type == MACH_MSG_TYPE_PORT_RECEIVE) {
+		receive_give(space, e, port);      /* the carried right's reference is the entry's */
 	} else if (type == MACH_MSG_TYPE_PORT_SEND) {
 		kr = add_send(e, port);            /* the space's own reference and count */
 	} else {
@@ -500,7 +618,8 @@ kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *
 	else if (e && e->type == MACH_PORT_TYPE_NONE)
 		entry_free(space, e);
 	spin_unlock(&space->lock);
-	ipc_right_release(port, type);         /* the carried right has become the space's */
+	if (type != MACH_MSG_TYPE_PORT_RECEIVE || kr != KERN_SUCCESS)
+		ipc_right_release(port, type);     /* the carried right has become the space's */
 	return kr;
 }
 

@@ -32,6 +32,11 @@ struct ipc_entry {
 	uint32_t urefs;                /* user references of send rights or a dead name */
 	uint32_t gen;                  /* low byte of the slot's current name */
 	uint32_t next_free;            /* free list, while the slot is free */
+	/* A message's rights are checked before any is taken (ipc_space_copyin_rights):
+	 * what the entry would hold after the items checked so far, valid while
+	 * check_epoch equals the space's copyin_epoch. */
+	uint32_t check_epoch, check_urefs;
+	mach_port_type_t check_type;
 };
 
 struct ipc_space {
@@ -39,6 +44,7 @@ struct ipc_space {
 	struct ipc_entry *table;       /* slot 0 is never used: name 0 is MACH_PORT_NULL */
 	uint32_t size;
 	uint32_t free_head;            /* first free slot, 0 when none */
+	uint32_t copyin_epoch;         /* one per ipc_space_copyin_rights */
 	bool active;
 };
 
@@ -88,23 +94,41 @@ kern_return_t ipc_space_lookup(struct ipc_space *space, mach_port_name_t name,
 mach_msg_type_name_t ipc_carried_type(mach_msg_type_name_t disposition);
 
 /*
- * Takes the destination and (when reply_name is not MACH_PORT_NULL) the
- * reply right out of space as their dispositions say, all or nothing:
- * KERN_INVALID_NAME when the destination cannot be had, KERN_INVALID_RIGHT
- * when the reply cannot, and then nothing changed.  Each port comes with
- * a reference for the carried right.
+ * One right a message names: its name and disposition in the sender's
+ * space (in); the port and the right the message carries (out).  A body
+ * item may name MACH_PORT_NULL or MACH_PORT_DEAD, or a dead name with a
+ * send disposition: it then carries no port, and the receiver sees the
+ * name as it was, or MACH_PORT_DEAD.
  */
-kern_return_t ipc_space_copyin_header(struct ipc_space *space, mach_port_name_t dest_name,
-                                      mach_msg_type_name_t dest_disp,
-                                      mach_port_name_t reply_name,
-                                      mach_msg_type_name_t reply_disp,
-                                      struct ipc_port **dest, struct ipc_port **reply);
+struct ipc_right_item {
+	mach_port_name_t name;
+	mach_msg_type_name_t disposition;
+	struct ipc_port *port;             /* out: with a reference; NULL when none is carried */
+	mach_msg_type_name_t carried;      /* out: MACH_MSG_TYPE_PORT_* */
+};
 
-/* Gives a carried right (type from ipc_carried_type) to space: its name in *name (MACH_PORT_DEAD if the port died). */
+/*
+ * Takes the rights a message names out of space, all or nothing: items[0]
+ * is the destination, items[1] the reply right (name MACH_PORT_NULL: none),
+ * the rest the port descriptors, in order.  Each is checked as if the ones
+ * before it had been taken (a name may appear more than once).  A
+ * MOVE_RECEIVE of the destination, or of a port whose receive right the
+ * destination's is queued behind, would make a cycle nobody can receive:
+ * refused.  Errors, with nothing changed: MACH_SEND_INVALID_DEST (item 0),
+ * MACH_SEND_INVALID_REPLY (item 1), MACH_SEND_INVALID_RIGHT (a body item).
+ */
+mach_msg_return_t ipc_space_copyin_rights(struct ipc_space *space, struct ipc_right_item *items,
+                                          uint32_t count);
+
+/*
+ * Gives a carried right (type from ipc_carried_type) to space: its name in
+ * *name (MACH_PORT_DEAD if the port died).  A receive right joins the send
+ * rights space may hold for the port, and space becomes its receiver.
+ */
 kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *port,
                                       mach_msg_type_name_t type, mach_port_name_t *name);
 
-/* Drops a carried right that will not be delivered. */
+/* Drops a carried right that will not be delivered; a receive right's port dies. */
 void ipc_right_release(struct ipc_port *port, mach_msg_type_name_t type);
 
 /* The name of space's receive right for port. */

@@ -35,7 +35,7 @@ void ipc_kmsg_destroy_list(struct ipc_kmsg *list)
 		ipc_right_release(k->dest, k->dest_type);
 		if (k->reply)
 			ipc_right_release(k->reply, k->reply_type);
-		ipc_kmsg_clean_body(k);
+		ipc_kmsg_clean_body(k, &list);     /* ports whose receive rights die add their queues */
 		ipc_kmsg_free(k);
 	}
 }
@@ -135,8 +135,6 @@ mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t 
                                mach_msg_size_t size, mach_msg_option_t option,
                                mach_msg_timeout_t timeout)
 {
-	mach_msg_type_name_t rdisp = MACH_MSGH_BITS_REMOTE(msg->msgh_bits);
-	mach_msg_type_name_t ldisp = MACH_MSGH_BITS_LOCAL(msg->msgh_bits);
 	mach_msg_return_t mr = check_header(msg, size);
 	struct ipc_kmsg *k;
 
@@ -145,19 +143,11 @@ mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t 
 	if ((k = ipc_kmsg_alloc(size)) == NULL)
 		return MACH_SEND_NO_BUFFER;
 	memcpy(&k->header, msg, size);
-	if ((mr = ipc_kmsg_copyin_body(k)) != MACH_MSG_SUCCESS) {
+	if ((mr = ipc_kmsg_copyin_body(k)) != MACH_MSG_SUCCESS ||
+	    (mr = ipc_kmsg_copyin_rights(k, space)) != MACH_MSG_SUCCESS) {
 		ipc_kmsg_free(k);
 		return mr;
 	}
-	kern_return_t kr = ipc_space_copyin_header(space, msg->msgh_remote_port, rdisp,
-	                                           msg->msgh_local_port, ldisp, &k->dest, &k->reply);
-	if (kr != KERN_SUCCESS) {
-		ipc_kmsg_clean_body(k);
-		ipc_kmsg_free(k);
-		return kr == KERN_INVALID_NAME ? MACH_SEND_INVALID_DEST : MACH_SEND_INVALID_REPLY;
-	}
-	k->dest_type = ipc_carried_type(rdisp);
-	k->reply_type = ipc_carried_type(ldisp);
 	if (k->dest->kotype != IKOT_NONE)
 		mr = ipc_kobject_server(k);        /* the kernel answers at once */
 	else
@@ -167,22 +157,29 @@ mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t 
 	return mr;
 }
 
+/* A receive waits on port for space: the receive right may die, or leave in a message. */
+struct receive_wait {
+	struct ipc_port *port;
+	struct ipc_space *space;
+};
+
 static bool has_message(void *p)
 {
-	struct ipc_port *port = p;
+	const struct receive_wait *w = p;
 
-	return port->queue_head != NULL || !port->active;
+	return w->port->queue_head != NULL || w->port->receiver != w->space;
 }
 
-/* Takes the first message off port if it fits in size bytes. */
-static mach_msg_return_t dequeue(struct ipc_port *port, mach_msg_size_t size,
+/* Takes the first message off port if it fits in size bytes and space still receives there. */
+static mach_msg_return_t dequeue(const struct receive_wait *w, mach_msg_size_t size,
                                  struct ipc_kmsg **out)
 {
+	struct ipc_port *port = w->port;
 	mach_msg_return_t mr = MACH_MSG_SUCCESS;
 
 	spin_lock(&port->lock);
 	struct ipc_kmsg *k = port->queue_head;
-	if (k == NULL) {
+	if (k == NULL || port->receiver != w->space) {
 		mr = MACH_RCV_PORT_DIED;
 	} else if (k->size > size) {
 		mr = MACH_RCV_TOO_LARGE;           /* it stays for a larger buffer */
@@ -233,10 +230,11 @@ mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name
 
 	if (ipc_space_lookup(space, name, MACH_PORT_TYPE_RECEIVE, &port) != KERN_SUCCESS)
 		return MACH_RCV_INVALID_NAME;
-	if (!wait_until(has_message, port, deadline_for(option, MACH_RCV_TIMEOUT, timeout)))
+	struct receive_wait w = { port, space };
+	if (!wait_until(has_message, &w, deadline_for(option, MACH_RCV_TIMEOUT, timeout)))
 		mr = MACH_RCV_TIMED_OUT;
 	else
-		mr = dequeue(port, size, &k);
+		mr = dequeue(&w, size, &k);
 	ipc_port_release(port);
 	if (mr == MACH_MSG_SUCCESS)
 		mr = deliver(space, name, k, buf);

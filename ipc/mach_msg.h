@@ -3,7 +3,7 @@
  * A message is copied into a kernel buffer when it is sent; the rights
  * its header names travel with it (a reference each) and become rights
  * in the receiver's space when it is received; out-of-line memory
- * travels as a vm_map_copy.  Port descriptors come next.
+ * travels as a vm_map_copy, and port descriptors' rights as ports.
  */
 #ifndef MICA_IPC_MACH_MSG_H
 #define MICA_IPC_MACH_MSG_H
@@ -68,28 +68,43 @@ void ipc_kmsg_free(struct ipc_kmsg *k);
 mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k);
 
 /*
- * Out-of-line memory (ipc/ipc_kmsg_body.c).  copyin_body takes each
- * descriptor's range from the current task's map (MACH_SEND_INVALID_MEMORY
- * when one cannot be read; then no copy is kept); deallocate_sent then
- * unmaps from the sender the ranges whose descriptors in sent (the
- * sender's own message) asked for it, once the send cannot fail.
+ * Complex messages' bodies (ipc/ipc_kmsg_body.c), in the order a send uses them:
+ *  - copyin_body checks the descriptors (MACH_SEND_MSG_TOO_SMALL,
+ *    MACH_SEND_INVALID_TYPE) and takes each memory range from the current
+ *    task's map (MACH_SEND_INVALID_MEMORY when one cannot be read; then no
+ *    copy is kept);
+ *  - copyin_rights takes the header's rights and the port descriptors'
+ *    from space, all or nothing (ipc_space_copyin_rights' errors; on one,
+ *    the copies are dropped too), and fills k->dest and k->reply;
+ *  - deallocate_sent then unmaps from the sender the ranges whose
+ *    descriptors in sent (the sender's own message) asked for it, once the
+ *    send cannot fail.
  * copyout_body maps each copy into the current task's map and names each
  * carried right in space (MACH_RCV_BODY_ERROR when one does not fit: that
- * data or right is lost).
- * clean_body discards copies still held.
+ * data or right is lost).  clean_body drops what the body still holds; a
+ * receive right's port dies, and with doomed (not NULL) its queued
+ * messages join that list instead of being destroyed at once, so that a
+ * chain of ports in transit is freed in a loop, not by recursion.
  */
 mach_msg_return_t ipc_kmsg_copyin_body(struct ipc_kmsg *k);
+mach_msg_return_t ipc_kmsg_copyin_rights(struct ipc_kmsg *k, struct ipc_space *space);
 void ipc_kmsg_deallocate_sent(const mach_msg_header_t *sent);
 mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k, struct ipc_space *space);
-void ipc_kmsg_clean_body(struct ipc_kmsg *k);
+void ipc_kmsg_clean_body(struct ipc_kmsg *k, struct ipc_kmsg **doomed);
 
 /*
  * Makes d a port descriptor carrying a right of type (MACH_MSG_TYPE_PORT_*)
  * to port, whose reference the message now holds: the kernel's replies
- * (task_create's child).  Senders in user space cannot send one yet.
+ * (task_create's child).
  */
 void ipc_kmsg_set_port_descriptor(mach_msg_port_descriptor_t *d, struct ipc_port *port,
                                   mach_msg_type_name_t type);
+
+/* Is k simple when kinds is empty, else complex with one descriptor per letter ('o' memory, 'p' port)? */
+bool ipc_kmsg_descriptors_are(const struct ipc_kmsg *k, const char *kinds);
+
+/* The port a descriptor in kernel form carries (its disposition says which right), or NULL. */
+struct ipc_port *ipc_kmsg_descriptor_port(const mach_msg_port_descriptor_t *d);
 
 /* Frees messages and the rights they carry (a dying port's queue). */
 void ipc_kmsg_destroy_list(struct ipc_kmsg *list);

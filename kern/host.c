@@ -54,9 +54,9 @@ static kern_return_t serve_host_vm_stats(void *object, mach_msg_header_t *reques
 
 const struct ipc_routine host_server_routines[] = {
 	{ HOST_PAGE_SIZE_ID, IKOT_HOST, false, sizeof(host_request_t),
-	  sizeof(host_page_size_reply_t), serve_host_page_size },
+	  sizeof(host_page_size_reply_t), serve_host_page_size, NULL },
 	{ MICA_HOST_VM_STATS_ID, IKOT_HOST, false, sizeof(host_request_t),
-	  sizeof(host_vm_stats_reply_t), serve_host_vm_stats },
+	  sizeof(host_vm_stats_reply_t), serve_host_vm_stats, NULL },
 };
 
 const size_t host_server_routine_count =

@@ -19,7 +19,8 @@
 enum lock_rank {
 	LOCK_RANK_TASK = 5,        /* a task's thread list and state */
 	LOCK_RANK_IPC_SPACE = 7,   /* a task's port names; never held across a VM call */
-	LOCK_RANK_IPC_PORT = 8,    /* a port's rights and state */
+	LOCK_RANK_IPC_TRANSIT = 8, /* every port's destination while its receive right travels */
+	LOCK_RANK_IPC_PORT = 9,    /* a port's rights and state */
 	LOCK_RANK_MAP = 10,        /* vm_map */
 	LOCK_RANK_OBJECT = 20,     /* vm_object, front to back along a shadow chain */
 	LOCK_RANK_PAGE_HASH = 24,  /* the (object, offset) -> page hash */

@@ -7,7 +7,6 @@
  */
 #include "kern/task_server.h"
 #include "ipc/mach_msg.h"
-#include "ipc/ipc_space.h"
 #include "kern/task.h"
 #include <mach/vm_map_rpc.h>
 #include "vm/vm_map.h"
@@ -101,8 +100,7 @@ static kern_return_t serve_vm_write(void *map, mach_msg_header_t *request,
 	kern_return_t kr;
 
 	(void)reply;
-	if (!(in->Head.msgh_bits & MACH_MSGH_BITS_COMPLEX) ||
-	    in->msgh_body.msgh_descriptor_count != 1 || in->data.size != in->dataCnt)
+	if (in->data.size != in->dataCnt)
 		return MIG_BAD_ARGUMENTS;
 	kr = vm_write(map, in->address, (vm_map_copy_t)in->data.address, in->dataCnt);
 	if (kr == KERN_SUCCESS)
@@ -149,38 +147,22 @@ static kern_return_t serve_task_terminate(void *task, mach_msg_header_t *request
 	return kr;
 }
 
-/* The task lock keeps the space from going while the call uses it. */
-static kern_return_t serve_mach_port_deallocate(void *task, mach_msg_header_t *request,
-                                                mach_msg_header_t *reply)
-{
-	const mach_port_deallocate_request_t *in = (const void *)request;
-	struct task *t = task;
-	kern_return_t kr;
-
-	(void)reply;
-	spin_lock(&t->lock);
-	kr = t->terminated ? KERN_INVALID_ARGUMENT : mach_port_deallocate(t->space, in->name);
-	spin_unlock(&t->lock);
-	return kr;
-}
-
 #define ON_TASK(id, request, reply, serve) \
-	{ (id), IKOT_TASK, false, sizeof(request), sizeof(reply), (serve) }
-#define ON_MAP(id, request, reply, serve) \
-	{ (id), IKOT_TASK, true, sizeof(request), sizeof(reply), (serve) }
+	{ (id), IKOT_TASK, false, sizeof(request), sizeof(reply), (serve), NULL }
+#define ON_MAP_CARRYING(descriptors, id, request, reply, serve) \
+	{ (id), IKOT_TASK, true, sizeof(request), sizeof(reply), (serve), (descriptors) }
+#define ON_MAP(id, request, reply, serve) ON_MAP_CARRYING(NULL, id, request, reply, serve)
 
 const struct ipc_routine task_server_routines[] = {
 	ON_TASK(TASK_CREATE_ID, task_create_request_t, task_create_reply_t, serve_task_create),
 	ON_TASK(TASK_TERMINATE_ID, task_terminate_request_t, mig_reply_error_t, serve_task_terminate),
-	ON_TASK(MACH_PORT_DEALLOCATE_ID, mach_port_deallocate_request_t, mig_reply_error_t,
-	        serve_mach_port_deallocate),
 	ON_MAP(VM_REGION_ID, vm_region_request_t, vm_region_reply_t, serve_vm_region),
 	ON_MAP(VM_ALLOCATE_ID, vm_allocate_request_t, vm_allocate_reply_t, serve_vm_allocate),
 	ON_MAP(VM_DEALLOCATE_ID, vm_deallocate_request_t, mig_reply_error_t, serve_vm_deallocate),
 	ON_MAP(VM_PROTECT_ID, vm_protect_request_t, mig_reply_error_t, serve_vm_protect),
 	ON_MAP(VM_INHERIT_ID, vm_inherit_request_t, mig_reply_error_t, serve_vm_inherit),
 	ON_MAP(VM_READ_ID, vm_read_request_t, vm_read_reply_t, serve_vm_read),
-	ON_MAP(VM_WRITE_ID, vm_write_request_t, mig_reply_error_t, serve_vm_write),
+	ON_MAP_CARRYING("o", VM_WRITE_ID, vm_write_request_t, mig_reply_error_t, serve_vm_write),
 	ON_MAP(VM_COPY_ID, vm_copy_request_t, mig_reply_error_t, serve_vm_copy),
 };
 

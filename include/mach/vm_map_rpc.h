@@ -1,7 +1,7 @@
 /*
  * The messages of the calls on a task port: Mach's vm_map subsystem
  * (request ids from 3800, as XNU numbers them), task_create and
- * task_terminate, and mach_port_deallocate: one request and one reply
+ * task_terminate (the mach_port calls: <mach/mach_port_rpc.h>): one request and one reply
  * layout per routine.  The user stubs (user/lib) build the
  * requests; the kernel (kern/task_server.c) checks each one's size
  * exactly before reading it.  Every reply starts as mig_reply_error_t.
@@ -136,14 +136,5 @@ typedef struct {
 typedef struct {
 	mach_msg_header_t Head;
 } task_terminate_request_t;
-
-/* Mach's mach_port subsystem (from 3200): the rights in a task's space. */
-#define MACH_PORT_DEALLOCATE_ID 3206
-
-typedef struct {
-	mach_msg_header_t Head;
-	mach_port_name_t name;
-	int pad;
-} mach_port_deallocate_request_t;
 
 #endif

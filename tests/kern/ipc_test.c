@@ -265,7 +265,13 @@ KTEST(ipc, bad_messages_are_refused_and_change_nothing)
 	KT_EXPECT_EQ(ipc_msg_send(s, &m.header, sizeof(m.header) - 4, 0, 0), MACH_SEND_MSG_TOO_SMALL);
 	KT_EXPECT_EQ(ipc_msg_send(s, &m.header, sizeof(m) - 1, 0, 0), MACH_SEND_MSG_TOO_SMALL);
 	m.header.msgh_bits |= MACH_MSGH_BITS_COMPLEX;
+	m.body[0] = 1;                         /* one descriptor ... */
+	m.body[4 + 11] = 7;                    /* ... of a kind Mach does not have */
 	KT_EXPECT_EQ(ipc_msg_send(s, &m.header, sizeof(m), 0, 0), MACH_SEND_INVALID_TYPE);
+	m.body[0] = 3;                         /* more descriptors than the message holds */
+	m.body[4 + 11] = MACH_MSG_PORT_DESCRIPTOR;
+	m.body[4 + 10] = m.body[16 + 10] = MACH_MSG_TYPE_COPY_SEND;
+	KT_EXPECT_EQ(ipc_msg_send(s, &m.header, sizeof(m), 0, 0), MACH_SEND_MSG_TOO_SMALL);
 	m.header.msgh_size = IPC_KMSG_MAX + 4;
 	KT_EXPECT_EQ(ipc_msg_send(s, &m.header, IPC_KMSG_MAX + 4, 0, 0), MACH_SEND_TOO_LARGE);
 	/* nothing was queued, nothing was lost */

@@ -148,13 +148,3 @@ kern_return_t task_terminate(task_t target_task)
 
 	return mig_rpc(target_task, &m.in.Head, TASK_TERMINATE_ID, sizeof(m.in), sizeof(m.out));
 }
-
-kern_return_t mach_port_deallocate(ipc_space_t task, mach_port_name_t name)
-{
-	union {
-		mach_port_deallocate_request_t in;
-		mig_reply_error_t out;
-	} m = { .in = { .name = name } };
-
-	return mig_rpc(task, &m.in.Head, MACH_PORT_DEALLOCATE_ID, sizeof(m.in), sizeof(m.out));
-}

@@ -52,8 +52,25 @@ kern_return_t task_create(task_t parent_task, boolean_t inherit_memory, task_t *
 /* Ends target_task and frees its memory; its port dies.  Not the caller's own task (exit). */
 kern_return_t task_terminate(task_t target_task);
 
-/* Drops one user reference of the send right, send-once right or dead name `name` in task's space. */
+/*
+ * The rights in a task's space (the caller's own: mach_task_self()).  As
+ * in Mach: allocate makes a receive right (a new port) or a dead name;
+ * deallocate drops one user reference of a send right, send-once right or
+ * dead name; mod_refs adds delta to a right's user references (a receive
+ * or send-once right can only be dropped, delta -1); insert_right puts a
+ * send right to poly under name (polyPoly: MAKE_SEND from a receive
+ * right, COPY_SEND or MOVE_SEND; the others give KERN_INVALID_VALUE).
+ */
+kern_return_t mach_port_allocate(ipc_space_t task, mach_port_right_t right,
+				 mach_port_name_t *name);
 kern_return_t mach_port_deallocate(ipc_space_t task, mach_port_name_t name);
+kern_return_t mach_port_mod_refs(ipc_space_t task, mach_port_name_t name,
+				 mach_port_right_t right, mach_port_delta_t delta);
+kern_return_t mach_port_insert_right(ipc_space_t task, mach_port_name_t name, mach_port_t poly,
+				     mach_msg_type_name_t polyPoly);
+kern_return_t mach_port_type(ipc_space_t task, mach_port_name_t name, mach_port_type_t *ptype);
+kern_return_t mach_port_get_refs(ipc_space_t task, mach_port_name_t name,
+				 mach_port_right_t right, mach_port_urefs_t *refs);
 
 /* A send right to the host port. */
 mach_port_t mach_host_self(void);
