@@ -52,12 +52,7 @@ static const struct ipc_routine *find_routine(mach_msg_id_t id)
 	return NULL;
 }
 
-/*
- * The port's object, held for the routine, if it is still there and of
- * type; else NULL.  A task is held by a reference (refused once its last
- * one is gone); the host never dies.
- */
-static void *object_take(struct ipc_port *port, enum ipc_kobject_type type)
+void *ipc_kobject_take(struct ipc_port *port, enum ipc_kobject_type type)
 {
 	void *object = NULL;
 
@@ -69,7 +64,7 @@ static void *object_take(struct ipc_port *port, enum ipc_kobject_type type)
 	return object;
 }
 
-static void object_drop(void *object, enum ipc_kobject_type type)
+void ipc_kobject_drop(void *object, enum ipc_kobject_type type)
 {
 	if (type == IKOT_TASK)
 		task_deallocate(object);
@@ -79,7 +74,7 @@ static void object_drop(void *object, enum ipc_kobject_type type)
 static kern_return_t serve_object(const struct ipc_routine *r, struct ipc_kmsg *request,
                                   mach_msg_header_t *reply)
 {
-	void *object = object_take(request->dest, r->kotype);
+	void *object = ipc_kobject_take(request->dest, r->kotype);
 	kern_return_t kr = KERN_INVALID_ARGUMENT;
 
 	if (object == NULL)
@@ -93,7 +88,7 @@ static kern_return_t serve_object(const struct ipc_routine *r, struct ipc_kmsg *
 			vm_map_deallocate(map);
 		}
 	}
-	object_drop(object, r->kotype);
+	ipc_kobject_drop(object, r->kotype);
 	return kr;
 }
 

@@ -39,6 +39,15 @@ struct ipc_routine {
 	const char *descriptors;       /* the request's, in order: 'o' memory, 'p' a port; NULL: simple */
 };
 
+/*
+ * The object port stands for, held for the caller, if it is still there
+ * and of type; else NULL.  A task is held by a reference (refused once
+ * its last one is gone); the host never dies.  Routines use it for the
+ * ports their requests carry (vm_wire's task); ipc_kobject_drop lets go.
+ */
+void *ipc_kobject_take(struct ipc_port *port, enum ipc_kobject_type type);
+void ipc_kobject_drop(void *object, enum ipc_kobject_type type);
+
 /* A port for object, its receive right held by the kernel; NULL without memory. */
 struct ipc_port *ipc_kobject_port_alloc(void *object, enum ipc_kobject_type type);
 

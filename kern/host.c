@@ -4,12 +4,15 @@
  */
 #include "kern/host.h"
 #include <mach/host_rpc.h>
+#include "ipc/mach_msg.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
 #include "kern/task.h"
 #include "kern/thread.h"
+#include "vm/vm_map.h"
 #include "vm/vm_object.h"
 #include "vm/vm_page.h"
+#include "vm/vm_user.h"
 
 static struct {
 	struct ipc_port *port;
@@ -52,11 +55,38 @@ static kern_return_t serve_host_vm_stats(void *object, mach_msg_header_t *reques
 	return KERN_SUCCESS;
 }
 
+/*
+ * The task arrives as a port in the request; a port that is not a live
+ * task's (MACH_PORT_NULL, a host or thread port) gives KERN_INVALID_TASK,
+ * as XNU's vm_wire does for a null map.
+ */
+static kern_return_t serve_vm_wire(void *host, mach_msg_header_t *request,
+                                   mach_msg_header_t *reply)
+{
+	const vm_wire_request_t *in = (const void *)request;
+	struct ipc_port *port = ipc_kmsg_descriptor_port(&in->task);
+	struct task *task = port ? ipc_kobject_take(port, IKOT_TASK) : NULL;
+	vm_map_t map = task ? task_map_reference(task) : NULL;
+	kern_return_t kr = KERN_INVALID_TASK;
+
+	(void)host;
+	(void)reply;
+	if (map) {
+		kr = vm_wire(map, in->address, in->size, in->desired_access);
+		vm_map_deallocate(map);
+	}
+	if (task)
+		ipc_kobject_drop(task, IKOT_TASK);
+	return kr;
+}
+
 const struct ipc_routine host_server_routines[] = {
 	{ HOST_PAGE_SIZE_ID, IKOT_HOST, false, sizeof(host_request_t),
 	  sizeof(host_page_size_reply_t), serve_host_page_size, NULL },
 	{ MICA_HOST_VM_STATS_ID, IKOT_HOST, false, sizeof(host_request_t),
 	  sizeof(host_vm_stats_reply_t), serve_host_vm_stats, NULL },
+	{ VM_WIRE_ID, IKOT_HOST, false, sizeof(vm_wire_request_t), sizeof(mig_reply_error_t),
+	  serve_vm_wire, "p" },
 };
 
 const size_t host_server_routine_count =

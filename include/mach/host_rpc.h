@@ -1,19 +1,22 @@
 /*
  * The messages of the calls on the host port: host_page_size (Mach's
- * mach_host subsystem, id 202) and Mica's host_vm_stats (id 4700, outside
- * Mach's ranges).
+ * mach_host subsystem, id 202), vm_wire (the host_priv subsystem, id 404:
+ * Mica's one host port is also the privileged one) and Mica's
+ * host_vm_stats (id 4700, outside Mach's ranges).
  */
 #ifndef MICA_MACH_HOST_RPC_H
 #define MICA_MACH_HOST_RPC_H
 
 #include <mach/mig_errors.h>
+#include <mach/vm_prot.h>
 #include <mach/vm_types.h>
 #include <mica/vm_stats.h>
 
 #define HOST_PAGE_SIZE_ID     202
+#define VM_WIRE_ID            404
 #define MICA_HOST_VM_STATS_ID 4700
 
-/* Both requests are a bare header. */
+/* host_page_size's and host_vm_stats' requests are a bare header. */
 typedef struct {
 	mach_msg_header_t Head;
 } host_request_t;
@@ -31,5 +34,16 @@ typedef struct {
 	int pad;
 	struct mica_vm_stats stats;
 } host_vm_stats_reply_t;
+
+#pragma pack(push, 4)
+typedef struct {
+	mach_msg_header_t Head;        /* MACH_MSGH_BITS_COMPLEX */
+	mach_msg_body_t msgh_body;     /* one descriptor */
+	mach_msg_port_descriptor_t task;   /* a send right to the task whose memory is wired */
+	vm_address_t address;
+	vm_size_t size;
+	vm_prot_t desired_access;      /* VM_PROT_NONE unwires */
+} vm_wire_request_t;
+#pragma pack(pop)
 
 #endif

@@ -37,6 +37,57 @@ static void ports_of_the_wrong_kind(void)
 	KT_EXPECT_EQ(host_page_size(0x4242, &size), MACH_SEND_INVALID_DEST);
 }
 
+/* user_wired_count of the region at address in task (~0 if vm_region fails). */
+static unsigned wired_at(task_t task, vm_address_t address)
+{
+	struct vm_region_basic_info_64 info;
+	mach_msg_type_number_t count = VM_REGION_BASIC_INFO_COUNT_64;
+	vm_size_t size;
+	mach_port_t object;
+
+	if (vm_region(task, &address, &size, VM_REGION_BASIC_INFO_64, (vm_region_info_t)&info,
+		      &count, &object) != KERN_SUCCESS)
+		return ~0u;
+	return info.user_wired_count;
+}
+
+/* vm_wire goes to the host port and names its task in the request; the child ends wired. */
+static void vm_wire_makes_a_tasks_pages_resident(void)
+{
+	mach_port_t host = mach_host_self();
+	struct mica_vm_stats before, wired, after;
+	vm_address_t a = 0, ro = 0;
+	task_t child;
+
+	KT_ASSERT_EQ(host_vm_stats(host, &before), KERN_SUCCESS);
+	KT_ASSERT_EQ(task_create(mach_task_self(), 0, &child), KERN_SUCCESS);
+	KT_ASSERT_EQ(vm_allocate(child, &a, 3 * PAGE_SIZE, VM_FLAGS_ANYWHERE), KERN_SUCCESS);
+	KT_ASSERT_EQ(vm_allocate(child, &ro, PAGE_SIZE, VM_FLAGS_ANYWHERE), KERN_SUCCESS);
+	KT_ASSERT_EQ(vm_protect(child, ro, PAGE_SIZE, 0, VM_PROT_READ), KERN_SUCCESS);
+	KT_EXPECT_EQ(vm_wire(host, child, a, 3 * PAGE_SIZE, VM_PROT_READ | VM_PROT_WRITE),
+		     KERN_SUCCESS);
+	KT_EXPECT_EQ(wired_at(child, a), 1);
+	KT_ASSERT_EQ(host_vm_stats(host, &wired), KERN_SUCCESS);
+	KT_EXPECT(before.free_frames - wired.free_frames >= 3);     /* resident now */
+	/* refusals, each with the code XNU gives, and the range stays as it was */
+	KT_EXPECT_EQ(vm_wire(host, MACH_PORT_NULL, a, PAGE_SIZE, VM_PROT_READ), KERN_INVALID_TASK);
+	KT_EXPECT_EQ(vm_wire(host, host, a, PAGE_SIZE, VM_PROT_READ), KERN_INVALID_TASK);
+	KT_EXPECT_EQ(vm_wire(host, 0x4242, a, PAGE_SIZE, VM_PROT_READ), MACH_SEND_INVALID_RIGHT);
+	KT_EXPECT_EQ(vm_wire(child, child, a, PAGE_SIZE, VM_PROT_READ), KERN_INVALID_ARGUMENT);
+	KT_EXPECT_EQ(vm_wire(host, child, ro, PAGE_SIZE, VM_PROT_WRITE), KERN_PROTECTION_FAILURE);
+	KT_EXPECT_EQ(vm_wire(host, child, ro + PAGE_SIZE * 64, PAGE_SIZE, VM_PROT_READ),
+		     KERN_INVALID_ADDRESS);
+	KT_EXPECT_EQ(vm_wire(host, child, a, PAGE_SIZE, 0x80), KERN_INVALID_ARGUMENT);
+	KT_EXPECT_EQ(wired_at(child, ro), 0);
+	KT_EXPECT_EQ(vm_wire(host, child, a, 3 * PAGE_SIZE, VM_PROT_NONE), KERN_SUCCESS);
+	KT_EXPECT_EQ(wired_at(child, a), 0);
+	KT_EXPECT_EQ(vm_wire(host, child, a, 3 * PAGE_SIZE, VM_PROT_READ), KERN_SUCCESS);
+	KT_EXPECT_EQ(task_terminate(child), KERN_SUCCESS);           /* with its pages wired */
+	KT_EXPECT_EQ(mach_port_deallocate(mach_task_self(), child), KERN_SUCCESS);
+	KT_ASSERT_EQ(host_vm_stats(host, &after), KERN_SUCCESS);
+	KT_EXPECT_SAME_VM_STATS(before, after);
+}
+
 struct ool_msg {
 	mach_msg_header_t header;
 	mach_msg_body_t body;
@@ -114,6 +165,7 @@ int main(void)
 	static const struct ktap_case cases[] = {
 		KTAP_CASE(host_page_size_is_the_pages),
 		KTAP_CASE(ports_of_the_wrong_kind),
+		KTAP_CASE(vm_wire_makes_a_tasks_pages_resident),
 		KTAP_CASE(nothing_leaks),
 	};
 

@@ -96,3 +96,22 @@ kern_return_t host_vm_stats(host_t host, struct mica_vm_stats *stats)
 		*stats = m.out.stats;
 	return kr;
 }
+
+kern_return_t vm_wire(host_t host, vm_map_t task, vm_address_t address, vm_size_t size,
+		      vm_prot_t desired_access)
+{
+	union {
+		vm_wire_request_t in;
+		mig_reply_error_t out;
+	} m = { .in = {
+		.Head = { .msgh_bits = MACH_MSGH_BITS_COMPLEX },
+		.msgh_body = { .msgh_descriptor_count = 1 },
+		.task = { .name = task, .disposition = MACH_MSG_TYPE_COPY_SEND,
+			  .type = MACH_MSG_PORT_DESCRIPTOR },
+		.address = address,
+		.size = size,
+		.desired_access = desired_access,
+	} };
+
+	return mig_rpc(host, &m.in.Head, VM_WIRE_ID, sizeof(m.in), sizeof(m.out));
+}

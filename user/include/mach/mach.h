@@ -81,6 +81,15 @@ kern_return_t host_page_size(host_t host, vm_size_t *page_size);
 /* Mica's own: what the kernel holds (free frames, zones, objects...), for leak checks. */
 kern_return_t host_vm_stats(host_t host, struct mica_vm_stats *stats);
 
+/*
+ * Makes the pages of [address, address + size) in task resident and
+ * mapped for desired_access, so they never fault; VM_PROT_NONE unwires.
+ * Sent to the host port (XNU's host_priv); a task port that names no live
+ * task gives KERN_INVALID_TASK.
+ */
+kern_return_t vm_wire(host_t host, vm_map_t task, vm_address_t address, vm_size_t size,
+		      vm_prot_t desired_access);
+
 /* The port this program's RPCs receive their replies on, made on first use. */
 mach_port_t mig_get_reply_port(void);
 
