@@ -107,13 +107,14 @@ mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k)
 	return MACH_MSG_SUCCESS;
 }
 
-/* Queues k once its destination has room (or the deadline passed).  Consumes k. */
+/*
+ * Queues k once its destination has room; consumes k, but when the
+ * deadline passes first (MACH_SEND_TIMED_OUT) k is still the caller's.
+ */
 static mach_msg_return_t enqueue_when_room(struct ipc_kmsg *k, uint64_t deadline)
 {
-	if (!wait_until(has_room, k->dest, deadline)) {
-		ipc_kmsg_destroy_list(k);
+	if (!wait_until(has_room, k->dest, deadline))
 		return MACH_SEND_TIMED_OUT;
-	}
 	return ipc_kmsg_enqueue(k);            /* MACH_SEND_INVALID_DEST if it died meanwhile */
 }
 
@@ -152,6 +153,10 @@ mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t 
 		mr = ipc_kobject_server(k);        /* the kernel answers at once */
 	else
 		mr = enqueue_when_room(k, deadline_for(option, MACH_SEND_TIMEOUT, timeout));
+	if (mr == MACH_SEND_TIMED_OUT) {
+		ipc_kmsg_return_rights(k, space, msg);
+		ipc_kmsg_free(k);
+	}
 	if (mr == MACH_MSG_SUCCESS)
 		ipc_kmsg_deallocate_sent(msg);     /* sent: now the sender's memory may go */
 	return mr;

@@ -265,6 +265,36 @@ static void a_bad_right_sends_nothing(void)
 	KT_EXPECT_EQ(drop_port(r), KERN_SUCCESS);
 }
 
+/* A send that times out on a full queue gives every right it took back, under the same names. */
+static void a_timed_out_send_gives_its_rights_back(void)
+{
+	mach_port_name_t r = new_port(), b = new_port(), c = new_port(), once;
+	struct port_msg m;
+	int queued = 0;
+
+	KT_ASSERT_EQ(mach_port_insert_right(mach_task_self(), c, c, MACH_MSG_TYPE_MAKE_SEND),
+		     KERN_SUCCESS);
+	once = round_trip(r, c, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND_ONCE);
+	while (send_rights(r, 0, 0, 0, 0, 0) == MACH_MSG_SUCCESS)
+		queued++;                      /* until the queue is full: that send timed out */
+	KT_EXPECT_EQ(queued, 5);
+	KT_EXPECT_EQ(send_rights(r, 2, b, MACH_MSG_TYPE_MOVE_RECEIVE, c, MACH_MSG_TYPE_MOVE_SEND),
+		     MACH_SEND_TIMED_OUT);
+	KT_EXPECT_EQ(type_of(b), MACH_PORT_TYPE_RECEIVE);
+	KT_EXPECT_EQ(type_of(c), MACH_PORT_TYPE_RECEIVE | MACH_PORT_TYPE_SEND);
+	KT_EXPECT_EQ(refs_of(c, MACH_PORT_RIGHT_SEND), 1);
+	KT_EXPECT_EQ(send_rights(r, 1, once, MACH_MSG_TYPE_MOVE_SEND_ONCE, 0, 0), MACH_SEND_TIMED_OUT);
+	KT_EXPECT_EQ(type_of(once), MACH_PORT_TYPE_SEND_ONCE);
+	for (; queued > 0; queued--)
+		KT_EXPECT_EQ(receive(r, &m), MACH_MSG_SUCCESS);
+	KT_EXPECT_EQ(receive(r, &m), MACH_RCV_TIMED_OUT);           /* none of the refused came */
+	KT_EXPECT_EQ(mach_port_deallocate(mach_task_self(), once), KERN_SUCCESS);
+	KT_EXPECT_EQ(mach_port_deallocate(mach_task_self(), c), KERN_SUCCESS);
+	KT_EXPECT_EQ(drop_port(c), KERN_SUCCESS);
+	KT_EXPECT_EQ(drop_port(b), KERN_SUCCESS);
+	KT_EXPECT_EQ(drop_port(r), KERN_SUCCESS);
+}
+
 /* MACH_PORT_NULL, MACH_PORT_DEAD and dead names travel as what they are. */
 static void null_and_dead_names_are_carried(void)
 {
@@ -357,6 +387,7 @@ int main(void)
 		KTAP_CASE(a_receive_right_travels_with_its_queue),
 		KTAP_CASE(cycles_of_receive_rights_are_refused),
 		KTAP_CASE(a_bad_right_sends_nothing),
+		KTAP_CASE(a_timed_out_send_gives_its_rights_back),
 		KTAP_CASE(null_and_dead_names_are_carried),
 		KTAP_CASE(a_task_right_moves_with_its_authority),
 		KTAP_CASE(nothing_leaked),
