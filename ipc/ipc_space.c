@@ -11,9 +11,12 @@
  * fails leaves the space as it was; moving a receive right also takes the
  * ports' transit lock (ipc/ipc_port.h), to see that no cycle forms.
  *
- * Lock order: space->lock, then the transit lock, then a port's.
+ * Lock order: space->lock, then the transit lock, then a port's.  A port
+ * that dies under the space lock has its messages destroyed after it is
+ * released: they may hold memory, and no IPC lock is held across a VM call.
  */
 #include "ipc/ipc_space.h"
+#include "ipc/mach_msg.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
 #include "kern/string.h"
@@ -127,6 +130,8 @@ struct ipc_space *ipc_space_create(void)
 
 void ipc_space_destroy(struct ipc_space *space)
 {
+	struct ipc_kmsg *doomed = NULL;
+
 	spin_lock(&space->lock);
 	space->active = false;
 	for (uint32_t i = 1; i < space->size; i++) {
@@ -135,9 +140,10 @@ void ipc_space_destroy(struct ipc_space *space)
 		if (port && (e->type & SENDS))
 			drop_send(e);
 		if (port && (e->type & MACH_PORT_TYPE_RECEIVE))
-			ipc_port_destroy(port);
+			ipc_port_destroy_into(port, &doomed);
 	}
 	spin_unlock(&space->lock);
+	ipc_kmsg_destroy_list(doomed);         /* their memory goes to the VM: no IPC lock held */
 	if (space->table)
 		kfree(space->table, space->size * sizeof(*space->table));
 	kfree(space, sizeof(*space));
@@ -212,13 +218,17 @@ kern_return_t mach_port_deallocate(struct ipc_space *space, mach_port_name_t nam
 	return kr;
 }
 
-/* Gives up the receive right under e: its port dies, and a send right there becomes a dead name. */
-static void drop_receive(struct ipc_space *space, struct ipc_entry *e)
+/*
+ * Gives up the receive right under e: its port dies, and a send right
+ * there becomes a dead name.  Its queued messages join *doomed, for the
+ * caller to destroy once the space is unlocked.  => space locked
+ */
+static void drop_receive(struct ipc_space *space, struct ipc_entry *e, struct ipc_kmsg **doomed)
 {
 	struct ipc_port *port = e->port;
 
 	e->type &= ~MACH_PORT_TYPE_RECEIVE;
-	ipc_port_destroy(port);               /* port stays allocated while e's send ref holds it */
+	ipc_port_destroy_into(port, doomed);  /* port stays allocated while e's send ref holds it */
 	if (e->type & MACH_PORT_TYPE_SEND)
 		entry_check_dead(e);
 	else
@@ -228,6 +238,7 @@ static void drop_receive(struct ipc_space *space, struct ipc_entry *e)
 kern_return_t mach_port_mod_refs(struct ipc_space *space, mach_port_name_t name,
                                  mach_port_right_t right, mach_port_delta_t delta)
 {
+	struct ipc_kmsg *doomed = NULL;
 	kern_return_t kr = KERN_SUCCESS;
 
 	if (right >= MACH_PORT_RIGHT_NUMBER || right == MACH_PORT_RIGHT_PORT_SET)
@@ -245,12 +256,13 @@ kern_return_t mach_port_mod_refs(struct ipc_space *space, mach_port_name_t name,
 	else
 		kr = adjust_urefs(space, e, delta);
 	if (kr == KERN_SUCCESS && delta == -1 && right == MACH_PORT_RIGHT_RECEIVE)
-		drop_receive(space, e);
+		drop_receive(space, e, &doomed);
 	if (kr == KERN_SUCCESS && delta == -1 && right == MACH_PORT_RIGHT_SEND_ONCE) {
 		drop_send(e);
 		entry_free(space, e);
 	}
 	spin_unlock(&space->lock);
+	ipc_kmsg_destroy_list(doomed);
 	return kr;
 }
 
