@@ -175,9 +175,15 @@ static bool has_message(void *p)
 	return w->port->queue_head != NULL || w->port->receiver != w->space;
 }
 
-/* Takes the first message off port if it fits in size bytes and space still receives there. */
+/*
+ * Takes the first message off port if space still receives there.  One
+ * larger than size bytes (MACH_RCV_TOO_LARGE) stays queued with
+ * MACH_RCV_LARGE, *needed saying how large; else it is taken all the same,
+ * for the caller to destroy, as Mach does.
+ */
 static mach_msg_return_t dequeue(const struct receive_wait *w, mach_msg_size_t size,
-                                 struct ipc_kmsg **out)
+                                 mach_msg_option_t option, struct ipc_kmsg **out,
+                                 mach_msg_size_t *needed)
 {
 	struct ipc_port *port = w->port;
 	mach_msg_return_t mr = MACH_MSG_SUCCESS;
@@ -186,17 +192,21 @@ static mach_msg_return_t dequeue(const struct receive_wait *w, mach_msg_size_t s
 	struct ipc_kmsg *k = port->queue_head;
 	if (k == NULL || port->receiver != w->space) {
 		mr = MACH_RCV_PORT_DIED;
-	} else if (k->size > size) {
-		mr = MACH_RCV_TOO_LARGE;           /* it stays for a larger buffer */
 	} else {
-		port->queue_head = k->next;
-		if (port->queue_head == NULL)
-			port->queue_tail = NULL;
-		port->msg_count--;
-		*out = k;
+		if (k->size > size)
+			mr = MACH_RCV_TOO_LARGE;
+		*needed = k->size;
+		if (mr == MACH_MSG_SUCCESS || !(option & MACH_RCV_LARGE)) {
+			port->queue_head = k->next;
+			if (port->queue_head == NULL)
+				port->queue_tail = NULL;
+			port->msg_count--;
+			k->next = NULL;
+			*out = k;
+		}
 	}
 	spin_unlock(&port->lock);
-	if (mr == MACH_MSG_SUCCESS)
+	if (*out)
 		sched_wakeup(port);                /* a sender may be waiting for room */
 	return mr;
 }
@@ -230,7 +240,8 @@ mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name
                                   mach_msg_option_t option, mach_msg_timeout_t timeout)
 {
 	struct ipc_port *port;
-	struct ipc_kmsg *k;
+	struct ipc_kmsg *k = NULL;
+	mach_msg_size_t needed = 0;
 	mach_msg_return_t mr;
 
 	if (ipc_space_lookup(space, name, MACH_PORT_TYPE_RECEIVE, &port) != KERN_SUCCESS)
@@ -239,10 +250,14 @@ mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name
 	if (!wait_until(has_message, &w, deadline_for(option, MACH_RCV_TIMEOUT, timeout)))
 		mr = MACH_RCV_TIMED_OUT;
 	else
-		mr = dequeue(&w, size, &k);
+		mr = dequeue(&w, size, option, &k, &needed);
 	ipc_port_release(port);
 	if (mr == MACH_MSG_SUCCESS)
-		mr = deliver(space, name, k, buf);
+		return deliver(space, name, k, buf);
+	if (mr == MACH_RCV_TOO_LARGE && k)
+		ipc_kmsg_destroy_list(k);          /* no room for it, and not asked to keep it */
+	else if (mr == MACH_RCV_TOO_LARGE && size >= sizeof(*buf))
+		buf->msgh_size = needed;           /* MACH_RCV_LARGE: the size a receive needs */
 	return mr;
 }
 
@@ -291,6 +306,9 @@ static mach_msg_return_t trap_receive(struct ipc_space *space, uintptr_t umsg,
 	if ((mr == MACH_MSG_SUCCESS || mr == MACH_RCV_BODY_ERROR) &&
 	    copyout(buf, (void *)umsg, buf->msgh_size) != KERN_SUCCESS)
 		mr = MACH_RCV_INVALID_DATA;
+	if (mr == MACH_RCV_TOO_LARGE && (option & MACH_RCV_LARGE) && size >= sizeof(*buf))
+		copyout(&buf->msgh_size, (char *)umsg + __builtin_offsetof(mach_msg_header_t, msgh_size),
+		        sizeof(buf->msgh_size));   /* best effort, as the size is all it says */
 	kfree(buf, kbytes);
 	return mr;
 }

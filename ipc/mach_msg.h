@@ -37,8 +37,10 @@ mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t 
 /*
  * Receives the next message of the receive right `name` into buf (size
  * bytes): waits, or with MACH_RCV_TIMEOUT gives up after timeout
- * milliseconds.  A message larger than buf stays queued
- * (MACH_RCV_TOO_LARGE); a port that dies while waiting gives
+ * milliseconds.  A message larger than buf gives MACH_RCV_TOO_LARGE: it
+ * is destroyed, as in Mach, unless option has MACH_RCV_LARGE, which leaves
+ * it queued and puts its size in buf->msgh_size.  A port that dies while
+ * waiting, or whose receive right leaves in a message, gives
  * MACH_RCV_PORT_DIED.
  */
 mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name,

@@ -61,6 +61,10 @@ typedef int kern_return_t;
 #define KERN_CODESIGN_ERROR           50
 #define KERN_POLICY_STATIC            51
 #define KERN_INSUFFICIENT_BUFFER_SIZE 52
+#define KERN_DENIED                   53
+#define KERN_MISSING_KC               54
+#define KERN_INVALID_KC               55
+#define KERN_NOT_FOUND                56
 #define KERN_RETURN_MAX               0x100
 
 #endif

@@ -294,10 +294,19 @@ KTEST(ipc, full_queues_and_small_buffers)
 		KT_ASSERT_EQ(send_msg(s, r, MACH_MSG_TYPE_MAKE_SEND, 0, 0, "q", 0), MACH_MSG_SUCCESS);
 	KT_EXPECT_EQ(send_msg(s, r, MACH_MSG_TYPE_MAKE_SEND, 0, 0, "q", MACH_SEND_TIMEOUT),
 	             MACH_SEND_TIMED_OUT);
-	KT_EXPECT_EQ(ipc_msg_receive(s, r, &got.header, sizeof(got.header), 0, 0), MACH_RCV_TOO_LARGE);
-	KT_EXPECT_EQ(ipc_msg_receive(s, r, &got.header, sizeof(got), 0, 0), MACH_MSG_SUCCESS);
+	got.header.msgh_size = 0;
+	KT_EXPECT_EQ(ipc_msg_receive(s, r, &got.header, sizeof(got.header), MACH_RCV_LARGE, 0),
+	             MACH_RCV_TOO_LARGE);             /* kept, and its size told */
+	KT_EXPECT_EQ(got.header.msgh_size, sizeof(got));
 	KT_EXPECT_EQ(send_msg(s, r, MACH_MSG_TYPE_MAKE_SEND, 0, 0, "q", MACH_SEND_TIMEOUT),
-	             MACH_MSG_SUCCESS);               /* room again */
+	             MACH_SEND_TIMED_OUT);            /* still full */
+	KT_EXPECT_EQ(ipc_msg_receive(s, r, &got.header, sizeof(got), 0, 0), MACH_MSG_SUCCESS);
+	KT_EXPECT_EQ(ipc_msg_receive(s, r, &got.header, sizeof(got.header), 0, 0), MACH_RCV_TOO_LARGE);
+	for (int i = 0; i < 2; i++)                   /* room for the one received, the one destroyed */
+		KT_EXPECT_EQ(send_msg(s, r, MACH_MSG_TYPE_MAKE_SEND, 0, 0, "q", MACH_SEND_TIMEOUT),
+		             MACH_MSG_SUCCESS);
+	KT_EXPECT_EQ(send_msg(s, r, MACH_MSG_TYPE_MAKE_SEND, 0, 0, "q", MACH_SEND_TIMEOUT),
+	             MACH_SEND_TIMED_OUT);
 	ipc_space_destroy(s);                         /* five queued messages go with the port */
 }
 

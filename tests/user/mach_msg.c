@@ -102,16 +102,23 @@ static void a_full_queue_times_out(void)
 }
 
 /* A buffer too small for the message gets MACH_RCV_TOO_LARGE; the message waits. */
-static void a_small_buffer_leaves_the_message(void)
+/* As Mach: a message too large for the buffer is destroyed, unless MACH_RCV_LARGE keeps it. */
+static void a_small_buffer_and_mach_rcv_large(void)
 {
 	mach_port_t p = mach_reply_port();
 	struct text_msg got;
 
 	KT_ASSERT(p != MACH_PORT_NULL);
 	KT_ASSERT_EQ(send_text(p, "big", 0), MACH_MSG_SUCCESS);
-	KT_EXPECT_EQ(receive(p, &got, sizeof(got.header)), MACH_RCV_TOO_LARGE);
+	KT_ASSERT_EQ(send_text(p, "next", 0), MACH_MSG_SUCCESS);
+	got.header.msgh_size = 0;
+	KT_EXPECT_EQ(mach_msg(&got.header, MACH_RCV_MSG | MACH_RCV_LARGE | MACH_RCV_TIMEOUT, 0,
+			      sizeof(got.header), p, 10, MACH_PORT_NULL), MACH_RCV_TOO_LARGE);
+	KT_EXPECT_EQ(got.header.msgh_size, sizeof(got));       /* the size it needs */
 	KT_EXPECT_EQ(receive(p, &got, sizeof(got)), MACH_MSG_SUCCESS);
 	KT_EXPECT_STREQ(got.text, "big");
+	KT_EXPECT_EQ(receive(p, &got, sizeof(got.header)), MACH_RCV_TOO_LARGE);
+	KT_EXPECT_EQ(receive(p, &got, sizeof(got)), MACH_RCV_TIMED_OUT);   /* "next" was destroyed */
 }
 
 static void names_that_denote_nothing(void)
@@ -179,7 +186,7 @@ int main(void)
 		KTAP_CASE(send_then_receive_in_one_call),
 		KTAP_CASE(an_empty_port_times_out),
 		KTAP_CASE(a_full_queue_times_out),
-		KTAP_CASE(a_small_buffer_leaves_the_message),
+		KTAP_CASE(a_small_buffer_and_mach_rcv_large),
 		KTAP_CASE(names_that_denote_nothing),
 		KTAP_CASE(bad_send_buffers),
 		KTAP_CASE(bad_receive_buffers),
