@@ -269,8 +269,10 @@ static void store_items(struct ipc_kmsg *k, const struct ipc_right_item *items)
 
 mach_msg_return_t ipc_kmsg_copyin_rights(struct ipc_kmsg *k, struct ipc_space *space)
 {
+	struct ipc_right_item few[8];          /* most messages: no kalloc on the way */
 	uint32_t count = 2 + port_descriptor_count(k);
-	struct ipc_right_item *items = kalloc(count * sizeof(*items));
+	size_t bytes = count * sizeof(few[0]);
+	struct ipc_right_item *items = count <= 8 ? few : kalloc(bytes);
 	mach_msg_return_t mr = MACH_SEND_NO_BUFFER;
 
 	if (items) {
@@ -281,8 +283,8 @@ mach_msg_return_t ipc_kmsg_copyin_rights(struct ipc_kmsg *k, struct ipc_space *s
 		store_items(k, items);
 	else
 		discard_all_memory(k);
-	if (items)
-		kfree(items, count * sizeof(*items));
+	if (items && items != few)
+		kfree(items, bytes);
 	return mr;
 }
 
