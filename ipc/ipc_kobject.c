@@ -143,7 +143,7 @@ mach_msg_return_t ipc_kobject_server(struct ipc_kmsg *request)
 			ipc_kmsg_free(reply);
 		}
 	}
-	ipc_kmsg_clean_body(request, NULL);            /* memory the routine did not take */
+	ipc_kmsg_clean_body(request, NULL);       /* what the routine did not take */
 	ipc_kmsg_free(request);
 	return answered ? MACH_MSG_SUCCESS : MACH_SEND_NO_BUFFER;
 }

@@ -87,6 +87,8 @@ mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k)
 {
 	struct ipc_port *port = k->dest;
 
+	if (port->kotype != IKOT_NONE)
+		return ipc_kobject_server(k);      /* a reply sent to a kernel port: served, refused */
 	spin_lock(&port->lock);
 	bool live = port->active;
 	if (live) {

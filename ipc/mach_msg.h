@@ -66,7 +66,9 @@ void ipc_kmsg_free(struct ipc_kmsg *k);
 /*
  * Queues k on k->dest now, whatever the queue's length (the kernel's
  * replies: Mach lets a send-once right through a full queue).  Consumes
- * k; MACH_SEND_INVALID_DEST if the port is dead.
+ * k; MACH_SEND_INVALID_DEST if the port is dead.  A kernel-object port
+ * queues nothing: k is served there (a reply sent to one is refused as an
+ * unknown request, so nothing piles up where no one receives).
  */
 mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k);
 

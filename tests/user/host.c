@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <mach/mach.h>
+#include <mach/host_rpc.h>
 #include <mach/vm_map_rpc.h>
 #include <mica/mica.h>
 
@@ -35,6 +36,30 @@ static void ports_of_the_wrong_kind(void)
 	KT_EXPECT_EQ(size, 0);
 	KT_EXPECT_EQ(host_vm_stats(mach_task_self(), &stats), KERN_INVALID_ARGUMENT);
 	KT_EXPECT_EQ(host_page_size(0x4242, &size), MACH_SEND_INVALID_DEST);
+}
+
+/* A request whose reply right is a kernel port: the reply is refused there, not kept. */
+static void replies_sent_to_kernel_ports_do_not_pile_up(void)
+{
+	mach_port_t host = mach_host_self();
+	struct mica_vm_stats before, after;
+	unsigned wrong = 0;
+
+	KT_ASSERT_EQ(host_vm_stats(host, &before), KERN_SUCCESS);
+	for (int i = 0; i < 200; i++) {
+		mach_msg_header_t m = {
+			.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_COPY_SEND),
+			.msgh_size = sizeof(m),
+			.msgh_remote_port = host,
+			.msgh_local_port = i % 2 ? host : mach_task_self(),
+			.msgh_id = HOST_PAGE_SIZE_ID,
+		};
+		wrong += mach_msg(&m, MACH_SEND_MSG, sizeof(m), 0, MACH_PORT_NULL, 0,
+				  MACH_PORT_NULL) != MACH_MSG_SUCCESS;
+	}
+	KT_ASSERT_EQ(host_vm_stats(host, &after), KERN_SUCCESS);
+	KT_EXPECT_EQ(wrong, 0);
+	KT_EXPECT_SAME_VM_STATS(before, after);
 }
 
 /* user_wired_count of the region at address in task (~0 if vm_region fails). */
@@ -165,6 +190,7 @@ int main(void)
 	static const struct ktap_case cases[] = {
 		KTAP_CASE(host_page_size_is_the_pages),
 		KTAP_CASE(ports_of_the_wrong_kind),
+		KTAP_CASE(replies_sent_to_kernel_ports_do_not_pile_up),
 		KTAP_CASE(vm_wire_makes_a_tasks_pages_resident),
 		KTAP_CASE(nothing_leaks),
 	};
