@@ -531,14 +531,23 @@ static bool carried_as_is(const struct ipc_right_item *items, uint32_t i)
 	return i >= 1 && !MACH_PORT_VALID(items[i].name) && (i >= 2 || items[i].name == MACH_PORT_NULL);
 }
 
+/* Starts a new check: every entry's check state is stale from now on.  => space locked */
+static void next_epoch(struct ipc_space *space)
+{
+	if (++space->copyin_epoch != 0)
+		return;
+	for (uint32_t i = 0; i < space->size; i++)
+		space->table[i].check_epoch = 0;   /* after 2^32 checks: none may look current */
+	space->copyin_epoch = 1;                   /* 0 is never current: fresh entries hold it */
+}
+
 /* The first item (0 dest, 1 reply, then the body) whose right cannot be had, or count.  => space locked */
 static uint32_t check_items(struct ipc_space *space, const struct ipc_right_item *items,
                             uint32_t count)
 {
 	struct ipc_port *dest = NULL;
 
-	if (++space->copyin_epoch == 0)
-		space->copyin_epoch = 1;           /* 0 is never current: fresh entries hold it */
+	next_epoch(space);
 	for (uint32_t i = 0; i < count; i++) {
 		const struct ipc_right_item *item = &items[i];
 		if (carried_as_is(items, i))
