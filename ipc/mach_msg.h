@@ -91,6 +91,15 @@ void ipc_kmsg_clean_body(struct ipc_kmsg *k);
 void ipc_kmsg_set_port_descriptor(mach_msg_port_descriptor_t *d, struct ipc_port *port,
                                   mach_msg_type_name_t type);
 
+/*
+ * Makes d an out-of-line array of the count ports at ports (kalloc'd,
+ * count * sizeof(*ports) bytes), each with a right of type: the message
+ * now holds the array and the rights (task_threads' reply).
+ */
+void ipc_kmsg_set_ool_ports_descriptor(mach_msg_ool_ports_descriptor_t *d,
+                                       struct ipc_port **ports, mach_msg_size_t count,
+                                       mach_msg_type_name_t type);
+
 /* Frees messages and the rights they carry (a dying port's queue). */
 void ipc_kmsg_destroy_list(struct ipc_kmsg *list);
 
