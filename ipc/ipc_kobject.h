@@ -36,6 +36,20 @@ struct ipc_routine {
 	kern_return_t (*serve)(void *object, mach_msg_header_t *request, mach_msg_header_t *reply);
 };
 
+/*
+ * Defines name, the serve function of a routine whose request is a bare
+ * header and whose reply is only a code: call(object), object being a
+ * type *.
+ */
+#define IPC_ROUTINE_ON_OBJECT(name, call, type)                                      \
+	static kern_return_t name(void *object, mach_msg_header_t *request,           \
+	                          mach_msg_header_t *reply)                           \
+	{                                                                             \
+		(void)request;                                                        \
+		(void)reply;                                                          \
+		return call((type *)object);                                          \
+	}
+
 /* A port for object, its receive right held by the kernel; NULL without memory. */
 struct ipc_port *ipc_kobject_port_alloc(void *object, enum ipc_kobject_type type);
 
