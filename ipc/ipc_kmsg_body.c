@@ -102,6 +102,8 @@ static void discard_memory(mach_msg_ool_descriptor_t *d)
 	d->address = NULL;
 }
 
+static void discard_ports(mach_msg_ool_ports_descriptor_t *d);
+
 /* Drops every out-of-line copy k holds; its port descriptors are left as they are. */
 static void discard_all_memory(struct ipc_kmsg *k)
 {
@@ -131,6 +133,8 @@ void ipc_kmsg_clean_body(struct ipc_kmsg *k, struct ipc_kmsg **doomed)
 	for (uint32_t i = descriptor_count(&k->header); i > 0; i--, d = next_descriptor(d)) {
 		if (descriptor_type(d) == MACH_MSG_PORT_DESCRIPTOR)
 			discard_right((void *)d, doomed);
+		else if (descriptor_type(d) == MACH_MSG_OOL_PORTS_DESCRIPTOR)
+			discard_ports((void *)d);
 		else
 			discard_memory((void *)d);
 	}
@@ -300,7 +304,7 @@ void ipc_kmsg_return_rights(struct ipc_kmsg *k, struct ipc_space *space,
 	     i--, d = next_descriptor(d), was = next_descriptor(was)) {
 		mach_msg_port_descriptor_t *pd = (void *)d;
 		struct ipc_port *port = ipc_kmsg_descriptor_port(pd);
-		if (descriptor_type(d) != MACH_MSG_PORT_DESCRIPTOR)
+		if (descriptor_type(d) == MACH_MSG_OOL_DESCRIPTOR)
 			discard_memory((void *)d);  /* the sender's range was never touched */
 		else if (port)
 			ipc_space_return_right(space, port, pd->disposition,
@@ -354,6 +358,8 @@ static mach_msg_return_t copyout_port(struct ipc_space *space, mach_msg_port_des
 	return mr;
 }
 
+static mach_msg_return_t copyout_descriptor(vm_map_t map, struct ipc_space *space, char *d);
+
 mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k, struct ipc_space *space)
 {
 	vm_map_t map = current_map();
@@ -361,10 +367,131 @@ mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k, struct ipc_space *sp
 	char *d = first_descriptor(&k->header);
 
 	for (uint32_t i = descriptor_count(&k->header); i > 0; i--, d = next_descriptor(d)) {
-		mach_msg_return_t one = descriptor_type(d) == MACH_MSG_PORT_DESCRIPTOR ?
-		                        copyout_port(space, (void *)d) : copyout_memory(map, (void *)d);
+		mach_msg_return_t one = copyout_descriptor(map, space, d);
 		if (one != MACH_MSG_SUCCESS)
 			mr = one;
 	}
 	return mr;
+}
+
+/*
+ * ---- out-of-line arrays of port rights, made by the kernel (task_threads) ----
+ *
+ * In kernel form the descriptor's address is a kalloc'd array of count
+ * ports, each holding the right the message carries; receiving turns
+ * every right into a name and maps the array of names anywhere in the
+ * receiver, which vm_deallocates it.
+ */
+
+void ipc_kmsg_set_ool_ports_descriptor(mach_msg_ool_ports_descriptor_t *d,
+                                       struct ipc_port **ports, mach_msg_size_t count,
+                                       mach_msg_type_name_t type)
+{
+	memset(d, 0, sizeof(*d));
+	d->address = ports;
+	d->count = count;
+	d->copy = MACH_MSG_PHYSICAL_COPY;
+	d->disposition = type;
+	d->type = MACH_MSG_OOL_PORTS_DESCRIPTOR;
+}
+
+/* Drops the rights an array in kernel form still holds, and the array. */
+static void discard_ports(mach_msg_ool_ports_descriptor_t *d)
+{
+	struct ipc_port **ports = d->address;
+
+	for (mach_msg_size_t i = 0; ports && i < d->count; i++)
+		if (ports[i])
+			ipc_right_release(ports[i], d->disposition);
+	if (ports)
+		kfree(ports, d->count * sizeof(*ports));
+	d->address = NULL;
+}
+
+/*
+ * Names every right of d in space (the rights are the space's now: a
+ * right that no longer fits is lost and named MACH_PORT_NULL).  false
+ * when one was lost.
+ */
+static bool name_ports(struct ipc_space *space, mach_msg_ool_ports_descriptor_t *d,
+                       mach_port_name_t *names)
+{
+	struct ipc_port **ports = d->address;
+	bool all = true;
+
+	for (mach_msg_size_t i = 0; i < d->count; i++) {
+		names[i] = MACH_PORT_NULL;
+		if (ports[i] && ipc_space_copyout_right(space, ports[i], d->disposition, &names[i]) !=
+		    KERN_SUCCESS)
+			all = false;
+		ports[i] = NULL;               /* given away either way */
+	}
+	return all;
+}
+
+/* Maps len bytes of names anywhere in map: the address, or 0 when it cannot. */
+static vm_address_t map_names(vm_map_t map, const mach_port_name_t *names, vm_size_t len)
+{
+	vm_map_copy_t copy;
+	vm_address_t addr = 0;
+
+	if (map == NULL || vm_map_copy_from_kernel(names, len, &copy) != KERN_SUCCESS)
+		return 0;
+	if (vm_map_copyout(map, &addr, copy) != KERN_SUCCESS) {
+		vm_map_copy_discard(copy);
+		return 0;
+	}
+	return addr;
+}
+
+/* Takes back the names name_ports gave (their memory could not be mapped). */
+static void unname_ports(struct ipc_space *space, const mach_port_name_t *names,
+                         mach_msg_size_t count)
+{
+	for (mach_msg_size_t i = 0; i < count; i++)
+		if (MACH_PORT_VALID(names[i]))
+			mach_port_deallocate(space, names[i]);
+}
+
+/* Gives d's rights to space and their names to map; MACH_RCV_BODY_ERROR when some are lost. */
+static mach_msg_return_t copyout_ports(vm_map_t map, struct ipc_space *space,
+                                       mach_msg_ool_ports_descriptor_t *d)
+{
+	vm_size_t len = (vm_size_t)d->count * sizeof(mach_port_name_t);
+	mach_port_name_t *names = d->count ? kalloc(len) : NULL;
+	mach_msg_return_t mr = MACH_MSG_SUCCESS;
+	vm_address_t addr = 0;
+
+	if (d->count == 0 || names == NULL) {
+		mr = d->count ? MACH_RCV_BODY_ERROR : MACH_MSG_SUCCESS;
+		discard_ports(d);
+		d->count = 0;
+		return mr;
+	}
+	if (!name_ports(space, d, names))
+		mr = MACH_RCV_BODY_ERROR;
+	addr = map_names(map, names, len);
+	if (addr == 0) {
+		unname_ports(space, names, d->count);
+		mr = MACH_RCV_BODY_ERROR;
+	}
+	discard_ports(d);                      /* the array; its rights are all gone */
+	kfree(names, len);
+	d->address = (void *)addr;
+	if (addr == 0)
+		d->count = 0;
+	return mr;
+}
+
+/* Delivers one descriptor of any kind to the receiver. */
+static mach_msg_return_t copyout_descriptor(vm_map_t map, struct ipc_space *space, char *d)
+{
+	switch (descriptor_type(d)) {
+	case MACH_MSG_PORT_DESCRIPTOR:
+		return copyout_port(space, (void *)d);
+	case MACH_MSG_OOL_PORTS_DESCRIPTOR:
+		return copyout_ports(map, space, (void *)d);
+	default:
+		return copyout_memory(map, (void *)d);
+	}
 }

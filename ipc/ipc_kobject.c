@@ -1,7 +1,7 @@
 /*
  * Kernel-object ports and the dispatcher that serves them
  * (ipc/ipc_kobject.h).  The routine tables live beside the objects they
- * serve (kern/task_server.c, kern/host.c); this file finds the routine, holds the
+ * serve (kern/task_server.c, kern/thread_server.c, kern/host.c); this file finds the routine, holds the
  * object while it runs, and sends the reply, playing the part of MIG's
  * generated server loop.
  */
@@ -13,6 +13,8 @@
 #include "kern/mach_port_server.h"
 #include "kern/task.h"
 #include "kern/task_server.h"
+#include "kern/thread.h"
+#include "kern/thread_server.h"
 #include "vm/vm_map.h"
 
 struct ipc_port *ipc_kobject_port_alloc(void *object, enum ipc_kobject_type type)
@@ -41,6 +43,7 @@ static const struct {
 	{ task_server_routines, &task_server_routine_count },
 	{ mach_port_server_routines, &mach_port_server_routine_count },
 	{ host_server_routines, &host_server_routine_count },
+	{ thread_server_routines, &thread_server_routine_count },
 };
 
 static const struct ipc_routine *find_routine(mach_msg_id_t id)
@@ -52,13 +55,25 @@ static const struct ipc_routine *find_routine(mach_msg_id_t id)
 	return NULL;
 }
 
+/* A reference to object for a routine, if it can still have one; the host never dies. */
+static bool object_reference(void *object, enum ipc_kobject_type type)
+{
+	switch (type) {
+	case IKOT_TASK:
+		return task_reference_if_live(object);
+	case IKOT_THREAD:
+		return thread_reference_if_live(object);
+	default:
+		return true;
+	}
+}
+
 void *ipc_kobject_take(struct ipc_port *port, enum ipc_kobject_type type)
 {
 	void *object = NULL;
 
 	spin_lock(&port->lock);
-	if (port->kotype == type && port->kobject &&
-	    (type != IKOT_TASK || task_reference_if_live(port->kobject)))
+	if (port->kotype == type && port->kobject && object_reference(port->kobject, type))
 		object = port->kobject;
 	spin_unlock(&port->lock);
 	return object;
@@ -68,6 +83,8 @@ void ipc_kobject_drop(void *object, enum ipc_kobject_type type)
 {
 	if (type == IKOT_TASK)
 		task_deallocate(object);
+	else if (type == IKOT_THREAD)
+		thread_deallocate(object);
 }
 
 /* Runs r on the object; KERN_INVALID_ARGUMENT when it is of another type or gone. */

@@ -41,12 +41,27 @@ struct ipc_routine {
 
 /*
  * The object port stands for, held for the caller, if it is still there
- * and of type; else NULL.  A task is held by a reference (refused once
- * its last one is gone); the host never dies.  Routines use it for the
+ * and of type; else NULL.  A task or thread is held by a reference
+ * (refused once its last one is gone, or a thread has ended); the host
+ * never dies.  The dispatcher uses it for a request's port, routines for the
  * ports their requests carry (vm_wire's task); ipc_kobject_drop lets go.
  */
 void *ipc_kobject_take(struct ipc_port *port, enum ipc_kobject_type type);
 void ipc_kobject_drop(void *object, enum ipc_kobject_type type);
+
+/*
+ * Defines name, the serve function of a routine whose request is a bare
+ * header and whose reply is only a code: call(object), object being a
+ * type *.
+ */
+#define IPC_ROUTINE_ON_OBJECT(name, call, type)                                      \
+	static kern_return_t name(void *object, mach_msg_header_t *request,           \
+	                          mach_msg_header_t *reply)                           \
+	{                                                                             \
+		(void)request;                                                        \
+		(void)reply;                                                          \
+		return call((type *)object);                                          \
+	}
 
 /* A port for object, its receive right held by the kernel; NULL without memory. */
 struct ipc_port *ipc_kobject_port_alloc(void *object, enum ipc_kobject_type type);

@@ -114,6 +114,15 @@ bool ipc_kmsg_descriptors_are(const struct ipc_kmsg *k, const char *kinds);
 /* The port a descriptor in kernel form carries (its disposition says which right), or NULL. */
 struct ipc_port *ipc_kmsg_descriptor_port(const mach_msg_port_descriptor_t *d);
 
+/*
+ * Makes d an out-of-line array of the count ports at ports (kalloc'd,
+ * count * sizeof(*ports) bytes), each with a right of type: the message
+ * now holds the array and the rights (task_threads' reply).
+ */
+void ipc_kmsg_set_ool_ports_descriptor(mach_msg_ool_ports_descriptor_t *d,
+                                       struct ipc_port **ports, mach_msg_size_t count,
+                                       mach_msg_type_name_t type);
+
 /* Frees messages and the rights they carry (a dying port's queue). */
 void ipc_kmsg_destroy_list(struct ipc_kmsg *list);
 

@@ -32,13 +32,21 @@ static void runq_push(struct thread *t)
 	run_tail = t;
 }
 
+/*
+ * Neither t nor its task is suspended: a suspended thread stays queued,
+ * passed over until it is resumed.  => sched_lock held
+ */
+static bool may_run(const struct thread *t)
+{
+	return t->suspend_count == 0 && (t->task == NULL || t->task->suspend_count == 0);
+}
+
 /* => sched_lock held */
 static struct thread *runq_pop(void)
 {
 	struct thread *prev = NULL, *t = run_head;
 
-	/* threads of a suspended task stay queued, passed over until it resumes */
-	while (t && t->task && t->task->suspend_count > 0) {
+	while (t && !may_run(t)) {
 		prev = t;
 		t = t->run_next;
 	}
@@ -53,11 +61,11 @@ static struct thread *runq_pop(void)
 	return t;
 }
 
-/* Is a thread on the run queue allowed to run (its task not suspended)? */
+/* Is a thread on the run queue allowed to run? */
 static bool runnable_exists(void)
 {
 	for (struct thread *t = run_head; t; t = t->run_next)
-		if (t->task == NULL || t->task->suspend_count == 0)
+		if (may_run(t))
 			return true;
 	return false;
 }
@@ -189,12 +197,15 @@ void sched_tick(void)
 		sched_yield();
 }
 
-/* A thread whose task was just suspended stops here (kern/task.c). */
+/* A thread just suspended, or whose task was, stops here (kern/task.c, kern/thread.c). */
 void sched_stop_if_suspended(void)
 {
 	struct thread *t = machine_current_thread();
 
-	if (t->task && t->task->suspend_count > 0)
+	spin_lock(&sched_lock);
+	bool stop = !may_run(t);
+	spin_unlock(&sched_lock);
+	if (stop)
 		sched_yield();
 }
 

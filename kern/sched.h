@@ -29,7 +29,7 @@ void sched_wakeup(const void *channel);
 /* The current thread is done: switch away for good. */
 void sched_exit(void) __attribute__((noreturn));
 
-/* Yields until the current thread's task is no longer suspended. */
+/* Yields until neither the current thread nor its task is suspended. */
 void sched_stop_if_suspended(void);
 
 /* Called on every clock tick from an interrupt; may switch threads. */

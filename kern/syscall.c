@@ -10,6 +10,7 @@
 #include "kern/copy.h"
 #include "kern/sched.h"
 #include "kern/task.h"
+#include "kern/thread.h"
 #include "ipc/mach_msg.h"
 #include "vm/vm_user.h"
 #include <mica/syscall.h>
@@ -107,11 +108,13 @@ static mach_port_name_t sys_mach_reply_port(struct task *task)
 	return name;
 }
 
-/* A new send right to port in task's space: its name, or MACH_PORT_NULL. */
+/* A new send right to port in task's space: its name, or MACH_PORT_NULL (also for no port). */
 static mach_port_name_t give_send_right(struct task *task, struct ipc_port *port)
 {
 	mach_port_name_t name;
 
+	if (port == NULL)
+		return MACH_PORT_NULL;
 	ipc_port_make_send(port);
 	if (ipc_space_copyout_right(task->space, port, MACH_MSG_TYPE_PORT_SEND, &name) != KERN_SUCCESS)
 		return MACH_PORT_NULL;
@@ -150,6 +153,8 @@ uint64_t syscall_handle(uint64_t nr, const uint64_t a[6])
 		return give_send_right(task, task->self_port);
 	case SYS_host_self:
 		return give_send_right(task, host_port());
+	case SYS_thread_self:          /* Mach's thread_self_trap */
+		return give_send_right(task, current_thread()->self_port);
 	default:
 		return KERN_INVALID_ARGUMENT;
 	}

@@ -11,6 +11,7 @@
 #include "kern/clock.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
+#include "kern/refcount.h"
 #include "kern/sched.h"
 #include "kern/string.h"
 #include "kern/thread.h"
@@ -101,13 +102,7 @@ void task_reference(struct task *task)
 
 bool task_reference_if_live(struct task *task)
 {
-	uint32_t refs = __atomic_load_n(&task->ref_count, __ATOMIC_RELAXED);
-
-	while (refs > 0)
-		if (__atomic_compare_exchange_n(&task->ref_count, &refs, refs + 1, false,
-		                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-			return true;
-	return false;
+	return refcount_take_if_live(&task->ref_count);
 }
 
 vm_map_t task_map_reference(struct task *task)
@@ -211,6 +206,17 @@ static void task_release_memory(struct task *task)
 		ipc_space_destroy(space);
 }
 
+/*
+ * The reference task_create's RPC left for task_terminate's, dropped
+ * however the task ends (it may exit or fault first, and then its port
+ * is dead and no task_terminate can reach it).  May free the task.
+ */
+static void task_drop_rpc_reference(struct task *task)
+{
+	if (__atomic_exchange_n(&task->made_by_rpc, false, __ATOMIC_ACQ_REL))
+		task_deallocate(task);
+}
+
 kern_return_t task_terminate(struct task *task)
 {
 	struct thread *self = current_thread();
@@ -240,10 +246,12 @@ kern_return_t task_terminate(struct task *task)
 		task_release_memory(task);
 		sched_wakeup(task);
 		self->task = NULL;
+		task_drop_rpc_reference(task);
 		sched_exit();
 	}
 	task_release_memory(task);
 	sched_wakeup(task);
+	task_drop_rpc_reference(task);         /* the caller holds one of its own, or is done */
 	return KERN_SUCCESS;
 }
 

@@ -33,7 +33,7 @@ struct task {
 	vm_map_t map;
 	struct ipc_space *space;       /* the task's port names */
 	struct ipc_port *self_port;    /* the task port (the kernel holds its receive right) */
-	bool made_by_rpc;              /* task_create's RPC holds its first reference until task_terminate's */
+	bool made_by_rpc;              /* task_create's RPC holds its first reference until the task ends */
 	struct thread *threads;
 	unsigned thread_count;
 	bool terminated;
@@ -62,7 +62,10 @@ bool task_reference_if_live(struct task *task);
 /* The task's map with a reference, or NULL once the task is terminated. */
 vm_map_t task_map_reference(struct task *task);
 
-/* Stops every thread and frees the address space; the structure lives while referenced. */
+/*
+ * Stops every thread and frees the address space; the structure lives
+ * while referenced (the reference task_create's RPC made goes now).
+ */
 kern_return_t task_terminate(struct task *task);
 
 /*

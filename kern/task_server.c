@@ -8,6 +8,7 @@
 #include "kern/task_server.h"
 #include "ipc/mach_msg.h"
 #include "kern/task.h"
+#include <mach/thread_rpc.h>
 #include <mach/vm_map_rpc.h>
 #include "vm/vm_map.h"
 #include "vm/vm_user.h"
@@ -130,22 +131,22 @@ static kern_return_t serve_task_create(void *parent, mach_msg_header_t *request,
 /*
  * Ends a task other than the caller (the caller ends itself with exit:
  * terminating oneself from inside a routine would never return to drop
- * the dispatcher's reference).
+ * the dispatcher's reference).  The dispatcher's reference keeps the
+ * structure until we return, though task_terminate drops task_create's.
  */
 static kern_return_t serve_task_terminate(void *task, mach_msg_header_t *request,
                                           mach_msg_header_t *reply)
 {
-	struct task *t = task;
-
 	(void)request;
 	(void)reply;
-	if (t == current_task())
+	if (task == current_task())
 		return KERN_INVALID_ARGUMENT;
-	kern_return_t kr = task_terminate(t);
-	if (__atomic_exchange_n(&t->made_by_rpc, false, __ATOMIC_ACQ_REL))
-		task_deallocate(t);               /* the dispatcher's reference keeps it until we return */
-	return kr;
+	return task_terminate(task);
 }
+
+/* Counted, as the kernel's; resuming a task that is not suspended is KERN_FAILURE, as XNU's. */
+IPC_ROUTINE_ON_OBJECT(serve_task_suspend, task_suspend, struct task)
+IPC_ROUTINE_ON_OBJECT(serve_task_resume, task_resume, struct task)
 
 #define ON_TASK(id, request, reply, serve) \
 	{ (id), IKOT_TASK, false, sizeof(request), sizeof(reply), (serve), NULL }
@@ -156,6 +157,8 @@ static kern_return_t serve_task_terminate(void *task, mach_msg_header_t *request
 const struct ipc_routine task_server_routines[] = {
 	ON_TASK(TASK_CREATE_ID, task_create_request_t, task_create_reply_t, serve_task_create),
 	ON_TASK(TASK_TERMINATE_ID, task_terminate_request_t, mig_reply_error_t, serve_task_terminate),
+	ON_TASK(TASK_SUSPEND_ID, object_request_t, mig_reply_error_t, serve_task_suspend),
+	ON_TASK(TASK_RESUME_ID, object_request_t, mig_reply_error_t, serve_task_resume),
 	ON_MAP(VM_REGION_ID, vm_region_request_t, vm_region_reply_t, serve_vm_region),
 	ON_MAP(VM_ALLOCATE_ID, vm_allocate_request_t, vm_allocate_reply_t, serve_vm_allocate),
 	ON_MAP(VM_DEALLOCATE_ID, vm_deallocate_request_t, mig_reply_error_t, serve_vm_deallocate),

@@ -4,10 +4,12 @@
  * arch/x86_64/thread_md.c, reached through kern/machine.h.
  */
 #include "kern/thread.h"
+#include "ipc/ipc_kobject.h"
 #include "kern/kalloc.h"
 #include "kern/lock.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
+#include "kern/refcount.h"
 #include "kern/sched.h"
 #include "kern/string.h"
 #include "kern/task.h"
@@ -44,6 +46,7 @@ static struct thread *thread_alloc(const char *name)
 	for (size_t i = 0; i + 1 < sizeof(t->name) && name[i]; i++)
 		t->name[i] = name[i];
 	t->state = THREAD_SUSPENDED;
+	t->ref_count = 1;
 	__atomic_fetch_add(&threads_alive, 1, __ATOMIC_RELAXED);
 	return t;
 }
@@ -67,6 +70,14 @@ void thread_start(void (*fn)(void *), void *arg)
 	thread_exit();
 }
 
+/* Frees the stack and the structure: nothing refers to t any more, its port is gone. */
+static void thread_free(struct thread *t)
+{
+	kmem_stack_free(t->kstack);
+	kfree(t, sizeof(*t));
+	__atomic_fetch_sub(&threads_alive, 1, __ATOMIC_RELAXED);
+}
+
 kern_return_t thread_create(struct task *task, struct thread **out)
 {
 	struct thread *t;
@@ -76,6 +87,12 @@ kern_return_t thread_create(struct task *task, struct thread **out)
 	t = thread_alloc(task->name);
 	if (t == NULL)
 		return KERN_RESOURCE_SHORTAGE;
+	t->self_port = ipc_kobject_port_alloc(t, IKOT_THREAD);
+	if (t->self_port == NULL) {
+		thread_free(t);
+		return KERN_RESOURCE_SHORTAGE;
+	}
+	t->suspend_count = 1;                  /* as Mach's: created suspended */
 	machine_thread_init_user(t);
 	task_add_thread(task, t);
 	*out = t;
@@ -84,7 +101,7 @@ kern_return_t thread_create(struct task *task, struct thread **out)
 
 kern_return_t thread_set_state(struct thread *t, int flavor, const void *state, unsigned count)
 {
-	if (flavor != x86_THREAD_STATE64 || count < x86_THREAD_STATE64_COUNT || t->task == NULL)
+	if (flavor != x86_THREAD_STATE64 || count != x86_THREAD_STATE64_COUNT || t->task == NULL)
 		return KERN_INVALID_ARGUMENT;
 	return machine_thread_set_state(t, state);
 }
@@ -97,18 +114,66 @@ kern_return_t thread_get_state(struct thread *t, int flavor, void *state, unsign
 	return machine_thread_get_state(t, state);
 }
 
+kern_return_t thread_suspend(struct thread *t)
+{
+	if (t->task == NULL)
+		return KERN_INVALID_ARGUMENT;      /* kernel threads are not Mach's to stop */
+	spin_lock(&sched_lock);
+	t->suspend_count++;
+	spin_unlock(&sched_lock);
+	sched_stop_if_suspended();
+	return KERN_SUCCESS;
+}
+
+/* The last resume lets a thread that never ran start; one that ran is still queued. */
 kern_return_t thread_resume(struct thread *t)
 {
-	if (t->state != THREAD_SUSPENDED)
+	bool start = false;
+
+	spin_lock(&sched_lock);
+	if (t->suspend_count == 0) {
+		spin_unlock(&sched_lock);
 		return KERN_FAILURE;
-	sched_make_runnable(t);
+	}
+	t->suspend_count--;
+	start = t->suspend_count == 0 && t->state == THREAD_SUSPENDED;
+	spin_unlock(&sched_lock);
+	if (start)
+		sched_make_runnable(t);
 	return KERN_SUCCESS;
+}
+
+/*
+ * The count never rises again from 0, and a halted thread is refused, so
+ * a routine never starts on a thread that has ended.
+ */
+bool thread_reference_if_live(struct thread *t)
+{
+	return __atomic_load_n(&t->state, __ATOMIC_RELAXED) != THREAD_HALTED &&
+	       refcount_take_if_live(&t->ref_count);
+}
+
+void thread_deallocate(struct thread *t)
+{
+	if (__atomic_sub_fetch(&t->ref_count, 1, __ATOMIC_ACQ_REL) == 0)
+		thread_free(t);
+}
+
+/* No call reaches t through its port from now on; senders get MACH_SEND_INVALID_DEST. */
+static void thread_port_kill(struct thread *t)
+{
+	struct ipc_port *port = t->self_port;
+
+	t->self_port = NULL;
+	if (port)
+		ipc_kobject_port_destroy(port);
 }
 
 void thread_exit(void)
 {
 	struct thread *t = current_thread();
 
+	thread_port_kill(t);
 	if (t->task)
 		task_remove_thread(t->task, t);
 	sched_exit();
@@ -122,6 +187,7 @@ void thread_terminate(struct thread *t)
 {
 	if (t == current_thread())
 		thread_exit();
+	thread_port_kill(t);
 	sched_remove(t);
 	if (t->task)
 		task_remove_thread(t->task, t);
@@ -132,7 +198,6 @@ void thread_terminate(struct thread *t)
 void thread_reap(struct thread *t)
 {
 	KASSERT(t != current_thread(), "thread_reap: %s is running", t->name);
-	kmem_stack_free(t->kstack);
-	kfree(t, sizeof(*t));
-	__atomic_fetch_sub(&threads_alive, 1, __ATOMIC_RELAXED);
+	thread_port_kill(t);                   /* a task that ended itself left it */
+	thread_deallocate(t);
 }

@@ -3,8 +3,13 @@
  * state.  A kernel thread runs a function; a user thread belongs to a task
  * and runs in ring 3 from the registers thread_set_state gave it.
  *
+ * A user thread is named by its thread port (authority over it, as a
+ * task port is over a task); the port dies when the thread ends.  The
+ * structure lives while referenced (the port's dispatcher holds one while
+ * it serves a call), its kernel stack with it.
+ *
  * Lock order: a thread's fields are changed under sched_lock (kern/sched.c)
- * or by the thread itself.
+ * or by the thread itself; the reference count is atomic.
  */
 #ifndef MICA_KERN_THREAD_H
 #define MICA_KERN_THREAD_H
@@ -23,6 +28,7 @@ enum thread_state {
 };
 
 struct task;
+struct ipc_port;
 
 struct thread {
 	struct machine_thread md;
@@ -35,25 +41,44 @@ struct thread {
 	struct thread *task_next;      /* the task's threads */
 	const void *wait_channel;
 	bool terminating;              /* stop at the next chance */
+	uint32_t ref_count;            /* one for being alive, one per holder */
+	unsigned suspend_count;        /* > 0: not given the CPU (thread_suspend/resume) */
+	struct ipc_port *self_port;    /* the thread port (user threads; NULL once it ended) */
 };
 
 /* A kernel thread running fn(arg); runnable at once.  NULL when memory is short. */
 struct thread *thread_create_kernel(const char *name, void (*fn)(void *), void *arg);
 
-/* A suspended user thread in task, with zeroed registers (set them, then resume). */
+/*
+ * A user thread in task with zeroed registers and a thread port,
+ * suspended once (set its registers, then thread_resume it).
+ */
 kern_return_t thread_create(struct task *task, struct thread **out);
 
+/* As XNU: x86_THREAD_STATE64 only, exactly its count to set, at least its count to get. */
 kern_return_t thread_set_state(struct thread *t, int flavor, const void *state, unsigned count);
 kern_return_t thread_get_state(struct thread *t, int flavor, void *state, unsigned *count);
+
+/*
+ * Counted, as Mach's: a thread runs only while its suspend count (and
+ * its task's) is 0.  Resuming a thread that is not suspended is
+ * KERN_FAILURE.  A thread that suspends itself stops at once.
+ */
+kern_return_t thread_suspend(struct thread *t);
 kern_return_t thread_resume(struct thread *t);
 
-/* Ends t (the current thread does not return). */
+/* A reference, unless t has ended or its last one is gone (the thread port's dispatcher). */
+bool thread_reference_if_live(struct thread *t);
+/* Drops a reference; the last one frees the stack and the structure. */
+void thread_deallocate(struct thread *t);
+
+/* Ends t and kills its port (the current thread does not return). */
 void thread_terminate(struct thread *t);
 void thread_exit(void) __attribute__((noreturn));
 
 struct thread *current_thread(void);
 
-/* Frees a halted thread's stack and structure (the scheduler calls it off that stack). */
+/* Drops a halted thread's life reference (the scheduler calls it off that stack). */
 void thread_reap(struct thread *t);
 
 /* Threads alive (not yet reaped): a leak check for tests. */

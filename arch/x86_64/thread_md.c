@@ -4,6 +4,7 @@
  * register frame behind thread_set_state.
  */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/layout.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
 #include "kern/machine.h"
@@ -106,6 +107,9 @@ kern_return_t machine_thread_set_state(struct thread *t, const struct x86_thread
 	struct trap_frame *f = t->md.user_frame;
 
 	if (f == NULL)
+		return KERN_INVALID_ARGUMENT;
+	/* as XNU: user addresses only, so the way back to ring 3 cannot fault in the kernel */
+	if (s->rip >= USER_MAX || s->rsp >= USER_MAX)
 		return KERN_INVALID_ARGUMENT;
 	f->rax = s->rax; f->rbx = s->rbx; f->rcx = s->rcx; f->rdx = s->rdx;
 	f->rdi = s->rdi; f->rsi = s->rsi; f->rbp = s->rbp; f->rsp = s->rsp;

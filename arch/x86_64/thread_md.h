@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <mach/thread_status.h>   /* struct x86_thread_state64 */
 
 struct trap_frame;
 
@@ -17,16 +18,5 @@ struct machine_thread {
 	bool frame_changed;            /* thread_set_state rewrote it: leave through IRETQ */
 	uint8_t fpu[512] __attribute__((aligned(16)));   /* FXSAVE area */
 };
-
-/* x86_THREAD_STATE64, as Mach defines it: the general registers, RIP, RFLAGS and segments. */
-struct x86_thread_state64 {
-	uint64_t rax, rbx, rcx, rdx, rdi, rsi, rbp, rsp;
-	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-	uint64_t rip, rflags, cs, fs, gs;
-};
-
-#define x86_THREAD_STATE64 4
-#define x86_THREAD_STATE64_COUNT \
-	((unsigned)(sizeof(struct x86_thread_state64) / sizeof(uint32_t)))
 
 #endif

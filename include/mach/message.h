@@ -54,6 +54,7 @@ typedef unsigned int mach_msg_copy_options_t;
 
 #define MACH_MSG_PORT_DESCRIPTOR      0
 #define MACH_MSG_OOL_DESCRIPTOR       1   /* out-of-line memory */
+#define MACH_MSG_OOL_PORTS_DESCRIPTOR 2   /* an out-of-line array of port rights */
 #define MACH_MSG_PHYSICAL_COPY        0
 #define MACH_MSG_VIRTUAL_COPY         1   /* copy-on-write: Mica does this for both */
 
@@ -79,6 +80,20 @@ typedef struct {
 	mach_msg_descriptor_type_t type : 8;
 	mach_msg_size_t size;              /* bytes */
 } mach_msg_ool_descriptor_t;
+
+/*
+ * Received, address is an array of count port names mapped in the
+ * receiver (each a right of type disposition), which it vm_deallocates.
+ * The kernel's replies make them (task_threads); user senders cannot yet.
+ */
+typedef struct {
+	void *address;
+	unsigned int deallocate : 8;
+	mach_msg_copy_options_t copy : 8;
+	mach_msg_type_name_t disposition : 8;
+	mach_msg_descriptor_type_t type : 8;
+	mach_msg_size_t count;
+} mach_msg_ool_ports_descriptor_t;
 #pragma pack(pop)
 
 /* mach_msg options */

@@ -33,7 +33,8 @@
 #define SYS_mach_msg        9   /* (msg, option, send_size, rcv_size, rcv_name, timeout) -> mach_msg_return_t */
 #define SYS_task_self       10  /* () -> a send right to the caller's task port, or MACH_PORT_NULL */
 #define SYS_host_self       11  /* () -> a send right to the host port, or MACH_PORT_NULL */
-#define SYS_COUNT           12
+#define SYS_thread_self     12  /* () -> a send right to the caller's thread port, or MACH_PORT_NULL */
+#define SYS_COUNT           13
 
 /* Where programs live: linked above the 64 KiB null guard. */
 #define USER_TEXT_BASE      0x400000ul

@@ -11,6 +11,7 @@
 #include <mach/message.h>
 #include <mach/mig_errors.h>
 #include <mach/port.h>
+#include <mach/thread_status.h>
 #include <mach/vm_inherit.h>
 #include <mach/vm_prot.h>
 #include <mach/vm_region.h>
@@ -22,6 +23,8 @@ typedef mach_port_t task_t;
 typedef mach_port_t vm_task_t;
 typedef mach_port_t vm_map_t;
 typedef mach_port_t thread_t;
+typedef mach_port_t thread_act_t;
+typedef thread_act_t *thread_act_array_t;
 typedef mach_port_t host_t;
 typedef mach_port_t ipc_space_t;
 
@@ -51,6 +54,51 @@ kern_return_t task_create(task_t parent_task, boolean_t inherit_memory, task_t *
 
 /* Ends target_task and frees its memory; its port dies.  Not the caller's own task (exit). */
 kern_return_t task_terminate(task_t target_task);
+
+/*
+ * Counted, as Mach's: none of target_task's threads runs while it is
+ * suspended more times than resumed.  Resuming a task that is not
+ * suspended is KERN_FAILURE; a task that suspends itself stops at once.
+ */
+kern_return_t task_suspend(task_t target_task);
+kern_return_t task_resume(task_t target_task);
+
+/*
+ * A send right to the port of each of target_task's threads, in an array
+ * of *act_listCnt names mapped in the caller: the caller
+ * mach_port_deallocates each and vm_deallocates the array.
+ */
+kern_return_t task_threads(task_t target_task, thread_act_array_t *act_list,
+			   mach_msg_type_number_t *act_listCnt);
+
+/*
+ * A new thread in parent_task, suspended once, with zeroed registers:
+ * thread_set_state, then thread_resume.  *child_act is a send right to
+ * its thread port.
+ */
+kern_return_t thread_create(task_t parent_task, thread_act_t *child_act);
+
+/* A send right to the calling thread's port (each call adds a user reference). */
+mach_port_t mach_thread_self(void);
+
+/* Ends target_act; its port dies.  Not the calling thread itself (KERN_INVALID_ARGUMENT). */
+kern_return_t thread_terminate(thread_act_t target_act);
+
+/*
+ * x86_THREAD_STATE64 (an x86_thread_state64_t) only; any other flavor is
+ * KERN_INVALID_ARGUMENT.  Get: *old_stateCnt natural_t of room in (fewer
+ * than x86_THREAD_STATE64_COUNT: KERN_INVALID_ARGUMENT), filled out.
+ * Set: exactly x86_THREAD_STATE64_COUNT; RIP and RSP must be user
+ * addresses (KERN_INVALID_ARGUMENT); CS, FS and GS are ignored.
+ */
+kern_return_t thread_get_state(thread_act_t target_act, thread_state_flavor_t flavor,
+			       thread_state_t old_state, mach_msg_type_number_t *old_stateCnt);
+kern_return_t thread_set_state(thread_act_t target_act, thread_state_flavor_t flavor,
+			       thread_state_t new_state, mach_msg_type_number_t new_stateCnt);
+
+/* Counted, as Mach's: a thread runs while neither it nor its task is suspended. */
+kern_return_t thread_suspend(thread_act_t target_act);
+kern_return_t thread_resume(thread_act_t target_act);
 
 /*
  * The rights in a task's space (the caller's own: mach_task_self()).  As
