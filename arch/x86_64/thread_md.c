@@ -129,9 +129,11 @@ kern_return_t machine_thread_get_state(struct thread *t, struct x86_thread_state
 	if (f == NULL)
 		return KERN_INVALID_ARGUMENT;
 	*s = (struct x86_thread_state64){
-		f->rax, f->rbx, f->rcx, f->rdx, f->rdi, f->rsi, f->rbp, f->rsp,
-		f->r8, f->r9, f->r10, f->r11, f->r12, f->r13, f->r14, f->r15,
-		f->rip, f->rflags, f->cs, 0, 0,
+		.rax = f->rax, .rbx = f->rbx, .rcx = f->rcx, .rdx = f->rdx,
+		.rdi = f->rdi, .rsi = f->rsi, .rbp = f->rbp, .rsp = f->rsp,
+		.r8 = f->r8, .r9 = f->r9, .r10 = f->r10, .r11 = f->r11,
+		.r12 = f->r12, .r13 = f->r13, .r14 = f->r14, .r15 = f->r15,
+		.rip = f->rip, .rflags = f->rflags, .cs = f->cs,
 	};
 	return KERN_SUCCESS;
 }

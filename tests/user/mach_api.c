@@ -34,6 +34,17 @@ static kern_return_t (*const host_page_size_fn)(host_t, vm_size_t *) = host_page
 static kern_return_t (*const host_vm_stats_fn)(host_t, struct mica_vm_stats *) = host_vm_stats;
 static kern_return_t (*const task_create_fn)(task_t, boolean_t, task_t *) = task_create;
 static kern_return_t (*const task_terminate_fn)(task_t) = task_terminate;
+static kern_return_t (*const task_suspend_fn)(task_t) = task_suspend;
+static kern_return_t (*const task_resume_fn)(task_t) = task_resume;
+static kern_return_t (*const task_threads_fn)(task_t, thread_act_array_t *,
+					      mach_msg_type_number_t *) = task_threads;
+static kern_return_t (*const thread_create_fn)(task_t, thread_t *) = thread_create;
+static kern_return_t (*const thread_set_state_fn)(thread_t, thread_state_flavor_t, thread_state_t,
+						  mach_msg_type_number_t) = thread_set_state;
+static kern_return_t (*const thread_get_state_fn)(thread_t, thread_state_flavor_t, thread_state_t,
+						  mach_msg_type_number_t *) = thread_get_state;
+static kern_return_t (*const thread_resume_fn)(thread_t) = thread_resume;
+static kern_return_t (*const thread_terminate_fn)(thread_t) = thread_terminate;
 static kern_return_t (*const mach_port_allocate_fn)(ipc_space_t, mach_port_right_t,
 						    mach_port_name_t *) = mach_port_allocate;
 static kern_return_t (*const mach_port_deallocate_fn)(ipc_space_t, mach_port_name_t) =
@@ -80,6 +91,27 @@ static void the_vm_calls_need_a_task_port(void)
 		  object == UNTOUCHED);
 }
 
+static void the_thread_calls_need_their_ports(void)
+{
+	thread_act_array_t list = (thread_act_array_t)UNTOUCHED;
+	mach_msg_type_number_t count = x86_THREAD_STATE64_COUNT;
+	x86_thread_state64_t state = { .__rip = UNTOUCHED };
+	thread_t thread = UNTOUCHED;
+
+	KT_EXPECT_EQ(task_suspend_fn(MACH_PORT_NULL), MACH_SEND_INVALID_DEST);
+	KT_EXPECT_EQ(task_resume_fn(MACH_PORT_NULL), MACH_SEND_INVALID_DEST);
+	KT_EXPECT_EQ(task_threads_fn(MACH_PORT_NULL, &list, &count), MACH_SEND_INVALID_DEST);
+	KT_EXPECT_EQ(thread_create_fn(MACH_PORT_NULL, &thread), MACH_SEND_INVALID_DEST);
+	KT_EXPECT_EQ(thread_get_state_fn(MACH_PORT_NULL, x86_THREAD_STATE64, (thread_state_t)&state,
+					 &count), MACH_SEND_INVALID_DEST);
+	KT_EXPECT_EQ(thread_set_state_fn(MACH_PORT_NULL, x86_THREAD_STATE64, (thread_state_t)&state,
+					 x86_THREAD_STATE64_COUNT), MACH_SEND_INVALID_DEST);
+	KT_EXPECT_EQ(thread_resume_fn(MACH_PORT_NULL), MACH_SEND_INVALID_DEST);
+	KT_EXPECT_EQ(thread_terminate_fn(MACH_PORT_NULL), MACH_SEND_INVALID_DEST);
+	KT_EXPECT(list == (thread_act_array_t)UNTOUCHED && thread == UNTOUCHED &&
+		  state.__rip == UNTOUCHED && count == x86_THREAD_STATE64_COUNT);
+}
+
 static void the_task_host_and_port_calls_need_their_ports(void)
 {
 	task_t child = UNTOUCHED;
@@ -110,6 +142,7 @@ int main(void)
 {
 	static const struct ktap_case cases[] = {
 		KTAP_CASE(the_vm_calls_need_a_task_port),
+		KTAP_CASE(the_thread_calls_need_their_ports),
 		KTAP_CASE(the_task_host_and_port_calls_need_their_ports),
 	};
 
