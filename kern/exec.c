@@ -156,8 +156,9 @@ kern_return_t task_spawn(struct task *parent, const char *name, struct task **ch
 	return kr;
 }
 
-kern_return_t task_spawn_with_output(struct task *parent, const char *name, task_output_fn output,
-                                     void *output_arg, struct task **child, const char **why)
+kern_return_t task_spawn_suspended(struct task *parent, const char *name, task_output_fn output,
+                                   void *output_arg, struct task **child, struct thread **thread,
+                                   const char **why)
 {
 	const struct program *prog = program_find(name);
 	struct x86_thread_state64 regs = { 0 };
@@ -186,6 +187,17 @@ kern_return_t task_spawn_with_output(struct task *parent, const char *name, task
 	regs.rsp = stack_top;
 	thread_set_state(t, x86_THREAD_STATE64, &regs, x86_THREAD_STATE64_COUNT);
 	*child = task;
-	thread_resume(t);
+	*thread = t;
 	return KERN_SUCCESS;
+}
+
+kern_return_t task_spawn_with_output(struct task *parent, const char *name, task_output_fn output,
+                                     void *output_arg, struct task **child, const char **why)
+{
+	struct thread *t;
+	kern_return_t kr = task_spawn_suspended(parent, name, output, output_arg, child, &t, why);
+
+	if (kr == KERN_SUCCESS)
+		thread_resume(t);
+	return kr;
 }

@@ -32,4 +32,12 @@ kern_return_t task_spawn(struct task *parent, const char *name, struct task **ch
 kern_return_t task_spawn_with_output(struct task *parent, const char *name, task_output_fn output,
                                      void *output_arg, struct task **child, const char **why);
 
+/*
+ * The same, but the first thread (*thread) waits for its thread_resume:
+ * the caller can set the task up (give out its port) before it runs.
+ */
+kern_return_t task_spawn_suspended(struct task *parent, const char *name, task_output_fn output,
+                                   void *output_arg, struct task **child, struct thread **thread,
+                                   const char **why);
+
 #endif

@@ -5,10 +5,13 @@
 #include "kern/host.h"
 #include <mach/host_rpc.h>
 #include "ipc/mach_msg.h"
+#include "kern/exec.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
+#include "kern/string.h"
 #include "kern/task.h"
 #include "kern/thread.h"
+#include "kern/zone.h"
 #include "vm/vm_map.h"
 #include "vm/vm_object.h"
 #include "vm/vm_page.h"
@@ -43,10 +46,16 @@ static kern_return_t serve_host_vm_stats(void *object, mach_msg_header_t *reques
                                          mach_msg_header_t *reply)
 {
 	struct mica_vm_stats *s = &((host_vm_stats_reply_t *)reply)->stats;
+	struct vm_page_stats frames;
 
 	(void)object;
 	(void)request;
+	vm_page_get_stats(&frames);
 	s->free_frames = vm_page_free_count();
+	s->kernel_frames = frames.count[VM_PAGE_KERNEL];
+	s->pagetable_frames = frames.count[VM_PAGE_PAGETABLE];
+	s->object_frames = frames.count[VM_PAGE_OBJECT];
+	zone_totals(&s->zone_frames, &s->zone_elements);
 	kalloc_zone_in_use(s->zone_in_use, MICA_VM_STATS_ZONES, &s->large_blocks);
 	s->vm_objects = vm_object_count();
 	s->ports = ipc_port_count();
@@ -80,6 +89,41 @@ static kern_return_t serve_vm_wire(void *host, mach_msg_header_t *request,
 	return kr;
 }
 
+/*
+ * Starts the carried program named in the request in a new task, as the
+ * caller's child (its output goes where the caller's goes), and answers
+ * with a send right to its port.  The reply's
+ * right is made before the program runs (it may end at once); the task's
+ * first reference is dropped when it ends, however it ends.
+ */
+static kern_return_t serve_task_spawn(void *host, mach_msg_header_t *request,
+                                      mach_msg_header_t *reply)
+{
+	const task_spawn_request_t *in = (const void *)request;
+	task_spawn_reply_t *out = (void *)reply;
+	struct task *child;
+	struct thread *thread;
+	struct task *parent = current_task();
+	const char *why;
+	size_t len = strnlen(in->program, sizeof(in->program));
+
+	(void)host;
+	if (len == 0 || len == sizeof(in->program))     /* empty, or not terminated */
+		return KERN_INVALID_ARGUMENT;
+	kern_return_t kr = task_spawn_suspended(parent, in->program, parent ? parent->output : NULL,
+	                                        parent ? parent->output_arg : NULL, &child, &thread,
+	                                        &why);
+	if (kr != KERN_SUCCESS)
+		return kr;
+	child->made_by_rpc = true;
+	ipc_port_make_send(child->self_port);
+	out->Head.msgh_bits = MACH_MSGH_BITS_COMPLEX;
+	out->msgh_body.msgh_descriptor_count = 1;
+	ipc_kmsg_set_port_descriptor(&out->child_task, child->self_port, MACH_MSG_TYPE_PORT_SEND);
+	thread_resume(thread);
+	return KERN_SUCCESS;
+}
+
 const struct ipc_routine host_server_routines[] = {
 	{ HOST_PAGE_SIZE_ID, IKOT_HOST, false, sizeof(host_request_t),
 	  sizeof(host_page_size_reply_t), serve_host_page_size, NULL },
@@ -87,6 +131,8 @@ const struct ipc_routine host_server_routines[] = {
 	  sizeof(host_vm_stats_reply_t), serve_host_vm_stats, NULL },
 	{ VM_WIRE_ID, IKOT_HOST, false, sizeof(vm_wire_request_t), sizeof(mig_reply_error_t),
 	  serve_vm_wire, "p" },
+	{ MICA_TASK_SPAWN_ID, IKOT_HOST, false, sizeof(task_spawn_request_t),
+	  sizeof(task_spawn_reply_t), serve_task_spawn, NULL },
 };
 
 const size_t host_server_routine_count =

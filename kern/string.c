@@ -50,9 +50,14 @@ int memcmp(const void *a, const void *b, size_t n)
 
 size_t strlen(const char *s)
 {
+	return strnlen(s, (size_t)-1);
+}
+
+size_t strnlen(const char *s, size_t max)
+{
 	size_t n = 0;
 
-	while (s[n])
+	while (n < max && s[n])
 		n++;
 	return n;
 }

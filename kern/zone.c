@@ -7,6 +7,9 @@ struct zone_free {
 	struct zone_free *next;
 };
 
+static struct zone *all_zones;
+static struct spinlock all_zones_lock = SPINLOCK_INIT("all_zones", LOCK_RANK_ZONE - 1);
+
 void zone_init(struct zone *z, const char *name, size_t elem_size)
 {
 	KASSERT(elem_size <= PAGE_SIZE, "zone_init: %s elements of %zu bytes", name, elem_size);
@@ -16,6 +19,23 @@ void zone_init(struct zone *z, const char *name, size_t elem_size)
 	z->in_use = 0;
 	z->pages = 0;
 	spin_lock_init(&z->lock, name, LOCK_RANK_ZONE);
+	spin_lock(&all_zones_lock);
+	z->all_next = all_zones;
+	all_zones = z;
+	spin_unlock(&all_zones_lock);
+}
+
+void zone_totals(uint64_t *frames, uint64_t *elements)
+{
+	*frames = *elements = 0;
+	spin_lock(&all_zones_lock);
+	for (struct zone *z = all_zones; z; z = z->all_next) {
+		spin_lock(&z->lock);
+		*frames += z->pages;
+		*elements += z->in_use;
+		spin_unlock(&z->lock);
+	}
+	spin_unlock(&all_zones_lock);
 }
 
 /* Carves a new frame into elements on the free list.  => z->lock held */

@@ -2,8 +2,9 @@
  * Zones: allocators of fixed-size kernel objects (pmaps, pv entries, and
  * with the VM issue every kernel structure, through kalloc's size
  * classes).  A zone carves whole frames into elements and keeps freed
- * elements on a free list; it counts what is in use so tests can prove
- * that nothing leaks.
+ * elements on a free list, never giving a frame back; it counts what is
+ * in use so tests can prove that nothing leaks (the frames a zone holds
+ * are its high-water mark, not a leak).
  *
  * Lock order: a zone's lock comes after every VM lock but vm_page's.
  */
@@ -23,9 +24,13 @@ struct zone {
 	uint64_t in_use;               /* elements handed out and not freed */
 	uint64_t pages;                /* frames the zone holds */
 	struct spinlock lock;
+	struct zone *all_next;         /* every zone, for zone_totals */
 };
 
 void zone_init(struct zone *z, const char *name, size_t elem_size);
+
+/* Over every zone: the frames they hold and the elements in use. */
+void zone_totals(uint64_t *frames, uint64_t *elements);
 
 /* An element (contents undefined), or NULL when no frame is left for a new slab. */
 void *zalloc(struct zone *z);

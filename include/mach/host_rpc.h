@@ -1,8 +1,8 @@
 /*
  * The messages of the calls on the host port: host_page_size (Mach's
  * mach_host subsystem, id 202), vm_wire (the host_priv subsystem, id 404:
- * Mica's one host port is also the privileged one) and Mica's
- * host_vm_stats (id 4700, outside Mach's ranges).
+ * Mica's one host port is also the privileged one) and Mica's own,
+ * outside Mach's ranges: host_vm_stats (4700) and task_spawn (4701).
  */
 #ifndef MICA_MACH_HOST_RPC_H
 #define MICA_MACH_HOST_RPC_H
@@ -15,6 +15,9 @@
 #define HOST_PAGE_SIZE_ID     202
 #define VM_WIRE_ID            404
 #define MICA_HOST_VM_STATS_ID 4700
+#define MICA_TASK_SPAWN_ID    4701
+
+#define MICA_PROGRAM_NAME_MAX 64       /* task_spawn's name, its NUL included */
 
 /* host_page_size's and host_vm_stats' requests are a bare header. */
 typedef struct {
@@ -35,7 +38,19 @@ typedef struct {
 	struct mica_vm_stats stats;
 } host_vm_stats_reply_t;
 
+/* The program's name travels inline, NUL-terminated within the array. */
+typedef struct {
+	mach_msg_header_t Head;
+	char program[MICA_PROGRAM_NAME_MAX];
+} task_spawn_request_t;
+
 #pragma pack(push, 4)
+typedef struct {
+	mach_msg_header_t Head;        /* MACH_MSGH_BITS_COMPLEX */
+	mach_msg_body_t msgh_body;     /* one descriptor */
+	mach_msg_port_descriptor_t child_task;   /* a send right to the new task's port */
+} task_spawn_reply_t;
+
 typedef struct {
 	mach_msg_header_t Head;        /* MACH_MSGH_BITS_COMPLEX */
 	mach_msg_body_t msgh_body;     /* one descriptor */

@@ -75,6 +75,13 @@ bool ktap_check_vm_stats(const char *file, int line, const struct mica_vm_stats 
 			 const struct mica_vm_stats *after);
 
 /*
+ * Waits, giving the CPU away, until the task port `task` (a name in this
+ * task's space) reads as a dead name: the task has ended.  false if that
+ * does not happen within some thousands of turns.
+ */
+bool ktap_wait_task_ended(unsigned task);
+
+/*
  * Fills n bytes at p with a pattern that depends on seed and on each
  * byte's offset, so that a byte in the wrong place, or from another
  * block, or left over from before, shows.

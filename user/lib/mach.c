@@ -4,6 +4,7 @@
  * host calls.
  */
 #include <stdint.h>
+#include <string.h>
 #include <mach/mach.h>
 #include <mica/mica.h>
 #include <mach/host_rpc.h>
@@ -114,4 +115,25 @@ kern_return_t vm_wire(host_t host, vm_map_t task, vm_address_t address, vm_size_
 	} };
 
 	return mig_rpc(host, &m.in.Head, VM_WIRE_ID, sizeof(m.in), sizeof(m.out));
+}
+
+/*
+ * The name goes inline; one that does not fit (with its NUL) is sent cut
+ * short and unterminated, for the kernel to refuse.
+ */
+kern_return_t task_spawn(host_t host, const char *program, task_t *child)
+{
+	union {
+		task_spawn_request_t in;
+		task_spawn_reply_t out;
+	} m = { .in = { .Head = { 0 } } };
+	kern_return_t kr;
+
+	if (program == NULL)
+		return KERN_INVALID_ARGUMENT;
+	memcpy(m.in.program, program, strnlen(program, sizeof(m.in.program)));
+	kr = mig_rpc(host, &m.in.Head, MICA_TASK_SPAWN_ID, sizeof(m.in), sizeof(m.out));
+	if (kr == KERN_SUCCESS)
+		*child = m.out.child_task.name;
+	return kr;
 }

@@ -130,6 +130,15 @@ kern_return_t host_page_size(host_t host, vm_size_t *page_size);
 kern_return_t host_vm_stats(host_t host, struct mica_vm_stats *stats);
 
 /*
+ * Mica's own: starts the program `program` that the kernel carries
+ * (user/bin, tests/user) in a new task, a child of the caller with the
+ * caller's output, and gives *child a send right to its port.  The task
+ * lives until it exits or is terminated.  An unknown, empty or overlong
+ * (64 bytes or more) name: KERN_INVALID_ARGUMENT.
+ */
+kern_return_t task_spawn(host_t host, const char *program, task_t *child);
+
+/*
  * Makes the pages of [address, address + size) in task resident and
  * mapped for desired_access, so they never fault; VM_PROT_NONE unwires.
  * Sent to the host port (XNU's host_priv); a task port that names no live
