@@ -16,20 +16,19 @@ static void __attribute__((noinline)) show_backtrace(void)
 	machine_backtrace_here();
 }
 
-/* Two user tasks: demo_writer puts bytes into demo_target's memory with vm_write. */
+/*
+ * Two user tasks: demo_writer spawns demo_target and puts a page into its
+ * memory with vm_write through the child's task port.
+ */
 static void show_vm_write(void)
 {
-	static const char *const names[] = { "demo_target", "demo_writer" };
-	struct task *tasks[2];
+	struct task *writer;
 
-	kprintf("vm_write between two tasks (user/bin/demo_target.c, demo_writer.c):\n");
-	for (int i = 0; i < 2; i++)
-		if (task_spawn(NULL, names[i], &tasks[i]) != KERN_SUCCESS)
-			return;                    /* task_spawn said why */
-	for (int i = 0; i < 2; i++) {
-		task_wait(tasks[i]);
-		task_deallocate(tasks[i]);
-	}
+	kprintf("vm_write between two tasks (user/bin/demo_writer.c, demo_target.c):\n");
+	if (task_spawn(NULL, "demo_writer", &writer) != KERN_SUCCESS)
+		return;                            /* task_spawn said why */
+	task_wait(writer);
+	task_deallocate(writer);
 }
 
 void demo_run(void)

@@ -59,46 +59,6 @@ static kern_return_t sys_vm_allocate(struct task *task, uint64_t uaddr, uint64_t
 	return kr;
 }
 
-#define TASK_NAME_MAX 32
-
-static uint64_t sys_task_lookup(uint64_t uname)
-{
-	char name[TASK_NAME_MAX];
-	size_t len;
-
-	if (copyinstr((const void *)uname, name, sizeof(name), &len) != KERN_SUCCESS)
-		return 0;
-	struct task *t = task_lookup_name(name);
-	unsigned id = t ? t->id : 0;
-	if (t)
-		task_deallocate(t);
-	return id;
-}
-
-/*
- * vm_write into another task, named by id (temporary: see the ABI).  The
- * data travels as Mach's does: copied in from the caller's map first
- * (whole pages copy-on-write), then written as the target would.
- */
-static kern_return_t sys_vm_write_task(struct task *self, unsigned id, uint64_t addr,
-                                       uint64_t data, uint64_t count)
-{
-	struct task *target = task_lookup_id(id);
-	vm_map_copy_t copy;
-	kern_return_t kr;
-
-	if (target == NULL)
-		return KERN_INVALID_ARGUMENT;
-	if (count > UINT32_MAX)
-		kr = KERN_INVALID_ARGUMENT;      /* mach_msg_type_number_t is 32 bits */
-	else
-		kr = vm_map_copyin(self->map, data, count, &copy);
-	if (kr == KERN_SUCCESS && (kr = vm_write(target->map, addr, copy, (uint32_t)count)))
-		vm_map_copy_discard(copy);
-	task_deallocate(target);
-	return kr;
-}
-
 static mach_port_name_t sys_mach_reply_port(struct task *task)
 {
 	mach_port_name_t name;
@@ -139,10 +99,6 @@ uint64_t syscall_handle(uint64_t nr, const uint64_t a[6])
 	case SYS_yield:
 		sched_yield();
 		return KERN_SUCCESS;
-	case SYS_task_lookup:
-		return sys_task_lookup(a[0]);
-	case SYS_vm_write_task:
-		return sys_vm_write_task(task, (unsigned)a[0], a[1], a[2], a[3]);
 	case SYS_mach_reply_port:
 		return sys_mach_reply_port(task);
 	case SYS_mach_msg:

@@ -134,41 +134,6 @@ void task_deallocate(struct task *task)
 	__atomic_fetch_sub(&tasks_alive, 1, __ATOMIC_RELAXED);
 }
 
-/* The newest live task match(task, key) accepts, referenced; NULL when none. */
-static struct task *task_lookup(bool (*match)(const struct task *, const void *), const void *key)
-{
-	struct task *found = NULL;
-
-	spin_lock(&all_tasks_lock);
-	for (struct task *t = all_tasks; t && !found; t = t->all_next)
-		if (!t->terminated && match(t, key))
-			found = t;
-	spin_unlock(&all_tasks_lock);
-	if (found)
-		task_reference(found);
-	return found;
-}
-
-static bool name_matches(const struct task *t, const void *name)
-{
-	return strcmp(t->name, name) == 0;
-}
-
-static bool id_matches(const struct task *t, const void *id)
-{
-	return t->id == *(const unsigned *)id;
-}
-
-struct task *task_lookup_name(const char *name)
-{
-	return task_lookup(name_matches, name);
-}
-
-struct task *task_lookup_id(unsigned id)
-{
-	return task_lookup(id_matches, &id);
-}
-
 void task_add_thread(struct task *task, struct thread *t)
 {
 	spin_lock(&task->lock);

@@ -90,12 +90,6 @@ struct task *current_task(void);
 void task_add_thread(struct task *task, struct thread *t);
 void task_remove_thread(struct task *task, struct thread *t);
 
-/*
- * The newest live (not terminated) task named name, or with this id, with
- * a reference the caller drops; NULL when there is none.
- */
-struct task *task_lookup_name(const char *name);
-struct task *task_lookup_id(unsigned id);
 
 /* Tasks alive (not yet freed): a leak check for tests. */
 unsigned task_count(void);

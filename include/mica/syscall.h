@@ -7,8 +7,10 @@
  * KERN_INVALID_ADDRESS, never a crash.  An unknown number gives
  * KERN_INVALID_ARGUMENT.
  *
- * Until the IPC issue brings mach_msg and task ports, the VM calls here act
- * on the caller's own address space.
+ * The VM calls here act on the caller's own address space: fast traps
+ * beside the Mach calls on a task port (as XNU's _kernelrpc_mach_vm_*
+ * traps), which the user library's malloc uses.  Any other task is
+ * reached only through a send right to its task port (<mach/mach.h>).
  */
 #ifndef MICA_SYSCALL_H
 #define MICA_SYSCALL_H
@@ -21,12 +23,10 @@
 #define SYS_yield           5   /* () -> KERN_SUCCESS: gives the CPU to another thread */
 
 /*
- * Temporary, until the IPC issue gives tasks ports: a task is named by
- * its id, and any task may name any other.  The Mach vm_write, with a
- * task send right as its authority, replaces both.
+ * 6 and 7 were task_lookup and vm_write_task, which let any task name any
+ * other by id until task ports came; they are gone, and their numbers
+ * give KERN_INVALID_ARGUMENT like any unknown one.
  */
-#define SYS_task_lookup     6   /* (const char *name) -> the id of the newest live task so named, or 0 */
-#define SYS_vm_write_task   7   /* (unsigned id, vm_address_t addr, const void *data, size_t count) -> kern_return_t */
 
 /* Mach's traps (the calls are declared in user/include/mach/mach.h). */
 #define SYS_mach_reply_port 8   /* () -> a new receive right's name, or MACH_PORT_NULL */

@@ -87,18 +87,22 @@ static void as_diagnostics(struct task *task, const char *buf, size_t len, void 
 }
 
 /* Starts two programs at once and expects both to exit 0 within a minute. */
-static void run_pair(const char *first, const char *second)
+/*
+ * Runs n (1 or 2) programs at once to their ends, what they print (and
+ * their children) becoming diagnostics; each must exit 0.
+ */
+static void run_programs(const char *const *names, int n)
 {
-	const char *names[2] = { first, second }, *why;
 	static struct diag_lines lines[2];
 	struct task *tasks[2];
+	const char *why;
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < n; i++) {
 		lines[i].len = 0;
 		KT_ASSERT_EQ(task_spawn_with_output(NULL, names[i], as_diagnostics, &lines[i],
 		                                    &tasks[i], &why), KERN_SUCCESS);
 	}
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < n; i++) {
 		KT_EXPECT(task_wait_timeout(tasks[i], 60ull * 1000 * 1000 * 1000));
 		KT_EXPECT_EQ(tasks[i]->exit_status, 0);
 		task_deallocate(tasks[i]);
@@ -260,8 +264,10 @@ KTEST(task, preempted_threads_both_make_progress)
 
 KTEST(task, one_task_writes_into_another)
 {
-	/* the target exits 0 once it saw the bytes; the writer once every answer was right */
-	run_pair("demo_target", "demo_writer");
+	/* the writer spawns the target and exits 0 once every answer was right and it ended */
+	static const char *const writer[] = { "demo_writer" };
+
+	run_programs(writer, 1);
 }
 
 KTEST(task, malformed_programs_are_refused_with_a_reason)
@@ -384,7 +390,9 @@ KTEST(task, a_child_inherits_memory_by_each_regions_inheritance)
 KTEST(task, fpu_state_is_per_thread)
 {
 	/* two copies at once: each yields with live XMM registers to the other */
-	run_pair("fpu", "fpu");
+	static const char *const pair[] = { "fpu", "fpu" };
+
+	run_programs(pair, 2);
 }
 
 KTEST(task, spawning_an_unknown_program_fails_cleanly)

@@ -34,6 +34,7 @@ static kern_return_t (*const host_page_size_fn)(host_t, vm_size_t *) = host_page
 static kern_return_t (*const host_vm_stats_fn)(host_t, struct mica_vm_stats *) = host_vm_stats;
 static kern_return_t (*const task_create_fn)(task_t, boolean_t, task_t *) = task_create;
 static kern_return_t (*const task_terminate_fn)(task_t) = task_terminate;
+static kern_return_t (*const task_spawn_fn)(host_t, const char *, task_t *) = task_spawn;
 static kern_return_t (*const task_suspend_fn)(task_t) = task_suspend;
 static kern_return_t (*const task_resume_fn)(task_t) = task_resume;
 static kern_return_t (*const task_threads_fn)(task_t, thread_act_array_t *,
@@ -123,6 +124,7 @@ static void the_task_host_and_port_calls_need_their_ports(void)
 
 	KT_EXPECT_EQ(task_create_fn(MACH_PORT_NULL, 0, &child), MACH_SEND_INVALID_DEST);
 	KT_EXPECT_EQ(task_terminate_fn(MACH_PORT_NULL), MACH_SEND_INVALID_DEST);
+	KT_EXPECT_EQ(task_spawn_fn(MACH_PORT_NULL, "quiet_exit", &child), MACH_SEND_INVALID_DEST);
 	KT_EXPECT_EQ(host_page_size_fn(MACH_PORT_NULL, &page), MACH_SEND_INVALID_DEST);
 	KT_EXPECT_EQ(host_vm_stats_fn(MACH_PORT_NULL, &stats), MACH_SEND_INVALID_DEST);
 	KT_EXPECT_EQ(mach_port_allocate_fn(MACH_PORT_NULL, MACH_PORT_RIGHT_RECEIVE, &name),

@@ -40,15 +40,3 @@ kern_return_t mica_yield(void)
 {
 	return (kern_return_t)mica_syscall(SYS_yield, 0, 0, 0, 0);
 }
-
-unsigned mica_task_lookup(const char *name)
-{
-	return (unsigned)mica_syscall(SYS_task_lookup, (long)(uintptr_t)name, 0, 0, 0);
-}
-
-kern_return_t mica_vm_write_task(unsigned task_id, vm_address_t address, const void *data,
-                                 size_t count)
-{
-	return (kern_return_t)mica_syscall(SYS_vm_write_task, (long)task_id, (long)address,
-					   (long)(uintptr_t)data, (long)count);
-}

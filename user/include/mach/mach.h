@@ -1,8 +1,9 @@
 /*
  * <mach/mach.h> for Mica's user programs: Mach's types and codes
- * (include/mach/) and the calls built so far.  The VM calls are remote
- * procedure calls on a task port (their messages: <mach/vm_map_rpc.h>);
- * <mica/mica.h> keeps the temporary forms the rest still need.
+ * (include/mach/) and the calls, each a remote procedure call on a task,
+ * thread or host port (their messages: <mach/vm_map_rpc.h> and the other
+ * *_rpc.h), with mach_msg and the self traps.  <mica/mica.h> has Mica's
+ * own system calls.
  */
 #ifndef MICA_USER_MACH_H
 #define MICA_USER_MACH_H

@@ -1,10 +1,10 @@
 /*
  * Mica's system calls, for user programs (the ABI: include/mica/syscall.h).
  *
- * Until the IPC issue brings task ports, the VM calls act on the calling
- * task's own address space; they are named mica_vm_* so that the Mach
- * forms, vm_allocate(task, ...) and the rest from <mach/mach.h>, can
- * replace them without a clash.
+ * The VM calls act on the calling task's own address space, as fast traps
+ * (the Mach forms, vm_allocate(task, ...) and the rest from <mach/mach.h>,
+ * act on any task whose port the caller holds); they are named mica_vm_*
+ * so that the two do not clash.
  */
 #ifndef MICA_USER_MICA_H
 #define MICA_USER_MICA_H
@@ -69,13 +69,5 @@ kern_return_t mica_vm_protect(vm_address_t addr, vm_size_t size, boolean_t set_m
 
 /* Lets another thread run; returns KERN_SUCCESS when this one runs again. */
 kern_return_t mica_yield(void);
-
-/*
- * Temporary, until task ports: the id of the newest live task named name
- * (0: none), and vm_write into the task with that id.
- */
-unsigned mica_task_lookup(const char *name);
-kern_return_t mica_vm_write_task(unsigned task_id, vm_address_t address, const void *data,
-                                 size_t count);
 
 #endif
