@@ -18,6 +18,7 @@ void zone_init(struct zone *z, const char *name, size_t elem_size)
 	z->free = NULL;
 	z->in_use = 0;
 	z->pages = 0;
+	z->follows_maps = false;
 	spin_lock_init(&z->lock, name, LOCK_RANK_ZONE);
 	spin_lock(&all_zones_lock);
 	z->all_next = all_zones;
@@ -32,7 +33,8 @@ void zone_totals(uint64_t *frames, uint64_t *elements)
 	for (struct zone *z = all_zones; z; z = z->all_next) {
 		spin_lock(&z->lock);
 		*frames += z->pages;
-		*elements += z->in_use;
+		if (!z->follows_maps)
+			*elements += z->in_use;
 		spin_unlock(&z->lock);
 	}
 	spin_unlock(&all_zones_lock);

@@ -11,6 +11,7 @@
 #ifndef MICA_KERN_ZONE_H
 #define MICA_KERN_ZONE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "kern/lock.h"
@@ -25,11 +26,16 @@ struct zone {
 	uint64_t pages;                /* frames the zone holds */
 	struct spinlock lock;
 	struct zone *all_next;         /* every zone, for zone_totals */
+	bool follows_maps;             /* its count follows live maps' shapes (entries, pv) */
 };
 
 void zone_init(struct zone *z, const char *name, size_t elem_size);
 
-/* Over every zone: the frames they hold and the elements in use. */
+/*
+ * Over every zone: the frames they hold, and the elements in use of those
+ * whose count does not follow the shape of live maps (map entries and pv
+ * entries change as any task maps and unmaps, its own memory included).
+ */
 void zone_totals(uint64_t *frames, uint64_t *elements);
 
 /* An element (contents undefined), or NULL when no frame is left for a new slab. */

@@ -35,6 +35,7 @@ void vm_map_bootstrap(void)
 
 	zone_init(&map_zone, "vm_map", sizeof(struct vm_map));
 	zone_init(&entry_zone, "vm_map_entry", sizeof(struct vm_map_entry));
+	entry_zone.follows_maps = true;
 	pmap_virtual_space(&start, &end);
 	kernel_map = vm_map_create(kernel_pmap, kmem_first_free_va(), end);
 	if (kernel_map == NULL)

@@ -384,6 +384,7 @@ void pmap_init(void)
 	boot_mem.closed = true;        /* vm_page owns free memory from now on */
 	zone_init(&pmap_zone, "pmap", sizeof(struct pmap));
 	zone_init(&pv_zone, "pv_entry", sizeof(struct pv_entry));
+	pv_zone.follows_maps = true;
 }
 
 /* ------------------------------------------------------- reverse maps */
