@@ -172,8 +172,9 @@ static mach_msg_return_t check_body(const struct ipc_kmsg *k)
 	const char *end = (const char *)&k->header + k->size;
 	char *d = first_descriptor(&k->header);
 
-	if (k->size < DESC_OFFSET)
-		return MACH_SEND_MSG_TOO_SMALL;
+	if (k->size < DESC_OFFSET || descriptor_count(&k->header) >
+	    (k->size - DESC_OFFSET) / sizeof(mach_msg_port_descriptor_t))
+		return MACH_SEND_MSG_TOO_SMALL;    /* not even room for that many of the smallest */
 	for (uint32_t i = descriptor_count(&k->header); i > 0; i--, d = next_descriptor(d)) {
 		if (end - d < (ptrdiff_t)sizeof(mach_msg_port_descriptor_t))
 			return MACH_SEND_MSG_TOO_SMALL;
