@@ -15,7 +15,10 @@
 #define MIG_BAD_ID          -303   /* no routine has this msgh_id */
 #define MIG_BAD_ARGUMENTS   -304   /* the request's size or layout is wrong */
 #define MIG_NO_REPLY        -305   /* the server sends no reply */
+#define MIG_EXCEPTION       -306   /* the server raised an exception */
 #define MIG_ARRAY_TOO_LARGE -307   /* an array larger than its room */
+#define MIG_SERVER_DIED     -308   /* the server died */
+#define MIG_TRAILER_ERROR   -309   /* the trailer has an unknown format */
 
 /* A reply's id is its request's plus this. */
 #define MIG_REPLY_ID_OFFSET 100

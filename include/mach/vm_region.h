@@ -32,6 +32,7 @@ struct vm_region_basic_info_64 {
 #pragma pack(pop)
 
 typedef struct vm_region_basic_info_64 vm_region_basic_info_data_64_t;
+typedef struct vm_region_basic_info_64 *vm_region_basic_info_64_t;
 
 #define VM_REGION_BASIC_INFO_COUNT_64 \
 	((mach_msg_type_number_t)(sizeof(vm_region_basic_info_data_64_t) / sizeof(int)))

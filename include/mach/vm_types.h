@@ -11,5 +11,11 @@ typedef vm_offset_t pointer_t;     /* out-of-line data, as a message carries it 
 typedef uint32_t natural_t;
 typedef natural_t mach_msg_type_number_t;
 typedef int boolean_t;
+typedef int integer_t;
+
+#ifndef TRUE                       /* Mach's <mach/boolean.h> */
+#define TRUE  1
+#define FALSE 0
+#endif
 
 #endif

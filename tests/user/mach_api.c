@@ -78,7 +78,7 @@ static void the_vm_calls_need_a_task_port(void)
 	KT_EXPECT_EQ(vm_allocate_fn(MACH_PORT_NULL, &addr, 4096, VM_FLAGS_ANYWHERE),
 		     MACH_SEND_INVALID_DEST);
 	KT_EXPECT_EQ(vm_deallocate_fn(MACH_PORT_NULL, 0x10000, 4096), MACH_SEND_INVALID_DEST);
-	KT_EXPECT_EQ(vm_protect_fn(MACH_PORT_NULL, 0x10000, 4096, 0, VM_PROT_READ),
+	KT_EXPECT_EQ(vm_protect_fn(MACH_PORT_NULL, 0x10000, 4096, TRUE, VM_PROT_READ),
 		     MACH_SEND_INVALID_DEST);
 	KT_EXPECT_EQ(vm_inherit_fn(MACH_PORT_NULL, 0x10000, 4096, VM_INHERIT_SHARE),
 		     MACH_SEND_INVALID_DEST);
@@ -122,7 +122,7 @@ static void the_task_host_and_port_calls_need_their_ports(void)
 	mach_msg_header_t m = { .msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0),
 				.msgh_size = sizeof(m) };
 
-	KT_EXPECT_EQ(task_create_fn(MACH_PORT_NULL, 0, &child), MACH_SEND_INVALID_DEST);
+	KT_EXPECT_EQ(task_create_fn(MACH_PORT_NULL, FALSE, &child), MACH_SEND_INVALID_DEST);
 	KT_EXPECT_EQ(task_terminate_fn(MACH_PORT_NULL), MACH_SEND_INVALID_DEST);
 	KT_EXPECT_EQ(task_spawn_fn(MACH_PORT_NULL, "quiet_exit", &child), MACH_SEND_INVALID_DEST);
 	KT_EXPECT_EQ(host_page_size_fn(MACH_PORT_NULL, &page), MACH_SEND_INVALID_DEST);
