@@ -109,6 +109,11 @@ run: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
 	tools/qemu-run $(QEMU_FLAGS) --boot $(BOOT) --timeout $(TIMEOUT) \
 		--log $(BUILD)/run.log --cmdline "$(if $(SEED),seed=$(SEED))"
 
+# QEMU paused, gdb attached at kernel_main (tools/debug); TEST=suite boots a test run.
+debug: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
+	tools/debug --boot $(BOOT) --iso $(ISO) --esp $(ESP) --elf $(ELF) \
+		--log $(BUILD)/debug-serial.log --cmdline "$(if $(TEST),test=$(TEST))"
+
 include tests/host/host.mk
 
 test: host-tests $(ISO) $(ESP) $(BUILD)/host/ktap-summary
