@@ -12,3 +12,5 @@ mica-vmmap demo_target
 mica-pte 0x20000000 demo_target
 mica-pte kernel_main
 mica-ports demo_writer
+mica-bt demo_target
+mica-log 2000

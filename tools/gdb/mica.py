@@ -1,4 +1,4 @@
-"""Mica-aware gdb commands: tasks, maps, page-table entries and ports.
+"""Mica-aware gdb commands: tasks, maps, page-table entries, ports, the log, backtraces.
 
 Loaded by tools/debug (make debug).  Each command reads Mica's own
 structures through gdb's Python API, so it works on a kernel stopped at a
@@ -44,13 +44,16 @@ def prot(p):
     return ("r" if p & 1 else "-") + ("w" if p & 2 else "-") + ("x" if p & 4 else "-")
 
 
+def read_u64(addr):
+    return int.from_bytes(gdb.selected_inferior().read_memory(addr, 8).tobytes(), "little")
+
+
 def read_phys_u64(phys):
     """Eight bytes of physical memory, read through the kernel's direct map."""
     try:
-        data = gdb.selected_inferior().read_memory(DMAP_BASE + phys, 8)
+        return read_u64(DMAP_BASE + phys)
     except gdb.MemoryError:
         raise gdb.GdbError("the direct map is not there yet: stop later than pmap_bootstrap")
-    return int.from_bytes(data.tobytes(), "little")
 
 
 class MicaTasks(gdb.Command):
@@ -157,7 +160,82 @@ class MicaPorts(gdb.Command):
                   f"{int(e['urefs'])}{what}")
 
 
+def find_thread(arg):
+    """The struct thread * arg names: a user thread's id, a task's name (its
+    first thread), or an expression."""
+    arg = arg.strip()
+    for t in tasks():
+        th = t["threads"]
+        if arg == task_name(t) and int(th) != 0:
+            return th
+        while int(th) != 0:
+            if arg.isdigit() and int(th["id"]) == int(arg):
+                return th
+            th = th["task_next"]
+    try:
+        return gdb.parse_and_eval(arg).cast(gdb.lookup_type("struct thread").pointer())
+    except gdb.error:
+        raise gdb.GdbError(f"no thread {arg!r}: give a thread id, a task name or a struct thread *")
+
+
+def describe_pc(pc):
+    """function+offset (file:line) for a code address."""
+    block = gdb.block_for_pc(pc)
+    while block is not None and block.function is None:
+        block = block.superblock
+    if block is None:                            # assembly: only a symbol to go by
+        sym = gdb.execute(f"info symbol {pc:#x}", to_string=True).strip()
+        return f"{pc:#x}" if sym.startswith("No symbol") else sym
+    where = gdb.find_pc_line(pc)
+    line = f" ({where.symtab.filename}:{where.line})" if where.symtab else ""
+    return f"{block.function.name}+{pc - block.start:#x}{line}"
+
+
+class MicaLog(gdb.Command):
+    """mica-log [N]: the last N bytes (all it holds by default) of the kernel log ring."""
+
+    def __init__(self):
+        super().__init__("mica-log", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        ring = gdb.parse_and_eval("log_ring")
+        size = ring.type.sizeof
+        written = int(gdb.parse_and_eval("log_written"))
+        n = min(written, size, int(arg) if arg.strip() else size)
+        base = int(ring.address)
+        data = bytes(gdb.selected_inferior().read_memory(base, size))
+        text = bytes(data[(written - n + i) % size] for i in range(n))
+        print(text.decode(errors="replace"), end="" if text.endswith(b"\n") else "\n")
+
+
+class MicaBt(gdb.Command):
+    """mica-bt THREAD: the backtrace of a thread that is not running, from
+    what switch_context saved (THREAD: an id, a task's name, or a struct
+    thread *)."""
+
+    def __init__(self):
+        super().__init__("mica-bt", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        th = find_thread(arg)
+        if str(th["state"]) == "THREAD_RUNNING":
+            raise gdb.GdbError("that thread is running: use bt")
+        rsp = int(th["md"]["rsp"])
+        # switch_context pushed rbp, rbx, r12-r15 under its return address
+        rbp, pc = read_u64(rsp + 40), read_u64(rsp + 48)
+        print(f"thread {int(th['id'])} {th['name'].string()} ({th['state']}):")
+        for depth in range(64):
+            print(f"  #{depth} {pc:#x} {describe_pc(pc)}")
+            if rbp == 0:
+                break
+            rbp, pc = read_u64(rbp), read_u64(rbp + 8)
+            if pc == 0:
+                break
+
+
 MicaTasks()
 MicaVmmap()
 MicaPte()
 MicaPorts()
+MicaLog()
+MicaBt()
