@@ -293,26 +293,6 @@ mach_msg_return_t ipc_kmsg_copyin_rights(struct ipc_kmsg *k, struct ipc_space *s
 	return mr;
 }
 
-void ipc_kmsg_return_rights(struct ipc_kmsg *k, struct ipc_space *space,
-                            const mach_msg_header_t *sent)
-{
-	char *d = first_descriptor(&k->header), *was = first_descriptor(sent);
-
-	ipc_space_return_right(space, k->dest, k->dest_type, sent->msgh_remote_port);
-	if (k->reply)
-		ipc_space_return_right(space, k->reply, k->reply_type, sent->msgh_local_port);
-	for (uint32_t i = descriptor_count(&k->header); i > 0;
-	     i--, d = next_descriptor(d), was = next_descriptor(was)) {
-		mach_msg_port_descriptor_t *pd = (void *)d;
-		struct ipc_port *port = ipc_kmsg_descriptor_port(pd);
-		if (descriptor_type(d) == MACH_MSG_OOL_DESCRIPTOR)
-			discard_memory((void *)d);  /* the sender's range was never touched */
-		else if (port)
-			ipc_space_return_right(space, port, pd->disposition,
-			                       ((const mach_msg_port_descriptor_t *)was)->name);
-	}
-}
-
 void ipc_kmsg_deallocate_sent(const mach_msg_header_t *sent)
 {
 	vm_map_t map = current_map();

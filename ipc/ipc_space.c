@@ -610,30 +610,8 @@ static void receive_give(struct ipc_space *space, struct ipc_entry *e, struct ip
 	ipc_port_set_receiver(port, space);
 }
 
-/*
- * The entry a carried right of type joins in space: the one naming the
- * port's send or receive rights if any, else the free slot `hint` names
- * (a right going back where it came from), else a new one.  => space locked
- */
-static struct ipc_entry *entry_for_carried(struct ipc_space *space, struct ipc_port *port,
-                                           mach_msg_type_name_t type, mach_port_name_t hint)
-{
-	struct ipc_entry *e = NULL;
-
-	if (type != MACH_MSG_TYPE_PORT_SEND_ONCE)
-		e = entry_of_port(space, port);
-	if (e == NULL && MACH_PORT_VALID(hint) && name_index(hint) != 0 &&
-	    name_index(hint) < space->size)
-		e = entry_claim(space, hint);
-	if (e == NULL)
-		e = entry_alloc(space);
-	return e;
-}
-
-/* Gives a carried right to space under hint if it can (MACH_PORT_NULL: any name). */
-static kern_return_t copyout_right(struct ipc_space *space, struct ipc_port *port,
-                                   mach_msg_type_name_t type, mach_port_name_t hint,
-                                   mach_port_name_t *name)
+kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *port,
+                                      mach_msg_type_name_t type, mach_port_name_t *name)
 {
 	kern_return_t kr = KERN_SUCCESS;
 
@@ -643,8 +621,8 @@ static kern_return_t copyout_right(struct ipc_space *space, struct ipc_port *por
 		return KERN_SUCCESS;
 	}
 	spin_lock(&space->lock);
-	struct ipc_entry *e = entry_for_carried(space, port, type, hint);
-	if (e == NULL) {
+	struct ipc_entry *e = type != MACH_MSG_TYPE_PORT_SEND_ONCE ? entry_of_port(space, port) : NULL;
+	if (e == NULL && (e = entry_alloc(space)) == NULL) {
 		kr = KERN_RESOURCE_SHORTAGE;
 	} else if (type == MACH_MSG_TYPE_PORT_RECEIVE) {
 		receive_give(space, e, port);      /* the carried right's reference is the entry's */
@@ -664,20 +642,6 @@ static kern_return_t copyout_right(struct ipc_space *space, struct ipc_port *por
 	if (type != MACH_MSG_TYPE_PORT_RECEIVE || kr != KERN_SUCCESS)
 		ipc_right_release(port, type);     /* the carried right has become the space's */
 	return kr;
-}
-
-kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *port,
-                                      mach_msg_type_name_t type, mach_port_name_t *name)
-{
-	return copyout_right(space, port, type, MACH_PORT_NULL, name);
-}
-
-void ipc_space_return_right(struct ipc_space *space, struct ipc_port *port,
-                            mach_msg_type_name_t type, mach_port_name_t name)
-{
-	mach_port_name_t got;
-
-	copyout_right(space, port, type, name, &got);
 }
 
 kern_return_t ipc_space_receive_name(struct ipc_space *space, const struct ipc_port *port,

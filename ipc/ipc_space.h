@@ -128,15 +128,6 @@ mach_msg_return_t ipc_space_copyin_rights(struct ipc_space *space, struct ipc_ri
 kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *port,
                                       mach_msg_type_name_t type, mach_port_name_t *name);
 
-/*
- * Gives a right a send could not deliver back to space (Mach's
- * pseudo-receive), under the name it left (name) when that name is free
- * again, as the sender expects; else as ipc_space_copyout_right.  A right
- * to a port that died meanwhile, or that finds no memory, is dropped.
- */
-void ipc_space_return_right(struct ipc_space *space, struct ipc_port *port,
-                            mach_msg_type_name_t type, mach_port_name_t name);
-
 /* Drops a carried right that will not be delivered; a receive right's port dies. */
 void ipc_right_release(struct ipc_port *port, mach_msg_type_name_t type);
 

@@ -10,6 +10,10 @@
  *
  * Waiting (a full queue, an empty one) polls once per scheduler turn, as
  * task_wait_timeout does: simple and right on one CPU with a clock tick.
+ * A waiting thread holds nothing: each turn looks the port up by name
+ * again, and a send waits before it takes anything from the sender, so a
+ * thread terminated while it waits (its kernel stack simply dropped)
+ * leaves no reference, buffer or right behind.
  *
  * Lock order: the space's lock and the port's are never held together
  * here, and neither across a wait.
@@ -57,15 +61,10 @@ static mach_msg_return_t check_header(const mach_msg_header_t *msg, mach_msg_siz
 	return MACH_MSG_SUCCESS;
 }
 
-/* Waits until cond(arg) or the deadline (0: none); false when the deadline passed. */
-static bool wait_until(bool (*cond)(void *), void *arg, uint64_t deadline)
+/* Has the deadline (0: none) passed? */
+static bool past(uint64_t deadline)
 {
-	while (!cond(arg)) {
-		if (deadline && clock_ns() >= deadline)
-			return false;
-		sched_yield();
-	}
-	return true;
+	return deadline && clock_ns() >= deadline;
 }
 
 static uint64_t deadline_for(mach_msg_option_t option, mach_msg_option_t timeout_flag,
@@ -76,11 +75,34 @@ static uint64_t deadline_for(mach_msg_option_t option, mach_msg_option_t timeout
 	return clock_ns() + (uint64_t)ms * 1000000 + 1;   /* +1: a zero timeout still has a deadline */
 }
 
-static bool has_room(void *p)
+/*
+ * Waits until the port `dest` names in space has room for a message (or
+ * is not there: the send will say why), or the deadline passes
+ * (MACH_SEND_TIMED_OUT).  Nothing is held across a wait: the name is
+ * looked up afresh each turn, so a thread terminated while it waits
+ * leaves nothing behind.  On one CPU, room found stays until the send,
+ * which does not give the CPU away; with several, a racing sender may
+ * take the queue a message past its limit.
+ */
+static mach_msg_return_t wait_for_room(struct ipc_space *space, mach_port_name_t dest,
+                                       uint64_t deadline)
 {
-	struct ipc_port *port = p;
-
-	return !port->active || port->msg_count < port->qlimit;
+	for (;;) {
+		struct ipc_port *port;
+		if (ipc_space_lookup(space, dest, MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_SEND_ONCE |
+		                     MACH_PORT_TYPE_RECEIVE, &port) != KERN_SUCCESS)
+			return MACH_MSG_SUCCESS;
+		spin_lock(&port->lock);
+		bool room = !port->active || port->kotype != IKOT_NONE ||
+		            port->msg_count < port->qlimit;
+		spin_unlock(&port->lock);
+		ipc_port_release(port);
+		if (room)
+			return MACH_MSG_SUCCESS;
+		if (past(deadline))
+			return MACH_SEND_TIMED_OUT;
+		sched_yield();
+	}
 }
 
 mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k)
@@ -109,17 +131,6 @@ mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k)
 	return MACH_MSG_SUCCESS;
 }
 
-/*
- * Queues k once its destination has room; consumes k, but when the
- * deadline passes first (MACH_SEND_TIMED_OUT) k is still the caller's.
- */
-static mach_msg_return_t enqueue_when_room(struct ipc_kmsg *k, uint64_t deadline)
-{
-	if (!wait_until(has_room, k->dest, deadline))
-		return MACH_SEND_TIMED_OUT;
-	return ipc_kmsg_enqueue(k);            /* MACH_SEND_INVALID_DEST if it died meanwhile */
-}
-
 void ipc_kmsg_free(struct ipc_kmsg *k)
 {
 	kfree(k, kmsg_bytes(k->size));
@@ -141,8 +152,11 @@ mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t 
 	mach_msg_return_t mr = check_header(msg, size);
 	struct ipc_kmsg *k;
 
+	if (mr == MACH_MSG_SUCCESS)
+		mr = wait_for_room(space, msg->msgh_remote_port,
+		                   deadline_for(option, MACH_SEND_TIMEOUT, timeout));
 	if (mr != MACH_MSG_SUCCESS)
-		return mr;
+		return mr;                         /* nothing taken yet: nothing to give back */
 	if ((k = ipc_kmsg_alloc(size)) == NULL)
 		return MACH_SEND_NO_BUFFER;
 	memcpy(&k->header, msg, size);
@@ -154,47 +168,32 @@ mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t 
 	if (k->dest->kotype != IKOT_NONE)
 		mr = ipc_kobject_server(k);        /* the kernel answers at once */
 	else
-		mr = enqueue_when_room(k, deadline_for(option, MACH_SEND_TIMEOUT, timeout));
-	if (mr == MACH_SEND_TIMED_OUT) {
-		ipc_kmsg_return_rights(k, space, msg);
-		ipc_kmsg_free(k);
-	}
+		mr = ipc_kmsg_enqueue(k);          /* MACH_SEND_INVALID_DEST if it died meanwhile */
 	if (mr == MACH_MSG_SUCCESS)
 		ipc_kmsg_deallocate_sent(msg);     /* sent: now the sender's memory may go */
 	return mr;
 }
 
-/* A receive waits on port for space: the receive right may die, or leave in a message. */
-struct receive_wait {
-	struct ipc_port *port;
-	struct ipc_space *space;
-};
-
-static bool has_message(void *p)
-{
-	const struct receive_wait *w = p;
-
-	return w->port->queue_head != NULL || w->port->receiver != w->space;
-}
-
 /*
- * Takes the first message off port if space still receives there.  One
- * larger than size bytes (MACH_RCV_TOO_LARGE) stays queued with
- * MACH_RCV_LARGE, *needed saying how large; else it is taken all the same,
- * for the caller to destroy, as Mach does.
+ * Takes the first message off port, which space receives from: *out when
+ * one is there (MACH_RCV_TOO_LARGE if it is larger than size bytes; it
+ * then stays queued with MACH_RCV_LARGE, *needed saying how large, and is
+ * taken all the same otherwise, for the caller to destroy, as Mach does).
+ * MACH_RCV_PORT_DIED when space no longer receives there; false in *ready
+ * when the queue is empty.
  */
-static mach_msg_return_t dequeue(const struct receive_wait *w, mach_msg_size_t size,
-                                 mach_msg_option_t option, struct ipc_kmsg **out,
-                                 mach_msg_size_t *needed)
+static mach_msg_return_t dequeue(struct ipc_port *port, struct ipc_space *space,
+                                 mach_msg_size_t size, mach_msg_option_t option,
+                                 struct ipc_kmsg **out, mach_msg_size_t *needed, bool *ready)
 {
-	struct ipc_port *port = w->port;
 	mach_msg_return_t mr = MACH_MSG_SUCCESS;
 
 	spin_lock(&port->lock);
 	struct ipc_kmsg *k = port->queue_head;
-	if (k == NULL || port->receiver != w->space) {
+	*ready = k != NULL || port->receiver != space;
+	if (port->receiver != space) {
 		mr = MACH_RCV_PORT_DIED;
-	} else {
+	} else if (k) {
 		if (k->size > size)
 			mr = MACH_RCV_TOO_LARGE;
 		*needed = k->size;
@@ -214,12 +213,12 @@ static mach_msg_return_t dequeue(const struct receive_wait *w, mach_msg_size_t s
 }
 
 /*
- * Copies k into buf with the header the receiver sees, its out-of-line
- * memory mapped in the receiver (MACH_RCV_BODY_ERROR when some did not
- * fit), and frees k.
+ * Makes k's header what the receiver sees and its body the receiver's:
+ * its out-of-line memory mapped in the current task, its rights named in
+ * space (MACH_RCV_BODY_ERROR when some did not fit).
  */
 static mach_msg_return_t deliver(struct ipc_space *space, mach_port_name_t name,
-                                 struct ipc_kmsg *k, mach_msg_header_t *buf)
+                                 struct ipc_kmsg *k)
 {
 	mach_port_name_t reply = MACH_PORT_NULL;
 	mach_msg_return_t mr = ipc_kmsg_copyout_body(k, space);
@@ -227,54 +226,90 @@ static mach_msg_return_t deliver(struct ipc_space *space, mach_port_name_t name,
 	if (k->reply && ipc_space_copyout_right(space, k->reply, k->reply_type, &reply) !=
 	    KERN_SUCCESS)
 		reply = MACH_PORT_NULL;            /* no memory for a name: the right is lost */
-	memcpy(buf, &k->header, k->size);
-	buf->msgh_bits = MACH_MSGH_BITS(k->reply ? k->reply_type : 0, k->dest_type) |
-	                 (k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX);
-	buf->msgh_remote_port = reply;
-	buf->msgh_local_port = name;
+	k->header.msgh_bits = MACH_MSGH_BITS(k->reply ? k->reply_type : 0, k->dest_type) |
+	                      (k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX);
+	k->header.msgh_remote_port = reply;
+	k->header.msgh_local_port = name;
+	k->header.msgh_size = k->size;
 	ipc_right_release(k->dest, k->dest_type);   /* the destination right is spent */
-	ipc_kmsg_free(k);
+	k->dest = k->reply = NULL;
 	return mr;
+}
+
+/*
+ * mach_msg's receive: waits for a message on the receive right `name`,
+ * takes it and delivers it into space; *out is the message, for the
+ * caller to copy and free (MACH_MSG_SUCCESS or MACH_RCV_BODY_ERROR).
+ * Nothing is held across a wait: the name is looked up afresh each turn,
+ * so a thread terminated while it waits leaves nothing behind.
+ */
+static mach_msg_return_t receive_kmsg(struct ipc_space *space, mach_port_name_t name,
+                                      mach_msg_size_t size, mach_msg_option_t option,
+                                      uint64_t deadline, struct ipc_kmsg **out,
+                                      mach_msg_size_t *needed)
+{
+	for (bool first = true;; first = false) {
+		struct ipc_port *port;
+		bool ready;
+		if (ipc_space_lookup(space, name, MACH_PORT_TYPE_RECEIVE, &port) != KERN_SUCCESS)
+			return first ? MACH_RCV_INVALID_NAME : MACH_RCV_PORT_DIED;
+		*out = NULL;
+		mach_msg_return_t mr = dequeue(port, space, size, option, out, needed, &ready);
+		ipc_port_release(port);
+		if (mr == MACH_MSG_SUCCESS && *out)
+			return deliver(space, name, *out);
+		if (mr == MACH_RCV_TOO_LARGE && *out) {
+			ipc_kmsg_destroy_list(*out);   /* no room for it, and not asked to keep it */
+			*out = NULL;
+		}
+		if (ready)
+			return mr;
+		if (past(deadline))
+			return MACH_RCV_TIMED_OUT;
+		sched_yield();
+	}
 }
 
 mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name,
                                   mach_msg_header_t *buf, mach_msg_size_t size,
                                   mach_msg_option_t option, mach_msg_timeout_t timeout)
 {
-	struct ipc_port *port;
-	struct ipc_kmsg *k = NULL;
+	struct ipc_kmsg *k;
 	mach_msg_size_t needed = 0;
-	mach_msg_return_t mr;
+	mach_msg_return_t mr = receive_kmsg(space, name, size, option,
+	                                    deadline_for(option, MACH_RCV_TIMEOUT, timeout), &k,
+	                                    &needed);
 
-	if (ipc_space_lookup(space, name, MACH_PORT_TYPE_RECEIVE, &port) != KERN_SUCCESS)
-		return MACH_RCV_INVALID_NAME;
-	struct receive_wait w = { port, space };
-	if (!wait_until(has_message, &w, deadline_for(option, MACH_RCV_TIMEOUT, timeout)))
-		mr = MACH_RCV_TIMED_OUT;
-	else
-		mr = dequeue(&w, size, option, &k, &needed);
-	ipc_port_release(port);
-	if (mr == MACH_MSG_SUCCESS)
-		return deliver(space, name, k, buf);
-	if (mr == MACH_RCV_TOO_LARGE && k)
-		ipc_kmsg_destroy_list(k);          /* no room for it, and not asked to keep it */
-	else if (mr == MACH_RCV_TOO_LARGE && size >= sizeof(*buf))
-		buf->msgh_size = needed;           /* MACH_RCV_LARGE: the size a receive needs */
+	if (mr == MACH_MSG_SUCCESS || mr == MACH_RCV_BODY_ERROR) {
+		memcpy(buf, &k->header, k->size);
+		ipc_kmsg_free(k);
+	} else if (mr == MACH_RCV_TOO_LARGE && (option & MACH_RCV_LARGE) && size >= sizeof(*buf)) {
+		buf->msgh_size = needed;           /* the size a receive needs */
+	}
 	return mr;
 }
 
-/* The trap's send half: the user's message comes into a kernel buffer first. */
+/*
+ * The trap's send half.  It waits for room before it copies the message
+ * in, so nothing is held while it waits.
+ */
 static mach_msg_return_t trap_send(struct ipc_space *space, uintptr_t umsg,
                                    mach_msg_option_t option, mach_msg_size_t size,
                                    mach_msg_timeout_t timeout)
 {
-	mach_msg_header_t *msg;
+	mach_msg_header_t head, *msg;
 	mach_msg_return_t mr;
 
 	if (size < sizeof(*msg) || (size & 3))
 		return MACH_SEND_MSG_TOO_SMALL;
 	if (size > IPC_KMSG_MAX)
 		return MACH_SEND_TOO_LARGE;
+	if (copyin((const void *)umsg, &head, sizeof(head)) != KERN_SUCCESS)
+		return MACH_SEND_INVALID_DATA;
+	mr = wait_for_room(space, head.msgh_remote_port,
+	                   deadline_for(option, MACH_SEND_TIMEOUT, timeout));
+	if (mr != MACH_MSG_SUCCESS)
+		return mr;
 	if ((msg = kalloc(size)) == NULL)
 		return MACH_SEND_NO_BUFFER;
 	if (copyin((const void *)umsg, msg, size) != KERN_SUCCESS) {
@@ -288,30 +323,30 @@ static mach_msg_return_t trap_send(struct ipc_space *space, uintptr_t umsg,
 }
 
 /*
- * The trap's receive half.  A buffer the message cannot be copied out to
- * loses the message (MACH_RCV_INVALID_DATA), as in Mach; rights it
- * carried stay named in the space.
+ * The trap's receive half: the message goes straight from the kernel's
+ * copy to the caller's buffer.  A buffer it cannot be copied out to loses
+ * the message (MACH_RCV_INVALID_DATA), as in Mach; rights it carried stay
+ * named in the space.
  */
 static mach_msg_return_t trap_receive(struct ipc_space *space, uintptr_t umsg,
                                       mach_msg_option_t option, mach_msg_size_t size,
                                       mach_port_name_t name, mach_msg_timeout_t timeout)
 {
-	mach_msg_size_t kbytes = size < IPC_KMSG_MAX ? size : IPC_KMSG_MAX;
-	mach_msg_header_t *buf;
-	mach_msg_return_t mr;
+	struct ipc_kmsg *k;
+	mach_msg_size_t needed = 0;
+	mach_msg_return_t mr = receive_kmsg(space, name, size, option,
+	                                    deadline_for(option, MACH_RCV_TIMEOUT, timeout), &k,
+	                                    &needed);
 
-	if (kbytes < sizeof(*buf))
-		kbytes = sizeof(*buf);             /* room to look; a message never fits */
-	if ((buf = kalloc(kbytes)) == NULL)
-		return MACH_RCV_HEADER_ERROR;      /* no kernel memory; the message waits */
-	mr = ipc_msg_receive(space, name, buf, size < kbytes ? size : kbytes, option, timeout);
-	if ((mr == MACH_MSG_SUCCESS || mr == MACH_RCV_BODY_ERROR) &&
-	    copyout(buf, (void *)umsg, buf->msgh_size) != KERN_SUCCESS)
-		mr = MACH_RCV_INVALID_DATA;
-	if (mr == MACH_RCV_TOO_LARGE && (option & MACH_RCV_LARGE) && size >= sizeof(*buf))
-		copyout(&buf->msgh_size, (char *)umsg + __builtin_offsetof(mach_msg_header_t, msgh_size),
-		        sizeof(buf->msgh_size));   /* best effort, as the size is all it says */
-	kfree(buf, kbytes);
+	if (mr == MACH_MSG_SUCCESS || mr == MACH_RCV_BODY_ERROR) {
+		if (copyout(&k->header, (void *)umsg, k->size) != KERN_SUCCESS)
+			mr = MACH_RCV_INVALID_DATA;
+		ipc_kmsg_free(k);
+	} else if (mr == MACH_RCV_TOO_LARGE && (option & MACH_RCV_LARGE) &&
+	           size >= sizeof(mach_msg_header_t)) {
+		copyout(&needed, (char *)umsg + __builtin_offsetof(mach_msg_header_t, msgh_size),
+		        sizeof(needed));           /* best effort, as the size is all it says */
+	}
 	return mr;
 }
 

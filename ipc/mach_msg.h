@@ -24,11 +24,9 @@ struct ipc_kmsg {
 /*
  * Sends the message at msg (size bytes, in kernel memory) from space.  A
  * full queue waits, or with MACH_SEND_TIMEOUT gives up after timeout
- * milliseconds (MACH_SEND_TIMED_OUT).  On any error nothing was sent and
- * the sender's rights are as they were: a send that timed out gives the
- * rights it took back, under the names they left (Mach's pseudo-receive;
- * a send-once or receive right whose name was taken meanwhile comes back
- * under a new one, which Mica does not report).
+ * milliseconds (MACH_SEND_TIMED_OUT).  The wait comes before anything is
+ * taken from the sender, so on any error nothing was sent and the
+ * sender's rights are as they were.
  */
 mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t *msg,
                                mach_msg_size_t size, mach_msg_option_t option,
@@ -94,9 +92,6 @@ mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k);
 mach_msg_return_t ipc_kmsg_copyin_body(struct ipc_kmsg *k);
 mach_msg_return_t ipc_kmsg_copyin_rights(struct ipc_kmsg *k, struct ipc_space *space);
 void ipc_kmsg_deallocate_sent(const mach_msg_header_t *sent);
-/* Gives every right k carries back to the sender's space (names from sent) and drops its copies. */
-void ipc_kmsg_return_rights(struct ipc_kmsg *k, struct ipc_space *space,
-                            const mach_msg_header_t *sent);
 mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k, struct ipc_space *space);
 void ipc_kmsg_clean_body(struct ipc_kmsg *k, struct ipc_kmsg **doomed);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <mach/mach.h>
+#include <mica/mica.h>
 
 #define UNTOUCHED 0x5a5a5a5au
 
@@ -75,12 +76,33 @@ static void spawned_tasks_leave_nothing_behind(void)
 	KT_EXPECT_SAME_VM_STATS(before, after);
 }
 
+/* A task terminated while its thread waits inside mach_msg leaves nothing behind either. */
+static void a_task_blocked_in_mach_msg_can_be_terminated(void)
+{
+	struct mica_vm_stats before, after;
+	unsigned wrong = spawn_round();
+	task_t child;
+
+	KT_ASSERT_EQ(host_vm_stats(mach_host_self(), &before), KERN_SUCCESS);
+	for (int i = 0; i < 5; i++) {
+		wrong += task_spawn(mach_host_self(), "blocked_receiver", &child) != KERN_SUCCESS;
+		for (int turn = 0; turn < 50; turn++)
+			mica_yield();          /* it reaches its receive and waits there */
+		wrong += task_terminate(child) != KERN_SUCCESS;
+		wrong += mach_port_deallocate(mach_task_self(), child) != KERN_SUCCESS;
+	}
+	KT_ASSERT_EQ(host_vm_stats(mach_host_self(), &after), KERN_SUCCESS);
+	KT_EXPECT_EQ(wrong, 0);
+	KT_EXPECT_SAME_VM_STATS(before, after);
+}
+
 int main(void)
 {
 	static const struct ktap_case cases[] = {
 		KTAP_CASE(a_spawned_program_runs_and_its_port_acts_on_it),
 		KTAP_CASE(names_and_ports_that_start_nothing),
 		KTAP_CASE(spawned_tasks_leave_nothing_behind),
+		KTAP_CASE(a_task_blocked_in_mach_msg_can_be_terminated),
 	};
 
 	return ktap_run(cases, sizeof cases / sizeof cases[0]);
