@@ -573,10 +573,12 @@ mach_msg_return_t ipc_space_copyin_rights(struct ipc_space *space, struct ipc_ri
 		ipc_port_transit_lock();
 	uint32_t bad = check_items(space, items, count);
 	for (uint32_t i = 0; bad == count && i < count; i++) {
-		if (carried_as_is(items, i))
+		if (carried_as_is(items, i)) {
 			items[i].port = NULL;
-		else
+			items[i].carried = ipc_carried_type(items[i].disposition);
+		} else {
 			take_item(space, &items[i], i >= 2, items[0].port);
+		}
 	}
 	if (transit)
 		ipc_port_transit_unlock();
