@@ -197,7 +197,10 @@ void sched_tick(void)
 		sched_yield();
 }
 
-/* A thread just suspended, or whose task was, stops here (kern/task.c, kern/thread.c). */
+/*
+ * A thread suspended, or whose task was, stops here on its way back to
+ * user mode (arch/x86_64/syscall.c), where it holds nothing.
+ */
 void sched_stop_if_suspended(void)
 {
 	struct thread *t = machine_current_thread();

@@ -229,8 +229,7 @@ kern_return_t task_suspend(struct task *task)
 	spin_unlock(&task->lock);
 	if (dead)
 		return KERN_INVALID_ARGUMENT;
-	sched_stop_if_suspended();
-	return KERN_SUCCESS;
+	return KERN_SUCCESS;                   /* the caller itself stops on its way out (syscall.c) */
 }
 
 kern_return_t task_resume(struct task *task)

@@ -121,8 +121,7 @@ kern_return_t thread_suspend(struct thread *t)
 	spin_lock(&sched_lock);
 	t->suspend_count++;
 	spin_unlock(&sched_lock);
-	sched_stop_if_suspended();
-	return KERN_SUCCESS;
+	return KERN_SUCCESS;                   /* the caller itself stops on its way out (syscall.c) */
 }
 
 /* The last resume lets a thread that never ran start; one that ran is still queued. */

@@ -1,6 +1,7 @@
 /* The machine side of system calls: arguments out of the frame, the result back in. */
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/trap.h"
+#include "kern/sched.h"
 #include "kern/syscall.h"
 #include "kern/thread.h"
 
@@ -16,6 +17,7 @@ int syscall_dispatch(struct trap_frame *f)
 	struct thread *t = current_thread();
 
 	f->rax = syscall_handle(f->rax, args);
+	sched_stop_if_suspended();             /* suspended by the call: stop here, holding nothing */
 	if (t->md.frame_changed || f->rip >= USER_MAX) {
 		t->md.frame_changed = false;
 		return 1;

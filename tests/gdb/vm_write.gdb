@@ -9,7 +9,7 @@ continue
 bt
 mica-tasks
 mica-vmmap demo_target
-mica-pte 0x20000000 demo_target
+mica-pte 0x7fffffffe000 demo_target
 mica-pte kernel_main
 mica-ports demo_writer
 mica-bt demo_target

@@ -76,16 +76,20 @@ static void spawned_tasks_leave_nothing_behind(void)
 	KT_EXPECT_SAME_VM_STATS(before, after);
 }
 
-/* A task terminated while its thread waits inside mach_msg leaves nothing behind either. */
-static void a_task_blocked_in_mach_msg_can_be_terminated(void)
+/*
+ * A task terminated while its thread waits inside mach_msg, or after it
+ * suspended itself, leaves nothing behind either.
+ */
+static void tasks_stopped_in_a_call_can_be_terminated(void)
 {
+	static const char *const programs[] = { "blocked_receiver", "self_suspender" };
 	struct mica_vm_stats before, after;
 	unsigned wrong = spawn_round();
 	task_t child;
 
 	KT_ASSERT_EQ(host_vm_stats(mach_host_self(), &before), KERN_SUCCESS);
-	for (int i = 0; i < 5; i++) {
-		wrong += task_spawn(mach_host_self(), "blocked_receiver", &child) != KERN_SUCCESS;
+	for (int i = 0; i < 6; i++) {
+		wrong += task_spawn(mach_host_self(), programs[i % 2], &child) != KERN_SUCCESS;
 		for (int turn = 0; turn < 50; turn++)
 			mica_yield();          /* it reaches its receive and waits there */
 		wrong += task_terminate(child) != KERN_SUCCESS;
@@ -102,7 +106,7 @@ int main(void)
 		KTAP_CASE(a_spawned_program_runs_and_its_port_acts_on_it),
 		KTAP_CASE(names_and_ports_that_start_nothing),
 		KTAP_CASE(spawned_tasks_leave_nothing_behind),
-		KTAP_CASE(a_task_blocked_in_mach_msg_can_be_terminated),
+		KTAP_CASE(tasks_stopped_in_a_call_can_be_terminated),
 	};
 
 	return ktap_run(cases, sizeof cases / sizeof cases[0]);

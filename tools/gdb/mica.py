@@ -9,6 +9,7 @@ or a gdb expression for a struct task *.
 import gdb
 
 DMAP_BASE = 0xFFFF800000000000           # all of RAM at DMAP_BASE + phys (arch/x86_64/layout.h)
+KERNEL_TEXT_MIN = 0xFFFFFFFF80000000     # the kernel image is linked above this
 ADDR_MASK = 0x000FFFFFFFFFF000
 PTE_BITS = (("P", 0), ("RW", 1), ("US", 2), ("A", 5), ("D", 6), ("PS", 7), ("G", 8), ("NX", 63))
 LEVELS = (("PML4", 39), ("PDPT", 30), ("PD", 21), ("PT", 12))
@@ -226,10 +227,14 @@ class MicaBt(gdb.Command):
         print(f"thread {int(th['id'])} {th['name'].string()} ({th['state']}):")
         for depth in range(64):
             print(f"  #{depth} {pc:#x} {describe_pc(pc)}")
-            if rbp == 0:
+            if rbp == 0 or pc < KERNEL_TEXT_MIN:
+                break                        # the outermost frame, or no longer kernel code
+            try:
+                rbp, pc = read_u64(rbp), read_u64(rbp + 8)
+            except gdb.MemoryError:
+                print("  (the frame chain goes on into unreadable memory: an assembly frame)")
                 break
-            rbp, pc = read_u64(rbp), read_u64(rbp + 8)
-            if pc == 0:
+            if pc < KERNEL_TEXT_MIN:
                 break
 
 
