@@ -8,7 +8,7 @@
 #   make debug        boot paused under QEMU's gdbstub with gdb attached
 #   make compile_commands.json   for editors
 #
-# Variables: BOOT=bios|uefi|efi (run, debug)  TEST=suite[,suite]  KVM=1  SMP=N
+# Variables: BOOT=bios|uefi|efi (run, debug)  TEST=suite[,suite]  KVM=1  SMP=N  STUB=1 (debug)
 #            CPU=model (max)  MEM=MiB (512)  SEED=n  TIMEOUT=seconds
 # Every target first runs tools/install-deps.sh, which installs what is missing.
 
@@ -110,8 +110,9 @@ run: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
 		--log $(BUILD)/run.log --cmdline "$(if $(SEED),seed=$(SEED))"
 
 # QEMU paused, gdb attached at kernel_main (tools/debug); TEST=suite boots a test run.
+# STUB=1: gdb talks to the kernel's own stub on COM2 instead of QEMU's gdbstub.
 debug: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
-	tools/debug --boot $(BOOT) --iso $(ISO) --esp $(ESP) --elf $(ELF) \
+	tools/debug --boot $(BOOT) --iso $(ISO) --esp $(ESP) --elf $(ELF) $(if $(filter 1,$(STUB)),--stub) $(if $(filter 1,$(KVM)),--kvm) \
 		--log $(BUILD)/debug-serial.log --cmdline "$(if $(TEST),test=$(TEST))"
 
 include tests/host/host.mk

@@ -11,6 +11,7 @@
 #include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/demo.h"
+#include "kern/gdbstub.h"
 #include "kern/host.h"
 #include "kern/kalloc.h"
 #include "kern/ktest.h"
@@ -79,6 +80,8 @@ void kernel_main(uint64_t boot_info_phys)
 	console_set_quiet(boot_options.quiet);
 	cpu_features_detect();
 	cpu_init();
+	if (boot_options.gdb)
+		gdbstub_start();     /* as early as traps work: gdb sees the VM come up */
 	pmap_bootstrap(&boot_info);
 	vm_page_bootstrap(&boot_info);
 	pmap_init();

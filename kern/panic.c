@@ -1,4 +1,5 @@
 #include <stdint.h>
+#include "kern/gdbstub.h"
 #include "kern/panic.h"
 #include "kern/machine.h"
 #include "kern/printf.h"
@@ -25,8 +26,10 @@ void panic_begin(const char *fmt, ...)
 	kprintf("\n");
 }
 
+/* With the gdb stub on, gdb sees the panic before the machine goes. */
 void panic_end(void)
 {
+	gdbstub_panic(NULL, GDB_SIGTRAP);
 	kprintf("mica: halted after panic\n");
 	machine_exit(MICA_EXIT_PANIC);
 }

@@ -1,10 +1,11 @@
-; copyin, copyout, copyinstr (kern/copy.h).
+; copyin, copyout, copyinstr (kern/copy.h), and copy_probe for the gdb stub.
 ;
-; Each copy instruction that touches user memory lies between a pair of
-; labels listed in the `fixups` section: when one faults and the VM cannot
-; resolve the fault, the trap handler resumes at the pair's handler, which
-; closes SMAP and returns KERN_INVALID_ADDRESS to the caller.  The copies
-; keep no data on the stack, so a handler can simply `ret`.
+; Each copy instruction that may fault lies between a pair of labels
+; listed in the `fixups` section: when one faults and the VM cannot
+; resolve the fault (or, for copy_probe, at once), the trap handler
+; resumes at the pair's handler, which closes SMAP and returns
+; KERN_INVALID_ADDRESS to the caller.  The copies keep no data on the
+; stack, so a handler can simply `ret`.
 
 bits 64
 
@@ -87,6 +88,22 @@ copyinstr_too_long:
 copyinstr_bad:
 	jmp fault_return
 
+; kern_return_t copy_probe(void *dst, const void *src, size_t len): any
+; addresses, user or kernel, as long as they are canonical (the caller
+; checks: a non-canonical one raises #GP, which has no fixup).  A fault is
+; never offered to the VM, which may be stopped half-way with its locks
+; held: the debugger reads what is mapped now and nothing else.
+global copy_probe
+copy_probe:
+	mov rcx, rdx
+	stac
+copy_probe_start:
+	rep movsb
+copy_probe_end:
+	clac
+	xor eax, eax
+	ret
+
 bad_address:
 	mov eax, KERN_INVALID_ADDRESS
 	ret
@@ -97,6 +114,10 @@ fault_return:
 	mov eax, KERN_INVALID_ADDRESS
 	ret
 
+; Each entry: faulting range, handler, flags (struct fixup, arch/x86_64/trap.c).
+FIXUP_VM_FIRST         equ 1        ; the VM may resolve the fault first
+
 section fixups progbits alloc noexec nowrite align=8
-	dq copy_user_start, copy_user_end, fault_return
-	dq copyinstr_start, copyinstr_end, fault_return
+	dq copy_user_start, copy_user_end, fault_return, FIXUP_VM_FIRST
+	dq copyinstr_start, copyinstr_end, fault_return, FIXUP_VM_FIRST
+	dq copy_probe_start, copy_probe_end, fault_return, 0

@@ -22,8 +22,10 @@
 
 /* A copy routine's faulting range and where it resumes (copy.asm's `fixups`). */
 struct fixup {
-	uint64_t start, end, handler;
+	uint64_t start, end, handler, flags;
 };
+
+enum { FIXUP_VM_FIRST = 1 };   /* the VM may resolve a fault before the fixup applies */
 
 extern const struct fixup _fixups_start[], _fixups_end[];
 extern char boot_stack_guard[];
@@ -99,11 +101,12 @@ static void trap_catch_deliver(const struct trap_frame *tf)
  * come back much later (interrupts stay off all the same).  A spurious
  * interrupt was never in service, so it gets no EOI.
  */
-static bool interrupt_handled(const struct trap_frame *tf)
+static bool interrupt_handled(struct trap_frame *tf)
 {
 	switch (tf->vector) {
 	case T_TIMER:
 		apic_eoi();
+		gdbstub_poll(tf);
 		clock_interrupt();
 		return true;
 	case T_APIC_SPURIOUS:
@@ -121,22 +124,26 @@ static const struct fixup *fixup_for(uint64_t rip)
 	return NULL;
 }
 
-/*
- * Offers a page fault to the VM.  A kernel-mode fault on a user address
- * is the VM's business only inside a copy routine: anywhere else it is a
- * kernel bug (or SMAP doing its job) and must not be papered over.
- */
 /* Why the last page fault could not be resolved (for the report on a killed task). */
 static kern_return_t last_fault_result;
 
+/*
+ * Offers a page fault to the VM.  A kernel-mode fault on a user address
+ * is the VM's business only inside a copy routine: anywhere else it is a
+ * kernel bug (or SMAP doing its job) and must not be papered over.  The
+ * debugger's probe (copy_probe) is never the VM's business.
+ */
 static bool page_fault_resolved(const struct trap_frame *tf)
 {
 	uint64_t va = read_cr2();
 	bool user_va = va < USER_MAX;
 	vm_prot_t type = (tf->error & PF_I) ? VM_PROT_EXECUTE :
 	                 (tf->error & PF_W) ? VM_PROT_WRITE : VM_PROT_READ;
+	const struct fixup *f = (tf->cs & 3) ? NULL : fixup_for(tf->rip);
 
-	if (user_va && !(tf->cs & 3) && fixup_for(tf->rip) == NULL)
+	if (f != NULL && !(f->flags & FIXUP_VM_FIRST))
+		return false;
+	if (user_va && !(tf->cs & 3) && f == NULL)
 		return false;
 	struct task *task = current_task();
 	vm_map_t map = user_va ? (task ? task->map : NULL) : kernel_map;
@@ -204,7 +211,7 @@ static void trap_dump_registers(const struct trap_frame *tf)
 	kprintf("cr0 %016lx cr3 %016lx cr4 %016lx\n", read_cr0(), read_cr3(), read_cr4());
 }
 
-static void __attribute__((noreturn)) trap_fatal(const struct trap_frame *tf)
+static void __attribute__((noreturn)) trap_fatal(struct trap_frame *tf)
 {
 	char what[256];
 
@@ -212,6 +219,7 @@ static void __attribute__((noreturn)) trap_fatal(const struct trap_frame *tf)
 	panic_begin("%s", what);
 	trap_dump_registers(tf);
 	backtrace_print(tf->rip, tf->rbp);
+	gdbstub_fatal(tf);
 	panic_end();
 }
 
@@ -244,14 +252,17 @@ static bool iret_faulted(const struct trap_frame *tf)
 
 /*
  * An exception goes, in turn, to the VM (page faults), to a copy
- * routine's fixup, to an armed expected-trap point, and otherwise brings
- * the kernel down; from user mode, it ends the task instead.
+ * routine's fixup, to the gdb stub if it is the debugger's, to an armed
+ * expected-trap point, and otherwise brings the kernel down; from user
+ * mode, it ends the task instead.
  */
 void trap_dispatch(struct trap_frame *tf)
 {
 	if (interrupt_handled(tf))
 		return;
 	if (tf->vector == T_PAGE_FAULT && (page_fault_resolved(tf) || fixup_applied(tf)))
+		return;
+	if (gdbstub_trap(tf))
 		return;
 	if (tf->vector < T_EXCEPTIONS && ((tf->cs & 3) || iret_faulted(tf)))
 		user_fatal(tf);

@@ -5,6 +5,7 @@
 #ifndef MICA_ARCH_TRAP_H
 #define MICA_ARCH_TRAP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "kern/setjmp.h"
 
@@ -67,5 +68,10 @@ struct trap_catch *trap_catch_current(void);   /* the armed one, or NULL */
 
 const char *trap_name(uint64_t vector);
 void trap_dispatch(struct trap_frame *tf);
+
+/* The gdb stub's hooks (gdbstub_md.c); each does nothing unless the stub is on. */
+bool gdbstub_trap(struct trap_frame *tf);     /* true if the trap was the debugger's */
+void gdbstub_poll(struct trap_frame *tf);     /* a clock tick: did gdb send Ctrl-C? */
+void gdbstub_fatal(struct trap_frame *tf);    /* a fatal trap: gdb sees it first */
 
 #endif

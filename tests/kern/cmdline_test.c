@@ -7,8 +7,19 @@ static struct boot_options o;
 KTEST(cmdline, empty_line_means_defaults)
 {
 	cmdline_parse("", &o);
-	KT_EXPECT(!o.test && !o.quiet && !o.seed_given);
+	KT_EXPECT(!o.test && !o.quiet && !o.seed_given && !o.gdb);
 	KT_EXPECT_EQ(o.unknown_count, 0);
+}
+
+/* `gdb` turns the stub on; words that merely start with it do not. */
+KTEST(cmdline, gdb_turns_the_stub_on)
+{
+	cmdline_parse("test gdb", &o);
+	KT_EXPECT(o.gdb && o.test);
+	KT_EXPECT_EQ(o.unknown_count, 0);
+	cmdline_parse("gdbx gdb=1", &o);
+	KT_EXPECT(!o.gdb);
+	KT_EXPECT_EQ(o.unknown_count, 2);
 }
 
 KTEST(cmdline, test_selects_suites)
