@@ -6,6 +6,7 @@
 #   make test         host tests, runner tests, every in-kernel suite on every
 #                     boot path; ends with "N passed, N failed"
 #   make debug        boot paused under QEMU's gdbstub with gdb attached
+#   make bench        the benchmarks (docs/bench.md): BENCH lines, then a table
 #   make compile_commands.json   for editors
 #
 # Variables: BOOT=bios|uefi|efi (run, debug)  TEST=suite[,suite]  KVM=1  SMP=N  STUB=1 (debug)
@@ -51,7 +52,7 @@ KERNEL_OBJS += $(USER_PROGRAM_OBJS)
 ELF := $(BUILD)/mica.elf
 ISO := $(BUILD)/mica.iso
 
-.PHONY: all iso kernel run test debug deps clean host-tests
+.PHONY: all iso kernel run test debug bench deps clean host-tests
 all iso: $(ISO)
 kernel: $(ELF)
 
@@ -114,6 +115,12 @@ run: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
 debug: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
 	tools/debug --boot $(BOOT) --iso $(ISO) --esp $(ESP) --elf $(ELF) $(if $(filter 1,$(STUB)),--stub) $(if $(filter 1,$(KVM)),--kvm) \
 		--log $(BUILD)/debug-serial.log --cmdline "$(if $(TEST),test=$(TEST))"
+
+# The benchmarks (boot option bench), then their table; numbers never fail it.
+bench: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
+	tools/qemu-run $(QEMU_FLAGS) --boot $(BOOT) --timeout 900 \
+		--log $(BUILD)/bench.log --cmdline "bench quiet"
+	tools/bench-table $(BUILD)/bench.log
 
 include tests/host/host.mk
 

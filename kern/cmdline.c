@@ -40,6 +40,8 @@ static bool take_option(struct boot_options *o, const char *w, size_t len)
 		copy_word(o->suites, sizeof(o->suites), w + 5, len - 5);
 	} else if (len > 9 && strncmp(w, "usertest=", 9) == 0) {
 		copy_word(o->usertests, sizeof(o->usertests), w + 9, len - 9);
+	} else if (word_is(w, len, "bench")) {
+		o->bench = true;
 	} else if (word_is(w, len, "gdb")) {
 		o->gdb = true;
 	} else if (word_is(w, len, "quiet")) {

@@ -3,6 +3,7 @@
  *   test            run every in-kernel test suite, then exit QEMU
  *   test=A[,B...]   run only these suites (also ones left out of `test`)
  *   quiet           keep informational boot messages off the console
+ *   bench           run the benchmarks (make bench), then exit QEMU
  *   gdb             wait at boot for gdb on COM2, and stop for it at
  *                   breakpoints and panics (kern/gdbstub.h)
  *   seed=N          seed for randomized tests (default: a random one)
@@ -23,6 +24,7 @@ struct boot_options {
 	bool test;
 	bool quiet;
 	bool gdb;
+	bool bench;
 	bool seed_given;
 	uint64_t seed;
 	char suites[CMDLINE_MAX];          /* comma-separated; empty: every default suite */

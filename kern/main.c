@@ -6,6 +6,7 @@
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/pmap_md.h"
+#include "kern/bench.h"
 #include "kern/bootinfo.h"
 #include "kern/clock.h"
 #include "kern/cmdline.h"
@@ -103,6 +104,10 @@ void kernel_main(uint64_t boot_info_phys)
 
 	if (boot_options.test)
 		machine_exit(ktest_run(&boot_options) ? MICA_EXIT_PASS : MICA_EXIT_FAIL);
+	if (boot_options.bench) {
+		bench_run();
+		machine_exit(MICA_EXIT_PASS);
+	}
 	demo_run();
 	kprintf("mica: demo finished, powering off\n");
 	machine_exit(MICA_EXIT_PASS);

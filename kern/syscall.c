@@ -5,6 +5,7 @@
  */
 #include "kern/syscall.h"
 #include "arch/x86_64/layout.h"
+#include "kern/clock.h"
 #include "kern/console.h"
 #include "kern/host.h"
 #include "kern/copy.h"
@@ -81,6 +82,35 @@ static mach_port_name_t give_send_right(struct task *task, struct ipc_port *port
 	return name;
 }
 
+static uint64_t gcd(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/*
+ * Mach's mach_timebase_info: nanoseconds = counter ticks * numer / denom,
+ * for the counter mach_absolute_time reads (the TSC: user mode may read it).
+ */
+static kern_return_t sys_timebase_info(uint64_t uinfo)
+{
+	uint64_t hz = clock_tsc_hz(), g = gcd(1000000000, hz);
+	uint64_t numer = 1000000000 / g, denom = hz / g;
+	uint32_t info[2];
+
+	while (denom > UINT32_MAX || numer > UINT32_MAX) {   /* both fit 32 bits, as Mach's do */
+		numer /= 2;
+		denom /= 2;
+	}
+	info[0] = (uint32_t)numer;
+	info[1] = (uint32_t)denom;
+	return copyout(info, (void *)uinfo, sizeof(info));
+}
+
 uint64_t syscall_handle(uint64_t nr, const uint64_t a[6])
 {
 	struct task *task = current_task();
@@ -111,6 +141,10 @@ uint64_t syscall_handle(uint64_t nr, const uint64_t a[6])
 		return give_send_right(task, host_port());
 	case SYS_thread_self:          /* Mach's thread_self_trap */
 		return give_send_right(task, current_thread()->self_port);
+	case SYS_timebase_info:
+		return sys_timebase_info(a[0]);
+	case SYS_null:
+		return KERN_SUCCESS;
 	default:
 		return KERN_INVALID_ARGUMENT;
 	}

@@ -44,7 +44,7 @@ $(if $(USER_NAME_CLASH),$(error tests/user and user/bin both have $(USER_NAME_CL
 # The user library: user/lib's C files, kern/printf.c and kern/string.c,
 # so that printf and the string functions are the kernel's own.  An archive, so each program links only
 # the parts it uses; crt0 stays out of it, as every program needs it.
-USER_LIB_SRCS := $(wildcard user/lib/*.c) kern/printf.c kern/string.c
+USER_LIB_SRCS := $(wildcard user/lib/*.c) kern/printf.c kern/string.c kern/bench.c
 USER_LIB_OBJS := $(patsubst %,$(BUILD)/user/obj/%.o,$(basename $(USER_LIB_SRCS)))
 USER_LIB := $(BUILD)/user/libuser.a
 USER_CRT0 := $(BUILD)/user/obj/user/lib/crt0.o

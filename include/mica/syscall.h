@@ -34,7 +34,11 @@
 #define SYS_task_self       10  /* () -> a send right to the caller's task port, or MACH_PORT_NULL */
 #define SYS_host_self       11  /* () -> a send right to the host port, or MACH_PORT_NULL */
 #define SYS_thread_self     12  /* () -> a send right to the caller's thread port, or MACH_PORT_NULL */
-#define SYS_COUNT           13
+#define SYS_timebase_info   13  /* (mach_timebase_info_data_t *info) -> kern_return_t */
+
+/* Mica's own. */
+#define SYS_null            14  /* () -> KERN_SUCCESS, doing nothing: the price of a trap */
+#define SYS_COUNT           15
 
 /* Where programs live: linked above the 64 KiB null guard. */
 #define USER_TEXT_BASE      0x400000ul

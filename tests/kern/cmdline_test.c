@@ -7,7 +7,14 @@ static struct boot_options o;
 KTEST(cmdline, empty_line_means_defaults)
 {
 	cmdline_parse("", &o);
-	KT_EXPECT(!o.test && !o.quiet && !o.seed_given && !o.gdb);
+	KT_EXPECT(!o.test && !o.quiet && !o.seed_given && !o.gdb && !o.bench);
+	KT_EXPECT_EQ(o.unknown_count, 0);
+}
+
+KTEST(cmdline, bench_runs_the_benchmarks)
+{
+	cmdline_parse("quiet bench", &o);
+	KT_EXPECT(o.bench && o.quiet && !o.test);
 	KT_EXPECT_EQ(o.unknown_count, 0);
 }
 

@@ -3,6 +3,7 @@
  * order include/mica/syscall.h gives, to one SYSCALL.
  */
 #include <stdint.h>
+#include <mach/mach_time.h>
 #include <mica/mica.h>
 
 void mica_exit(int status)
@@ -39,4 +40,14 @@ kern_return_t mica_vm_protect(vm_address_t addr, vm_size_t size, boolean_t set_m
 kern_return_t mica_yield(void)
 {
 	return (kern_return_t)mica_syscall(SYS_yield, 0, 0, 0, 0);
+}
+
+kern_return_t mica_null_trap(void)
+{
+	return (kern_return_t)mica_syscall(SYS_null, 0, 0, 0, 0);
+}
+
+kern_return_t mach_timebase_info(mach_timebase_info_t info)
+{
+	return (kern_return_t)mica_syscall(SYS_timebase_info, (long)(uintptr_t)info, 0, 0, 0);
 }

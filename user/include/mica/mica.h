@@ -70,4 +70,7 @@ kern_return_t mica_vm_protect(vm_address_t addr, vm_size_t size, boolean_t set_m
 /* Lets another thread run; returns KERN_SUCCESS when this one runs again. */
 kern_return_t mica_yield(void);
 
+/* Enters the kernel and leaves at once: KERN_SUCCESS (what make bench's null_syscall costs). */
+kern_return_t mica_null_trap(void);
+
 #endif

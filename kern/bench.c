@@ -1,0 +1,67 @@
+/*
+ * The measuring behind make bench (kern/bench.h).  Cycles become
+ * picoseconds through a 44.20 fixed-point factor, so that nothing needs
+ * 128-bit division (freestanding code has no libgcc to do it).
+ */
+#include "kern/bench.h"
+#include "kern/printf.h"
+
+#define PS_PER_SEC 1000000000000ull
+#define MAX_GROWTH 100
+
+/* Picoseconds per operation for a round of iters operations that took cycles. */
+static uint64_t ps_per_op(uint64_t cycles, uint64_t cycle_hz, uint64_t iters)
+{
+	uint64_t ps_per_cycle_q20 = (PS_PER_SEC << 20) / cycle_hz;
+	unsigned __int128 ps = ((unsigned __int128)cycles * ps_per_cycle_q20) >> 20;
+
+	return (uint64_t)ps / iters;
+}
+
+/*
+ * The smallest count found, by growing it, whose round lasts at least
+ * BENCH_ROUND_NS (with a quarter to spare, so that the rounds that follow
+ * do too).  These rounds also warm the caches and the allocators up.
+ */
+static uint64_t pick_iterations(const struct bench_case *c, uint64_t cycle_hz)
+{
+	uint64_t target = cycle_hz / (1000000000ull / BENCH_ROUND_NS);
+	uint64_t iters = 1;
+
+	for (;;) {
+		uint64_t cycles = c->run(c, iters);
+		if (cycles >= target)
+			return iters;
+		uint64_t growth = cycles ? (target + target / 4) / cycles + 1 : MAX_GROWTH;
+		if (growth > MAX_GROWTH)
+			growth = MAX_GROWTH;
+		iters *= growth < 2 ? 2 : growth;
+	}
+}
+
+void bench_measure(const struct bench_case *c, uint64_t cycle_hz, struct bench_result *r)
+{
+	uint64_t ps[BENCH_ROUNDS];
+
+	r->iters = pick_iterations(c, cycle_hz);
+	for (int i = 0; i < BENCH_ROUNDS; i++) {
+		uint64_t v = ps_per_op(c->run(c, r->iters), cycle_hz, r->iters);
+		int j = i;
+		for (; j > 0 && ps[j - 1] > v; j--)    /* kept sorted */
+			ps[j] = ps[j - 1];
+		ps[j] = v;
+	}
+	r->min_ps = ps[0];
+	r->median_ps = ps[BENCH_ROUNDS / 2];
+}
+
+int bench_format(const struct bench_case *c, const struct bench_result *r, char *buf, size_t len)
+{
+	/* bytes / ps is 10^12 bytes a second; in thousandths of 10^9, times 10^6 */
+	uint64_t mgbps = c->bytes_per_op && r->min_ps ? c->bytes_per_op * 1000000 / r->min_ps : 0;
+
+	return ksnprintf(buf, len, "BENCH name=%s size=%lu iters=%lu ns_per_op=%lu.%03lu "
+	                 "median_ns=%lu.%03lu gbps=%lu.%03lu", c->name, c->size, r->iters,
+	                 r->min_ps / 1000, r->min_ps % 1000, r->median_ps / 1000,
+	                 r->median_ps % 1000, mgbps / 1000, mgbps % 1000);
+}

@@ -1,0 +1,48 @@
+/*
+ * make bench's measuring (kern/bench.c), shared by the kernel's cases
+ * (kern/bench_kernel.c) and the user program's (user/bin/bench.c).
+ *
+ * A case runs `iters` operations and returns the cycles they took (it
+ * may leave per-round setup out of its timing).  bench_measure picks an
+ * iteration count that makes a round last at least BENCH_ROUND_NS, runs
+ * BENCH_ROUNDS rounds of it and keeps the lowest and the median time per
+ * operation.  No floating point: the kernel is built without it, so
+ * times are integer picoseconds.
+ */
+#ifndef MICA_KERN_BENCH_H
+#define MICA_KERN_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BENCH_ROUNDS 5
+#define BENCH_ROUND_NS 200000000ull    /* 0.2 s */
+
+struct bench_case {
+	const char *name;          /* name= in the BENCH line */
+	uint64_t size;             /* size=: bytes, or entries for a lookup */
+	uint64_t bytes_per_op;     /* bytes one operation moves, for gbps; 0: it moves none */
+	uint64_t (*run)(const struct bench_case *c, uint64_t iters);   /* -> cycles */
+	void *arg;
+};
+
+struct bench_result {
+	uint64_t iters;            /* operations per round */
+	uint64_t min_ps;           /* picoseconds per operation: the best round */
+	uint64_t median_ps;        /* and the median round */
+};
+
+/* Measures c on a counter of cycle_hz cycles a second. */
+void bench_measure(const struct bench_case *c, uint64_t cycle_hz, struct bench_result *r);
+
+/*
+ * Writes c's machine-readable line, without a newline:
+ * BENCH name=N size=S iters=I ns_per_op=F median_ns=F gbps=F
+ * (gbps: 10^9 bytes a second at the best round; 0 for cases that move no bytes).
+ */
+int bench_format(const struct bench_case *c, const struct bench_result *r, char *buf, size_t len);
+
+/* The kernel's part (kern/bench_kernel.c): its cases, then user/bin/bench's. */
+void bench_run(void);
+
+#endif

@@ -1,0 +1,218 @@
+/*
+ * make bench (boot option `bench`): the kernel's own cases, measured by
+ * kern/bench.c, then the user program user/bin/bench, which measures
+ * what a task sees (vm_write by RPC, faults, traps, switches).  Every
+ * case prints one BENCH line as it ends; tools/bench-table turns the
+ * lines into a table with the targets of docs/bench.md.
+ *
+ * The kernel's cases:
+ *   memcpy                      the kernel's memcpy: the copy path's ceiling
+ *   vm_write_kernel_aligned     vm_map_copyin + vm_write between two maps, no IPC:
+ *   vm_write_kernel_unaligned   whole pages (substitution), or both ends one byte on (copying)
+ *   vm_map_lookup               vm_map_lookup_entry at random addresses, by entry count
+ *   vm_allocate_deallocate      one page in and out of a map
+ */
+#include "kern/bench.h"
+#include "arch/x86_64/layout.h"
+#include "kern/clock.h"
+#include "kern/console.h"
+#include "kern/exec.h"
+#include "kern/machine.h"
+#include "kern/panic.h"
+#include "kern/string.h"
+#include "kern/task.h"
+#include "vm/pmap.h"
+#include "vm/vm_kern.h"
+#include "vm/vm_map_internal.h"
+#include "vm/vm_user.h"
+
+#define BIG (16ul << 20)               /* the largest size: 16 MiB */
+#define SLACK (2 * PAGE_SIZE)          /* room for the one-byte skew */
+
+static const uint64_t copy_sizes[] = { 4096, 64 << 10, 1 << 20, 16 << 20 };
+#define NSIZES (sizeof(copy_sizes) / sizeof(copy_sizes[0]))
+static const uint64_t lookup_entries[] = { 100, 10000, 100000 };
+#define NLOOKUPS (sizeof(lookup_entries) / sizeof(lookup_entries[0]))
+
+static char *mem_src, *mem_dst;
+static vm_map_t src_map, dst_map, scratch_map;
+static vm_address_t src_addr, dst_addr;
+
+/* Keeps the compiler from dropping work whose result nobody reads. */
+static void consume(const void *p)
+{
+	__asm__ volatile("" : : "r"(p) : "memory");
+}
+
+static uint64_t run_memcpy(const struct bench_case *c, uint64_t iters)
+{
+	uint64_t start = machine_cycle_count();
+
+	for (uint64_t i = 0; i < iters; i++) {
+		memcpy(mem_dst, mem_src, c->size);
+		consume(mem_dst);
+	}
+	return machine_cycle_count() - start;
+}
+
+/* arg != NULL: both ends one byte past a page boundary, so the data is copied. */
+static uint64_t run_vm_write(const struct bench_case *c, uint64_t iters)
+{
+	vm_offset_t skew = c->arg ? 1 : 0;
+	uint64_t start = machine_cycle_count();
+
+	for (uint64_t i = 0; i < iters; i++) {
+		vm_map_copy_t copy;
+		if (vm_map_copyin(src_map, src_addr + skew, c->size, &copy) != KERN_SUCCESS ||
+		    vm_write(dst_map, dst_addr + skew, copy, (mach_msg_type_number_t)c->size) != KERN_SUCCESS)
+			panic("bench: vm_write of %lu bytes between two maps failed", c->size);
+	}
+	return machine_cycle_count() - start;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* arg: a map of size entries, one page each with a page of gap after it, from USER_MIN. */
+static uint64_t run_lookup(const struct bench_case *c, uint64_t iters)
+{
+	vm_map_t map = c->arg;
+	uint64_t seed = 0x9e3779b97f4a7c15ull, start;
+
+	spin_lock(&map->lock);
+	start = machine_cycle_count();
+	for (uint64_t i = 0; i < iters; i++) {
+		uint64_t r = xorshift(&seed);
+		vm_offset_t addr = USER_MIN + (r % (2 * c->size)) * PAGE_SIZE + (r >> 52);
+		consume(vm_map_lookup_entry(map, addr));
+	}
+	start = machine_cycle_count() - start;
+	spin_unlock(&map->lock);
+	return start;
+}
+
+static uint64_t run_allocate_deallocate(const struct bench_case *c, uint64_t iters)
+{
+	uint64_t start = machine_cycle_count();
+
+	(void)c;
+	for (uint64_t i = 0; i < iters; i++) {
+		vm_address_t addr = 0;
+		if (vm_allocate(scratch_map, &addr, PAGE_SIZE, VM_FLAGS_ANYWHERE) != KERN_SUCCESS ||
+		    vm_deallocate(scratch_map, addr, PAGE_SIZE) != KERN_SUCCESS)
+			panic("bench: vm_allocate/vm_deallocate of one page failed");
+	}
+	return machine_cycle_count() - start;
+}
+
+static vm_map_t new_map(void)
+{
+	pmap_t pmap = pmap_create();
+	vm_map_t map = pmap ? vm_map_create(pmap, USER_MIN, USER_MAX) : NULL;
+
+	if (map == NULL)
+		panic("bench: no memory for a map");
+	return map;
+}
+
+/* A map region of BIG + SLACK bytes; with data, every page resident and not zero. */
+static vm_address_t new_region(vm_map_t map, bool with_data)
+{
+	vm_address_t addr = 0;
+
+	if (vm_allocate(map, &addr, BIG + SLACK, VM_FLAGS_ANYWHERE) != KERN_SUCCESS)
+		panic("bench: no memory for a %lu-byte region", BIG + SLACK);
+	for (vm_offset_t off = 0; with_data && off < BIG + SLACK; off += PAGE_SIZE) {
+		vm_map_copy_t copy;
+		if (vm_map_copy_from_kernel(mem_src + off % BIG, PAGE_SIZE, &copy) != KERN_SUCCESS ||
+		    vm_write(map, addr + off, copy, PAGE_SIZE) != KERN_SUCCESS)
+			panic("bench: cannot fill a region");
+	}
+	return addr;
+}
+
+/* A map with n one-page entries, each followed by a gap so that none merge. */
+static vm_map_t map_with_entries(uint64_t n)
+{
+	vm_map_t map = new_map();
+
+	for (uint64_t i = 0; i < n; i++) {
+		vm_address_t addr = USER_MIN + 2 * i * PAGE_SIZE;
+		if (vm_allocate(map, &addr, PAGE_SIZE, VM_FLAGS_FIXED) != KERN_SUCCESS)
+			panic("bench: no memory for a map of %lu entries", n);
+	}
+	return map;
+}
+
+static void run_case(const struct bench_case *c)
+{
+	struct bench_result r;
+	char line[192];
+
+	bench_measure(c, clock_tsc_hz(), &r);
+	bench_format(c, &r, line, sizeof(line));
+	kprintf("%s\n", line);
+}
+
+static void run_copy_cases(void)
+{
+	static const char unaligned;       /* any non-NULL arg */
+
+	for (unsigned i = 0; i < NSIZES; i++)
+		run_case(&(struct bench_case){ "memcpy", copy_sizes[i], copy_sizes[i], run_memcpy, NULL });
+	for (unsigned i = 0; i < NSIZES; i++)
+		run_case(&(struct bench_case){ "vm_write_kernel_aligned", copy_sizes[i], copy_sizes[i],
+		                               run_vm_write, NULL });
+	for (unsigned i = 0; i < NSIZES; i++)
+		run_case(&(struct bench_case){ "vm_write_kernel_unaligned", copy_sizes[i],
+		                               copy_sizes[i], run_vm_write, (void *)&unaligned });
+}
+
+static void run_map_cases(void)
+{
+	for (unsigned i = 0; i < NLOOKUPS; i++) {
+		vm_map_t map = map_with_entries(lookup_entries[i]);
+		run_case(&(struct bench_case){ "vm_map_lookup", lookup_entries[i], 0, run_lookup, map });
+		vm_map_deallocate(map);
+	}
+	run_case(&(struct bench_case){ "vm_allocate_deallocate", PAGE_SIZE, 0,
+	                               run_allocate_deallocate, NULL });
+}
+
+void bench_run(void)
+{
+	struct task *user;
+
+	kprintf("make bench: TSC %lu MHz; each case: the best and the median of %u rounds "
+	        "of at least %llu ms\n", clock_tsc_hz() / 1000000, BENCH_ROUNDS,
+	        BENCH_ROUND_NS / 1000000);
+	mem_src = (char *)kmem_alloc(BIG + SLACK);
+	mem_dst = (char *)kmem_alloc(BIG + SLACK);
+	if (mem_src == NULL || mem_dst == NULL)
+		panic("bench: no memory for two %lu-byte buffers", BIG + SLACK);
+	for (vm_offset_t i = 0; i < BIG + SLACK; i++)
+		mem_src[i] = (char)(i * 7 + 1);
+	src_map = new_map();
+	dst_map = new_map();
+	scratch_map = new_map();
+	src_addr = new_region(src_map, true);
+	dst_addr = new_region(dst_map, false);
+
+	run_copy_cases();
+	run_map_cases();
+	vm_map_deallocate(src_map);
+	vm_map_deallocate(dst_map);
+	vm_map_deallocate(scratch_map);
+	kmem_free((vm_offset_t)mem_src, BIG + SLACK);
+	kmem_free((vm_offset_t)mem_dst, BIG + SLACK);
+
+	if (task_spawn(NULL, "bench", &user) != KERN_SUCCESS)
+		return;                        /* task_spawn said why */
+	task_wait(user);
+	task_deallocate(user);
+}
