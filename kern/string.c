@@ -5,13 +5,34 @@
  * exist, and nothing here is hot yet.  (Copy speed is the bench issue's
  * business, measured, not guessed.)
  */
+#include <stdint.h>
 #include "kern/string.h"
 
+/* A 64-bit word at any address, which may alias anything. */
+typedef uint64_t __attribute__((may_alias, aligned(1))) word_t;
+
+/*
+ * Eight 64-bit words a turn once the destination is aligned, bytes at the
+ * ends.  Under QEMU's TCG (make bench's reference) plain moves beat
+ * `rep movs`, which costs a trip through the translator's loop per element.
+ */
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
 
+	for (; n && ((uintptr_t)d & 7); n--)
+		*d++ = *s++;
+	for (; n >= 64; n -= 64, d += 64, s += 64) {
+		const word_t *from = (const word_t *)s;
+		word_t *to = (word_t *)d;
+		uint64_t w0 = from[0], w1 = from[1], w2 = from[2], w3 = from[3];
+		uint64_t w4 = from[4], w5 = from[5], w6 = from[6], w7 = from[7];
+		to[0] = w0; to[1] = w1; to[2] = w2; to[3] = w3;
+		to[4] = w4; to[5] = w5; to[6] = w6; to[7] = w7;
+	}
+	for (; n >= 8; n -= 8, d += 8, s += 8)
+		*(word_t *)d = *(const word_t *)s;
 	while (n--)
 		*d++ = *s++;
 	return dst;
