@@ -470,6 +470,8 @@ bool vm_map_entry_can_share_cow(const struct vm_map_entry *e)
 void vm_map_entry_share_cow(vm_map_t map, struct vm_map_entry *e)
 {
 	KASSERT(vm_map_entry_can_share_cow(e), "vm_map_entry_share_cow: entry %#lx cannot", e->start);
+	if (e->needs_copy)
+		return;          /* already shared: none of its pages is mapped writable (the invariant) */
 	e->needs_copy = true;
 	pmap_protect(map->pmap, e->start, e->end, e->protection & ~VM_PROT_WRITE);
 }
