@@ -145,6 +145,45 @@ struct ipc_kmsg *ipc_kmsg_alloc(mach_msg_size_t size)
 	return k;
 }
 
+/* A kmsg whose size bytes of message the caller fills in whole: only its own fields are set. */
+static struct ipc_kmsg *kmsg_alloc_for_copy(mach_msg_size_t size)
+{
+	struct ipc_kmsg *k = kalloc(kmsg_bytes(size));
+
+	if (k) {
+		k->next = NULL;
+		k->dest = k->reply = NULL;
+		k->dest_type = k->reply_type = 0;
+		k->size = size;
+	}
+	return k;
+}
+
+/*
+ * Sends k, which holds the message as its sender wrote it, from space;
+ * sent is that message where the sender's out-of-line memory marked for
+ * deallocation is named (NULL: a simple message, none).  Takes k: on any
+ * error it is freed and nothing was taken from the sender.
+ */
+static mach_msg_return_t kmsg_send(struct ipc_space *space, struct ipc_kmsg *k,
+                                   const mach_msg_header_t *sent)
+{
+	mach_msg_return_t mr = check_header(&k->header, k->size);
+
+	if (mr != MACH_MSG_SUCCESS || (mr = ipc_kmsg_copyin_body(k)) != MACH_MSG_SUCCESS ||
+	    (mr = ipc_kmsg_copyin_rights(k, space)) != MACH_MSG_SUCCESS) {
+		ipc_kmsg_free(k);
+		return mr;
+	}
+	if (k->dest->kotype != IKOT_NONE)
+		mr = ipc_kobject_server(k);        /* the kernel answers at once */
+	else
+		mr = ipc_kmsg_enqueue(k);          /* MACH_SEND_INVALID_DEST if it died meanwhile */
+	if (mr == MACH_MSG_SUCCESS && sent)
+		ipc_kmsg_deallocate_sent(sent);    /* sent: now the sender's memory may go */
+	return mr;
+}
+
 mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t *msg,
                                mach_msg_size_t size, mach_msg_option_t option,
                                mach_msg_timeout_t timeout)
@@ -157,21 +196,10 @@ mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t 
 		                   deadline_for(option, MACH_SEND_TIMEOUT, timeout));
 	if (mr != MACH_MSG_SUCCESS)
 		return mr;                         /* nothing taken yet: nothing to give back */
-	if ((k = ipc_kmsg_alloc(size)) == NULL)
+	if ((k = kmsg_alloc_for_copy(size)) == NULL)
 		return MACH_SEND_NO_BUFFER;
 	memcpy(&k->header, msg, size);
-	if ((mr = ipc_kmsg_copyin_body(k)) != MACH_MSG_SUCCESS ||
-	    (mr = ipc_kmsg_copyin_rights(k, space)) != MACH_MSG_SUCCESS) {
-		ipc_kmsg_free(k);
-		return mr;
-	}
-	if (k->dest->kotype != IKOT_NONE)
-		mr = ipc_kobject_server(k);        /* the kernel answers at once */
-	else
-		mr = ipc_kmsg_enqueue(k);          /* MACH_SEND_INVALID_DEST if it died meanwhile */
-	if (mr == MACH_MSG_SUCCESS)
-		ipc_kmsg_deallocate_sent(msg);     /* sent: now the sender's memory may go */
-	return mr;
+	return kmsg_send(space, k, msg);
 }
 
 /*
@@ -297,10 +325,11 @@ static mach_msg_return_t trap_send(struct ipc_space *space, uintptr_t umsg,
                                    mach_msg_option_t option, mach_msg_size_t size,
                                    mach_msg_timeout_t timeout)
 {
-	mach_msg_header_t head, *msg;
+	mach_msg_header_t head, *sent = NULL;
+	struct ipc_kmsg *k;
 	mach_msg_return_t mr;
 
-	if (size < sizeof(*msg) || (size & 3))
+	if (size < sizeof(head) || (size & 3))
 		return MACH_SEND_MSG_TOO_SMALL;
 	if (size > IPC_KMSG_MAX)
 		return MACH_SEND_TOO_LARGE;
@@ -310,15 +339,24 @@ static mach_msg_return_t trap_send(struct ipc_space *space, uintptr_t umsg,
 	                   deadline_for(option, MACH_SEND_TIMEOUT, timeout));
 	if (mr != MACH_MSG_SUCCESS)
 		return mr;
-	if ((msg = kalloc(size)) == NULL)
+	if ((k = kmsg_alloc_for_copy(size)) == NULL)
 		return MACH_SEND_NO_BUFFER;
-	if (copyin((const void *)umsg, msg, size) != KERN_SUCCESS) {
-		mr = MACH_SEND_INVALID_DATA;
-	} else {
-		msg->msgh_size = size;             /* as in Mach, send_size is the message's size */
-		mr = ipc_msg_send(space, msg, size, option, timeout);
+	if (copyin((const void *)umsg, &k->header, size) != KERN_SUCCESS) {
+		ipc_kmsg_free(k);
+		return MACH_SEND_INVALID_DATA;
 	}
-	kfree(msg, size);
+	k->header.msgh_size = size;            /* as in Mach, send_size is the message's size */
+	if (k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX) {
+		/* the body is rewritten on the way in; what to deallocate is named in the original */
+		if ((sent = kalloc(size)) == NULL) {
+			ipc_kmsg_free(k);
+			return MACH_SEND_NO_BUFFER;
+		}
+		memcpy(sent, &k->header, size);
+	}
+	mr = kmsg_send(space, k, sent);
+	if (sent)
+		kfree(sent, size);
 	return mr;
 }
 
