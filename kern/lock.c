@@ -59,9 +59,19 @@ static void pop_held(const struct spinlock *l)
 	panic("spin_unlock: %s is not held on this CPU", l->name);
 }
 
+/*
+ * Interrupts off, saying whether they were on.  A CPU that already holds
+ * a lock has them off (every lock turns them off), so only the first lock
+ * needs to ask the CPU: reading the flags is dear under emulation.
+ */
+static bool interrupts_save_off(void)
+{
+	return lock_stack.depth == 0 && machine_interrupts_save_off();
+}
+
 void spin_lock(struct spinlock *l)
 {
-	bool was_on = machine_interrupts_save_off();
+	bool was_on = interrupts_save_off();
 
 	check_order(l);
 	if (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) != 0)
@@ -72,7 +82,7 @@ void spin_lock(struct spinlock *l)
 
 bool spin_trylock(struct spinlock *l)
 {
-	bool was_on = machine_interrupts_save_off();
+	bool was_on = interrupts_save_off();
 
 	if (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) != 0) {
 		if (was_on)
