@@ -71,6 +71,12 @@ void pmap_page_protect(struct vm_page *page, vm_prot_t prot);
 /* The physical address va maps to, in *pa; false when nothing is mapped there. */
 bool pmap_extract(pmap_t pmap, vm_offset_t va, paddr_t *pa);
 
+/*
+ * The page mapped at va if that mapping grants every right in prot, else
+ * NULL: what an access the hardware would allow without a fault reaches.
+ */
+struct vm_page *pmap_extract_page(pmap_t pmap, vm_offset_t va, vm_prot_t prot);
+
 /* The rights the mapping at va grants, or VM_PROT_NONE when unmapped. */
 vm_prot_t pmap_access(pmap_t pmap, vm_offset_t va);
 

@@ -236,58 +236,70 @@ kern_return_t vm_map_copyin(vm_map_t src, vm_address_t addr, vm_size_t len, vm_m
 
 /* ------------------------------------------------------------- the copy's bytes */
 
-/* The piece holding byte pos (counted from the first page's start) and pos within it. */
-static struct copy_piece *piece_at(vm_map_copy_t copy, vm_offset_t pos, vm_offset_t *within)
-{
-	struct copy_piece *p = copy->pieces;
+/* Walks a copy's pieces forward: the piece that holds page offset `start` on. */
+struct piece_cursor {
+	struct copy_piece *piece;
+	vm_offset_t start;             /* where piece begins, counted from the copy's first page */
+};
 
-	while (pos >= p->size) {
-		pos -= p->size;
-		p = p->next;
+/*
+ * The bytes, in the direct map, of the copy's page at pos (page-aligned,
+ * counted from the first page's start, never behind the cursor), or NULL
+ * for a page that holds zeroes.
+ */
+static const char *copy_page_bytes(struct piece_cursor *c, vm_offset_t pos)
+{
+	struct vm_object *owner;
+
+	while (pos >= c->start + c->piece->size) {
+		c->start += c->piece->size;
+		c->piece = c->piece->next;
 	}
-	*within = pos;
-	return p;
+	struct copy_piece *p = c->piece;
+	struct vm_page *page = p->object ? vm_object_page_find(p->object,
+	                        p->offset + (pos - c->start), &owner) : NULL;
+	return page ? pmap_phys_to_virt(vm_page_to_phys(page)) : NULL;
 }
 
 /*
- * Copies n bytes of data starting at data byte `from` into dst; n does not
- * cross a page boundary of the copy's pages.
+ * Puts n bytes from src (NULL: zeroes) at byte `at` of the destination
+ * data, which starts at addr and lies in pages[], page by page.
  */
-static void copy_read(vm_map_copy_t copy, vm_size_t from, char *dst, vm_size_t n)
+static void put_bytes(struct vm_page **pages, vm_offset_t addr, vm_size_t at, const char *src,
+                      vm_size_t n)
 {
-	vm_offset_t within;
-	struct vm_object *owner;
-
-	if (copy->is_buffer) {
-		memcpy(dst, copy->buffer + from, n);
-		return;
-	}
-	vm_offset_t pos = copy->offset + from;
-	struct copy_piece *p = piece_at(copy, pos, &within);
-	struct vm_page *page = p->object ? vm_object_page_find(p->object,
-	                        p->offset + trunc_page(within), &owner) : NULL;
-	if (page)
-		memcpy(dst, (char *)pmap_phys_to_virt(vm_page_to_phys(page)) + (within & PAGE_MASK), n);
-	else
-		memset(dst, 0, n);
-}
-
-/* Copies the data to destination bytes dst (through the page array), chunk by chunk. */
-static void copy_bytes_to_pages(vm_map_copy_t copy, vm_offset_t addr, struct vm_page **pages)
-{
-	vm_size_t done = 0;
-
-	while (done < copy->size) {
-		vm_offset_t va = addr + done;
-		vm_size_t n = PAGE_SIZE - (va & PAGE_MASK);
-		vm_size_t src_room = PAGE_SIZE - ((copy->offset + done) & PAGE_MASK);
-		if (!copy->is_buffer && src_room < n)
-			n = src_room;
-		if (n > copy->size - done)
-			n = copy->size - done;
+	while (n > 0) {
+		vm_offset_t va = addr + at;
+		vm_size_t room = PAGE_SIZE - (va & PAGE_MASK), k = n < room ? n : room;
 		struct vm_page *page = pages[(va - trunc_page(addr)) >> PAGE_SHIFT];
 		char *dst = (char *)pmap_phys_to_virt(vm_page_to_phys(page)) + (va & PAGE_MASK);
-		copy_read(copy, done, dst, n);
+		if (src) {
+			memcpy(dst, src, k);
+			src += k;
+		} else {
+			memset(dst, 0, k);
+		}
+		at += k;
+		n -= k;
+	}
+}
+
+/* Copies the data into the destination pages, one source page at a time. */
+static void copy_bytes_to_pages(vm_map_copy_t copy, vm_offset_t addr, struct vm_page **pages)
+{
+	struct piece_cursor c = { copy->pieces, 0 };
+
+	if (copy->is_buffer) {
+		put_bytes(pages, addr, 0, copy->buffer, copy->size);
+		return;
+	}
+	for (vm_size_t done = 0; done < copy->size;) {
+		vm_offset_t pos = copy->offset + done;
+		vm_size_t n = PAGE_SIZE - (pos & PAGE_MASK);
+		if (n > copy->size - done)
+			n = copy->size - done;
+		const char *src = copy_page_bytes(&c, trunc_page(pos));
+		put_bytes(pages, addr, done, src ? src + (pos & PAGE_MASK) : NULL, n);
 		done += n;
 	}
 }
@@ -307,7 +319,14 @@ static kern_return_t overwrite_by_copying(vm_map_t dst, vm_offset_t addr, vm_map
 	if (pages == NULL)
 		return KERN_RESOURCE_SHORTAGE;
 	for (size_t i = 0; i < npages; i++) {
-		kern_return_t kr = vm_fault_page(dst, start + (i << PAGE_SHIFT), VM_PROT_WRITE, &pages[i]);
+		/*
+		 * A page the pmap maps writable is the entry's own (an entry shared
+		 * copy-on-write is never mapped writable): a write there would not
+		 * fault, so neither does the copy.  Any other takes the fault path.
+		 */
+		vm_offset_t va = start + (i << PAGE_SHIFT);
+		pages[i] = pmap_extract_page(dst->pmap, va, VM_PROT_WRITE);
+		kern_return_t kr = pages[i] ? KERN_SUCCESS : vm_fault_page(dst, va, VM_PROT_WRITE, &pages[i]);
 		if (kr != KERN_SUCCESS) {
 			kfree(pages, npages * sizeof(*pages));
 			return kr;

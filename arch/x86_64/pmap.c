@@ -640,6 +640,17 @@ bool pmap_extract(pmap_t pmap, vm_offset_t va, paddr_t *pa)
 	return true;
 }
 
+struct vm_page *pmap_extract_page(pmap_t pmap, vm_offset_t va, vm_prot_t prot)
+{
+	uint64_t pte;
+	int level;
+
+	if (!pmap_leaf_entry(pmap, va, &pte, &level) || level != 1 || !(pte & PTE_MANAGED) ||
+	    (pte_prot(pte) & prot) != prot)
+		return NULL;
+	return vm_page_from_phys(pte & PTE_ADDR);
+}
+
 vm_prot_t pmap_access(pmap_t pmap, vm_offset_t va)
 {
 	uint64_t pte;

@@ -468,6 +468,15 @@ bool pmap_extract(pmap_t pmap, vm_offset_t va, paddr_t *pa)
 	return true;
 }
 
+struct vm_page *pmap_extract_page(pmap_t pmap, vm_offset_t va, vm_prot_t prot)
+{
+	uint64_t pte = lookup(pmap, va);
+
+	if ((pte_prot(pte) & prot) != prot || !(pte & PTE_P))
+		return NULL;
+	return vm_page_from_phys(pte & PTE_ADDR);
+}
+
 vm_prot_t pmap_access(pmap_t pmap, vm_offset_t va)
 {
 	return pte_prot(lookup(pmap, va));
