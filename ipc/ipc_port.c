@@ -1,6 +1,5 @@
 #include "ipc/ipc_port.h"
 #include "ipc/mach_msg.h"
-#include "kern/sched.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
 
@@ -22,27 +21,25 @@ struct ipc_port *ipc_port_alloc(struct ipc_space *receiver)
 	return port;
 }
 
+/* The count is atomic, not under the port's lock: references come and go on every message. */
 void ipc_port_reference(struct ipc_port *port)
 {
-	spin_lock(&port->lock);
-	port->refs++;
-	spin_unlock(&port->lock);
+	__atomic_fetch_add(&port->refs, 1, __ATOMIC_RELAXED);
 }
 
 void ipc_port_make_send(struct ipc_port *port)
 {
+	ipc_port_reference(port);
 	spin_lock(&port->lock);
-	port->refs++;
 	port->send_rights++;
 	spin_unlock(&port->lock);
 }
 
 void ipc_port_release(struct ipc_port *port)
 {
-	spin_lock(&port->lock);
-	KASSERT(port->refs > 0, "ipc_port_release: port %p has no references", port);
-	uint32_t left = --port->refs;
-	spin_unlock(&port->lock);
+	uint32_t left = __atomic_sub_fetch(&port->refs, 1, __ATOMIC_ACQ_REL);
+
+	KASSERT(left != UINT32_MAX, "ipc_port_release: port %p had no references", port);
 	if (left == 0) {
 		kfree(port, sizeof(*port));
 		__atomic_fetch_sub(&ports_alive, 1, __ATOMIC_RELAXED);
@@ -103,8 +100,7 @@ void ipc_port_destroy_into(struct ipc_port *port, struct ipc_kmsg **doomed)
 	port->queue_head = port->queue_tail = NULL;
 	port->msg_count = 0;
 	spin_unlock(&port->lock);
-	sched_wakeup(port);                    /* receivers and senders waiting on it */
-	ipc_port_release(port);                /* its messages hold references of their own */
+	ipc_port_release(port);                /* waiters see it dead on their next turn */                /* its messages hold references of their own */
 }
 
 void ipc_port_destroy(struct ipc_port *port)

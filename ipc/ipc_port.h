@@ -35,7 +35,7 @@ enum ipc_kobject_type {
 
 struct ipc_port {
 	struct spinlock lock;
-	uint32_t refs;                 /* one per right anywhere, one per kernel pointer */
+	uint32_t refs;                 /* one per right anywhere, one per kernel pointer; atomic */
 	uint32_t send_rights;          /* send rights in every space */
 	bool active;                   /* false once the receive right is gone */
 	struct ipc_space *receiver;    /* holder of the receive right; NULL in transit or for the kernel */

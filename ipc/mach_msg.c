@@ -127,8 +127,7 @@ mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k)
 		ipc_kmsg_destroy_list(k);
 		return MACH_SEND_INVALID_DEST;
 	}
-	sched_wakeup(port);
-	return MACH_MSG_SUCCESS;
+	return MACH_MSG_SUCCESS;               /* a waiting receiver finds it on its next turn */
 }
 
 void ipc_kmsg_free(struct ipc_kmsg *k)
@@ -235,9 +234,7 @@ static mach_msg_return_t dequeue(struct ipc_port *port, struct ipc_space *space,
 		}
 	}
 	spin_unlock(&port->lock);
-	if (*out)
-		sched_wakeup(port);                /* a sender may be waiting for room */
-	return mr;
+	return mr;                             /* a sender waiting for room sees it on its next turn */
 }
 
 /*

@@ -205,6 +205,14 @@ void sched_stop_if_suspended(void)
 {
 	struct thread *t = machine_current_thread();
 
+	/*
+	 * A first look without the lock, as this runs on every way out:
+	 * suspension is rare, and a thread suspended just after it looked
+	 * stops on its next way out, as Mach allows.
+	 */
+	if (__atomic_load_n(&t->suspend_count, __ATOMIC_RELAXED) == 0 &&
+	    (t->task == NULL || __atomic_load_n(&t->task->suspend_count, __ATOMIC_RELAXED) == 0))
+		return;
 	spin_lock(&sched_lock);
 	bool stop = !may_run(t);
 	spin_unlock(&sched_lock);
