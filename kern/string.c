@@ -50,10 +50,20 @@ void *memmove(void *dst, const void *src, size_t n)
 	return dst;
 }
 
+/* As memcpy: 64-bit stores once the destination is aligned, bytes at the ends. */
 void *memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
+	uint64_t w = 0x0101010101010101ull * (unsigned char)c;
 
+	for (; n && ((uintptr_t)d & 7); n--)
+		*d++ = (unsigned char)c;
+	for (; n >= 32; n -= 32, d += 32) {
+		word_t *to = (word_t *)d;
+		to[0] = w; to[1] = w; to[2] = w; to[3] = w;
+	}
+	for (; n >= 8; n -= 8, d += 8)
+		*(word_t *)d = w;
 	while (n--)
 		*d++ = (unsigned char)c;
 	return dst;
