@@ -28,6 +28,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 HOST_TEST_SRCS_ktap := kern/ktap.c kern/printf.c
 HOST_TEST_SRCS_efi_config := boot/efi/config.c
 HOST_TEST_SRCS_efi_elf := boot/efi/elf.c
+HOST_TEST_SRCS_bench := kern/bench.c kern/printf.c
 HOST_TEST_SRCS_gdb_packet := kern/gdb_packet.c
 HOST_TEST_SRCS_gdbstub := kern/gdbstub.c kern/gdb_packet.c kern/printf.c
 HOST_TEST_SRCS_vm_diff := tests/common/vm_diff.c tests/host/fake_kernel.c $(wildcard vm/*.c) kern/rbtree.c kern/zone.c kern/kalloc.c kern/lock.c kern/printf.c kern/console.c kern/panic.c

@@ -1,0 +1,99 @@
+/*
+ * Tests of kern/bench.c, make bench's measuring: the iteration count it
+ * picks, the best and median rounds it keeps, and the BENCH line, over
+ * cases whose "cycles" are made up, so every number is known.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "kern/bench.h"
+#include "tests/host/htest.h"
+
+#define HZ 1000000000ull               /* a 1 GHz counter: a cycle is a nanosecond */
+
+static uint64_t calls, last_iters, total_iters;
+
+/* 7 ns an operation, always. */
+static uint64_t steady(const struct bench_case *c, uint64_t iters)
+{
+	(void)c;
+	calls++;
+	last_iters = iters;
+	total_iters += iters;
+	return 7 * iters;
+}
+
+/* The first call (picking the count) lasts a second; the five rounds then take these ns an op. */
+static const uint64_t noisy_ns[] = { 50, 10, 40, 20, 30 };
+static int noisy_calls;
+
+static uint64_t noisy(const struct bench_case *c, uint64_t iters)
+{
+	(void)c;
+	if (noisy_calls++ == 0)
+		return HZ;
+	return noisy_ns[(noisy_calls - 2) % 5] * iters;
+}
+
+static void reset(void)
+{
+	calls = last_iters = total_iters = 0;
+}
+
+/* The count makes a round last at least 0.2 s, and every round after uses it. */
+static void test_rounds_are_long_enough(void)
+{
+	struct bench_case c = { "steady", 0, 0, steady, NULL };
+	struct bench_result r;
+
+	reset();
+	bench_measure(&c, HZ, &r);
+	HT_EXPECT_TRUE(r.iters * 7 >= BENCH_ROUND_NS);
+	HT_EXPECT_TRUE(r.iters * 7 < 4 * BENCH_ROUND_NS);   /* and not absurdly longer */
+	HT_EXPECT_EQ(last_iters, r.iters);
+	HT_EXPECT_TRUE(calls >= 1 + BENCH_ROUNDS);
+	HT_EXPECT_EQ(r.min_ps, 7000);
+	HT_EXPECT_EQ(r.median_ps, 7000);
+}
+
+/* Best and median are taken over the five rounds, whatever their order. */
+static void test_best_and_median(void)
+{
+	struct bench_case c = { "noisy", 0, 0, noisy, NULL };
+	struct bench_result r;
+
+	noisy_calls = 0;
+	bench_measure(&c, HZ, &r);
+	HT_EXPECT_EQ(r.iters, 1);
+	HT_EXPECT_EQ(noisy_calls, 1 + BENCH_ROUNDS);
+	HT_EXPECT_EQ(r.min_ps, 10000);
+	HT_EXPECT_EQ(r.median_ps, 30000);
+}
+
+static void test_line(void)
+{
+	struct bench_case c = { "memcpy", 4096, 4096, steady, NULL };
+	struct bench_result r = { .iters = 123, .min_ps = 1249679, .median_ps = 1252995 };
+	char line[192];
+
+	bench_format(&c, &r, line, sizeof(line));
+	HT_EXPECT_STREQ(line, "BENCH name=memcpy size=4096 iters=123 ns_per_op=1249.679 "
+	                      "median_ns=1252.995 gbps=3.277");
+	struct bench_case none = { "null_rpc", 0, 0, steady, NULL };
+	r = (struct bench_result){ .iters = 7, .min_ps = 4749916, .median_ps = 4808758 };
+	bench_format(&none, &r, line, sizeof(line));
+	HT_EXPECT_STREQ(line, "BENCH name=null_rpc size=0 iters=7 ns_per_op=4749.916 "
+	                      "median_ns=4808.758 gbps=0.000");
+	/* sub-nanosecond operations keep their digits */
+	r = (struct bench_result){ .iters = 1, .min_ps = 5, .median_ps = 999 };
+	bench_format(&c, &r, line, sizeof(line));
+	HT_EXPECT_STREQ(line, "BENCH name=memcpy size=4096 iters=1 ns_per_op=0.005 "
+	                      "median_ns=0.999 gbps=819200.000");
+}
+
+static const struct ht_case cases[] = {
+	HT_CASE(test_rounds_are_long_enough),
+	HT_CASE(test_best_and_median),
+	HT_CASE(test_line),
+};
+HT_MAIN("bench", cases)
