@@ -72,10 +72,12 @@ void pmap_page_protect(struct vm_page *page, vm_prot_t prot);
 bool pmap_extract(pmap_t pmap, vm_offset_t va, paddr_t *pa);
 
 /*
- * The page mapped at va if that mapping grants every right in prot, else
- * NULL: what an access the hardware would allow without a fault reaches.
+ * For each of the n pages from va, the page mapped there if that mapping
+ * grants every right in prot, else NULL: what an access the hardware
+ * would allow without a fault reaches.
  */
-struct vm_page *pmap_extract_page(pmap_t pmap, vm_offset_t va, vm_prot_t prot);
+void pmap_extract_pages(pmap_t pmap, vm_offset_t va, size_t n, vm_prot_t prot,
+                        struct vm_page **pages);
 
 /* The rights the mapping at va grants, or VM_PROT_NONE when unmapped. */
 vm_prot_t pmap_access(pmap_t pmap, vm_offset_t va);

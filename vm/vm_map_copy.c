@@ -236,29 +236,17 @@ kern_return_t vm_map_copyin(vm_map_t src, vm_address_t addr, vm_size_t len, vm_m
 
 /* ------------------------------------------------------------- the copy's bytes */
 
-/* Walks a copy's pieces forward: the piece that holds page offset `start` on. */
-struct piece_cursor {
-	struct copy_piece *piece;
-	vm_offset_t start;             /* where piece begins, counted from the copy's first page */
-};
-
-/*
- * The bytes, in the direct map, of the copy's page at pos (page-aligned,
- * counted from the first page's start, never behind the cursor), or NULL
- * for a page that holds zeroes.
- */
-static const char *copy_page_bytes(struct piece_cursor *c, vm_offset_t pos)
+/* The frames holding the copy's pages, piece by piece, into src[] (NULL: a page of zeroes). */
+static void copy_find_pages(vm_map_copy_t copy, struct vm_page **src)
 {
-	struct vm_object *owner;
-
-	while (pos >= c->start + c->piece->size) {
-		c->start += c->piece->size;
-		c->piece = c->piece->next;
+	for (struct copy_piece *p = copy->pieces; p; p = p->next) {
+		size_t n = p->size >> PAGE_SHIFT;
+		if (p->object)
+			vm_object_page_find_run(p->object, p->offset, n, src);
+		else
+			memset(src, 0, n * sizeof(*src));
+		src += n;
 	}
-	struct copy_piece *p = c->piece;
-	struct vm_page *page = p->object ? vm_object_page_find(p->object,
-	                        p->offset + (pos - c->start), &owner) : NULL;
-	return page ? pmap_phys_to_virt(vm_page_to_phys(page)) : NULL;
 }
 
 /*
@@ -284,11 +272,13 @@ static void put_bytes(struct vm_page **pages, vm_offset_t addr, vm_size_t at, co
 	}
 }
 
-/* Copies the data into the destination pages, one source page at a time. */
-static void copy_bytes_to_pages(vm_map_copy_t copy, vm_offset_t addr, struct vm_page **pages)
+/*
+ * Copies the data into the destination pages, one source page at a time;
+ * src[] holds the copy's frames (unused for a buffer copy).
+ */
+static void copy_bytes_to_pages(vm_map_copy_t copy, vm_offset_t addr, struct vm_page **pages,
+                                struct vm_page **src)
 {
-	struct piece_cursor c = { copy->pieces, 0 };
-
 	if (copy->is_buffer) {
 		put_bytes(pages, addr, 0, copy->buffer, copy->size);
 		return;
@@ -298,8 +288,9 @@ static void copy_bytes_to_pages(vm_map_copy_t copy, vm_offset_t addr, struct vm_
 		vm_size_t n = PAGE_SIZE - (pos & PAGE_MASK);
 		if (n > copy->size - done)
 			n = copy->size - done;
-		const char *src = copy_page_bytes(&c, trunc_page(pos));
-		put_bytes(pages, addr, done, src ? src + (pos & PAGE_MASK) : NULL, n);
+		struct vm_page *from = src[pos >> PAGE_SHIFT];
+		const char *bytes = from ? pmap_phys_to_virt(vm_page_to_phys(from)) : NULL;
+		put_bytes(pages, addr, done, bytes ? bytes + (pos & PAGE_MASK) : NULL, n);
 		done += n;
 	}
 }
@@ -314,26 +305,30 @@ static kern_return_t overwrite_by_copying(vm_map_t dst, vm_offset_t addr, vm_map
 {
 	vm_offset_t start = trunc_page(addr), end = round_page(addr + copy->size);
 	size_t npages = (end - start) >> PAGE_SHIFT;
-	struct vm_page **pages = kalloc(npages * sizeof(*pages));
+	size_t nsrc = copy->is_buffer ? 0 : round_page(copy->offset + copy->size) >> PAGE_SHIFT;
+	size_t bytes = (npages + nsrc) * sizeof(struct vm_page *);
+	struct vm_page **pages = kalloc(bytes);
 
 	if (pages == NULL)
 		return KERN_RESOURCE_SHORTAGE;
+	/*
+	 * A page the pmap maps writable is the entry's own (an entry shared
+	 * copy-on-write is never mapped writable): a write there would not
+	 * fault, so neither does the copy.  Every other takes the fault path.
+	 */
+	pmap_extract_pages(dst->pmap, start, npages, VM_PROT_WRITE, pages);
 	for (size_t i = 0; i < npages; i++) {
-		/*
-		 * A page the pmap maps writable is the entry's own (an entry shared
-		 * copy-on-write is never mapped writable): a write there would not
-		 * fault, so neither does the copy.  Any other takes the fault path.
-		 */
 		vm_offset_t va = start + (i << PAGE_SHIFT);
-		pages[i] = pmap_extract_page(dst->pmap, va, VM_PROT_WRITE);
 		kern_return_t kr = pages[i] ? KERN_SUCCESS : vm_fault_page(dst, va, VM_PROT_WRITE, &pages[i]);
 		if (kr != KERN_SUCCESS) {
-			kfree(pages, npages * sizeof(*pages));
+			kfree(pages, bytes);
 			return kr;
 		}
 	}
-	copy_bytes_to_pages(copy, addr, pages);
-	kfree(pages, npages * sizeof(*pages));
+	if (!copy->is_buffer)
+		copy_find_pages(copy, pages + npages);   /* after the faults: they may move pages */
+	copy_bytes_to_pages(copy, addr, pages, pages + npages);
+	kfree(pages, bytes);
 	vm_map_copy_discard(copy);
 	return KERN_SUCCESS;
 }

@@ -74,14 +74,21 @@ uint64_t vm_object_count(void)
 	return objects_alive;
 }
 
-struct vm_page *vm_object_page_lookup(struct vm_object *obj, uint64_t offset)
+/* => page_hash_lock held */
+static struct vm_page *hash_lookup(struct vm_object *obj, uint64_t offset)
 {
 	struct vm_page *p;
 
-	spin_lock(&page_hash_lock);
 	for (p = *bucket(obj, offset); p; p = p->hash_next)
 		if (p->object == obj && p->offset == offset)
 			break;
+	return p;
+}
+
+struct vm_page *vm_object_page_lookup(struct vm_object *obj, uint64_t offset)
+{
+	spin_lock(&page_hash_lock);
+	struct vm_page *p = hash_lookup(obj, offset);
 	spin_unlock(&page_hash_lock);
 	return p;
 }
@@ -149,6 +156,26 @@ struct vm_page *vm_object_page_find(struct vm_object *obj, uint64_t offset,
 	}
 	*owner = NULL;
 	return NULL;
+}
+
+void vm_object_page_find_run(struct vm_object *obj, uint64_t offset, size_t n,
+                             struct vm_page **pages)
+{
+	size_t missing = n;
+
+	for (size_t i = 0; i < n; i++)
+		pages[i] = NULL;
+	for (; obj != NULL && missing > 0; obj = obj->shadow) {
+		spin_lock(&obj->lock);
+		spin_lock(&page_hash_lock);
+		for (size_t i = 0; i < n; i++) {
+			if (pages[i] == NULL && (pages[i] = hash_lookup(obj, offset + i * PAGE_SIZE)))
+				missing--;
+		}
+		spin_unlock(&page_hash_lock);
+		offset += obj->shadow_offset;
+		spin_unlock(&obj->lock);
+	}
 }
 
 /* Frees every page of an object no one references any more. */

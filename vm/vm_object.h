@@ -60,6 +60,14 @@ struct vm_page *vm_object_page_find(struct vm_object *obj, uint64_t offset,
                                     struct vm_object **owner);
 
 /*
+ * vm_object_page_find for n consecutive pages from offset, into pages[]
+ * (NULL where none is resident), with each object's lock and the page
+ * hash's taken once for the run rather than once a page.
+ */
+void vm_object_page_find_run(struct vm_object *obj, uint64_t offset, size_t n,
+                             struct vm_page **pages);
+
+/*
  * A new object of size bytes that shadows obj from offset: the caller's
  * reference to obj passes to the shadow.  NULL when out of memory (then
  * the caller keeps its reference).

@@ -95,9 +95,11 @@ static bool is_user_va(vm_offset_t va)
  *
  * (bits 63..48 repeat bit 47).  Level 4 is the PML4, level 1 the PT.
  */
+#define PT_ENTRIES 512                  /* entries in a table of any level */
+
 static unsigned pt_index(vm_offset_t va, int level)
 {
-	return (va >> (PAGE_SHIFT + 9 * (level - 1))) & 511;
+	return (va >> (PAGE_SHIFT + 9 * (level - 1))) & (PT_ENTRIES - 1);
 }
 
 static uint64_t level_size(int level)
@@ -640,15 +642,22 @@ bool pmap_extract(pmap_t pmap, vm_offset_t va, paddr_t *pa)
 	return true;
 }
 
-struct vm_page *pmap_extract_page(pmap_t pmap, vm_offset_t va, vm_prot_t prot)
+/* Walks the tables once per page table (2 MiB), not once a page. */
+void pmap_extract_pages(pmap_t pmap, vm_offset_t va, size_t n, vm_prot_t prot,
+                        struct vm_page **pages)
 {
-	uint64_t pte;
-	int level;
-
-	if (!pmap_leaf_entry(pmap, va, &pte, &level) || level != 1 || !(pte & PTE_MANAGED) ||
-	    (pte_prot(pte) & prot) != prot)
-		return NULL;
-	return vm_page_from_phys(pte & PTE_ADDR);
+	spin_lock(&pmap->lock);
+	for (size_t i = 0; i < n;) {
+		vm_offset_t at = va + i * PAGE_SIZE;
+		uint64_t *pte = walk(pmap, at, 1, false);     /* NULL: no page table there */
+		size_t run = PT_ENTRIES - pt_index(at, 1);
+		for (size_t j = 0; j < run && i < n; j++, i++) {
+			uint64_t e = pte ? pte[j] : 0;
+			pages[i] = (e & PTE_MANAGED) && (pte_prot(e) & prot) == prot ?
+			           vm_page_from_phys(e & PTE_ADDR) : NULL;
+		}
+	}
+	spin_unlock(&pmap->lock);
 }
 
 vm_prot_t pmap_access(pmap_t pmap, vm_offset_t va)

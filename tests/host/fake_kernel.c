@@ -468,13 +468,14 @@ bool pmap_extract(pmap_t pmap, vm_offset_t va, paddr_t *pa)
 	return true;
 }
 
-struct vm_page *pmap_extract_page(pmap_t pmap, vm_offset_t va, vm_prot_t prot)
+void pmap_extract_pages(pmap_t pmap, vm_offset_t va, size_t n, vm_prot_t prot,
+                        struct vm_page **pages)
 {
-	uint64_t pte = lookup(pmap, va);
-
-	if ((pte_prot(pte) & prot) != prot || !(pte & PTE_P))
-		return NULL;
-	return vm_page_from_phys(pte & PTE_ADDR);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t pte = lookup(pmap, va + i * PAGE_SIZE);
+		pages[i] = (pte & PTE_P) && (pte_prot(pte) & prot) == prot ?
+		           vm_page_from_phys(pte & PTE_ADDR) : NULL;
+	}
 }
 
 vm_prot_t pmap_access(pmap_t pmap, vm_offset_t va)
