@@ -74,10 +74,10 @@ bool pmap_extract(pmap_t pmap, vm_offset_t va, paddr_t *pa);
 /*
  * For each of the n pages from va, the page mapped there if that mapping
  * grants every right in prot, else NULL: what an access the hardware
- * would allow without a fault reaches.
+ * would allow without a fault reaches.  Returns how many are NULL.
  */
-void pmap_extract_pages(pmap_t pmap, vm_offset_t va, size_t n, vm_prot_t prot,
-                        struct vm_page **pages);
+size_t pmap_extract_pages(pmap_t pmap, vm_offset_t va, size_t n, vm_prot_t prot,
+                          struct vm_page **pages);
 
 /* The rights the mapping at va grants, or VM_PROT_NONE when unmapped. */
 vm_prot_t pmap_access(pmap_t pmap, vm_offset_t va);

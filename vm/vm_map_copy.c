@@ -316,14 +316,16 @@ static kern_return_t overwrite_by_copying(vm_map_t dst, vm_offset_t addr, vm_map
 	 * copy-on-write is never mapped writable): a write there would not
 	 * fault, so neither does the copy.  Every other takes the fault path.
 	 */
-	pmap_extract_pages(dst->pmap, start, npages, VM_PROT_WRITE, pages);
-	for (size_t i = 0; i < npages; i++) {
-		vm_offset_t va = start + (i << PAGE_SHIFT);
-		kern_return_t kr = pages[i] ? KERN_SUCCESS : vm_fault_page(dst, va, VM_PROT_WRITE, &pages[i]);
+	size_t missing = pmap_extract_pages(dst->pmap, start, npages, VM_PROT_WRITE, pages);
+	for (size_t i = 0; missing > 0 && i < npages; i++) {
+		if (pages[i])
+			continue;
+		kern_return_t kr = vm_fault_page(dst, start + (i << PAGE_SHIFT), VM_PROT_WRITE, &pages[i]);
 		if (kr != KERN_SUCCESS) {
 			kfree(pages, bytes);
 			return kr;
 		}
+		missing--;
 	}
 	if (!copy->is_buffer)
 		copy_find_pages(copy, pages + npages);   /* after the faults: they may move pages */

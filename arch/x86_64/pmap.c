@@ -643,9 +643,11 @@ bool pmap_extract(pmap_t pmap, vm_offset_t va, paddr_t *pa)
 }
 
 /* Walks the tables once per page table (2 MiB), not once a page. */
-void pmap_extract_pages(pmap_t pmap, vm_offset_t va, size_t n, vm_prot_t prot,
-                        struct vm_page **pages)
+size_t pmap_extract_pages(pmap_t pmap, vm_offset_t va, size_t n, vm_prot_t prot,
+                          struct vm_page **pages)
 {
+	size_t missing = 0;
+
 	spin_lock(&pmap->lock);
 	for (size_t i = 0; i < n;) {
 		vm_offset_t at = va + i * PAGE_SIZE;
@@ -655,9 +657,11 @@ void pmap_extract_pages(pmap_t pmap, vm_offset_t va, size_t n, vm_prot_t prot,
 			uint64_t e = pte ? pte[j] : 0;
 			pages[i] = (e & PTE_MANAGED) && (pte_prot(e) & prot) == prot ?
 			           vm_page_from_phys(e & PTE_ADDR) : NULL;
+			missing += pages[i] == NULL;
 		}
 	}
 	spin_unlock(&pmap->lock);
+	return missing;
 }
 
 vm_prot_t pmap_access(pmap_t pmap, vm_offset_t va)

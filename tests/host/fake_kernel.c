@@ -468,14 +468,18 @@ bool pmap_extract(pmap_t pmap, vm_offset_t va, paddr_t *pa)
 	return true;
 }
 
-void pmap_extract_pages(pmap_t pmap, vm_offset_t va, size_t n, vm_prot_t prot,
-                        struct vm_page **pages)
+size_t pmap_extract_pages(pmap_t pmap, vm_offset_t va, size_t n, vm_prot_t prot,
+                          struct vm_page **pages)
 {
+	size_t missing = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		uint64_t pte = lookup(pmap, va + i * PAGE_SIZE);
 		pages[i] = (pte & PTE_P) && (pte_prot(pte) & prot) == prot ?
 		           vm_page_from_phys(pte & PTE_ADDR) : NULL;
+		missing += pages[i] == NULL;
 	}
+	return missing;
 }
 
 vm_prot_t pmap_access(pmap_t pmap, vm_offset_t va)
