@@ -5,7 +5,7 @@
  * Packets served (gdb's "Remote Protocol" appendix names them):
  *   ?               why we stopped: S<signal>
  *   g / G           read / write the registers (the machine's `g` layout)
- *   m a,n / M a,n:x read / write memory; an unmapped byte gives E14
+ *   m a,n / M a,n:x read / write memory; an unmapped byte gives E0e (EFAULT)
  *   c [a] / s [a]   continue / single-step, from a if given
  *   C s[;a] / S s[;a]  the same with a signal, which a kernel has no use for
  *   Z0,a,k / z0,a,k plant / remove a software breakpoint
