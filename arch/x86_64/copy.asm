@@ -14,6 +14,23 @@ KERN_SUCCESS           equ 0
 KERN_INVALID_ADDRESS   equ 1
 KERN_NO_SPACE          equ 3
 
+; stac and clac, each recorded in the smap_sites section: on a CPU without
+; SMAP, where both are invalid opcodes, pmap_bootstrap turns every one into
+; a three-byte NOP (cpu_patch_out_smap, arch/x86_64/cpu.c).
+%macro STAC 0
+%%at:	stac
+	[section smap_sites progbits alloc noexec nowrite align=8]
+	dq %%at
+	__SECT__
+%endmacro
+
+%macro CLAC 0
+%%at:	clac
+	[section smap_sites progbits alloc noexec nowrite align=8]
+	dq %%at
+	__SECT__
+%endmacro
+
 section .text
 
 ; Jumps to the label unless [address, address + length) lies in user space.
@@ -45,14 +62,14 @@ copyout:
 copy_user:
 	mov rcx, rdx
 	shr rcx, 3
-	stac
+	STAC
 copy_user_start:
 	rep movsq                        ; eight bytes an iteration
 	mov rcx, rdx
 	and rcx, 7
 	rep movsb
 copy_user_end:
-	clac
+	CLAC
 	xor eax, eax
 	ret
 
@@ -61,7 +78,7 @@ global copyinstr
 copyinstr:
 	xor r9, r9                       ; bytes copied
 	mov r10, USER_MAX
-	stac
+	STAC
 copyinstr_next:
 	cmp r9, rdx
 	je copyinstr_too_long
@@ -76,12 +93,12 @@ copyinstr_end:
 	inc r9
 	test al, al
 	jnz copyinstr_next
-	clac
+	CLAC
 	mov [rcx], r9
 	xor eax, eax
 	ret
 copyinstr_too_long:
-	clac
+	CLAC
 	mov [rcx], r9
 	mov eax, KERN_NO_SPACE
 	ret
@@ -96,11 +113,11 @@ copyinstr_bad:
 global copy_probe
 copy_probe:
 	mov rcx, rdx
-	stac
+	STAC
 copy_probe_start:
 	rep movsb
 copy_probe_end:
-	clac
+	CLAC
 	xor eax, eax
 	ret
 
@@ -110,7 +127,7 @@ bad_address:
 
 ; Where a faulting copy resumes: SMAP closed again, the error returned.
 fault_return:
-	clac
+	CLAC
 	mov eax, KERN_INVALID_ADDRESS
 	ret
 

@@ -83,9 +83,6 @@ static inline void tlb_flush_all_with_globals(void)
 	write_cr4(cr4);
 }
 
-/* SMAP: let the kernel touch user pages (stac) and forbid it again (clac). */
-static inline void stac(void) { __asm__ volatile("stac" ::: "memory"); }
-static inline void clac(void) { __asm__ volatile("clac" ::: "memory"); }
 
 static inline uint64_t read_rflags(void)
 {
@@ -115,6 +112,16 @@ struct cpu_features {
 extern struct cpu_features cpu_features;
 
 void cpu_features_detect(void);
+
+/*
+ * SMAP: let the kernel touch user pages (stac) and forbid it again (clac).
+ * Both are invalid opcodes on a CPU without SMAP, which needs neither.
+ */
+static inline void stac(void) { if (cpu_features.smap) __asm__ volatile("stac" ::: "memory"); }
+static inline void clac(void) { if (cpu_features.smap) __asm__ volatile("clac" ::: "memory"); }
+
+/* Turns copy.asm's stac and clac into NOPs: for a CPU without SMAP, once, at boot. */
+void cpu_patch_out_smap(void);
 void cpu_init(void);                   /* GDT, TSS, IDT, per-CPU base; once per CPU */
 void cpu_init_ist(void);               /* interrupt stacks, once kernel stacks exist */
 

@@ -342,6 +342,8 @@ static void enable_protection_features(void)
 		cr4 |= CR4_SMEP;
 	if (cpu_features.smap)
 		cr4 |= CR4_SMAP;
+	else
+		cpu_patch_out_smap();  /* copy.asm's stac and clac would be invalid opcodes */
 	if (cpu_features.umip)
 		cr4 |= CR4_UMIP;
 	if (cpu_features.pcid) {
