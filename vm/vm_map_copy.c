@@ -390,6 +390,31 @@ static void substitute_pieces(vm_map_t dst, vm_offset_t addr, vm_map_copy_t copy
 }
 
 /*
+ * Writing the same place again, the common case: one piece, and one
+ * destination entry covering exactly the range.  The entry takes the
+ * piece's object in place of its own (its rights stay), with no clip and
+ * no new entry.  False, with nothing changed, for any other shape.
+ * => map locked, can_substitute said yes
+ */
+static bool substitute_in_place(vm_map_t dst, vm_offset_t addr, vm_map_copy_t copy)
+{
+	struct vm_map_entry *e = vm_map_lookup_entry(dst, addr);
+	struct copy_piece *p = copy->pieces;
+
+	if (copy->npieces != 1 || e == NULL || e->start != addr || e->end != addr + copy->size)
+		return false;
+	pmap_remove(dst->pmap, e->start, e->end);
+	if (e->object)
+		vm_object_deallocate(e->object);
+	e->object = p->object;
+	e->offset = p->offset;
+	e->needs_copy = p->needs_copy;
+	p->object = NULL;                  /* handed to the entry */
+	copy_free(copy);
+	return true;
+}
+
+/*
  * Replaces [addr, addr+size) of dst by the copy's pieces, keeping each
  * destination range's rights; the old entries go, and their pages with
  * them when nothing else holds them.  => map locked
@@ -398,10 +423,13 @@ static kern_return_t overwrite_by_substitution(vm_map_t dst, vm_offset_t addr, v
                                                unsigned ndst)
 {
 	vm_offset_t end = addr + copy->size;
-	struct dst_rights *rights = kalloc(ndst * sizeof(*rights));
+	struct dst_rights *rights;
 	struct entry_reserve r;
 	unsigned n = 0;
 
+	if (ndst == 1 && substitute_in_place(dst, addr, copy))
+		return KERN_SUCCESS;
+	rights = kalloc(ndst * sizeof(*rights));
 	if (rights == NULL)
 		return KERN_RESOURCE_SHORTAGE;
 	if (!entry_reserve(&r, 2 + ndst + copy->npieces)) {

@@ -290,6 +290,45 @@ KTEST(vm_write, vm_write_whole_pages_move_without_copying)
 	vm_map_deallocate(map);
 }
 
+/*
+ * Whole pages written again over an entry that covers exactly their range
+ * (the path substitute_in_place takes): the new bytes, the entry's rights
+ * kept, no new entry, the old pages let go, and nothing leaked.
+ */
+KTEST(vm_write, vm_write_same_pages_again_replaces_in_place)
+{
+	struct leak_counts before;
+	vm_size_t len = 2 * PAGE_SIZE;
+
+	for (int round = 0; round < 2; round++) {      /* the first round grows the zones */
+		before = test_leak_counts();
+		vm_map_t map = test_map(), one = test_map(), two = test_map();
+		paddr_t first_pa, now_pa, two_pa;
+		test_alloc_at(map, A, len);
+		vm_inherit(map, A, len, VM_INHERIT_NONE);
+		KT_EXPECT_EQ(vm_write(map, A, map_data(one, 0, len, 0x11), len), KERN_SUCCESS);
+		KT_ASSERT_EQ(vm_fault(map, A, VM_PROT_READ), KERN_SUCCESS);
+		KT_ASSERT(pmap_extract(map->pmap, A, &first_pa));
+		uint32_t entries = vm_map_entry_count(map);
+		KT_EXPECT_EQ(vm_write(map, A, map_data(two, 0, len, 0x22), len), KERN_SUCCESS);
+		KT_EXPECT(test_holds(map, A, len, 0x22));
+		KT_EXPECT_EQ(vm_map_entry_count(map), entries);
+		KT_EXPECT_EQ(test_region(map, A).inheritance, VM_INHERIT_NONE);
+		KT_EXPECT_EQ(test_region(map, A).protection, VM_PROT_DEFAULT);
+		KT_EXPECT_EQ(pmap_access(map->pmap, A), VM_PROT_NONE);   /* the old page is unmapped */
+		KT_ASSERT_EQ(vm_fault(map, A, VM_PROT_READ), KERN_SUCCESS);
+		KT_ASSERT(pmap_extract(map->pmap, A, &now_pa) && pmap_extract(two->pmap, A, &two_pa));
+		KT_EXPECT_EQ(now_pa, two_pa);             /* the second data's own frame */
+		KT_EXPECT_NE(now_pa, first_pa);
+		KT_EXPECT(test_holds(one, A, len, 0x11)); /* the first source is untouched */
+		KT_EXPECT(vm_map_check_invariants(map) == NULL);
+		vm_map_deallocate(one);
+		vm_map_deallocate(two);
+		vm_map_deallocate(map);
+	}
+	KT_EXPECT_NO_LEAK(before);
+}
+
 KTEST(vm_write, vm_write_to_itself_behaves_like_memmove)
 {
 	vm_map_t map = test_map();
