@@ -100,7 +100,7 @@ void ipc_port_destroy_into(struct ipc_port *port, struct ipc_kmsg **doomed)
 	port->queue_head = port->queue_tail = NULL;
 	port->msg_count = 0;
 	spin_unlock(&port->lock);
-	ipc_port_release(port);                /* waiters see it dead on their next turn */                /* its messages hold references of their own */
+	ipc_port_release(port);                /* its messages hold references of their own */
 }
 
 void ipc_port_destroy(struct ipc_port *port)

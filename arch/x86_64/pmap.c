@@ -724,7 +724,6 @@ pmap_t pmap_current(void)
 	return curcpu()->pmap;
 }
 
-/* Eight bytes at a time: byte loops are slow, and rep stos is slower under TCG. */
 /* Through the direct map, with the kernel's unrolled memset and memcpy. */
 void pmap_zero_page(struct vm_page *page)
 {
