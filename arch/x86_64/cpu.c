@@ -210,17 +210,12 @@ void cpu_features_detect(void)
 
 extern const uint64_t _smap_sites_start[], _smap_sites_end[];
 
-/*
- * Kernel text is read-only, so the patch clears CR0.WP for its writes
- * (interrupts are off at boot).  0f 1f 00 is `nop dword [rax]`: three
- * bytes, as stac and clac are.
- */
+/* 0f 1f 00 is `nop dword [rax]`: three bytes, as stac and clac are. */
 void cpu_patch_out_smap(void)
 {
 	static const uint8_t nop3[3] = { 0x0f, 0x1f, 0x00 };
-	uint64_t cr0 = read_cr0();
+	uint64_t cr0 = write_protect_off();
 
-	write_cr0(cr0 & ~CR0_WP);
 	for (const uint64_t *site = _smap_sites_start; site < _smap_sites_end; site++)
 		memcpy((void *)*site, nop3, sizeof(nop3));
 	write_cr0(cr0);

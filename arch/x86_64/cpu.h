@@ -83,6 +83,17 @@ static inline void tlb_flush_all_with_globals(void)
 	write_cr4(cr4);
 }
 
+/*
+ * Clears CR0.WP, so that kernel writes ignore read-only mappings (to patch
+ * kernel text, with interrupts off); returns the CR0 to put back after.
+ */
+static inline uint64_t write_protect_off(void)
+{
+	uint64_t cr0 = read_cr0();
+
+	write_cr0(cr0 & ~CR0_WP);
+	return cr0;
+}
 
 static inline uint64_t read_rflags(void)
 {

@@ -145,12 +145,12 @@ bool gdbstub_md_read(uint64_t addr, void *buf, size_t len)
 /* CR0.WP off for the copy: the kernel may then write pages mapped read-only (its text). */
 bool gdbstub_md_write(uint64_t addr, const void *buf, size_t len)
 {
-	uint64_t cr0 = read_cr0();
+	uint64_t cr0;
 	kern_return_t kr;
 
 	if (!range_canonical(addr, len))
 		return false;
-	write_cr0(cr0 & ~CR0_WP);
+	cr0 = write_protect_off();
 	kr = copy_probe((void *)addr, buf, len);
 	write_cr0(cr0);
 	return kr == KERN_SUCCESS;
