@@ -55,6 +55,17 @@ void bench_measure(const struct bench_case *c, uint64_t cycle_hz, struct bench_r
 	r->median_ps = ps[BENCH_ROUNDS / 2];
 }
 
+void bench_run_case(const struct bench_case *c, uint64_t cycle_hz,
+                    int (*print)(const char *fmt, ...))
+{
+	struct bench_result r;
+	char line[192];
+
+	bench_measure(c, cycle_hz, &r);
+	bench_format(c, &r, line, sizeof(line));
+	print("%s\n", line);
+}
+
 int bench_format(const struct bench_case *c, const struct bench_result *r, char *buf, size_t len)
 {
 	/* bytes / ps is 10^12 bytes a second; in thousandths of 10^9, times 10^6 */

@@ -42,6 +42,10 @@ void bench_measure(const struct bench_case *c, uint64_t cycle_hz, struct bench_r
  */
 int bench_format(const struct bench_case *c, const struct bench_result *r, char *buf, size_t len);
 
+/* Measures c and prints its BENCH line and a newline with print (kprintf, or printf in a task). */
+void bench_run_case(const struct bench_case *c, uint64_t cycle_hz,
+                    int (*print)(const char *fmt, ...));
+
 /* The kernel's part (kern/bench_kernel.c): its cases, then user/bin/bench's. */
 void bench_run(void);
 

@@ -151,12 +151,7 @@ static vm_map_t map_with_entries(uint64_t n)
 
 static void run_case(const struct bench_case *c)
 {
-	struct bench_result r;
-	char line[192];
-
-	bench_measure(c, clock_tsc_hz(), &r);
-	bench_format(c, &r, line, sizeof(line));
-	kprintf("%s\n", line);
+	bench_run_case(c, clock_tsc_hz(), kprintf);
 }
 
 static void run_copy_cases(void)

@@ -3,6 +3,7 @@
  * picks, the best and median rounds it keeps, and the BENCH line, over
  * cases whose "cycles" are made up, so every number is known.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,6 +71,30 @@ static void test_best_and_median(void)
 	HT_EXPECT_EQ(r.median_ps, 30000);
 }
 
+static char printed[256];
+
+static int capture(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(printed, sizeof(printed), fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+/* bench_run_case measures and prints the line, newline included, through the given printer. */
+static void test_run_case_prints_its_line(void)
+{
+	struct bench_case c = { "noisy", 0, 0, noisy, NULL };
+
+	noisy_calls = 0;
+	bench_run_case(&c, HZ, capture);
+	HT_EXPECT_STREQ(printed, "BENCH name=noisy size=0 iters=1 ns_per_op=10.000 "
+	                         "median_ns=30.000 gbps=0.000\n");
+}
+
 static void test_line(void)
 {
 	struct bench_case c = { "memcpy", 4096, 4096, steady, NULL };
@@ -94,6 +119,7 @@ static void test_line(void)
 static const struct ht_case cases[] = {
 	HT_CASE(test_rounds_are_long_enough),
 	HT_CASE(test_best_and_median),
+	HT_CASE(test_run_case_prints_its_line),
 	HT_CASE(test_line),
 };
 HT_MAIN("bench", cases)

@@ -133,12 +133,7 @@ static uint64_t run_cow(const struct bench_case *c, uint64_t iters)
 
 static void run_case(const struct bench_case *c)
 {
-	struct bench_result r;
-	char line[192];
-
-	bench_measure(c, cycle_hz, &r);
-	bench_format(c, &r, line, sizeof(line));
-	printf("%s\n", line);
+	bench_run_case(c, cycle_hz, printf);
 }
 
 static vm_address_t allocate(mach_port_t task, vm_size_t size)
