@@ -34,11 +34,13 @@ static void runq_push(struct thread *t)
 
 /*
  * Neither t nor its task is suspended: a suspended thread stays queued,
- * passed over until it is resumed.  => sched_lock held
+ * passed over until it is resumed.  The answer holds while sched_lock is
+ * held; without it, it is a glimpse (the counts are read atomically).
  */
 static bool may_run(const struct thread *t)
 {
-	return t->suspend_count == 0 && (t->task == NULL || t->task->suspend_count == 0);
+	return __atomic_load_n(&t->suspend_count, __ATOMIC_RELAXED) == 0 &&
+	       (t->task == NULL || __atomic_load_n(&t->task->suspend_count, __ATOMIC_RELAXED) == 0);
 }
 
 /* => sched_lock held */
@@ -210,8 +212,7 @@ void sched_stop_if_suspended(void)
 	 * suspension is rare, and a thread suspended just after it looked
 	 * stops on its next way out, as Mach allows.
 	 */
-	if (__atomic_load_n(&t->suspend_count, __ATOMIC_RELAXED) == 0 &&
-	    (t->task == NULL || __atomic_load_n(&t->task->suspend_count, __ATOMIC_RELAXED) == 0))
+	if (may_run(t))
 		return;
 	spin_lock(&sched_lock);
 	bool stop = !may_run(t);
