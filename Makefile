@@ -6,7 +6,7 @@
 #   make test         host tests, runner tests, every in-kernel suite on every
 #                     boot path; ends with "N passed, N failed"
 #   make debug        boot paused under QEMU's gdbstub with gdb attached
-#   make bench        the benchmarks (docs/bench.md): BENCH lines, then a table
+#   make bench        the benchmarks (docs/performance.md): BENCH lines, then a table
 #   make compile_commands.json   for editors
 #
 # Variables: BOOT=bios|uefi|efi (run, debug)  TEST=suite[,suite]  KVM=1  SMP=N  STUB=1 (debug)

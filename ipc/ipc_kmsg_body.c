@@ -167,6 +167,8 @@ static bool valid_disposition(const mach_msg_port_descriptor_t *d)
  * Is k's body well formed: every descriptor within the message, of a kind
  * Mica carries (memory or one port), with a disposition a port can have?
  */
+static uint32_t port_descriptor_count(const struct ipc_kmsg *k);
+
 static mach_msg_return_t check_body(const struct ipc_kmsg *k)
 {
 	const char *end = (const char *)&k->header + k->size;
@@ -187,6 +189,12 @@ static mach_msg_return_t check_body(const struct ipc_kmsg *k)
 			return MACH_SEND_INVALID_TYPE;
 	}
 	return MACH_MSG_SUCCESS;
+}
+
+bool ipc_kmsg_body_is_memory_only(const struct ipc_kmsg *k)
+{
+	return !(k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX) ||
+	       (check_body(k) == MACH_MSG_SUCCESS && port_descriptor_count(k) == 0);
 }
 
 /* Takes d's range from map; MACH_SEND_INVALID_MEMORY when it cannot be read (or there is no map). */

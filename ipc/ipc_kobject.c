@@ -11,6 +11,8 @@
 #include "ipc/mach_msg.h"
 #include "kern/host.h"
 #include "kern/mach_port_server.h"
+#include "kern/panic.h"
+#include "kern/string.h"
 #include "kern/task.h"
 #include "kern/task_server.h"
 #include "kern/thread.h"
@@ -46,7 +48,7 @@ static const struct {
 	{ thread_server_routines, &thread_server_routine_count },
 };
 
-static const struct ipc_routine *find_routine(mach_msg_id_t id)
+const struct ipc_routine *ipc_kobject_routine(mach_msg_id_t id)
 {
 	for (size_t s = 0; s < sizeof(servers) / sizeof(servers[0]); s++)
 		for (size_t i = 0; i < *servers[s].count; i++)
@@ -121,32 +123,34 @@ static kern_return_t dispatch(struct ipc_kmsg *request, const struct ipc_routine
 	return serve_object(r, request, reply);
 }
 
-/* A reply to request of size bytes, its size and id set; NULL without memory. */
-static struct ipc_kmsg *reply_alloc(const struct ipc_kmsg *request, mach_msg_size_t size)
+/* Makes reply an empty reply of size bytes to request: zeroed, its size and id set. */
+static void reply_start(struct ipc_kmsg *reply, const struct ipc_kmsg *request,
+                        mach_msg_size_t size)
 {
-	struct ipc_kmsg *reply = ipc_kmsg_alloc(size);
+	KASSERT(size <= IPC_KOBJECT_REPLY_MAX, "ipc_kobject_serve: reply of %u bytes", size);
+	memset(&reply->header, 0, size);
+	reply->size = size;
+	reply->header.msgh_size = size;
+	reply->header.msgh_id = request->header.msgh_id + MIG_REPLY_ID_OFFSET;
+}
 
-	if (reply) {
-		reply->header.msgh_size = size;
-		reply->header.msgh_id = request->header.msgh_id + MIG_REPLY_ID_OFFSET;
-	}
-	return reply;
+void ipc_kobject_serve(struct ipc_kmsg *request, const struct ipc_routine *r,
+                       struct ipc_kmsg *reply)
+{
+	reply_start(reply, request, r ? r->reply_size : sizeof(mig_reply_error_t));
+	kern_return_t kr = dispatch(request, r, &reply->header);
+	if (kr != KERN_SUCCESS)                   /* the reply says only what went wrong */
+		reply_start(reply, request, sizeof(mig_reply_error_t));
+	if (!(reply->header.msgh_bits & MACH_MSGH_BITS_COMPLEX))
+		((mig_reply_error_t *)&reply->header)->RetCode = kr;   /* complex: success, no code */
 }
 
 mach_msg_return_t ipc_kobject_server(struct ipc_kmsg *request)
 {
-	const struct ipc_routine *r = find_routine(request->header.msgh_id);
-	struct ipc_kmsg *reply = reply_alloc(request, r ? r->reply_size : sizeof(mig_reply_error_t));
-	kern_return_t kr = reply ? dispatch(request, r, &reply->header) : KERN_RESOURCE_SHORTAGE;
-	bool answered = reply != NULL;
+	struct ipc_kmsg *reply = ipc_kmsg_alloc(IPC_KOBJECT_REPLY_MAX);   /* room for any reply */
 
-	if (kr != KERN_SUCCESS && reply) {        /* the reply says only what went wrong */
-		ipc_kmsg_free(reply);
-		reply = reply_alloc(request, sizeof(mig_reply_error_t));
-		answered = reply != NULL;
-	}
-	if (reply && !(reply->header.msgh_bits & MACH_MSGH_BITS_COMPLEX))
-		((mig_reply_error_t *)&reply->header)->RetCode = kr;   /* complex: success, no code */
+	if (reply)
+		ipc_kobject_serve(request, ipc_kobject_routine(request->header.msgh_id), reply);
 	ipc_right_release(request->dest, request->dest_type);
 	if (reply && request->reply) {
 		reply->dest = request->reply;
@@ -162,5 +166,5 @@ mach_msg_return_t ipc_kobject_server(struct ipc_kmsg *request)
 	}
 	ipc_kmsg_clean_body(request, NULL);       /* what the routine did not take */
 	ipc_kmsg_free(request);
-	return answered ? MACH_MSG_SUCCESS : MACH_SEND_NO_BUFFER;
+	return reply ? MACH_MSG_SUCCESS : MACH_SEND_NO_BUFFER;
 }

@@ -69,6 +69,20 @@ struct ipc_port *ipc_kobject_port_alloc(void *object, enum ipc_kobject_type type
 /* The object is going away: no routine will see it again, and the port dies. */
 void ipc_kobject_port_destroy(struct ipc_port *port);
 
+#define IPC_KOBJECT_REPLY_MAX 512      /* no routine's reply is larger (checked as it is made) */
+
+/* The routine msgh_id id names, or NULL. */
+const struct ipc_routine *ipc_kobject_routine(mach_msg_id_t id);
+
+/*
+ * Serves request with r, the routine its id names (NULL: none), into
+ * reply, which has room for IPC_KOBJECT_REPLY_MAX bytes of message: the
+ * reply's size, id and (when simple) RetCode are set; its rights are the
+ * caller's to fill.  The request keeps what the routine did not take.
+ */
+void ipc_kobject_serve(struct ipc_kmsg *request, const struct ipc_routine *r,
+                       struct ipc_kmsg *reply);
+
 /*
  * Serves request (sent to a kernel-object port) and consumes it.  An
  * unknown id gets MIG_BAD_ID in the reply, a wrong size MIG_BAD_ARGUMENTS,

@@ -393,6 +393,23 @@ kern_return_t ipc_space_lookup(struct ipc_space *space, mach_port_name_t name,
 	return kr;
 }
 
+struct ipc_port *ipc_space_kernel_call_port(struct ipc_space *space, mach_port_name_t dest,
+                                            mach_port_name_t reply)
+{
+	struct ipc_port *port = NULL;
+
+	spin_lock(&space->lock);
+	struct ipc_entry *d = entry_lookup(space, dest), *r = entry_lookup(space, reply);
+	/* The queue's count is read without its lock: a message queued meanwhile
+	 * races with the call, and is taken as having come after its reply. */
+	if (d && r && (d->type & MACH_PORT_TYPE_SEND) && d->port->kotype != IKOT_NONE &&
+	    d->port->active && (r->type & MACH_PORT_TYPE_RECEIVE) &&
+	    __atomic_load_n(&r->port->msg_count, __ATOMIC_RELAXED) == 0)
+		ipc_port_reference(port = d->port);
+	spin_unlock(&space->lock);
+	return port;
+}
+
 /* ------------------------------------------------------------- rights in messages */
 
 /* The right type a disposition needs under the sender's name. */

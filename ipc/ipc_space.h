@@ -88,6 +88,14 @@ kern_return_t mach_port_get_refs(struct ipc_space *space, mach_port_name_t name,
 kern_return_t ipc_space_lookup(struct ipc_space *space, mach_port_name_t name,
                                mach_port_type_t types, struct ipc_port **port);
 
+/*
+ * For mach_msg's kernel-call fast path: the kernel-object port dest names
+ * a send right to (with a reference), if reply names a receive right with
+ * no message waiting; else NULL.  One look under the space's lock.
+ */
+struct ipc_port *ipc_space_kernel_call_port(struct ipc_space *space, mach_port_name_t dest,
+                                            mach_port_name_t reply);
+
 /* ---- rights carried by messages (ipc/mach_msg.c) ---- */
 
 /* The right a message carries for a disposition: MACH_MSG_TYPE_PORT_SEND or PORT_SEND_ONCE. */

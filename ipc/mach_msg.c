@@ -19,6 +19,7 @@
  * here, and neither across a wait.
  */
 #include "ipc/mach_msg.h"
+#include <mach/mig_errors.h>
 #include "ipc/ipc_kobject.h"
 #include "kern/clock.h"
 #include "kern/copy.h"
@@ -132,28 +133,18 @@ mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k)
 
 void ipc_kmsg_free(struct ipc_kmsg *k)
 {
-	kfree(k, kmsg_bytes(k->size));
+	kfree(k, kmsg_bytes(k->room));
 }
 
-struct ipc_kmsg *ipc_kmsg_alloc(mach_msg_size_t size)
+struct ipc_kmsg *ipc_kmsg_alloc(mach_msg_size_t room)
 {
-	struct ipc_kmsg *k = kzalloc(kmsg_bytes(size));
-
-	if (k)
-		k->size = size;
-	return k;
-}
-
-/* A kmsg whose size bytes of message the caller fills in whole: only its own fields are set. */
-static struct ipc_kmsg *kmsg_alloc_for_copy(mach_msg_size_t size)
-{
-	struct ipc_kmsg *k = kalloc(kmsg_bytes(size));
+	struct ipc_kmsg *k = kalloc(kmsg_bytes(room));
 
 	if (k) {
 		k->next = NULL;
 		k->dest = k->reply = NULL;
 		k->dest_type = k->reply_type = 0;
-		k->size = size;
+		k->size = k->room = room;
 	}
 	return k;
 }
@@ -195,7 +186,7 @@ mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t 
 		                   deadline_for(option, MACH_SEND_TIMEOUT, timeout));
 	if (mr != MACH_MSG_SUCCESS)
 		return mr;                         /* nothing taken yet: nothing to give back */
-	if ((k = kmsg_alloc_for_copy(size)) == NULL)
+	if ((k = ipc_kmsg_alloc(size)) == NULL)
 		return MACH_SEND_NO_BUFFER;
 	memcpy(&k->header, msg, size);
 	return kmsg_send(space, k, msg);
@@ -237,6 +228,16 @@ static mach_msg_return_t dequeue(struct ipc_port *port, struct ipc_space *space,
 	return mr;                             /* a sender waiting for room sees it on its next turn */
 }
 
+/* Makes k's header what its receiver sees: the reply right named reply, the receive right name. */
+static void set_received_header(struct ipc_kmsg *k, mach_port_name_t reply, mach_port_name_t name)
+{
+	k->header.msgh_bits = MACH_MSGH_BITS(k->reply ? k->reply_type : 0, k->dest_type) |
+	                      (k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX);
+	k->header.msgh_remote_port = reply;
+	k->header.msgh_local_port = name;
+	k->header.msgh_size = k->size;
+}
+
 /*
  * Makes k's header what the receiver sees and its body the receiver's:
  * its out-of-line memory mapped in the current task, its rights named in
@@ -251,11 +252,7 @@ static mach_msg_return_t deliver(struct ipc_space *space, mach_port_name_t name,
 	if (k->reply && ipc_space_copyout_right(space, k->reply, k->reply_type, &reply) !=
 	    KERN_SUCCESS)
 		reply = MACH_PORT_NULL;            /* no memory for a name: the right is lost */
-	k->header.msgh_bits = MACH_MSGH_BITS(k->reply ? k->reply_type : 0, k->dest_type) |
-	                      (k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX);
-	k->header.msgh_remote_port = reply;
-	k->header.msgh_local_port = name;
-	k->header.msgh_size = k->size;
+	set_received_header(k, reply, name);
 	ipc_right_release(k->dest, k->dest_type);   /* the destination right is spent */
 	k->dest = k->reply = NULL;
 	return mr;
@@ -336,7 +333,7 @@ static mach_msg_return_t trap_send(struct ipc_space *space, uintptr_t umsg,
 	                   deadline_for(option, MACH_SEND_TIMEOUT, timeout));
 	if (mr != MACH_MSG_SUCCESS)
 		return mr;
-	if ((k = kmsg_alloc_for_copy(size)) == NULL)
+	if ((k = ipc_kmsg_alloc(size)) == NULL)
 		return MACH_SEND_NO_BUFFER;
 	if (copyin((const void *)umsg, &k->header, size) != KERN_SUCCESS) {
 		ipc_kmsg_free(k);
@@ -358,11 +355,18 @@ static mach_msg_return_t trap_send(struct ipc_space *space, uintptr_t umsg,
 }
 
 /*
- * The trap's receive half: the message goes straight from the kernel's
- * copy to the caller's buffer.  A buffer it cannot be copied out to loses
- * the message (MACH_RCV_INVALID_DATA), as in Mach; rights it carried stay
- * named in the space.
+ * Copies a received message to the caller's buffer.  A buffer it cannot
+ * be copied out to loses the message (MACH_RCV_INVALID_DATA), as in Mach;
+ * rights it carried stay named in the space.  Else the receive's mr.
  */
+static mach_msg_return_t copyout_received(const struct ipc_kmsg *k, uintptr_t umsg,
+                                          mach_msg_return_t mr)
+{
+	return copyout(&k->header, (void *)umsg, k->size) == KERN_SUCCESS ? mr :
+	                                                                    MACH_RCV_INVALID_DATA;
+}
+
+/* The trap's receive half: the message goes straight from the kernel's copy to the caller's buffer. */
 static mach_msg_return_t trap_receive(struct ipc_space *space, uintptr_t umsg,
                                       mach_msg_option_t option, mach_msg_size_t size,
                                       mach_port_name_t name, mach_msg_timeout_t timeout)
@@ -374,8 +378,7 @@ static mach_msg_return_t trap_receive(struct ipc_space *space, uintptr_t umsg,
 	                                    &needed);
 
 	if (mr == MACH_MSG_SUCCESS || mr == MACH_RCV_BODY_ERROR) {
-		if (copyout(&k->header, (void *)umsg, k->size) != KERN_SUCCESS)
-			mr = MACH_RCV_INVALID_DATA;
+		mr = copyout_received(k, umsg, mr);
 		ipc_kmsg_free(k);
 	} else if (mr == MACH_RCV_TOO_LARGE && (option & MACH_RCV_LARGE) &&
 	           size >= sizeof(mach_msg_header_t)) {
@@ -385,12 +388,88 @@ static mach_msg_return_t trap_receive(struct ipc_space *space, uintptr_t umsg,
 	return mr;
 }
 
+/* A kmsg on the stack, with room for any kernel call's request or reply. */
+union kmsg_buffer {
+	struct ipc_kmsg k;
+	char bytes[__builtin_offsetof(struct ipc_kmsg, header) + IPC_KOBJECT_REPLY_MAX];
+};
+
+/*
+ * Does the header h of a send_size-byte message make a kernel call as MIG
+ * stubs do (mig_rpc): a request of the size its routine r expects, with a
+ * copied send right; a send-once reply right made from the receive right
+ * this same mach_msg receives on, with room for the reply?  (Its body must
+ * also carry nothing but out-of-line memory.)
+ */
+static bool kernel_call_shape(const mach_msg_header_t *h, mach_msg_size_t send_size,
+                              const struct ipc_routine *r, mach_msg_size_t rcv_size,
+                              mach_port_name_t rcv_name)
+{
+	return r && r->request_size == send_size &&
+	       (h->msgh_bits & ~MACH_MSGH_BITS_COMPLEX) ==
+	               MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE) &&
+	       h->msgh_local_port == rcv_name && rcv_size >= r->reply_size &&
+	       rcv_size >= sizeof(mig_reply_error_t);
+}
+
+/*
+ * mach_msg's fast path for a kernel call (kernel_call_shape).  The general
+ * path makes a send-once right, queues the reply on the caller's port and
+ * takes it straight off again; here request and reply stay on the stack,
+ * both names are looked up under one space lock, no right is made, and
+ * the reply goes straight to the caller's buffer, which then holds what
+ * the general path would put there.  Returns false, having taken nothing,
+ * for any other call and while messages wait on the reply port (the reply
+ * must come after them): those take the general path.
+ */
+static bool kernel_call(struct ipc_space *space, uintptr_t umsg, mach_msg_option_t option,
+                        mach_msg_size_t send_size, mach_msg_size_t rcv_size,
+                        mach_port_name_t rcv_name, mach_msg_return_t *mr)
+{
+	union kmsg_buffer request, reply;
+	_Alignas(8) char sent[IPC_KOBJECT_REPLY_MAX];   /* the sender's descriptors, for deallocation */
+	struct ipc_kmsg *k = &request.k;
+
+	if (!(option & MACH_RCV_MSG) || send_size < sizeof(k->header) ||
+	    send_size > IPC_KOBJECT_REPLY_MAX || (send_size & 3) ||
+	    copyin((const void *)umsg, &k->header, sizeof(k->header)) != KERN_SUCCESS)
+		return false;
+	const struct ipc_routine *r = ipc_kobject_routine(k->header.msgh_id);
+	if (!kernel_call_shape(&k->header, send_size, r, rcv_size, rcv_name) ||
+	    copyin((const char *)umsg + sizeof(k->header), &k->header + 1,
+	           send_size - sizeof(k->header)) != KERN_SUCCESS)
+		return false;
+	k->size = k->header.msgh_size = send_size;
+	if (!ipc_kmsg_body_is_memory_only(k) ||
+	    (k->dest = ipc_space_kernel_call_port(space, k->header.msgh_remote_port, rcv_name)) == NULL)
+		return false;
+	k->reply = reply.k.reply = NULL;
+	reply.k.dest_type = MACH_MSG_TYPE_PORT_SEND_ONCE;  /* as the general path's reply carries */
+	bool complex = k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX;
+	if (complex)
+		memcpy(sent, &k->header, send_size);
+	if ((*mr = ipc_kmsg_copyin_body(k)) == MACH_MSG_SUCCESS) {
+		ipc_kobject_serve(k, r, &reply.k);
+		ipc_kmsg_clean_body(k, NULL);                /* what the routine did not take */
+		if (complex)
+			ipc_kmsg_deallocate_sent((const mach_msg_header_t *)sent);
+		*mr = ipc_kmsg_copyout_body(&reply.k, space);
+		set_received_header(&reply.k, MACH_PORT_NULL, rcv_name);
+		*mr = copyout_received(&reply.k, umsg, *mr);
+	}
+	ipc_port_release(k->dest);
+	return true;
+}
+
 mach_msg_return_t mach_msg_trap(struct ipc_space *space, uintptr_t umsg, mach_msg_option_t option,
                                 mach_msg_size_t send_size, mach_msg_size_t rcv_size,
                                 mach_port_name_t rcv_name, mach_msg_timeout_t timeout)
 {
 	mach_msg_return_t mr = MACH_MSG_SUCCESS;
 
+	if ((option & MACH_SEND_MSG) &&
+	    kernel_call(space, umsg, option, send_size, rcv_size, rcv_name, &mr))
+		return mr;
 	if (option & MACH_SEND_MSG)
 		mr = trap_send(space, umsg, option, send_size, timeout);
 	if (mr == MACH_MSG_SUCCESS && (option & MACH_RCV_MSG))

@@ -17,7 +17,8 @@ struct ipc_kmsg {
 	struct ipc_kmsg *next;
 	struct ipc_port *dest, *reply;     /* the carried rights (reply may be NULL) */
 	mach_msg_type_name_t dest_type, reply_type;
-	mach_msg_size_t size;
+	mach_msg_size_t size;              /* the message's bytes */
+	mach_msg_size_t room;              /* the bytes allocated for it (ipc_kmsg_alloc) */
 	mach_msg_header_t header;          /* then the body: size - sizeof(header) bytes */
 };
 
@@ -57,8 +58,12 @@ mach_msg_return_t mach_msg_trap(struct ipc_space *space, uintptr_t umsg, mach_ms
                                 mach_msg_size_t send_size, mach_msg_size_t rcv_size,
                                 mach_port_name_t rcv_name, mach_msg_timeout_t timeout);
 
-/* A zeroed message of size bytes (header included), or NULL; ipc_kmsg_free frees only its memory. */
-struct ipc_kmsg *ipc_kmsg_alloc(mach_msg_size_t size);
+/*
+ * A kmsg with room for a message of room bytes (header included), or
+ * NULL: no rights, its size room, the message itself for the caller to
+ * write.  ipc_kmsg_free frees only its memory.
+ */
+struct ipc_kmsg *ipc_kmsg_alloc(mach_msg_size_t room);
 void ipc_kmsg_free(struct ipc_kmsg *k);
 
 /*
@@ -90,6 +95,8 @@ mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k);
  * chain of ports in transit is freed in a loop, not by recursion.
  */
 mach_msg_return_t ipc_kmsg_copyin_body(struct ipc_kmsg *k);
+/* Is k's body, as its sender wrote it, well formed and without port descriptors (or is k simple)? */
+bool ipc_kmsg_body_is_memory_only(const struct ipc_kmsg *k);
 mach_msg_return_t ipc_kmsg_copyin_rights(struct ipc_kmsg *k, struct ipc_space *space);
 void ipc_kmsg_deallocate_sent(const mach_msg_header_t *sent);
 mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k, struct ipc_space *space);

@@ -62,6 +62,99 @@ static void replies_sent_to_kernel_ports_do_not_pile_up(void)
 	KT_EXPECT_SAME_VM_STATS(before, after);
 }
 
+/* Makes m a host_page_size request shaped as mig_rpc makes it, its reply right made from reply. */
+static void make_page_size_call(host_page_size_reply_t *m, mach_port_t reply)
+{
+	memset(m, 0, sizeof(*m));
+	m->Head.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+	m->Head.msgh_remote_port = mach_host_self();
+	m->Head.msgh_local_port = reply;
+	m->Head.msgh_id = HOST_PAGE_SIZE_ID;
+}
+
+/* Sends the request in m and receives into m on its reply port. */
+static mach_msg_return_t call(host_page_size_reply_t *m)
+{
+	return mach_msg(&m->Head, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(mach_msg_header_t),
+			sizeof(*m), m->Head.msgh_local_port, 0, MACH_PORT_NULL);
+}
+
+static mach_msg_return_t page_size_call(host_page_size_reply_t *m, mach_port_t reply)
+{
+	make_page_size_call(m, reply);
+	return call(m);
+}
+
+/* Puts a message with id on port's queue, through a send right made from its receive right. */
+static mach_msg_return_t queue_one(mach_port_t port, mach_msg_id_t id)
+{
+	mach_msg_header_t m = {
+		.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0),
+		.msgh_size = sizeof(m),
+		.msgh_remote_port = port,
+		.msgh_id = id,
+	};
+
+	return mach_msg(&m, MACH_SEND_MSG, sizeof(m), 0, MACH_PORT_NULL, 0, MACH_PORT_NULL);
+}
+
+/*
+ * A kernel call whose reply port has messages waiting receives them first,
+ * and its reply after them; the reply reads the same, byte for byte, as one
+ * the kernel gives at once (mach_msg's fast path, ipc/mach_msg.c), and
+ * neither leaves a right behind.
+ */
+static void a_kernel_reply_comes_after_queued_messages(void)
+{
+	mach_port_t reply = mach_reply_port();
+	host_page_size_reply_t at_once, queued;
+	mach_port_type_t type = 0;
+
+	KT_ASSERT(reply != MACH_PORT_NULL);
+	KT_ASSERT_EQ(page_size_call(&at_once, reply), MACH_MSG_SUCCESS);
+	KT_ASSERT_EQ(queue_one(reply, 77), MACH_MSG_SUCCESS);
+	KT_ASSERT_EQ(page_size_call(&queued, reply), MACH_MSG_SUCCESS);
+	KT_EXPECT_EQ(queued.Head.msgh_id, 77);     /* the message that was waiting */
+	memset(&queued, 0, sizeof(queued));
+	KT_ASSERT_EQ(mach_msg(&queued.Head, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(queued),
+			      reply, 0, MACH_PORT_NULL), MACH_MSG_SUCCESS);
+	KT_EXPECT_EQ(memcmp(&queued, &at_once, sizeof(queued)), 0);
+	KT_EXPECT_EQ(at_once.Head.msgh_bits, MACH_MSGH_BITS(0, MACH_MSG_TYPE_PORT_SEND_ONCE));
+	KT_EXPECT_EQ(at_once.Head.msgh_size, sizeof(at_once));
+	KT_EXPECT_EQ(at_once.Head.msgh_remote_port, MACH_PORT_NULL);
+	KT_EXPECT_EQ(at_once.Head.msgh_local_port, reply);
+	KT_EXPECT_EQ(at_once.Head.msgh_id, HOST_PAGE_SIZE_ID + 100);
+	KT_EXPECT_EQ(at_once.RetCode, KERN_SUCCESS);
+	KT_EXPECT_EQ(at_once.page_size, PAGE_SIZE);
+	KT_EXPECT_EQ(mach_port_type(mach_task_self(), reply, &type), KERN_SUCCESS);
+	KT_EXPECT_EQ(type, MACH_PORT_TYPE_RECEIVE);  /* no send-once right left under the name */
+	KT_EXPECT_EQ(mach_port_mod_refs(mach_task_self(), reply, MACH_PORT_RIGHT_RECEIVE, -1),
+		     KERN_SUCCESS);
+}
+
+/* A kernel call whose buffer cannot take the reply loses it, and nothing waits on the port. */
+static void a_kernel_reply_to_a_read_only_buffer_is_lost(void)
+{
+	mach_port_t reply = mach_reply_port();
+	vm_address_t page = 0;
+	host_page_size_reply_t got;
+
+	KT_ASSERT(reply != MACH_PORT_NULL);
+	KT_ASSERT_EQ(vm_allocate(mach_task_self(), &page, PAGE_SIZE, VM_FLAGS_ANYWHERE),
+		     KERN_SUCCESS);
+	host_page_size_reply_t *m = (host_page_size_reply_t *)page;
+	make_page_size_call(m, reply);
+	KT_ASSERT_EQ(vm_protect(mach_task_self(), page, PAGE_SIZE, FALSE, VM_PROT_READ),
+		     KERN_SUCCESS);
+	KT_EXPECT_EQ(call(m), MACH_RCV_INVALID_DATA);
+	KT_EXPECT_EQ(m->Head.msgh_id, HOST_PAGE_SIZE_ID);   /* the request, untouched */
+	KT_EXPECT_EQ(mach_msg(&got.Head, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(got), reply, 0,
+			      MACH_PORT_NULL), MACH_RCV_TIMED_OUT);
+	KT_EXPECT_EQ(vm_deallocate(mach_task_self(), page, PAGE_SIZE), KERN_SUCCESS);
+	KT_EXPECT_EQ(mach_port_mod_refs(mach_task_self(), reply, MACH_PORT_RIGHT_RECEIVE, -1),
+		     KERN_SUCCESS);
+}
+
 /* user_wired_count of the region at address in task (~0 if vm_region fails). */
 static unsigned wired_at(task_t task, vm_address_t address)
 {
@@ -191,6 +284,8 @@ int main(void)
 		KTAP_CASE(host_page_size_is_the_pages),
 		KTAP_CASE(ports_of_the_wrong_kind),
 		KTAP_CASE(replies_sent_to_kernel_ports_do_not_pile_up),
+		KTAP_CASE(a_kernel_reply_comes_after_queued_messages),
+		KTAP_CASE(a_kernel_reply_to_a_read_only_buffer_is_lost),
 		KTAP_CASE(vm_wire_makes_a_tasks_pages_resident),
 		KTAP_CASE(nothing_leaks),
 	};
