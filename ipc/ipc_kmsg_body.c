@@ -42,7 +42,7 @@ static uint32_t descriptor_count(const mach_msg_header_t *h)
 
 	if (!(h->msgh_bits & MACH_MSGH_BITS_COMPLEX))
 		return 0;
-	memcpy(&body, (const char *)h + BODY_OFFSET, sizeof(body));
+	__builtin_memcpy(&body, (const char *)h + BODY_OFFSET, sizeof(body));   /* moves, not a call */
 	return body.msgh_descriptor_count;
 }
 
@@ -73,7 +73,7 @@ static struct ipc_port *descriptor_port(const char *d)
 {
 	struct ipc_port *port;
 
-	memcpy(&port, d, sizeof(port));
+	__builtin_memcpy(&port, d, sizeof(port));
 	return port;
 }
 
@@ -211,7 +211,6 @@ static mach_msg_return_t copyin_memory(vm_map_t map, mach_msg_ool_descriptor_t *
 
 mach_msg_return_t ipc_kmsg_copyin_body(struct ipc_kmsg *k)
 {
-	vm_map_t map = current_map();
 	mach_msg_return_t mr;
 	uint32_t left;
 
@@ -219,6 +218,7 @@ mach_msg_return_t ipc_kmsg_copyin_body(struct ipc_kmsg *k)
 		return MACH_MSG_SUCCESS;
 	if ((mr = check_body(k)) != MACH_MSG_SUCCESS)
 		return mr;
+	vm_map_t map = current_map();
 	char *d = first_descriptor(&k->header);
 	for (left = descriptor_count(&k->header); left > 0; left--, d = next_descriptor(d))
 		if (descriptor_type(d) == MACH_MSG_OOL_DESCRIPTOR &&
@@ -303,16 +303,15 @@ mach_msg_return_t ipc_kmsg_copyin_rights(struct ipc_kmsg *k, struct ipc_space *s
 
 void ipc_kmsg_deallocate_sent(const mach_msg_header_t *sent)
 {
-	vm_map_t map = current_map();
 	char *d = first_descriptor(sent);
 
 	for (uint32_t i = descriptor_count(sent); i > 0; i--, d = next_descriptor(d)) {
 		mach_msg_ool_descriptor_t ool;
 		if (descriptor_type(d) != MACH_MSG_OOL_DESCRIPTOR)
 			continue;
-		memcpy(&ool, d, sizeof(ool));
+		__builtin_memcpy(&ool, d, sizeof(ool));
 		if (ool.deallocate && ool.size)
-			vm_deallocate(map, (vm_address_t)ool.address, ool.size);
+			vm_deallocate(current_map(), (vm_address_t)ool.address, ool.size);
 	}
 }
 
@@ -351,11 +350,14 @@ static mach_msg_return_t copyout_descriptor(vm_map_t map, struct ipc_space *spac
 
 mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k, struct ipc_space *space)
 {
-	vm_map_t map = current_map();
+	uint32_t count = descriptor_count(&k->header);
 	mach_msg_return_t mr = MACH_MSG_SUCCESS;
 	char *d = first_descriptor(&k->header);
 
-	for (uint32_t i = descriptor_count(&k->header); i > 0; i--, d = next_descriptor(d)) {
+	if (count == 0)
+		return mr;                         /* a simple message: no map to look up */
+	vm_map_t map = current_map();
+	for (uint32_t i = count; i > 0; i--, d = next_descriptor(d)) {
 		mach_msg_return_t one = copyout_descriptor(map, space, d);
 		if (one != MACH_MSG_SUCCESS)
 			mr = one;

@@ -43,6 +43,7 @@ struct vm_map_copy {
 	struct copy_piece *pieces;     /* in address order */
 	unsigned npieces;
 	char *buffer;                  /* kernel buffer copies */
+	struct copy_piece first;       /* the first piece: most copies have only one */
 };
 
 vm_size_t vm_map_copy_size(vm_map_copy_t copy)
@@ -65,7 +66,8 @@ static void copy_free(vm_map_copy_t copy)
 	while (copy->pieces) {
 		struct copy_piece *p = copy->pieces;
 		copy->pieces = p->next;
-		kfree(p, sizeof(*p));
+		if (p != &copy->first)
+			kfree(p, sizeof(*p));
 	}
 	if (copy->is_buffer)
 		kfree(copy->buffer, copy->size);
@@ -159,14 +161,15 @@ kern_return_t vm_map_copy_from_kernel(const void *buf, vm_size_t len, vm_map_cop
 static kern_return_t copy_add_piece(vm_map_t map, vm_map_copy_t copy, struct copy_piece **tail,
                                     struct vm_map_entry *e, vm_offset_t start, vm_offset_t end)
 {
-	struct copy_piece *p = kzalloc(sizeof(*p));
+	struct copy_piece *p = copy->npieces == 0 ? &copy->first : kzalloc(sizeof(*p));
 
 	if (p == NULL)
 		return KERN_RESOURCE_SHORTAGE;
 	kern_return_t kr = vm_map_entry_copy_object(map, e, start, end, &p->object, &p->offset,
 	                                            &p->needs_copy);
 	if (kr != KERN_SUCCESS) {
-		kfree(p, sizeof(*p));
+		if (p != &copy->first)
+			kfree(p, sizeof(*p));
 		return kr;
 	}
 	p->size = end - start;
