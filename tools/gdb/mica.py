@@ -246,13 +246,14 @@ class MicaBt(gdb.Command):
 
 
 class MicaProfile(gdb.Command):
-    """mica-profile [SAMPLES [MS]]: sample where the running kernel spends its time.
+    """mica-profile [SAMPLES [MS [TOP]]]: sample where the running kernel spends its time.
 
     Lets the kernel run MS milliseconds (default 10), stops it, notes the
     function it stopped in and every function on its stack, SAMPLES times
     (default 500), then prints the functions by own time (flat) and by
-    time spent in them or their callees (inclusive).  It stops the kernel
-    from outside, so code that runs with interrupts off is sampled too,
+    time spent in them or their callees (inclusive), TOP lines each
+    (default 25).  It stops the kernel from outside, so code that runs
+    with interrupts off is sampled too,
     which the kernel's own clock tick could not do.  Each stop costs the
     kernel nothing it can see; the run takes about SAMPLES * MS ms plus the
     stops' own cost."""
@@ -282,6 +283,7 @@ class MicaProfile(gdb.Command):
         args = gdb.string_to_argv(arg)
         samples = int(args[0]) if args else 500
         period = float(args[1]) / 1000 if len(args) > 1 else 0.01
+        top = int(args[2]) if len(args) > 2 else 25
         flat, inclusive = collections.Counter(), collections.Counter()
         for _ in range(samples):
             # gdb stops the target on SIGINT, as for Ctrl-C
@@ -302,7 +304,7 @@ class MicaProfile(gdb.Command):
         print(f"{total} samples, every {period * 1000:g} ms")
         for title, counts in (("own time", flat), ("with callees", inclusive)):
             print(f"  {title}:")
-            for name, n in counts.most_common(25):
+            for name, n in counts.most_common(top):
                 print(f"    {100.0 * n / total:5.1f}%  {n:5}  {name}")
 
 
