@@ -434,6 +434,20 @@ static struct pv_entry *pv_unlink(struct vm_page *page, struct pmap *pmap, vm_of
 }
 
 /*
+ * The count of present entries a user page table keeps in its frame's
+ * wire_count (as FreeBSD's page-table pages keep theirs), so that range
+ * operations pass over a table with none without reading its entries.
+ * pte is any entry of the table.  Kernel tables, some made before the
+ * frame table, are not counted.  => pmap->lock held
+ */
+static uint32_t *pt_present_count(const uint64_t *pte)
+{
+	paddr_t table = ((uintptr_t)pte - DMAP_BASE) & ~(paddr_t)PAGE_MASK;
+
+	return &vm_page_from_phys(table)->wire_count;
+}
+
+/*
  * Clears the 4 KiB mapping *pte of va; for a managed page, drops its pv
  * entry.  The caller flushes the TLB.  => pmap->lock held
  */
@@ -441,6 +455,8 @@ static void remove_pte(struct pmap *pmap, uint64_t *pte, vm_offset_t va)
 {
 	uint64_t old = __atomic_exchange_n(pte, 0, __ATOMIC_SEQ_CST);
 
+	if ((old & PTE_P) && is_user_va(va))
+		(*pt_present_count(pte))--;
 	if (!(old & PTE_P) || !(old & PTE_MANAGED))
 		return;
 	struct vm_page *page = vm_page_from_phys(old & PTE_ADDR);
@@ -483,6 +499,8 @@ kern_return_t pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *page, vm_p
 		pv = NULL;
 		*pte = bits;
 		pmap->resident++;
+		if (is_user_va(va))
+			(*pt_present_count(pte))++;
 	}
 	if (pte != NULL)
 		tlb_invalidate(pmap, va, va + PAGE_SIZE);
@@ -493,9 +511,9 @@ kern_return_t pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *page, vm_p
 }
 
 /*
- * The page-table entry for va, or NULL when no page table covers it; then
- * *next is the first address past the hole, so range loops skip holes
- * whole.  => pmap->lock held
+ * The page-table entry for va, or NULL when no page table covers it.
+ * *next is the first address past that page table, or past the hole, so
+ * range loops take a table (or a hole) at a time.  => pmap->lock held
  */
 static uint64_t *range_pte(struct pmap *pmap, vm_offset_t va, vm_offset_t *next)
 {
@@ -510,25 +528,38 @@ static uint64_t *range_pte(struct pmap *pmap, vm_offset_t va, vm_offset_t *next)
 		}
 		table = table_at(e & PTE_ADDR);
 	}
-	*next = va + PAGE_SIZE;
+	*next = (va & ~(level_size(2) - 1)) + level_size(2);
 	return &table[pt_index(va, 1)];
 }
 
-/* Calls fn on every present 4 KiB entry in [start, end), then flushes once. */
+/*
+ * Calls fn on every present 4 KiB entry in [start, end), a page table at
+ * a time, passing over user tables with no entry present; then flushes
+ * the TLB over the entries fn saw, if any (under emulation a flush, and
+ * refilling what it threw away, is dear).
+ */
 static void for_each_pte(struct pmap *pmap, vm_offset_t start, vm_offset_t end,
                          void (*fn)(struct pmap *, uint64_t *, vm_offset_t, vm_prot_t),
                          vm_prot_t prot)
 {
-	vm_offset_t next;
+	vm_offset_t next, seen_start = end, seen_end = start;
 
 	assert_range(pmap, start, end);
 	spin_lock(&pmap->lock);
 	for (vm_offset_t va = start; va < end && va >= start; va = next) {
 		uint64_t *pte = range_pte(pmap, va, &next);
-		if (pte && (*pte & PTE_P))
-			fn(pmap, pte, va, prot);
+		if (pte == NULL || (pmap != kernel_pmap && *pt_present_count(pte) == 0))
+			continue;
+		for (vm_offset_t at = va; at < end && at - va < next - va; at += PAGE_SIZE, pte++) {
+			if (!(*pte & PTE_P))
+				continue;
+			fn(pmap, pte, at, prot);
+			seen_start = at < seen_start ? at : seen_start;
+			seen_end = at + PAGE_SIZE;
+		}
 	}
-	tlb_invalidate(pmap, start, end);
+	if (seen_start < seen_end)
+		tlb_invalidate(pmap, seen_start, seen_end);
 	spin_unlock(&pmap->lock);
 }
 
@@ -582,6 +613,8 @@ static void page_protect_one(struct vm_page *page, struct pv_entry *pv, vm_prot_
 		uint64_t old = __atomic_exchange_n(pte, 0, __ATOMIC_SEQ_CST);
 		pv_unlink(page, pv->pmap, pv->va, old);
 		pv->pmap->resident--;
+		if (is_user_va(pv->va))
+			(*pt_present_count(pte))--;
 	} else {
 		lower_pte(pte, prot);
 	}
@@ -804,7 +837,10 @@ pmap_t pmap_create(void)
 	return pmap;
 }
 
-/* Removes the mappings under the table at pa (of this level) and frees it. */
+/*
+ * Removes the mappings under the table at pa (of this level) and frees it;
+ * a page table's count of present entries must come to exactly zero.
+ */
 static void free_table(struct pmap *pmap, paddr_t pa, int level, vm_offset_t base)
 {
 	uint64_t *t = table_at(pa);
@@ -818,6 +854,9 @@ static void free_table(struct pmap *pmap, paddr_t pa, int level, vm_offset_t bas
 		else
 			free_table(pmap, t[i] & PTE_ADDR, level - 1, va);
 	}
+	KASSERT(level != 1 || *pt_present_count(t) == 0,
+	        "pmap_destroy: page table at %#lx counts %u entries it does not have", base,
+	        *pt_present_count(t));
 	table_page_free(pa);
 }
 

@@ -151,6 +151,44 @@ KTEST(pmap, page_protect_reaches_every_pmap)
 	vm_page_free(p);
 }
 
+/*
+ * Range operations pass over user page tables that count no present entry
+ * (arch/x86_64/pmap.c): the counts must follow every way an entry comes
+ * and goes, or a range operation would miss a mapping.
+ */
+KTEST(pmap, range_operations_see_every_mapping_a_table_holds)
+{
+	const vm_offset_t second_table = TEST_UVA + (2ul << 20);
+	struct vm_page *p[3];
+	pmap_t pm = pmap_create();
+	paddr_t pa;
+
+	KT_ASSERT(pm != NULL);
+	for (int i = 0; i < 3; i++)
+		KT_ASSERT((p[i] = vm_page_alloc(VM_PAGE_KERNEL, VM_PAGE_ZERO)) != NULL);
+	KT_ASSERT_EQ(pmap_enter(pm, TEST_UVA, p[0], VM_PROT_READ | VM_PROT_WRITE, 0), KERN_SUCCESS);
+	KT_ASSERT_EQ(pmap_enter(pm, TEST_UVA + PAGE_SIZE, p[1], VM_PROT_READ | VM_PROT_WRITE, 0),
+	             KERN_SUCCESS);
+	KT_ASSERT_EQ(pmap_enter(pm, second_table, p[2], VM_PROT_READ | VM_PROT_WRITE, 0),
+	             KERN_SUCCESS);
+	pmap_page_protect(p[0], VM_PROT_NONE);              /* the first table keeps one entry */
+	pmap_protect(pm, TEST_UVA, second_table + PAGE_SIZE, VM_PROT_READ);
+	KT_EXPECT_EQ(leaf(pm, TEST_UVA + PAGE_SIZE) & (PTE_P | PTE_RW), PTE_P);
+	KT_EXPECT_EQ(leaf(pm, second_table) & (PTE_P | PTE_RW), PTE_P);
+	pmap_remove(pm, TEST_UVA, second_table + PAGE_SIZE);
+	KT_EXPECT(!pmap_extract(pm, TEST_UVA + PAGE_SIZE, &pa));
+	KT_EXPECT(!pmap_extract(pm, second_table, &pa));
+	KT_EXPECT(p[1]->pv_list == NULL && p[2]->pv_list == NULL);
+	/* a table emptied and filled again counts again */
+	KT_ASSERT_EQ(pmap_enter(pm, TEST_UVA, p[1], VM_PROT_READ, 0), KERN_SUCCESS);
+	pmap_remove(pm, TEST_UVA, TEST_UVA + PAGE_SIZE);
+	KT_EXPECT(!pmap_extract(pm, TEST_UVA, &pa));
+	KT_EXPECT(p[1]->pv_list == NULL);
+	pmap_destroy(pm);                                   /* checks each table's count */
+	for (int i = 0; i < 3; i++)
+		vm_page_free(p[i]);
+}
+
 /* Checks that the direct map translates the bytes on both sides of a boundary. */
 static void expect_dmap_edge(paddr_t edge)
 {
