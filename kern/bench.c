@@ -39,31 +39,41 @@ static uint64_t pick_iterations(const struct bench_case *c, uint64_t cycle_hz)
 	}
 }
 
-void bench_measure(const struct bench_case *c, uint64_t cycle_hz, struct bench_result *r)
+/* Puts v among the first n values of sorted[], keeping them sorted. */
+static void insert_sorted(uint64_t *sorted, int n, uint64_t v)
 {
-	uint64_t ps[BENCH_ROUNDS];
+	int j = n;
 
-	r->iters = pick_iterations(c, cycle_hz);
-	for (int i = 0; i < BENCH_ROUNDS; i++) {
-		uint64_t v = ps_per_op(c->run(c, r->iters), cycle_hz, r->iters);
-		int j = i;
-		for (; j > 0 && ps[j - 1] > v; j--)    /* kept sorted */
-			ps[j] = ps[j - 1];
-		ps[j] = v;
-	}
-	r->min_ps = ps[0];
-	r->median_ps = ps[BENCH_ROUNDS / 2];
+	for (; j > 0 && sorted[j - 1] > v; j--)
+		sorted[j] = sorted[j - 1];
+	sorted[j] = v;
 }
 
-void bench_run_case(const struct bench_case *c, uint64_t cycle_hz,
-                    int (*print)(const char *fmt, ...))
+void bench_measure(const struct bench_case *cases, struct bench_result *r, size_t n,
+                   uint64_t cycle_hz)
 {
-	struct bench_result r;
+	for (size_t c = 0; c < n; c++)
+		r[c].iters = pick_iterations(&cases[c], cycle_hz);
+	for (int i = 0; i < BENCH_ROUNDS; i++)
+		for (size_t c = 0; c < n; c++)
+			insert_sorted(r[c].rounds_ps, i, ps_per_op(cases[c].run(&cases[c], r[c].iters),
+			                                           cycle_hz, r[c].iters));
+	for (size_t c = 0; c < n; c++) {
+		r[c].min_ps = r[c].rounds_ps[0];
+		r[c].median_ps = r[c].rounds_ps[BENCH_ROUNDS / 2];
+	}
+}
+
+void bench_run_cases(const struct bench_case *cases, struct bench_result *r, size_t n,
+                     uint64_t cycle_hz, int (*print)(const char *fmt, ...))
+{
 	char line[192];
 
-	bench_measure(c, cycle_hz, &r);
-	bench_format(c, &r, line, sizeof(line));
-	print("%s\n", line);
+	bench_measure(cases, r, n, cycle_hz);
+	for (size_t c = 0; c < n; c++) {
+		bench_format(&cases[c], &r[c], line, sizeof(line));
+		print("%s\n", line);
+	}
 }
 
 int bench_format(const struct bench_case *c, const struct bench_result *r, char *buf, size_t len)

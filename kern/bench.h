@@ -6,7 +6,9 @@
  * may leave per-round setup out of its timing).  bench_measure picks an
  * iteration count that makes a round last at least BENCH_ROUND_NS, runs
  * BENCH_ROUNDS rounds of it and keeps the lowest and the median time per
- * operation.  No floating point: the kernel is built without it, so
+ * operation.  Cases whose ratio matters are measured together, in
+ * alternating rounds: the shared machines drift by tens of percent over
+ * a run, and cases measured side by side drift alike.  No floating point: the kernel is built without it, so
  * times are integer picoseconds.
  */
 #ifndef MICA_KERN_BENCH_H
@@ -17,6 +19,7 @@
 
 #define BENCH_ROUNDS 5
 #define BENCH_ROUND_NS 200000000ull    /* 0.2 s */
+#define BENCH_GROUP_MAX 3              /* the most cases make bench measures together */
 
 struct bench_case {
 	const char *name;          /* name= in the BENCH line */
@@ -30,10 +33,16 @@ struct bench_result {
 	uint64_t iters;            /* operations per round */
 	uint64_t min_ps;           /* picoseconds per operation: the best round */
 	uint64_t median_ps;        /* and the median round */
+	uint64_t rounds_ps[BENCH_ROUNDS];   /* every round, sorted */
 };
 
-/* Measures c on a counter of cycle_hz cycles a second. */
-void bench_measure(const struct bench_case *c, uint64_t cycle_hz, struct bench_result *r);
+/*
+ * Measures the n cases into r[0..n-1] on a counter of cycle_hz cycles a
+ * second, in alternating rounds: round 1 of each case, then round 2 of
+ * each, and so on.
+ */
+void bench_measure(const struct bench_case *cases, struct bench_result *r, size_t n,
+                   uint64_t cycle_hz);
 
 /*
  * Writes c's machine-readable line, without a newline:
@@ -42,9 +51,12 @@ void bench_measure(const struct bench_case *c, uint64_t cycle_hz, struct bench_r
  */
 int bench_format(const struct bench_case *c, const struct bench_result *r, char *buf, size_t len);
 
-/* Measures c and prints its BENCH line and a newline with print (kprintf, or printf in a task). */
-void bench_run_case(const struct bench_case *c, uint64_t cycle_hz,
-                    int (*print)(const char *fmt, ...));
+/*
+ * Measures the n cases together into r (bench_measure), then prints each
+ * one's BENCH line and a newline with print (kprintf, or printf in a task).
+ */
+void bench_run_cases(const struct bench_case *cases, struct bench_result *r, size_t n,
+                     uint64_t cycle_hz, int (*print)(const char *fmt, ...));
 
 /* The kernel's part (kern/bench_kernel.c): its cases, then user/bin/bench's. */
 void bench_run(void);

@@ -149,34 +149,44 @@ static vm_map_t map_with_entries(uint64_t n)
 	return map;
 }
 
-static void run_case(const struct bench_case *c)
+/* Measures the n cases together (alternating rounds) and prints their lines. */
+static void run_cases(const struct bench_case *cases, size_t n)
 {
-	bench_run_case(c, clock_tsc_hz(), kprintf);
+	struct bench_result r[BENCH_GROUP_MAX];
+
+	KASSERT(n <= BENCH_GROUP_MAX, "bench: %zu cases measured together", n);
+	bench_run_cases(cases, r, n, clock_tsc_hz(), kprintf);
 }
 
+/* Each size's memcpy and vm_writes together: the targets are their ratios. */
 static void run_copy_cases(void)
 {
 	static const char unaligned;       /* any non-NULL arg */
 
-	for (unsigned i = 0; i < NSIZES; i++)
-		run_case(&(struct bench_case){ "memcpy", copy_sizes[i], copy_sizes[i], run_memcpy, NULL });
-	for (unsigned i = 0; i < NSIZES; i++)
-		run_case(&(struct bench_case){ "vm_write_kernel_aligned", copy_sizes[i], copy_sizes[i],
-		                               run_vm_write, NULL });
-	for (unsigned i = 0; i < NSIZES; i++)
-		run_case(&(struct bench_case){ "vm_write_kernel_unaligned", copy_sizes[i],
-		                               copy_sizes[i], run_vm_write, (void *)&unaligned });
+	for (unsigned i = 0; i < NSIZES; i++) {
+		uint64_t size = copy_sizes[i];
+		const struct bench_case group[] = {
+			{ "memcpy", size, size, run_memcpy, NULL },
+			{ "vm_write_kernel_aligned", size, size, run_vm_write, NULL },
+			{ "vm_write_kernel_unaligned", size, size, run_vm_write, (void *)&unaligned },
+		};
+		run_cases(group, 3);
+	}
 }
 
+/* The lookups at every map size together: the target is their ratio. */
 static void run_map_cases(void)
 {
-	for (unsigned i = 0; i < NLOOKUPS; i++) {
-		vm_map_t map = map_with_entries(lookup_entries[i]);
-		run_case(&(struct bench_case){ "vm_map_lookup", lookup_entries[i], 0, run_lookup, map });
-		vm_map_deallocate(map);
-	}
-	run_case(&(struct bench_case){ "vm_allocate_deallocate", PAGE_SIZE, 0,
-	                               run_allocate_deallocate, NULL });
+	struct bench_case lookups[NLOOKUPS];
+
+	for (unsigned i = 0; i < NLOOKUPS; i++)
+		lookups[i] = (struct bench_case){ "vm_map_lookup", lookup_entries[i], 0, run_lookup,
+		                                  map_with_entries(lookup_entries[i]) };
+	run_cases(lookups, NLOOKUPS);
+	for (unsigned i = 0; i < NLOOKUPS; i++)
+		vm_map_deallocate(lookups[i].arg);
+	run_cases(&(struct bench_case){ "vm_allocate_deallocate", PAGE_SIZE, 0,
+	                                run_allocate_deallocate, NULL }, 1);
 }
 
 void bench_run(void)

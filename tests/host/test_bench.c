@@ -48,7 +48,7 @@ static void test_rounds_are_long_enough(void)
 	struct bench_result r;
 
 	reset();
-	bench_measure(&c, HZ, &r);
+	bench_measure(&c, &r, 1, HZ);
 	HT_EXPECT_TRUE(r.iters * 7 >= BENCH_ROUND_NS);
 	HT_EXPECT_TRUE(r.iters * 7 < 4 * BENCH_ROUND_NS);   /* and not absurdly longer */
 	HT_EXPECT_EQ(last_iters, r.iters);
@@ -64,7 +64,7 @@ static void test_best_and_median(void)
 	struct bench_result r;
 
 	noisy_calls = 0;
-	bench_measure(&c, HZ, &r);
+	bench_measure(&c, &r, 1, HZ);
 	HT_EXPECT_EQ(r.iters, 1);
 	HT_EXPECT_EQ(noisy_calls, 1 + BENCH_ROUNDS);
 	HT_EXPECT_EQ(r.min_ps, 10000);
@@ -84,15 +84,48 @@ static int capture(const char *fmt, ...)
 	return n;
 }
 
-/* bench_run_case measures and prints the line, newline included, through the given printer. */
+/* bench_run_cases measures and prints the line, newline included, through the given printer. */
 static void test_run_case_prints_its_line(void)
 {
 	struct bench_case c = { "noisy", 0, 0, noisy, NULL };
 
 	noisy_calls = 0;
-	bench_run_case(&c, HZ, capture);
+	struct bench_result r;
+
+	bench_run_cases(&c, &r, 1, HZ, capture);
 	HT_EXPECT_STREQ(printed, "BENCH name=noisy size=0 iters=1 ns_per_op=10.000 "
 	                         "median_ns=30.000 gbps=0.000\n");
+}
+
+/* Which case ran each call, in order, once the counts are picked. */
+static char order[32];
+static size_t order_len;
+
+/* A round of case "a" takes 3 ns an op, of "b" 5 ns; each call is noted in order[]. */
+static uint64_t noted(const struct bench_case *c, uint64_t iters)
+{
+	if (order_len < sizeof(order) - 1)
+		order[order_len++] = c->name[0];
+	return (c->name[0] == 'a' ? 3 : 5) * iters;
+}
+
+/* Cases measured together run their rounds in turn, and each keeps its own numbers. */
+static void test_cases_together_alternate_rounds(void)
+{
+	const struct bench_case both[] = { { "a", 0, 0, noted, NULL }, { "b", 0, 0, noted, NULL } };
+	struct bench_result r[2];
+
+	order_len = 0;
+	memset(order, 0, sizeof(order));
+	bench_measure(both, r, 2, HZ);
+	/* first each case's count is picked (calls until a round is long enough), then the rounds */
+	const char *rounds = order + order_len - 2 * BENCH_ROUNDS;
+	HT_EXPECT_TRUE(order_len >= 2 + 2 * BENCH_ROUNDS);
+	HT_EXPECT_STREQ(rounds, "ababababab");
+	HT_EXPECT_EQ(r[0].min_ps, 3000);
+	HT_EXPECT_EQ(r[1].min_ps, 5000);
+	HT_EXPECT_EQ(r[1].median_ps, 5000);
+	HT_EXPECT_TRUE(r[0].iters * 3 >= BENCH_ROUND_NS && r[1].iters * 5 >= BENCH_ROUND_NS);
 }
 
 static void test_line(void)
@@ -118,6 +151,7 @@ static void test_line(void)
 
 static const struct ht_case cases[] = {
 	HT_CASE(test_rounds_are_long_enough),
+	HT_CASE(test_cases_together_alternate_rounds),
 	HT_CASE(test_best_and_median),
 	HT_CASE(test_run_case_prints_its_line),
 	HT_CASE(test_line),
