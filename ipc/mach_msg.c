@@ -436,8 +436,9 @@ static bool kernel_call(struct ipc_space *space, uintptr_t umsg, mach_msg_option
 		return false;
 	const struct ipc_routine *r = ipc_kobject_routine(k->header.msgh_id);
 	if (!kernel_call_shape(&k->header, send_size, r, rcv_size, rcv_name) ||
-	    copyin((const char *)umsg + sizeof(k->header), &k->header + 1,
-	           send_size - sizeof(k->header)) != KERN_SUCCESS)
+	    (send_size > sizeof(k->header) &&  /* a bare header needs no second copy */
+	     copyin((const char *)umsg + sizeof(k->header), &k->header + 1,
+	            send_size - sizeof(k->header)) != KERN_SUCCESS))
 		return false;
 	k->size = k->header.msgh_size = send_size;
 	if (!ipc_kmsg_body_is_memory_only(k) ||

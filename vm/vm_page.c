@@ -17,24 +17,12 @@
 #include "kern/string.h"
 #include "vm/pmap.h"
 
-static struct vm_page *vm_pages;       /* indexed by frame number */
-static uint64_t vm_page_count;         /* frames in the table */
+struct vm_page *vm_pages;              /* indexed by frame number */
+uint64_t vm_page_count;                /* frames in the table */
 static struct vm_page *free_lists[VM_PAGE_MAX_ORDER + 1];
 static uint64_t use_count[VM_PAGE_USES];
 static uint64_t reserve_floor;
 static struct spinlock vm_page_free_lock = SPINLOCK_INIT("vm_page_free", LOCK_RANK_VM_PAGE);
-
-paddr_t vm_page_to_phys(const struct vm_page *p)
-{
-	return (paddr_t)(p - vm_pages) << PAGE_SHIFT;
-}
-
-struct vm_page *vm_page_from_phys(paddr_t pa)
-{
-	uint64_t pfn = pa >> PAGE_SHIFT;
-
-	return pfn < vm_page_count ? &vm_pages[pfn] : NULL;
-}
 
 static void list_push(struct vm_page **head, struct vm_page *p)
 {

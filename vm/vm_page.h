@@ -80,8 +80,27 @@ struct vm_page *vm_page_alloc_contig(size_t npages, enum vm_page_use use, unsign
 void vm_page_free(struct vm_page *p);
 void vm_page_free_contig(struct vm_page *first, size_t npages);
 
-paddr_t vm_page_to_phys(const struct vm_page *p);
-struct vm_page *vm_page_from_phys(paddr_t pa);  /* NULL outside the table */
+/*
+ * The frame table (vm_page.c fills it at boot), and the conversions
+ * between a frame and its vm_page.  These are inline: the copy path and
+ * the pmap convert a frame or two a page, and under emulation a call and
+ * its return cost more than the arithmetic.
+ */
+extern struct vm_page *vm_pages;       /* indexed by frame number */
+extern uint64_t vm_page_count;         /* frames in the table */
+
+static inline paddr_t vm_page_to_phys(const struct vm_page *p)
+{
+	return (paddr_t)(p - vm_pages) << PAGE_SHIFT;
+}
+
+/* NULL outside the table. */
+static inline struct vm_page *vm_page_from_phys(paddr_t pa)
+{
+	uint64_t pfn = pa >> PAGE_SHIFT;
+
+	return pfn < vm_page_count ? &vm_pages[pfn] : NULL;
+}
 
 void vm_page_get_stats(struct vm_page_stats *s);
 uint64_t vm_page_free_count(void);
