@@ -6,10 +6,12 @@
 #   make test         host tests, runner tests, every in-kernel suite on every
 #                     boot path; ends with "N passed, N failed"
 #   make debug        boot paused under QEMU's gdbstub with gdb attached
-#   make bench        the benchmarks (docs/performance.md): BENCH lines, then a table
+#   make bench        the benchmarks (docs/performance.md): BENCH lines, then a table;
+#                     PROFILE=1 adds each case's top functions, sampled by NMI
 #   make compile_commands.json   for editors
 #
 # Variables: BOOT=bios|uefi|efi (run, debug)  TEST=suite[,suite]  KVM=1  SMP=N  STUB=1 (debug)
+#            PROFILE=1 (bench)
 #            CPU=model (max)  MEM=MiB (512)  SEED=n  TIMEOUT=seconds
 # Every target first runs tools/install-deps.sh, which installs what is missing.
 
@@ -24,6 +26,7 @@ CPU ?= max
 MEM ?= 512
 SEED ?=
 TIMEOUT ?= 120
+PROFILE ?= 0
 
 BUILD := build
 V ?= 0
@@ -119,7 +122,7 @@ debug: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
 # The benchmarks (boot option bench), then their table; numbers never fail it.
 bench: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
 	tools/qemu-run $(QEMU_FLAGS) --boot $(BOOT) --timeout 900 \
-		--log $(BUILD)/bench.log --cmdline "bench quiet"
+		--log $(BUILD)/bench.log --cmdline "bench quiet$(if $(filter 1,$(PROFILE)), profile)"
 	tools/bench-table $(BUILD)/bench.log
 
 include tests/host/host.mk

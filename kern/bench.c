@@ -39,6 +39,20 @@ static uint64_t pick_iterations(const struct bench_case *c, uint64_t cycle_hz)
 	}
 }
 
+const struct bench_profiler *bench_profiler;
+
+/* One timed round of c (slot in its group), in picoseconds per operation. */
+static uint64_t timed_round(const struct bench_case *c, int slot, uint64_t iters,
+                            uint64_t cycle_hz)
+{
+	if (bench_profiler)
+		bench_profiler->fill(slot);
+	uint64_t cycles = c->run(c, iters);
+	if (bench_profiler)
+		bench_profiler->fill(-1);
+	return ps_per_op(cycles, cycle_hz, iters);
+}
+
 /* Puts v among the first n values of sorted[], keeping them sorted. */
 static void insert_sorted(uint64_t *sorted, int n, uint64_t v)
 {
@@ -56,8 +70,8 @@ void bench_measure(const struct bench_case *cases, struct bench_result *r, size_
 		r[c].iters = pick_iterations(&cases[c], cycle_hz);
 	for (int i = 0; i < BENCH_ROUNDS; i++)
 		for (size_t c = 0; c < n; c++)
-			insert_sorted(r[c].rounds_ps, i, ps_per_op(cases[c].run(&cases[c], r[c].iters),
-			                                           cycle_hz, r[c].iters));
+			insert_sorted(r[c].rounds_ps, i,
+			              timed_round(&cases[c], (int)c, r[c].iters, cycle_hz));
 	for (size_t c = 0; c < n; c++) {
 		r[c].min_ps = r[c].rounds_ps[0];
 		r[c].median_ps = r[c].rounds_ps[BENCH_ROUNDS / 2];
@@ -74,6 +88,8 @@ void bench_run_cases(const struct bench_case *cases, struct bench_result *r, siz
 		bench_format(&cases[c], &r[c], line, sizeof(line));
 		print("%s\n", line);
 	}
+	for (size_t c = 0; c < n && bench_profiler; c++)
+		bench_profiler->report((int)c, &cases[c]);
 }
 
 int bench_format(const struct bench_case *c, const struct bench_result *r, char *buf, size_t len)

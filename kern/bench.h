@@ -14,6 +14,7 @@
 #ifndef MICA_KERN_BENCH_H
 #define MICA_KERN_BENCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,18 @@ struct bench_result {
 };
 
 /*
+ * make bench PROFILE=1: when bench_profiler is set, fill(c) runs before
+ * each timed round of cases[c] and fill(-1) after it, so that a sampler
+ * keeps each case's samples apart; report(c, &cases[c]) prints them once
+ * the BENCH lines are out.
+ */
+struct bench_profiler {
+	void (*fill)(int slot);
+	void (*report)(int slot, const struct bench_case *c);
+};
+extern const struct bench_profiler *bench_profiler;
+
+/*
  * Measures the n cases into r[0..n-1] on a counter of cycle_hz cycles a
  * second, in alternating rounds: round 1 of each case, then round 2 of
  * each, and so on.
@@ -58,7 +71,10 @@ int bench_format(const struct bench_case *c, const struct bench_result *r, char 
 void bench_run_cases(const struct bench_case *cases, struct bench_result *r, size_t n,
                      uint64_t cycle_hz, int (*print)(const char *fmt, ...));
 
-/* The kernel's part (kern/bench_kernel.c): its cases, then user/bin/bench's. */
-void bench_run(void);
+/*
+ * The kernel's part (kern/bench_kernel.c): its cases, then user/bin/bench's;
+ * with profile, each case's samples are reported after its BENCH line.
+ */
+void bench_run(bool profile);
 
 #endif

@@ -42,6 +42,8 @@ static bool take_option(struct boot_options *o, const char *w, size_t len)
 		copy_word(o->usertests, sizeof(o->usertests), w + 9, len - 9);
 	} else if (word_is(w, len, "bench")) {
 		o->bench = true;
+	} else if (word_is(w, len, "profile")) {
+		o->profile = true;
 	} else if (word_is(w, len, "gdb")) {
 		o->gdb = true;
 	} else if (word_is(w, len, "quiet")) {

@@ -4,6 +4,8 @@
  *   test=A[,B...]   run only these suites (also ones left out of `test`)
  *   quiet           keep informational boot messages off the console
  *   bench           run the benchmarks (make bench), then exit QEMU
+ *   profile         with bench: sample where each case spends its time
+ *                   (make bench PROFILE=1, kern/profile.h)
  *   gdb             wait at boot for gdb on COM2, and stop for it at
  *                   breakpoints and panics (kern/gdbstub.h)
  *   seed=N          seed for randomized tests (default: a random one)
@@ -25,6 +27,7 @@ struct boot_options {
 	bool quiet;
 	bool gdb;
 	bool bench;
+	bool profile;
 	bool seed_given;
 	uint64_t seed;
 	char suites[CMDLINE_MAX];          /* comma-separated; empty: every default suite */

@@ -73,4 +73,17 @@ uint64_t machine_clock_start(unsigned hz);
 /* The cycle counter: counts at a constant rate and never goes back on one CPU. */
 uint64_t machine_cycle_count(void);
 
+/* ---- the profiler's clock, for kern/profile.c (arch/x86_64/profile_md.c) ---- */
+
+/*
+ * Starts a non-maskable interrupt hz times a second, each of which calls
+ * profile_sample() with the interrupted instruction, whatever the
+ * interrupt flag; false, with nothing started, on a machine without the
+ * hardware for it.  machine_profile_stop stops it.
+ */
+bool machine_profile_start(unsigned hz);
+void machine_profile_stop(void);
+/* From the sampling NMI: moves the next one by a random fraction of the period. */
+void machine_profile_rearm(void);
+
 #endif

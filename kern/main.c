@@ -105,7 +105,7 @@ void kernel_main(uint64_t boot_info_phys)
 	if (boot_options.test)
 		machine_exit(ktest_run(&boot_options) ? MICA_EXIT_PASS : MICA_EXIT_FAIL);
 	if (boot_options.bench) {
-		bench_run();
+		bench_run(boot_options.profile);
 		machine_exit(MICA_EXIT_PASS);
 	}
 	demo_run();

@@ -8,6 +8,7 @@
 #include "kern/clock.h"
 #include "kern/console.h"
 #include "kern/host.h"
+#include "kern/profile.h"
 #include "kern/copy.h"
 #include "kern/sched.h"
 #include "kern/task.h"
@@ -96,6 +97,30 @@ static uint64_t gcd(uint64_t a, uint64_t b)
  * Mach's mach_timebase_info: nanoseconds = counter ticks * numer / denom,
  * for the counter mach_absolute_time reads (the TSC: user mode may read it).
  */
+/* make bench PROFILE=1 from the user program: SYS_profile's operations (include/mica/syscall.h). */
+static kern_return_t sys_profile(int op, int slot, uint64_t uname, uint64_t size)
+{
+	char name[64];
+	size_t len;
+
+	if (!profile_running())
+		return KERN_FAILURE;
+	if (op == MICA_PROFILE_RUNNING)
+		return KERN_SUCCESS;
+	if (slot < -1 || slot >= PROFILE_SLOTS || (op == MICA_PROFILE_REPORT && slot < 0))
+		return KERN_INVALID_ARGUMENT;
+	if (op == MICA_PROFILE_FILL) {
+		profile_fill(slot);
+		return KERN_SUCCESS;
+	}
+	if (op != MICA_PROFILE_REPORT)
+		return KERN_INVALID_ARGUMENT;
+	kern_return_t kr = copyinstr((const void *)uname, name, sizeof(name), &len);
+	if (kr == KERN_SUCCESS)
+		profile_report(slot, name, size, kprintf);
+	return kr;
+}
+
 static kern_return_t sys_timebase_info(uint64_t uinfo)
 {
 	uint64_t hz = clock_tsc_hz(), g = gcd(1000000000, hz);
@@ -145,6 +170,8 @@ uint64_t syscall_handle(uint64_t nr, const uint64_t a[6])
 		return sys_timebase_info(a[0]);
 	case SYS_null:
 		return KERN_SUCCESS;
+	case SYS_profile:
+		return sys_profile((int)a[0], (int)a[1], a[2], a[3]);
 	default:
 		return KERN_INVALID_ARGUMENT;
 	}

@@ -2,7 +2,8 @@
  * Trap dispatch.  An exception is either expected (a test armed a
  * trap_catch on this CPU: record it and jump back) or fatal (dump the
  * machine state with symbol names and panic).  Interrupts arrive here too:
- * the local APIC's timer and spurious vectors are the only ones expected.
+ * the local APIC's timer and spurious vectors are the only ones expected,
+ * and, while the profiler runs, its NMIs (kern/profile.h).
  */
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/apic.h"
@@ -12,8 +13,10 @@
 #include "arch/x86_64/percpu.h"
 #include "kern/clock.h"
 #include "kern/console.h"
+#include "kern/machine.h"
 #include "kern/panic.h"
 #include "kern/printf.h"
+#include "kern/profile.h"
 #include "kern/task.h"
 #include "kern/thread.h"
 #include "vm/vm_kern.h"
@@ -258,6 +261,12 @@ static bool iret_faulted(const struct trap_frame *tf)
  */
 void trap_dispatch(struct trap_frame *tf)
 {
+	/* First, and touching nothing per-CPU: an NMI may land between SYSCALL and SWAPGS. */
+	if (tf->vector == T_NMI && profile_running()) {
+		profile_sample(tf->rip, tf->cs & 3);
+		machine_profile_rearm();
+		return;
+	}
 	if (interrupt_handled(tf))
 		return;
 	if (tf->vector == T_PAGE_FAULT && (page_fault_resolved(tf) || fixup_applied(tf)))

@@ -38,7 +38,13 @@
 
 /* Mica's own. */
 #define SYS_null            14  /* () -> KERN_SUCCESS, doing nothing: the price of a trap */
-#define SYS_COUNT           15
+#define SYS_profile         15  /* (op, slot, name, size) -> kern_return_t: make bench PROFILE=1 */
+#define SYS_COUNT           16
+
+/* SYS_profile's operations (kern/profile.h). */
+#define MICA_PROFILE_RUNNING 0  /* KERN_SUCCESS if the profiler runs, else KERN_FAILURE */
+#define MICA_PROFILE_FILL    1  /* samples go to slot from now on (-1: to none) */
+#define MICA_PROFILE_REPORT  2  /* prints slot's top functions for the case name (a string), size */
 
 /* Where programs live: linked above the 64 KiB null guard. */
 #define USER_TEXT_BASE      0x400000ul

@@ -131,6 +131,19 @@ static uint64_t run_cow(const struct bench_case *c, uint64_t iters)
 	return cycles;
 }
 
+static void fill_slot(int slot)
+{
+	mica_profile(MICA_PROFILE_FILL, slot, NULL, 0);
+}
+
+static void report_samples(int slot, const struct bench_case *c)
+{
+	mica_profile(MICA_PROFILE_REPORT, slot, c->name, c->size);
+}
+
+/* make bench PROFILE=1: the kernel samples, and prints each case's functions. */
+static const struct bench_profiler kernel_sampler = { fill_slot, report_samples };
+
 /* Measures the n cases together (alternating rounds) and prints their lines. */
 static void run_cases(const struct bench_case *cases, size_t n)
 {
@@ -184,6 +197,8 @@ int main(void)
 	kern_return_t kr;
 
 	set_up();
+	if (mica_profile(MICA_PROFILE_RUNNING, 0, NULL, 0) == KERN_SUCCESS)
+		bench_profiler = &kernel_sampler;
 	for (unsigned i = 0; i < NSIZES; i++) {       /* together: the target is their ratio */
 		const struct bench_case pair[] = {
 			{ "vm_write_rpc_aligned", copy_sizes[i], copy_sizes[i], run_vm_write, NULL },

@@ -47,6 +47,11 @@ kern_return_t mica_null_trap(void)
 	return (kern_return_t)mica_syscall(SYS_null, 0, 0, 0, 0);
 }
 
+kern_return_t mica_profile(int op, int slot, const char *name, uint64_t size)
+{
+	return (kern_return_t)mica_syscall(SYS_profile, op, slot, (long)(uintptr_t)name, (long)size);
+}
+
 kern_return_t mach_timebase_info(mach_timebase_info_t info)
 {
 	return (kern_return_t)mica_syscall(SYS_timebase_info, (long)(uintptr_t)info, 0, 0, 0);

@@ -73,4 +73,10 @@ kern_return_t mica_yield(void);
 /* Enters the kernel and leaves at once: KERN_SUCCESS (what make bench's null_syscall costs). */
 kern_return_t mica_null_trap(void);
 
+/*
+ * make bench PROFILE=1's sampler (SYS_profile: op is a MICA_PROFILE_* of
+ * <mica/syscall.h>): KERN_FAILURE when it does not run.
+ */
+kern_return_t mica_profile(int op, int slot, const char *name, uint64_t size);
+
 #endif

@@ -1,0 +1,105 @@
+/*
+ * The profiler's clock (kern/profile.h): the PIT's channel 0 ticking at
+ * the sampling rate, its interrupt routed by the I/O APIC as an NMI.  An
+ * NMI, because Mica runs system calls and every locked section with
+ * interrupts off, and a sampler that could not see them would see little
+ * of the kernel.  The local APIC's timer cannot raise one (its LVT entry
+ * has no delivery mode); an I/O APIC redirection entry can.
+ *
+ * The I/O APIC is taken at its architectural address, 0xfec00000, as on
+ * every PC Mica boots in (QEMU's pc and q35 included), and checked by its
+ * version register; the PIT's output reaches it on pin 2 (the ACPI MADT's
+ * usual override of ISA IRQ 0).  A machine where that check fails has no
+ * profiler, and says so.
+ */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/pmap_md.h"
+#include "kern/machine.h"
+#include "vm/vm_map.h"
+#include "vm/vm_user.h"
+
+#define IOAPIC_PHYS        0xfec00000ul
+#define IOAPIC_REGSEL      0               /* 32-bit word indexes into the window */
+#define IOAPIC_WINDOW      4
+#define IOAPIC_VERSION     0x01
+#define IOAPIC_REDIR(pin)  (0x10 + 2 * (pin))
+#define REDIR_NMI          (4u << 8)       /* delivery mode NMI (the vector is ignored) */
+#define REDIR_MASKED       (1u << 16)
+#define PIT_PIN            2
+
+#define PIT_HZ             1193182u
+#define PIT_CH0_DATA       0x40
+#define PIT_COMMAND        0x43
+#define PIT_CH0_RATE       0x34            /* channel 0, low then high byte, mode 2 (rate), binary */
+
+static volatile uint32_t *ioapic;          /* NULL until mapped, or when there is none */
+static uint32_t base_divisor;              /* PIT periods between samples, on average */
+
+static uint32_t ioapic_read(unsigned reg)
+{
+	ioapic[IOAPIC_REGSEL] = reg;
+	return ioapic[IOAPIC_WINDOW];
+}
+
+static void ioapic_write(unsigned reg, uint32_t value)
+{
+	ioapic[IOAPIC_REGSEL] = reg;
+	ioapic[IOAPIC_WINDOW] = value;
+}
+
+/* Maps the I/O APIC once; false when none answers there. */
+static bool ioapic_find(void)
+{
+	static bool looked;
+	vm_address_t va = 0;
+
+	if (looked)
+		return ioapic != NULL;
+	looked = true;
+	if (vm_allocate(kernel_map, &va, PAGE_SIZE, VM_FLAGS_ANYWHERE) != KERN_SUCCESS ||
+	    pmap_kenter_device(va, IOAPIC_PHYS) != KERN_SUCCESS)
+		return false;                      /* the page is kept, as apic.c keeps its own */
+	ioapic = (volatile uint32_t *)va;
+	uint32_t version = ioapic_read(IOAPIC_VERSION);
+	unsigned pins = ((version >> 16) & 0xff) + 1;
+	if ((version & 0xff) < 0x10 || (version & 0xff) > 0x2f || pins <= PIT_PIN)
+		ioapic = NULL;                     /* 0xffffffff: nothing there */
+	return ioapic != NULL;
+}
+
+bool machine_profile_start(unsigned hz)
+{
+	uint32_t divisor = PIT_HZ / hz;
+
+	if (!ioapic_find() || divisor < 2 || divisor > 0xffff)
+		return false;
+	base_divisor = divisor;
+	outb(PIT_COMMAND, PIT_CH0_RATE);
+	outb(PIT_CH0_DATA, divisor & 0xff);
+	outb(PIT_CH0_DATA, divisor >> 8);
+	ioapic_write(IOAPIC_REDIR(PIT_PIN) + 1, 0);       /* to the APIC with ID 0: the boot CPU */
+	ioapic_write(IOAPIC_REDIR(PIT_PIN), REDIR_NMI);   /* edge-triggered, unmasked */
+	return true;
+}
+
+/*
+ * Moves the next sample by a pseudo-random quarter of the period either
+ * way.  A fixed period can fall into step with a loop whose turn divides
+ * it, and then samples the same few instructions every time.  The PIT
+ * takes the new count when the current one runs out.  Called from the NMI.
+ */
+void machine_profile_rearm(void)
+{
+	static uint32_t lfsr = 0xace1u;
+
+	lfsr = (lfsr >> 1) ^ (-(lfsr & 1u) & 0xb400u);     /* a 16-bit Galois LFSR */
+	uint32_t divisor = base_divisor - base_divisor / 4 + lfsr % (base_divisor / 2 + 1);
+	outb(PIT_CH0_DATA, divisor & 0xff);
+	outb(PIT_CH0_DATA, divisor >> 8);
+}
+
+void machine_profile_stop(void)
+{
+	if (ioapic)
+		ioapic_write(IOAPIC_REDIR(PIT_PIN), REDIR_NMI | REDIR_MASKED);
+}

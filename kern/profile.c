@@ -1,0 +1,126 @@
+/*
+ * The sampling profiler (kern/profile.h).  The NMI side only stores an
+ * address and bumps a count: it may interrupt anything, locks included,
+ * so it takes none; the slot being filled changes only between a case's
+ * rounds, on the CPU the NMIs go to.
+ */
+#include "kern/profile.h"
+#include "kern/console.h"
+#include "kern/ksym.h"
+#include "kern/machine.h"
+
+#define USER_SAMPLE 0                  /* the address a user-mode sample is stored as */
+#define DISTINCT_MAX 256               /* functions counted apart in one report */
+
+static struct {
+	uint64_t rip[PROFILE_SAMPLES];
+	uint32_t taken;                /* samples, kept or not */
+} slots[PROFILE_SLOTS];
+
+static volatile int filling = -1;
+static bool running;
+
+bool profile_start(void)
+{
+	running = machine_profile_start(PROFILE_HZ);
+	if (!running)
+		kprintf("profile: this machine has no I/O APIC to raise the profiler's NMI; "
+		        "no samples will be taken\n");
+	return running;
+}
+
+void profile_stop(void)
+{
+	machine_profile_stop();
+	running = false;
+	filling = -1;
+}
+
+bool profile_running(void)
+{
+	return running;
+}
+
+void profile_fill(int slot)
+{
+	filling = slot >= 0 && slot < PROFILE_SLOTS ? slot : -1;
+}
+
+void profile_sample(uint64_t rip, bool user)
+{
+	int s = filling;
+
+	if (s < 0)
+		return;
+	if (slots[s].taken < PROFILE_SAMPLES)
+		slots[s].rip[slots[s].taken] = user ? USER_SAMPLE : rip;
+	slots[s].taken++;
+}
+
+struct tally {
+	const char *fn;
+	uint32_t samples;
+};
+
+/* The function a sample fell in, as a name. */
+static const char *function_of(uint64_t rip)
+{
+	uint64_t offset;
+	const char *name = rip == USER_SAMPLE ? "(user)" : ksym_lookup(rip, &offset);
+
+	return name ? name : "(unknown)";
+}
+
+/* Counts the kept samples of a slot by function into t[]; returns how many functions. */
+static unsigned tally_slot(int slot, struct tally *t)
+{
+	unsigned n = 0, kept = slots[slot].taken < PROFILE_SAMPLES ? slots[slot].taken :
+	                                                             PROFILE_SAMPLES;
+
+	for (unsigned i = 0; i < kept; i++) {
+		const char *fn = function_of(slots[slot].rip[i]);
+		unsigned j = 0;
+		while (j < n && t[j].fn != fn)
+			j++;
+		if (j == n && n < DISTINCT_MAX - 1) {
+			t[n++] = (struct tally){ fn, 0 };
+		} else if (j == n) {               /* the table is full: its last row takes the rest */
+			j = DISTINCT_MAX - 1;
+			if (n < DISTINCT_MAX)
+				t[n++] = (struct tally){ "(other)", 0 };
+		}
+		t[j].samples++;
+	}
+	return n;
+}
+
+/* Sorts the tally, most samples first (insertion sort: a few hundred rows at most). */
+static void sort_tally(struct tally *t, unsigned n)
+{
+	for (unsigned i = 1; i < n; i++) {
+		struct tally v = t[i];
+		unsigned j = i;
+		for (; j > 0 && t[j - 1].samples < v.samples; j--)
+			t[j] = t[j - 1];
+		t[j] = v;
+	}
+}
+
+void profile_report(int slot, const char *name, uint64_t size,
+                    int (*print)(const char *fmt, ...))
+{
+	static struct tally t[DISTINCT_MAX];   /* reports run one at a time, from one thread */
+
+	if (slot < 0 || slot >= PROFILE_SLOTS)
+		return;
+	unsigned n = tally_slot(slot, t), kept = 0;
+	for (unsigned i = 0; i < n; i++)
+		kept += t[i].samples;
+	sort_tally(t, n);
+	for (unsigned i = 0; i < n && i < PROFILE_TOP; i++) {
+		uint64_t tenths = (uint64_t)t[i].samples * 1000 / kept;
+		print("PROFILE name=%s size=%lu pct=%lu.%lu samples=%u fn=%s\n", name, size,
+		      tenths / 10, tenths % 10, t[i].samples, t[i].fn);
+	}
+	slots[slot].taken = 0;
+}
