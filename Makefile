@@ -36,7 +36,7 @@ NASM := nasm
 LD := ld
 
 KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
-	-ffreestanding -fno-pie -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
+	-ffreestanding -fno-pie -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -ffunction-sections \
 	-fno-omit-frame-pointer -fstack-protector-strong -mstack-protector-guard=global \
 	-fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns \
 	-DINVARIANTS -I. -Iinclude -MMD -MP
@@ -66,35 +66,57 @@ deps:
 # Tests run in the order they are written: keep GCC from reordering them.
 $(BUILD)/obj/tests/kern/%.o: KERNEL_CFLAGS += -fno-toplevel-reorder
 
-$(BUILD)/obj/%.o: %.c | deps
+# Objects depend on this file: a change of flags (-ffunction-sections, which
+# the text layout needs) must rebuild them.
+$(BUILD)/obj/%.o: %.c Makefile | deps
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.o: %.asm | deps
+$(BUILD)/obj/%.o: %.asm Makefile | deps
 	@mkdir -p $(dir $@)
 	@echo "  NASM    $<"
 	$(Q)$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
 
-# Two-pass link: the first pass has an empty symbol table; its `nm` output
-# becomes the real one.  The table's section comes last in linker.ld, so the
-# second pass must place every function where the first did; the cmp proves it.
+# Three link passes.  Pass 0 places the code as it comes (every function in
+# a section of its own); tools/gen-text-layout turns its map into
+# text-layout.ld, which moves each function that would cross a page
+# boundary to the next page (under TCG such a function runs several times
+# slower: docs/performance.md).  Pass 1 uses that layout with an empty
+# symbol table, whose `nm` output becomes the real one; the table's section
+# comes last in linker.ld, so the final pass must place every function
+# where pass 1 did: the cmp proves it, and --check that none crosses a page.
 $(BUILD)/ksyms-empty.c: tools/gen-ksyms
 	@mkdir -p $(BUILD)
 	$(Q)tools/gen-ksyms --empty > $@
 
-$(BUILD)/mica.pass1.elf: $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms-empty.o linker.ld
+$(BUILD)/layout0/text-layout.ld:
+	@mkdir -p $(dir $@)
+	$(Q)echo "/* pass 0: the code as it comes */" > $@
+
+$(BUILD)/mica.pass0.elf: $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms-empty.o linker.ld \
+		$(BUILD)/layout0/text-layout.ld
 	@echo "  LD      $@"
-	$(Q)$(LD) $(LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms-empty.o
+	$(Q)$(LD) -L $(BUILD)/layout0 $(LDFLAGS) -Map=$(BUILD)/mica.pass0.map -o $@ $(KERNEL_OBJS) \
+		$(BUILD)/obj/$(BUILD)/ksyms-empty.o
+
+$(BUILD)/text-layout.ld: $(BUILD)/mica.pass0.elf tools/gen-text-layout
+	$(Q)tools/gen-text-layout $(BUILD)/mica.pass0.map > $@
+
+$(BUILD)/mica.pass1.elf: $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms-empty.o linker.ld \
+		$(BUILD)/text-layout.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) -L $(BUILD) $(LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms-empty.o
 
 $(BUILD)/ksyms.c: $(BUILD)/mica.pass1.elf tools/gen-ksyms
 	$(Q)nm -n -S --defined-only $< | tools/gen-ksyms > $@
 
-$(ELF): $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms.o linker.ld
+$(ELF): $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms.o linker.ld $(BUILD)/text-layout.ld
 	@echo "  LD      $@"
-	$(Q)$(LD) $(LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms.o
+	$(Q)$(LD) -L $(BUILD) $(LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms.o
 	@cmp -s <(nm -n $(BUILD)/mica.pass1.elf | grep ' [tT] ') <(nm -n $@ | grep ' [tT] ') \
 		|| { echo "link: functions moved between the two passes"; rm -f $@; exit 1; }
+	@nm -n -S $@ | tools/gen-text-layout --check || { rm -f $@; exit 1; }
 
 $(ISO): $(ELF) boot/grub.cfg | deps
 	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
