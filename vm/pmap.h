@@ -95,8 +95,21 @@ pmap_t pmap_current(void);
 void pmap_zero_page(struct vm_page *page);
 void pmap_copy_page(struct vm_page *src, struct vm_page *dst);
 
-/* A kernel virtual address through which the kernel can reach pa. */
-void *pmap_phys_to_virt(paddr_t pa);
+/*
+ * Where the kernel reaches physical memory: pa lies at pmap_direct_base +
+ * pa (the direct map; 0 while pmap_bootstrap builds it).  The pmap sets it.
+ */
+extern uintptr_t pmap_direct_base;
+
+/*
+ * A kernel virtual address through which the kernel can reach pa.  Inline,
+ * as FreeBSD's PHYS_TO_DMAP: the copy path converts two frames a page, and
+ * under emulation a call costs more than the addition.
+ */
+static inline void *pmap_phys_to_virt(paddr_t pa)
+{
+	return (void *)(pmap_direct_base + pa);
+}
 
 /* Wired kernel mappings without reverse-map entries (kernel_pmap only). */
 kern_return_t pmap_kenter(vm_offset_t va, paddr_t pa, vm_prot_t prot);

@@ -60,7 +60,6 @@ static uint16_t next_pcid = 1;
 /* Bootstrap memory: page tables and the frame table, before vm_page exists. */
 static struct {
 	paddr_t start, next, end;      /* stolen [start, next) out of [start, end) */
-	bool dmap_ready;               /* reach memory through the direct map now */
 	bool closed;                   /* vm_page owns memory: no more stealing */
 } boot_mem;
 
@@ -70,10 +69,7 @@ extern char boot_stack_guard[];
 
 /* -------------------------------------------------------------- addresses */
 
-void *pmap_phys_to_virt(paddr_t pa)
-{
-	return (void *)(uintptr_t)(boot_mem.dmap_ready ? DMAP_BASE + pa : pa);
-}
+uintptr_t pmap_direct_base;     /* 0: identity-mapped bootstrap; then DMAP_BASE */
 
 static uint64_t *table_at(paddr_t pa)
 {
@@ -366,7 +362,7 @@ void pmap_bootstrap(const struct boot_info *bi)
 	walk(kernel_pmap, KVA_BASE, 3, true);     /* the kernel-VM PDPT, shared by all */
 
 	write_cr3(kernel_pmap->pml4_pa);
-	boot_mem.dmap_ready = true;
+	pmap_direct_base = DMAP_BASE;
 	kernel_pmap->pml4 = table_at(kernel_pmap->pml4_pa);
 	curcpu()->pmap = kernel_pmap;
 	enable_protection_features();

@@ -116,10 +116,7 @@ static struct {
 	bool closed;
 } boot_mem;
 
-void *pmap_phys_to_virt(paddr_t pa)
-{
-	return ram + pa;
-}
+uintptr_t pmap_direct_base;            /* ram: set with it */
 
 void *pmap_steal_memory(size_t size)
 {
@@ -583,6 +580,7 @@ void fake_machine_boot(void)
 	if (ram)
 		return;
 	ram = aligned_alloc(PAGE_SIZE, FAKE_RAM_TOP);
+	pmap_direct_base = (uintptr_t)ram;
 	if (ram == NULL) {
 		fprintf(stderr, "fake machine: no memory for %lu bytes of RAM\n", FAKE_RAM_TOP);
 		abort();
