@@ -14,7 +14,10 @@ KTEST(cmdline, empty_line_means_defaults)
 KTEST(cmdline, bench_runs_the_benchmarks)
 {
 	cmdline_parse("quiet bench", &o);
-	KT_EXPECT(o.bench && o.quiet && !o.test);
+	KT_EXPECT(o.bench && o.quiet && !o.test && !o.profile);
+	KT_EXPECT_EQ(o.unknown_count, 0);
+	cmdline_parse("bench quiet profile", &o);     /* make bench PROFILE=1 */
+	KT_EXPECT(o.bench && o.profile);
 	KT_EXPECT_EQ(o.unknown_count, 0);
 }
 
