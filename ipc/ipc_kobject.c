@@ -57,6 +57,17 @@ const struct ipc_routine *ipc_kobject_routine(mach_msg_id_t id)
 	return NULL;
 }
 
+mach_msg_size_t ipc_kobject_largest_reply(void)
+{
+	mach_msg_size_t largest = sizeof(mig_reply_error_t);
+
+	for (size_t s = 0; s < sizeof(servers) / sizeof(servers[0]); s++)
+		for (size_t i = 0; i < *servers[s].count; i++)
+			if (servers[s].routines[i].reply_size > largest)
+				largest = servers[s].routines[i].reply_size;
+	return largest;
+}
+
 /* A reference to object for a routine, if it can still have one; the host never dies. */
 static bool object_reference(void *object, enum ipc_kobject_type type)
 {

@@ -69,10 +69,13 @@ struct ipc_port *ipc_kobject_port_alloc(void *object, enum ipc_kobject_type type
 /* The object is going away: no routine will see it again, and the port dies. */
 void ipc_kobject_port_destroy(struct ipc_port *port);
 
-#define IPC_KOBJECT_REPLY_MAX 512      /* no routine's reply is larger (checked as it is made) */
+#define IPC_KOBJECT_REPLY_MAX 512      /* no routine's reply is larger (the ipc suite checks) */
 
 /* The routine msgh_id id names, or NULL. */
 const struct ipc_routine *ipc_kobject_routine(mach_msg_id_t id);
+
+/* The largest reply any routine makes, an error reply included. */
+mach_msg_size_t ipc_kobject_largest_reply(void);
 
 /*
  * Serves request with r, the routine its id names (NULL: none), into

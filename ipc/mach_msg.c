@@ -8,6 +8,12 @@
  * out with the header as the receiver sees it: msgh_remote_port is the
  * reply right, msgh_local_port the receive right it arrived on.
  *
+ * The trap has a fast path for the call almost every RPC is, a request to
+ * a kernel object whose reply comes back on the port the same mach_msg
+ * receives on (kernel_call): request and reply stay on the kernel stack,
+ * and the reply goes straight to the caller without a right made or a
+ * message queued.  Whatever takes it, the caller sees the same.
+ *
  * Waiting (a full queue, an empty one) polls once per scheduler turn, as
  * task_wait_timeout does: simple and right on one CPU with a clock tick.
  * A waiting thread holds nothing: each turn looks the port up by name

@@ -3,12 +3,15 @@
  * exact error codes for every misuse, dead names after a port dies, and
  * no port left behind.
  */
+#include "ipc/ipc_kobject.h"
 #include "ipc/ipc_space.h"
 #include "ipc/mach_msg.h"
 #include "kern/string.h"
 #include "kern/ktest.h"
 #include "kern/task.h"
 #include "vm/vm_user.h"
+#include <mach/host_rpc.h>
+#include <mach/mig_errors.h>
 #include <mach/vm_map_rpc.h>
 
 static struct ipc_space *new_space(void)
@@ -33,6 +36,13 @@ static mach_port_urefs_t refs_of(struct ipc_space *s, mach_port_name_t name, mac
 
 	mach_port_get_refs(s, name, r, &n);
 	return n;
+}
+
+/* Replies are built in a buffer of IPC_KOBJECT_REPLY_MAX bytes: every routine's must fit. */
+KTEST(ipc, every_routines_reply_fits_the_reply_buffer)
+{
+	KT_EXPECT(ipc_kobject_largest_reply() <= IPC_KOBJECT_REPLY_MAX);
+	KT_EXPECT(ipc_kobject_largest_reply() >= sizeof(host_vm_stats_reply_t));
 }
 
 KTEST(ipc, allocate_names_are_distinct_and_never_null)
