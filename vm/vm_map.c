@@ -99,11 +99,10 @@ vm_map_t vm_map_create(pmap_t pmap, vm_offset_t min, vm_offset_t max)
 	return map;
 }
 
+/* Atomic, as a port's count: every kernel call on a task port takes and drops one. */
 void vm_map_reference(vm_map_t map)
 {
-	spin_lock(&map->lock);
-	map->ref_count++;
-	spin_unlock(&map->lock);
+	__atomic_add_fetch(&map->ref_count, 1, __ATOMIC_RELAXED);
 }
 
 /* Removes every entry and frees the map; its pmap is the caller's business. */
@@ -117,10 +116,7 @@ static void map_teardown(vm_map_t map)
 
 void vm_map_deallocate(vm_map_t map)
 {
-	spin_lock(&map->lock);
-	uint32_t left = --map->ref_count;
-	spin_unlock(&map->lock);
-	if (left > 0)
+	if (__atomic_sub_fetch(&map->ref_count, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	pmap_t pmap = map->pmap;
 	map_teardown(map);

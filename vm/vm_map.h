@@ -9,7 +9,8 @@
  *   map->lock  covers the entry tree and list, the hint and every entry
  *              field; it is held across a whole operation, faults
  *              included, so a check and the change it guards see the same
- *              map (vm_write's check-then-write relies on this).
+ *              map (vm_write's check-then-write relies on this).  The
+ *              reference count is atomic and needs no lock.
  *   Order: map lock, then vm_object locks (front to back), then the pmap
  *   and vm_page locks.  Two maps are never locked at once: an operation
  *   between maps (vm_map_copyin, then vm_map_copy_overwrite) works on one
@@ -49,7 +50,7 @@ struct vm_map {
 	struct vm_map_entry header;    /* list sentinel: header.next is the lowest entry */
 	struct vm_map_entry *hint;     /* the last entry looked up */
 	uint32_t nentries;
-	uint32_t ref_count;
+	uint32_t ref_count;            /* atomic */
 	vm_offset_t min, max;          /* the map covers [min, max) */
 	vm_size_t size;                /* bytes mapped */
 	pmap_t pmap;
