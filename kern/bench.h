@@ -8,8 +8,9 @@
  * BENCH_ROUNDS rounds of it and keeps the lowest and the median time per
  * operation.  Cases whose ratio matters are measured together, in
  * alternating rounds: the shared machines drift by tens of percent over
- * a run, and cases measured side by side drift alike.  No floating point: the kernel is built without it, so
- * times are integer picoseconds.
+ * a run, and cases measured side by side drift alike.  No floating
+ * point: the kernel is built without it, so times are integer
+ * picoseconds.
  */
 #ifndef MICA_KERN_BENCH_H
 #define MICA_KERN_BENCH_H

@@ -128,6 +128,43 @@ static void test_cases_together_alternate_rounds(void)
 	HT_EXPECT_TRUE(r[0].iters * 3 >= BENCH_ROUND_NS && r[1].iters * 5 >= BENCH_ROUND_NS);
 }
 
+/* The profiler's calls, in order: 'f' and the slot for fill, 'r' and the slot for report. */
+static char hooks[64];
+static size_t hooks_len;
+
+static void note_fill(int slot)
+{
+	if (hooks_len + 2 < sizeof(hooks)) {
+		hooks[hooks_len++] = 'f';
+		hooks[hooks_len++] = slot < 0 ? '-' : (char)('0' + slot);
+	}
+}
+
+static void note_report(int slot, const struct bench_case *c)
+{
+	if (hooks_len + 3 < sizeof(hooks)) {
+		hooks[hooks_len++] = 'r';
+		hooks[hooks_len++] = (char)('0' + slot);
+		hooks[hooks_len++] = c->name[0];
+	}
+}
+
+/* With a profiler, every timed round (not the count-picking ones) fills its case's slot; reports follow. */
+static void test_profiler_sees_each_timed_round_then_reports(void)
+{
+	static const struct bench_profiler noting = { note_fill, note_report };
+	const struct bench_case both[] = { { "a", 0, 0, noted, NULL }, { "b", 0, 0, noted, NULL } };
+	struct bench_result r[2];
+
+	hooks_len = 0;
+	memset(hooks, 0, sizeof(hooks));
+	bench_profiler = &noting;
+	bench_run_cases(both, r, 2, HZ, capture);
+	bench_profiler = NULL;
+	HT_EXPECT_STREQ(hooks, "f0f-f1f-f0f-f1f-f0f-f1f-f0f-f1f-f0f-f1f-r0ar1b");
+	HT_EXPECT_TRUE(strncmp(printed, "BENCH name=b ", 13) == 0);   /* the last line printed */
+}
+
 static void test_line(void)
 {
 	struct bench_case c = { "memcpy", 4096, 4096, steady, NULL };
@@ -152,6 +189,7 @@ static void test_line(void)
 static const struct ht_case cases[] = {
 	HT_CASE(test_rounds_are_long_enough),
 	HT_CASE(test_cases_together_alternate_rounds),
+	HT_CASE(test_profiler_sees_each_timed_round_then_reports),
 	HT_CASE(test_best_and_median),
 	HT_CASE(test_run_case_prints_its_line),
 	HT_CASE(test_line),
