@@ -140,24 +140,6 @@ void vm_object_page_free(struct vm_object *obj, struct vm_page *page)
 	vm_page_free(page);
 }
 
-struct vm_page *vm_object_page_find(struct vm_object *obj, uint64_t offset,
-                                    struct vm_object **owner)
-{
-	for (; obj != NULL; obj = obj->shadow) {
-		spin_lock(&obj->lock);
-		struct vm_page *p = vm_object_page_lookup(obj, offset);
-		uint64_t next_offset = offset + obj->shadow_offset;
-		spin_unlock(&obj->lock);
-		if (p) {
-			*owner = obj;
-			return p;
-		}
-		offset = next_offset;
-	}
-	*owner = NULL;
-	return NULL;
-}
-
 void vm_object_page_find_run(struct vm_object *obj, uint64_t offset, size_t n,
                              struct vm_page **pages)
 {
@@ -176,6 +158,17 @@ void vm_object_page_find_run(struct vm_object *obj, uint64_t offset, size_t n,
 		offset += obj->shadow_offset;
 		spin_unlock(&obj->lock);
 	}
+}
+
+/* A run of one; the page's owner is the object it is resident in. */
+struct vm_page *vm_object_page_find(struct vm_object *obj, uint64_t offset,
+                                    struct vm_object **owner)
+{
+	struct vm_page *p;
+
+	vm_object_page_find_run(obj, offset, 1, &p);
+	*owner = p ? p->object : NULL;
+	return p;
 }
 
 /* Frees every page of an object no one references any more. */
