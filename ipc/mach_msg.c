@@ -317,35 +317,55 @@ mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name
 	return mr;
 }
 
-/*
- * The trap's send half.  It waits for room before it copies the message
- * in, so nothing is held while it waits.
- */
-static mach_msg_return_t trap_send(struct ipc_space *space, uintptr_t umsg,
-                                   mach_msg_option_t option, mach_msg_size_t size,
-                                   mach_msg_timeout_t timeout)
+/* The trap's first step for a send: the size checked, the header copied in. */
+static mach_msg_return_t copyin_header(uintptr_t umsg, mach_msg_size_t size,
+                                       mach_msg_header_t *head)
 {
-	mach_msg_header_t head, *sent = NULL;
-	struct ipc_kmsg *k;
-	mach_msg_return_t mr;
-
-	if (size < sizeof(head) || (size & 3))
+	if (size < sizeof(*head) || (size & 3))
 		return MACH_SEND_MSG_TOO_SMALL;
 	if (size > IPC_KMSG_MAX)
 		return MACH_SEND_TOO_LARGE;
-	if (copyin((const void *)umsg, &head, sizeof(head)) != KERN_SUCCESS)
+	if (copyin((const void *)umsg, head, sizeof(*head)) != KERN_SUCCESS)
 		return MACH_SEND_INVALID_DATA;
-	mr = wait_for_room(space, head.msgh_remote_port,
-	                   deadline_for(option, MACH_SEND_TIMEOUT, timeout));
+	return MACH_MSG_SUCCESS;
+}
+
+/*
+ * Fills k with the size-byte message at umsg whose header is already in
+ * head: the rest is copied in (a bare header needs no second copy), and
+ * msgh_size set to size, as Mach does.  False when umsg cannot be read.
+ */
+static bool copyin_rest(struct ipc_kmsg *k, const mach_msg_header_t *head, uintptr_t umsg,
+                        mach_msg_size_t size)
+{
+	k->header = *head;
+	k->header.msgh_size = k->size = size;
+	return size == sizeof(*head) ||
+	       copyin((const char *)umsg + sizeof(*head), &k->header + 1, size - sizeof(*head)) ==
+	               KERN_SUCCESS;
+}
+
+/*
+ * The trap's send half, after copyin_header.  It waits for room before it
+ * copies the rest of the message in, so nothing is held while it waits.
+ */
+static mach_msg_return_t trap_send(struct ipc_space *space, const mach_msg_header_t *head,
+                                   uintptr_t umsg, mach_msg_option_t option,
+                                   mach_msg_size_t size, mach_msg_timeout_t timeout)
+{
+	mach_msg_header_t *sent = NULL;
+	struct ipc_kmsg *k;
+	mach_msg_return_t mr = wait_for_room(space, head->msgh_remote_port,
+	                                     deadline_for(option, MACH_SEND_TIMEOUT, timeout));
+
 	if (mr != MACH_MSG_SUCCESS)
 		return mr;
 	if ((k = ipc_kmsg_alloc(size)) == NULL)
 		return MACH_SEND_NO_BUFFER;
-	if (copyin((const void *)umsg, &k->header, size) != KERN_SUCCESS) {
+	if (!copyin_rest(k, head, umsg, size)) {
 		ipc_kmsg_free(k);
 		return MACH_SEND_INVALID_DATA;
 	}
-	k->header.msgh_size = size;            /* as in Mach, send_size is the message's size */
 	if (k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX) {
 		/* the body is rewritten on the way in; what to deallocate is named in the original */
 		if ((sent = kalloc(size)) == NULL) {
@@ -401,53 +421,49 @@ union kmsg_buffer {
 };
 
 /*
- * Does the header h of a send_size-byte message make a kernel call as MIG
- * stubs do (mig_rpc): a request of the size its routine r expects, with a
- * copied send right; a send-once reply right made from the receive right
- * this same mach_msg receives on, with room for the reply?  (Its body must
- * also carry nothing but out-of-line memory.)
+ * The routine the header h of a send_size-byte message calls, if it makes
+ * a kernel call as MIG stubs do (mig_rpc): a copied send right; a
+ * send-once reply right made from the receive right this same mach_msg
+ * receives on, with room for the reply; the size the routine expects.
+ * Else NULL.  (Its body must also carry nothing but out-of-line memory.)
  */
-static bool kernel_call_shape(const mach_msg_header_t *h, mach_msg_size_t send_size,
-                              const struct ipc_routine *r, mach_msg_size_t rcv_size,
-                              mach_port_name_t rcv_name)
+static const struct ipc_routine *kernel_call_routine(const mach_msg_header_t *h,
+                                                     mach_msg_size_t send_size,
+                                                     mach_msg_size_t rcv_size,
+                                                     mach_port_name_t rcv_name)
 {
-	return r && r->request_size == send_size &&
-	       (h->msgh_bits & ~MACH_MSGH_BITS_COMPLEX) ==
-	               MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE) &&
-	       h->msgh_local_port == rcv_name && rcv_size >= r->reply_size &&
-	       rcv_size >= sizeof(mig_reply_error_t);
+	if ((h->msgh_bits & ~MACH_MSGH_BITS_COMPLEX) !=
+	            MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE) ||
+	    h->msgh_local_port != rcv_name || rcv_size < sizeof(mig_reply_error_t))
+		return NULL;
+	const struct ipc_routine *r = ipc_kobject_routine(h->msgh_id);
+	return r && r->request_size == send_size && rcv_size >= r->reply_size ? r : NULL;
 }
 
 /*
- * mach_msg's fast path for a kernel call (kernel_call_shape).  The general
+ * mach_msg's fast path for a kernel call (kernel_call_routine).  The general
  * path makes a send-once right, queues the reply on the caller's port and
  * takes it straight off again; here request and reply stay on the stack,
  * both names are looked up under one space lock, no right is made, and
  * the reply goes straight to the caller's buffer, which then holds what
  * the general path would put there.  Returns false, having taken nothing,
  * for any other call and while messages wait on the reply port (the reply
- * must come after them): those take the general path.
+ * must come after them): those take the general path.  head is the
+ * header copyin_header read.
  */
-static bool kernel_call(struct ipc_space *space, uintptr_t umsg, mach_msg_option_t option,
-                        mach_msg_size_t send_size, mach_msg_size_t rcv_size,
-                        mach_port_name_t rcv_name, mach_msg_return_t *mr)
+static bool kernel_call(struct ipc_space *space, const mach_msg_header_t *head, uintptr_t umsg,
+                        mach_msg_option_t option, mach_msg_size_t send_size,
+                        mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
+                        mach_msg_return_t *mr)
 {
 	union kmsg_buffer request, reply;
 	_Alignas(8) char sent[IPC_KOBJECT_REPLY_MAX];   /* the sender's descriptors, for deallocation */
 	struct ipc_kmsg *k = &request.k;
+	const struct ipc_routine *r;
 
-	if (!(option & MACH_RCV_MSG) || send_size < sizeof(k->header) ||
-	    send_size > IPC_KOBJECT_REPLY_MAX || (send_size & 3) ||
-	    copyin((const void *)umsg, &k->header, sizeof(k->header)) != KERN_SUCCESS)
-		return false;
-	const struct ipc_routine *r = ipc_kobject_routine(k->header.msgh_id);
-	if (!kernel_call_shape(&k->header, send_size, r, rcv_size, rcv_name) ||
-	    (send_size > sizeof(k->header) &&  /* a bare header needs no second copy */
-	     copyin((const char *)umsg + sizeof(k->header), &k->header + 1,
-	            send_size - sizeof(k->header)) != KERN_SUCCESS))
-		return false;
-	k->size = k->header.msgh_size = send_size;
-	if (!ipc_kmsg_body_is_memory_only(k) ||
+	if (!(option & MACH_RCV_MSG) || send_size > IPC_KOBJECT_REPLY_MAX ||
+	    (r = kernel_call_routine(head, send_size, rcv_size, rcv_name)) == NULL ||
+	    !copyin_rest(k, head, umsg, send_size) || !ipc_kmsg_body_is_memory_only(k) ||
 	    (k->dest = ipc_space_kernel_call_port(space, k->header.msgh_remote_port, rcv_name)) == NULL)
 		return false;
 	k->reply = reply.k.reply = NULL;
@@ -473,12 +489,16 @@ mach_msg_return_t mach_msg_trap(struct ipc_space *space, uintptr_t umsg, mach_ms
                                 mach_port_name_t rcv_name, mach_msg_timeout_t timeout)
 {
 	mach_msg_return_t mr = MACH_MSG_SUCCESS;
+	mach_msg_header_t head;
 
-	if ((option & MACH_SEND_MSG) &&
-	    kernel_call(space, umsg, option, send_size, rcv_size, rcv_name, &mr))
-		return mr;
-	if (option & MACH_SEND_MSG)
-		mr = trap_send(space, umsg, option, send_size, timeout);
+	if (option & MACH_SEND_MSG) {
+		mr = copyin_header(umsg, send_size, &head);
+		if (mr == MACH_MSG_SUCCESS &&
+		    kernel_call(space, &head, umsg, option, send_size, rcv_size, rcv_name, &mr))
+			return mr;
+		if (mr == MACH_MSG_SUCCESS)
+			mr = trap_send(space, &head, umsg, option, send_size, timeout);
+	}
 	if (mr == MACH_MSG_SUCCESS && (option & MACH_RCV_MSG))
 		mr = trap_receive(space, umsg, option, rcv_size, rcv_name, timeout);
 	return mr;
