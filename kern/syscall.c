@@ -93,10 +93,6 @@ static uint64_t gcd(uint64_t a, uint64_t b)
 	return a;
 }
 
-/*
- * Mach's mach_timebase_info: nanoseconds = counter ticks * numer / denom,
- * for the counter mach_absolute_time reads (the TSC: user mode may read it).
- */
 /* make bench PROFILE=1 from the user program: SYS_profile's operations (include/mica/syscall.h). */
 static kern_return_t sys_profile(int op, int slot, uint64_t uname, uint64_t size)
 {
@@ -121,6 +117,10 @@ static kern_return_t sys_profile(int op, int slot, uint64_t uname, uint64_t size
 	return kr;
 }
 
+/*
+ * Mach's mach_timebase_info: nanoseconds = counter ticks * numer / denom,
+ * for the counter mach_absolute_time reads (the TSC: user mode may read it).
+ */
 static kern_return_t sys_timebase_info(uint64_t uinfo)
 {
 	uint64_t hz = clock_tsc_hz(), g = gcd(1000000000, hz);

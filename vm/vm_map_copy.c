@@ -256,8 +256,8 @@ static void copy_find_pages(vm_map_copy_t copy, struct vm_page **src)
  * Puts n bytes from src (NULL: zeroes) at byte `at` of the destination
  * data, which starts at addr and lies in pages[], page by page.
  */
-static inline void put_bytes(struct vm_page **pages, vm_offset_t addr, vm_size_t at, const char *src,
-                      vm_size_t n)
+static inline void put_bytes(struct vm_page **pages, vm_offset_t addr, vm_size_t at,
+                             const char *src, vm_size_t n)
 {
 	while (n > 0) {
 		vm_offset_t va = addr + at;
