@@ -3,8 +3,14 @@
  * address and bumps a count: it may interrupt anything, locks included,
  * so it takes none; the slot being filled changes only between a case's
  * rounds, on the CPU the NMIs go to.
+ *
+ * `running` covers every moment an NMI of the profiler's can arrive, so
+ * that trap_dispatch never takes one for a stray NMI and panics: it is
+ * set before the source is armed, and cleared only once the source is
+ * masked and an NMI already on its way has had time to land.
  */
 #include "kern/profile.h"
+#include "kern/clock.h"
 #include "kern/console.h"
 #include "kern/ksym.h"
 #include "kern/machine.h"
@@ -17,23 +23,36 @@ static struct {
 	uint32_t taken;                /* samples, kept or not */
 } slots[PROFILE_SLOTS];
 
+/*
+ * How long profile_stop still takes NMIs as samples after masking their
+ * source: two sample periods, jitter included.  An NMI sent just before
+ * the mask lands within microseconds on hardware, and under QEMU's TCG
+ * at the next translation block, however long the host held the CPU.
+ */
+#define DRAIN_NS (2 * 1000000000ull / PROFILE_HZ)
+
 static volatile int filling = -1;
-static bool running;
+static volatile bool running;
 
 bool profile_start(void)
 {
-	running = machine_profile_start(PROFILE_HZ);
-	if (!running)
-		kprintf("profile: this machine has no I/O APIC to raise the profiler's NMI; "
-		        "no samples will be taken\n");
-	return running;
+	running = true;
+	if (machine_profile_start(PROFILE_HZ))
+		return true;
+	running = false;
+	kprintf("profile: this machine has no I/O APIC to raise the profiler's NMI; "
+	        "no samples will be taken\n");
+	return false;
 }
 
 void profile_stop(void)
 {
-	machine_profile_stop();
-	running = false;
 	filling = -1;
+	machine_profile_stop();
+	uint64_t end = clock_ns() + DRAIN_NS;
+	while (clock_ns() < end)
+		continue;
+	running = false;
 }
 
 bool profile_running(void)
