@@ -45,6 +45,9 @@ enum {
 #define LVT_TIMER_PERIODIC  (1u << 17)     /* reload the initial count at 0 (else one-shot) */
 #define TIMER_DIVIDE_16     0x3            /* the timer counts the APIC's clock / 16 */
 
+#define PIC_MASTER_DATA     0x21           /* the 8259s' interrupt mask registers */
+#define PIC_SLAVE_DATA      0xa1
+
 #define PIT_HZ              1193182u       /* the 8254's input clock */
 #define PIT_CH2_DATA        0x42
 #define PIT_COMMAND         0x43
@@ -120,9 +123,15 @@ static void apic_map(paddr_t pa)
 /*
  * Maps this CPU's local APIC and switches it on: spurious interrupts go
  * to T_APIC_SPURIOUS, and a task priority of 0 lets every vector through.
+ * The legacy 8259 PICs are masked whatever the firmware left: Mica takes
+ * interrupts through the APICs only, and once the profiler runs the PIT's
+ * channel 0 at 4 kHz, an unmasked IRQ 0 would reach an unmasked ExtINT
+ * LINT0 (as OVMF leaves it) on a vector Mica never gave it.
  */
 static void apic_init(void)
 {
+	outb(PIC_MASTER_DATA, 0xff);
+	outb(PIC_SLAVE_DATA, 0xff);
 	apic_map(apic_find());
 	apic_write(APIC_TPR, 0);
 	apic_write(APIC_SVR, SVR_ENABLE | T_APIC_SPURIOUS);
