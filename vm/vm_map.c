@@ -542,8 +542,7 @@ static bool fork_entry(vm_map_t parent, vm_map_t child, struct vm_map_entry *e,
 	if (e->inheritance == VM_INHERIT_SHARE) {
 		if (!vm_map_entry_resolve_cow(e))
 			return false;
-		e->object->shared = true;
-		vm_object_reference(e->object);
+		vm_object_share(e->object);
 		attrs.needs_copy = false;
 		vm_map_insert(child, e->start, e->end, e->object, e->offset, &attrs, r);
 		return true;

@@ -6,6 +6,8 @@
  * shared rank LOCK_RANK_OBJECT allows exactly that), then the page hash,
  * then pmap, then vm_page.  The callers (vm_map, vm_fault) hold the map
  * lock, so an object's pages cannot change under a fault in progress.
+ * An object's lock covers its pages, its shadow link and `shared`; its
+ * reference count is atomic and needs none, as a map's, port's and task's.
  *
  * Resident pages are found through one hash table keyed by (object,
  * offset), as in Mach: O(1) on average whatever the object's size.  Each
@@ -62,10 +64,17 @@ struct vm_object *vm_object_allocate(uint64_t size)
 	return obj;
 }
 
+/* Only a holder of a reference adds one, so the count cannot rise from 0 meanwhile. */
 void vm_object_reference(struct vm_object *obj)
 {
+	__atomic_fetch_add(&obj->ref_count, 1, __ATOMIC_RELAXED);
+}
+
+void vm_object_share(struct vm_object *obj)
+{
 	spin_lock(&obj->lock);
-	obj->ref_count++;
+	__atomic_fetch_add(&obj->ref_count, 1, __ATOMIC_RELAXED);
+	obj->shared = true;
 	spin_unlock(&obj->lock);
 }
 
@@ -182,15 +191,26 @@ static void object_terminate(struct vm_object *obj)
 	__atomic_fetch_sub(&objects_alive, 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * One user left: nothing to keep in sync.  Under the lock, as
+ * vm_object_share sets the flag, so that a share racing with the drop
+ * to one reference is never undone.
+ */
+static void unshare_if_alone(struct vm_object *obj)
+{
+	spin_lock(&obj->lock);
+	if (__atomic_load_n(&obj->ref_count, __ATOMIC_RELAXED) == 1)
+		obj->shared = false;
+	spin_unlock(&obj->lock);
+}
+
 void vm_object_deallocate(struct vm_object *obj)
 {
 	while (obj != NULL) {                 /* a loop, not recursion, down the chain */
-		spin_lock(&obj->lock);
-		KASSERT(obj->ref_count > 0, "vm_object_deallocate: object %p is already dead", obj);
-		uint32_t left = --obj->ref_count;
-		if (left == 1)
-			obj->shared = false;          /* one user left: nothing to keep in sync */
-		spin_unlock(&obj->lock);
+		uint32_t left = __atomic_sub_fetch(&obj->ref_count, 1, __ATOMIC_ACQ_REL);
+		KASSERT(left != UINT32_MAX, "vm_object_deallocate: object %p is already dead", obj);
+		if (left == 1 && obj->shared)
+			unshare_if_alone(obj);
 		if (left > 0)
 			return;
 		struct vm_object *backing = obj->shadow;

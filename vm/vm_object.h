@@ -23,7 +23,7 @@
 
 struct vm_object {
 	struct spinlock lock;
-	uint32_t ref_count;            /* map entries, copies and shadows that point here */
+	uint32_t ref_count;            /* atomic: map entries, copies and shadows that point here */
 	bool shared;                   /* mapped writable by more than one entry: no symmetric COW */
 	uint64_t size;                 /* bytes */
 	struct vm_object *shadow;      /* backing object, or NULL */
@@ -37,7 +37,11 @@ void vm_object_bootstrap(void);
 /* A new empty (all-zero) object of size bytes, with one reference; NULL when out of memory. */
 struct vm_object *vm_object_allocate(uint64_t size);
 
+/* Adds a reference; the caller holds one already.  No lock: the count is atomic. */
 void vm_object_reference(struct vm_object *obj);
+
+/* Adds a reference for another entry that maps obj writable (shared): no symmetric COW. */
+void vm_object_share(struct vm_object *obj);
 
 /* Drops a reference; the last one frees the object, its pages and its hold on its shadow. */
 void vm_object_deallocate(struct vm_object *obj);
