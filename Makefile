@@ -142,10 +142,11 @@ debug: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
 		--log $(BUILD)/debug-serial.log --cmdline "$(if $(TEST),test=$(TEST))"
 
 # The benchmarks (boot option bench), then their table; numbers never fail it.
+# ICOUNT=1: QEMU's clock counts guest instructions, so each ns is one instruction.
 bench: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
-	tools/qemu-run $(QEMU_FLAGS) --boot $(BOOT) --timeout 900 \
+	tools/qemu-run $(QEMU_FLAGS) $(if $(filter 1,$(ICOUNT)),--icount) --boot $(BOOT) --timeout 900 \
 		--log $(BUILD)/bench.log --cmdline "bench quiet$(if $(filter 1,$(PROFILE)), profile)"
-	tools/bench-table $(BUILD)/bench.log
+	tools/bench-table $(if $(filter 1,$(ICOUNT)),--icount) $(BUILD)/bench.log
 
 include tests/host/host.mk
 
