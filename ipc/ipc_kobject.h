@@ -71,6 +71,9 @@ void ipc_kobject_port_destroy(struct ipc_port *port);
 
 #define IPC_KOBJECT_REPLY_MAX 512      /* no routine's reply is larger (the ipc suite checks) */
 
+/* Indexes every routine by its msgh_id; at boot, before the first message.  Panics on a duplicate id. */
+void ipc_kobject_init(void);
+
 /* The routine msgh_id id names, or NULL. */
 const struct ipc_routine *ipc_kobject_routine(mach_msg_id_t id);
 

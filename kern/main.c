@@ -6,6 +6,7 @@
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/pmap_md.h"
+#include "ipc/ipc_kobject.h"
 #include "kern/bench.h"
 #include "kern/bootinfo.h"
 #include "kern/clock.h"
@@ -92,6 +93,7 @@ void kernel_main(uint64_t boot_info_phys)
 	vm_map_bootstrap();
 	cpu_init_ist();
 	sched_init();
+	ipc_kobject_init();
 	host_init();
 
 	print_banner();

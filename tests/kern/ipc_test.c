@@ -6,8 +6,12 @@
 #include "ipc/ipc_kobject.h"
 #include "ipc/ipc_space.h"
 #include "ipc/mach_msg.h"
+#include "kern/host.h"
+#include "kern/mach_port_server.h"
 #include "kern/string.h"
 #include "kern/ktest.h"
+#include "kern/task_server.h"
+#include "kern/thread_server.h"
 #include "kern/task.h"
 #include "vm/vm_user.h"
 #include <mach/host_rpc.h>
@@ -43,6 +47,25 @@ KTEST(ipc, every_routines_reply_fits_the_reply_buffer)
 {
 	KT_EXPECT(ipc_kobject_largest_reply() <= IPC_KOBJECT_REPLY_MAX);
 	KT_EXPECT(ipc_kobject_largest_reply() >= sizeof(host_vm_stats_reply_t));
+}
+
+/* Each server's routines, found again by msgh_id through the boot-time index. */
+static void expect_found(const struct ipc_routine *routines, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		KT_EXPECT(ipc_kobject_routine(routines[i].id) == &routines[i]);
+}
+
+KTEST(ipc, every_routine_is_found_by_its_id_and_no_other)
+{
+	expect_found(task_server_routines, task_server_routine_count);
+	expect_found(thread_server_routines, thread_server_routine_count);
+	expect_found(mach_port_server_routines, mach_port_server_routine_count);
+	expect_found(host_server_routines, host_server_routine_count);
+	/* no routine: between two that share a slot's neighbourhood, and far off */
+	static const mach_msg_id_t unknown[] = { 0, -1, 3806, VM_WRITE_ID + 128, 4702, 0x7fffffff };
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+		KT_EXPECT(ipc_kobject_routine(unknown[i]) == NULL);
 }
 
 KTEST(ipc, allocate_names_are_distinct_and_never_null)
