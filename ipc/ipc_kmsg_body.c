@@ -211,16 +211,22 @@ static mach_msg_return_t copyin_memory(vm_map_t map, mach_msg_ool_descriptor_t *
 
 mach_msg_return_t ipc_kmsg_copyin_body(struct ipc_kmsg *k)
 {
-	mach_msg_return_t mr;
-	uint32_t left;
-
 	if (!(k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX))
 		return MACH_MSG_SUCCESS;
-	if ((mr = check_body(k)) != MACH_MSG_SUCCESS)
-		return mr;
-	vm_map_t map = current_map();
+	mach_msg_return_t mr = check_body(k);
+	return mr == MACH_MSG_SUCCESS ? ipc_kmsg_copyin_memory(k) : mr;
+}
+
+mach_msg_return_t ipc_kmsg_copyin_memory(struct ipc_kmsg *k)
+{
+	uint32_t left = descriptor_count(&k->header);
+	mach_msg_return_t mr = MACH_MSG_SUCCESS;
 	char *d = first_descriptor(&k->header);
-	for (left = descriptor_count(&k->header); left > 0; left--, d = next_descriptor(d))
+
+	if (left == 0)
+		return mr;                         /* a simple message: no map to look up */
+	vm_map_t map = current_map();
+	for (; left > 0; left--, d = next_descriptor(d))
 		if (descriptor_type(d) == MACH_MSG_OOL_DESCRIPTOR &&
 		    (mr = copyin_memory(map, (void *)d)) != MACH_MSG_SUCCESS)
 			break;

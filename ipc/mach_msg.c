@@ -471,7 +471,7 @@ static bool kernel_call(struct ipc_space *space, const mach_msg_header_t *head, 
 	bool complex = k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX;
 	if (complex)
 		memcpy(sent, &k->header, send_size);
-	if ((*mr = ipc_kmsg_copyin_body(k)) == MACH_MSG_SUCCESS) {
+	if ((*mr = ipc_kmsg_copyin_memory(k)) == MACH_MSG_SUCCESS) {
 		ipc_kobject_serve(k, r, &reply.k);
 		ipc_kmsg_clean_body(k, NULL);                /* what the routine did not take */
 		if (complex)

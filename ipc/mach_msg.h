@@ -97,6 +97,8 @@ mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k);
 mach_msg_return_t ipc_kmsg_copyin_body(struct ipc_kmsg *k);
 /* Is k's body, as its sender wrote it, well formed and without port descriptors (or is k simple)? */
 bool ipc_kmsg_body_is_memory_only(const struct ipc_kmsg *k);
+/* copyin_body's second half, the out-of-line memory.  => body checked (body_is_memory_only) */
+mach_msg_return_t ipc_kmsg_copyin_memory(struct ipc_kmsg *k);
 mach_msg_return_t ipc_kmsg_copyin_rights(struct ipc_kmsg *k, struct ipc_space *space);
 void ipc_kmsg_deallocate_sent(const mach_msg_header_t *sent);
 mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k, struct ipc_space *space);
