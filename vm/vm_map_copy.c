@@ -252,49 +252,37 @@ static void copy_find_pages(vm_map_copy_t copy, struct vm_page **src)
 	}
 }
 
-/*
- * Puts n bytes from src (NULL: zeroes) at byte `at` of the destination
- * data, which starts at addr and lies in pages[], page by page.
- */
-static inline void put_bytes(struct vm_page **pages, vm_offset_t addr, vm_size_t at,
-                             const char *src, vm_size_t n)
+/* Where byte pos of the run of frames pages[] is, in the direct map; NULL for a NULL frame. */
+static inline char *frame_byte(struct vm_page **pages, vm_offset_t pos)
 {
-	while (n > 0) {
-		vm_offset_t va = addr + at;
-		vm_size_t room = PAGE_SIZE - (va & PAGE_MASK), k = n < room ? n : room;
-		struct vm_page *page = pages[(va - trunc_page(addr)) >> PAGE_SHIFT];
-		char *dst = (char *)pmap_phys_to_virt(vm_page_to_phys(page)) + (va & PAGE_MASK);
-		if (src) {
-			memcpy(dst, src, k);
-			src += k;
-		} else {
-			memset(dst, 0, k);
-		}
-		at += k;
-		n -= k;
-	}
+	struct vm_page *p = pages[pos >> PAGE_SHIFT];
+
+	return p ? (char *)pmap_phys_to_virt(vm_page_to_phys(p)) + (pos & PAGE_MASK) : NULL;
 }
 
 /*
- * Copies the data into the destination pages, one source page at a time;
- * src[] holds the copy's frames (unused for a buffer copy).
+ * Copies the data into the destination frames pages[] (the data starts
+ * addr's offset into the first), in pieces that end wherever a source or
+ * a destination page does; src[] holds the copy's frames (NULL: a page
+ * of zeroes; unused for a buffer copy).
  */
 static void copy_bytes_to_pages(vm_map_copy_t copy, vm_offset_t addr, struct vm_page **pages,
                                 struct vm_page **src)
 {
-	if (copy->is_buffer) {
-		put_bytes(pages, addr, 0, copy->buffer, copy->size);
-		return;
-	}
-	for (vm_size_t done = 0; done < copy->size;) {
-		vm_offset_t pos = copy->offset + done;
-		vm_size_t n = PAGE_SIZE - (pos & PAGE_MASK);
-		if (n > copy->size - done)
-			n = copy->size - done;
-		struct vm_page *from = src[pos >> PAGE_SHIFT];
-		const char *bytes = from ? pmap_phys_to_virt(vm_page_to_phys(from)) : NULL;
-		put_bytes(pages, addr, done, bytes ? bytes + (pos & PAGE_MASK) : NULL, n);
-		done += n;
+	vm_size_t n;
+
+	for (vm_size_t done = 0; done < copy->size; done += n) {
+		vm_offset_t to = (addr & PAGE_MASK) + done, from = copy->offset + done;
+		n = copy->size - done;
+		if (n > PAGE_SIZE - (to & PAGE_MASK))
+			n = PAGE_SIZE - (to & PAGE_MASK);
+		if (!copy->is_buffer && n > PAGE_SIZE - (from & PAGE_MASK))
+			n = PAGE_SIZE - (from & PAGE_MASK);
+		const char *bytes = copy->is_buffer ? copy->buffer + done : frame_byte(src, from);
+		if (bytes)
+			memcpy(frame_byte(pages, to), bytes, n);
+		else
+			memset(frame_byte(pages, to), 0, n);
 	}
 }
 
