@@ -2,19 +2,14 @@
  * Spin locks, and the lock-order checker: each CPU keeps the stack of
  * locks it holds, and an acquisition that would invert the documented
  * order panics at once, naming both locks, instead of deadlocking some
- * day on some other machine.
+ * day on some other machine.  spin_lock and spin_unlock themselves are
+ * inline (kern/lock.h); their rare and slow parts are here.
  */
 #include "kern/lock.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
 
-#define MAX_HELD 16
-
-/* Locks held on this CPU (one CPU for now: SMP makes this per-CPU). */
-static struct {
-	const struct spinlock *held[MAX_HELD];
-	unsigned depth;
-} lock_stack;
+struct lock_stack lock_stack;
 
 void spin_lock_init(struct spinlock *l, const char *name, enum lock_rank rank)
 {
@@ -24,8 +19,8 @@ void spin_lock_init(struct spinlock *l, const char *name, enum lock_rank rank)
 	l->name = name;
 }
 
-/* Panics when taking l now would break the lock order. */
-static void check_order(const struct spinlock *l)
+/* Panics when taking l now would break the lock order (with INVARIANTS).  => a lock held */
+void lock_check_order(const struct spinlock *l)
 {
 #ifdef INVARIANTS
 	for (unsigned i = 0; i < lock_stack.depth; i++) {
@@ -40,13 +35,8 @@ static void check_order(const struct spinlock *l)
 #endif
 }
 
-static void push_held(const struct spinlock *l)
-{
-	KASSERT(lock_stack.depth < MAX_HELD, "spin_lock: more than %d locks held", MAX_HELD);
-	lock_stack.held[lock_stack.depth++] = l;
-}
-
-static void pop_held(const struct spinlock *l)
+/* Takes l off the stack of held locks wherever it is; panics if it is not there. */
+void lock_pop_inner(const struct spinlock *l)
 {
 	for (unsigned i = lock_stack.depth; i-- > 0;) {
 		if (lock_stack.held[i] != l)
@@ -59,50 +49,22 @@ static void pop_held(const struct spinlock *l)
 	panic("spin_unlock: %s is not held on this CPU", l->name);
 }
 
-/*
- * Interrupts off, saying whether they were on.  A CPU that already holds
- * a lock has them off (every lock turns them off), so only the first lock
- * needs to ask the CPU: reading the flags is dear under emulation.
- */
-static bool interrupts_save_off(void)
+void lock_panic_deadlock(const struct spinlock *l)
 {
-	return lock_stack.depth == 0 && machine_interrupts_save_off();
-}
-
-void spin_lock(struct spinlock *l)
-{
-	bool was_on = interrupts_save_off();
-
-	check_order(l);
-	if (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) != 0)
-		panic("spin_lock: %s is already held (one CPU: a deadlock)", l->name);
-	l->saved_interrupts = was_on;
-	push_held(l);
+	panic("spin_lock: %s is already held (one CPU: a deadlock)", l->name);
 }
 
 bool spin_trylock(struct spinlock *l)
 {
-	bool was_on = interrupts_save_off();
+	bool was_on = lock_interrupts_save_off();
 
 	if (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) != 0) {
 		if (was_on)
 			machine_interrupts_on();
 		return false;
 	}
-	l->saved_interrupts = was_on;
-	push_held(l);
+	lock_push(l, was_on);
 	return true;
-}
-
-void spin_unlock(struct spinlock *l)
-{
-	bool restore = l->saved_interrupts;
-
-	KASSERT(l->locked, "spin_unlock: %s is not held", l->name);
-	pop_held(l);
-	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
-	if (restore)
-		machine_interrupts_on();
 }
 
 bool spin_held(const struct spinlock *l)

@@ -15,6 +15,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "kern/machine.h"
+#include "kern/panic.h"
 
 enum lock_rank {
 	LOCK_RANK_TASK = 5,        /* a task's thread list and state */
@@ -43,10 +45,72 @@ struct spinlock {
 #define SPINLOCK_INIT(n, r) { .locked = 0, .saved_interrupts = false, .rank = (r), .name = (n) }
 
 void spin_lock_init(struct spinlock *l, const char *name, enum lock_rank rank);
-void spin_lock(struct spinlock *l);
 /* Takes l if it is free; false (and nothing taken) otherwise.  Exempt from the order check. */
 bool spin_trylock(struct spinlock *l);
-void spin_unlock(struct spinlock *l);
 bool spin_held(const struct spinlock *l);
+
+/*
+ * spin_lock and spin_unlock are inline: a kernel call takes eight locks,
+ * and under QEMU's TCG the calls cost more than the locking (a 4 KiB
+ * vm_write by RPC 3.05 -> 2.7 us, docs/performance.md).  What is rare
+ * stays out of line in kern/lock.c: the order check under other locks,
+ * an unlock out of order, and the panics.
+ */
+#define LOCK_HELD_MAX 16
+
+/* The locks held on this CPU, innermost last (one CPU for now: SMP makes this per-CPU). */
+struct lock_stack {
+	const struct spinlock *held[LOCK_HELD_MAX];
+	unsigned depth;
+};
+extern struct lock_stack lock_stack;
+
+void lock_check_order(const struct spinlock *l);
+void lock_pop_inner(const struct spinlock *l);
+void lock_panic_deadlock(const struct spinlock *l) __attribute__((noreturn));
+
+/*
+ * Interrupts off, saying whether they were on.  A CPU that already holds
+ * a lock has them off (every lock turns them off), so only the first lock
+ * needs to ask the CPU: reading the flags is dear under emulation.
+ */
+static inline bool lock_interrupts_save_off(void)
+{
+	return lock_stack.depth == 0 && machine_interrupts_save_off();
+}
+
+/* l is now held, taken with interrupts was_on. */
+static inline void lock_push(struct spinlock *l, bool was_on)
+{
+	l->saved_interrupts = was_on;
+	KASSERT(lock_stack.depth < LOCK_HELD_MAX, "spin_lock: more than %d locks held",
+	        LOCK_HELD_MAX);
+	lock_stack.held[lock_stack.depth++] = l;
+}
+
+static inline void spin_lock(struct spinlock *l)
+{
+	bool was_on = lock_interrupts_save_off();
+
+	if (lock_stack.depth > 0)
+		lock_check_order(l);
+	if (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) != 0)
+		lock_panic_deadlock(l);
+	lock_push(l, was_on);
+}
+
+static inline void spin_unlock(struct spinlock *l)
+{
+	bool restore = l->saved_interrupts;
+
+	KASSERT(l->locked, "spin_unlock: %s is not held", l->name);
+	if (lock_stack.depth > 0 && lock_stack.held[lock_stack.depth - 1] == l)
+		lock_stack.depth--;            /* the usual order: the innermost lock first */
+	else
+		lock_pop_inner(l);
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+	if (restore)
+		machine_interrupts_on();
+}
 
 #endif

@@ -20,10 +20,15 @@ enum mica_exit {
 void console_hw_init(void);
 void console_hw_putc(char c);
 
+#ifdef MICA_HOST
+/* The host tests' stand-ins (tests/host/fake_kernel.c). */
 void machine_interrupts_off(void);
 void machine_interrupts_on(void);
 /* Turns interrupts off and says whether they were on. */
 bool machine_interrupts_save_off(void);
+#else
+#include "arch/x86_64/machine_md.h"     /* the same three, inline */
+#endif
 
 /* Leaves the emulator with this code; on real hardware, halts for good. */
 void machine_exit(enum mica_exit code) __attribute__((noreturn));

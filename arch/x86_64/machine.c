@@ -4,24 +4,6 @@
 
 #define DEBUG_EXIT_PORT 0xf4    /* QEMU's -device isa-debug-exit,iobase=0xf4 */
 
-void machine_interrupts_off(void)
-{
-	cli();
-}
-
-void machine_interrupts_on(void)
-{
-	sti();
-}
-
-bool machine_interrupts_save_off(void)
-{
-	bool was_on = read_rflags() & RFLAGS_IF;
-
-	cli();
-	return was_on;
-}
-
 void machine_idle(void)
 {
 	__asm__ volatile("sti; hlt; cli" ::: "memory");

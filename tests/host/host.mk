@@ -22,7 +22,7 @@ host_saved_default_goal := $(.DEFAULT_GOAL)
 
 HOST_CC ?= gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
-	-fsanitize=address,undefined -fno-omit-frame-pointer -DINVARIANTS -I. -Iinclude
+	-fsanitize=address,undefined -fno-omit-frame-pointer -DINVARIANTS -DMICA_HOST -I. -Iinclude
 
 # Tests whose kernel sources are not just kern/NAME.c.
 HOST_TEST_SRCS_ktap := kern/ktap.c kern/printf.c

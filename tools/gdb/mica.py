@@ -185,16 +185,23 @@ def find_thread(arg):
 
 
 def describe_pc(pc):
-    """function+offset (file:line) for a code address."""
-    block = gdb.block_for_pc(pc)
-    while block is not None and block.function is None:
+    """function+offset (file:line) for a return address.  The call that
+    made it lies at pc - 1, so that is the byte looked up (the return
+    address can already be the first byte of the next line, or of an
+    inlined function); the function named is the real one the code lies
+    in, not an inlined body inside it."""
+    block = gdb.block_for_pc(pc - 1)
+    function = None
+    while block is not None and not block.is_static and not block.is_global:
+        if block.function is not None:
+            function = block               # inlined bodies nest inside the real function
         block = block.superblock
-    if block is None:                            # assembly: only a symbol to go by
+    if function is None:                         # assembly: only a symbol to go by
         sym = gdb.execute(f"info symbol {pc:#x}", to_string=True).strip()
         return f"{pc:#x}" if sym.startswith("No symbol") else sym
-    where = gdb.find_pc_line(pc)
+    where = gdb.find_pc_line(pc - 1)
     line = f" ({where.symtab.filename}:{where.line})" if where.symtab else ""
-    return f"{block.function.name}+{pc - block.start:#x}{line}"
+    return f"{function.function.name}+{pc - function.start:#x}{line}"
 
 
 class MicaLog(gdb.Command):
