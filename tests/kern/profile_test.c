@@ -40,18 +40,17 @@ static int capture(const char *fmt, ...)
 	return n;
 }
 
-KTEST(profile, samples_reach_code_with_interrupts_off)
+/*
+ * One 0.1 s spin with interrupts off, sampled into slot 0: the report's
+ * top line must be the spin.  Returns the samples it got.
+ */
+static unsigned sample_one_spin(void)
 {
-	if (!profile_start())
-		KT_SKIP("no I/O APIC to raise the profiler's NMI");
 	profile_fill(0);
 	profile_test_spin();
 	profile_fill(-1);
-	profile_stop();
-	KT_EXPECT(!profile_running());
 	report_len = 0;
 	profile_report(0, "spin", 7, capture);
-	/* the first line is the top function: the spin, with most of the samples */
 	KT_EXPECT(strncmp(report, "PROFILE name=spin size=7 pct=", 29) == 0);
 	const char *fn = strstr(report, " fn=");
 	KT_ASSERT(fn != NULL);
@@ -61,8 +60,33 @@ KTEST(profile, samples_reach_code_with_interrupts_off)
 	unsigned n = 0;
 	for (samples += 8; *samples >= '0' && *samples <= '9'; samples++)
 		n = n * 10 + (unsigned)(*samples - '0');
-	/* 0.1 s at PROFILE_HZ, give or take the emulator's pace */
-	KT_EXPECT(n >= PROFILE_HZ / 10 / 4 && n <= PROFILE_HZ / 10 * 4);
+	return n;
+}
+
+/*
+ * 0.1 s at PROFILE_HZ is about 400 samples, give or take the emulator's
+ * pace.  A host that stops QEMU's vCPU thread for most of a spin loses
+ * NMIs (only one can be pending), so a round may come up short: the rate
+ * is right when any of three rounds lands within 4x of it.
+ */
+KTEST(profile, samples_reach_code_with_interrupts_off)
+{
+	const unsigned want = PROFILE_HZ / 10;
+	unsigned got[3];
+
+	if (!profile_start())
+		KT_SKIP("no I/O APIC to raise the profiler's NMI");
+	for (int round = 0; round < 3; round++) {
+		got[round] = sample_one_spin();
+		if (got[round] >= want / 4 && got[round] <= want * 4) {
+			profile_stop();
+			KT_EXPECT(!profile_running());
+			return;
+		}
+	}
+	profile_stop();
+	KT_FAIL("three 0.1 s spins got %u, %u and %u samples; want %u to %u",
+	        got[0], got[1], got[2], want / 4, want * 4);
 }
 
 KTEST(profile, samples_outside_a_filled_slot_are_not_kept)
