@@ -678,6 +678,9 @@ size_t pmap_extract_pages(pmap_t pmap, vm_offset_t va, size_t n, vm_prot_t prot,
                           struct vm_page **pages)
 {
 	size_t missing = 0;
+	/* pte_prot(e) covers prot exactly when e has the bits of want and none of forbid */
+	uint64_t want = PTE_MANAGED | PTE_P | ((prot & VM_PROT_WRITE) ? PTE_RW : 0);
+	uint64_t forbid = (prot & VM_PROT_EXECUTE) ? PTE_NX : 0;
 
 	spin_lock(&pmap->lock);
 	for (size_t i = 0; i < n;) {
@@ -686,8 +689,7 @@ size_t pmap_extract_pages(pmap_t pmap, vm_offset_t va, size_t n, vm_prot_t prot,
 		size_t run = PT_ENTRIES - pt_index(at, 1);
 		for (size_t j = 0; j < run && i < n; j++, i++) {
 			uint64_t e = pte ? pte[j] : 0;
-			pages[i] = (e & PTE_MANAGED) && (pte_prot(e) & prot) == prot ?
-			           vm_page_from_phys(e & PTE_ADDR) : NULL;
+			pages[i] = (e & (want | forbid)) == want ? vm_page_from_phys(e & PTE_ADDR) : NULL;
 			missing += pages[i] == NULL;
 		}
 	}
