@@ -52,9 +52,9 @@ bool spin_held(const struct spinlock *l);
 /*
  * spin_lock and spin_unlock are inline: a kernel call takes eight locks,
  * and under QEMU's TCG the calls cost more than the locking (a 4 KiB
- * vm_write by RPC 3.05 -> 2.7 us, docs/performance.md).  What is rare
- * stays out of line in kern/lock.c: the order check under other locks,
- * an unlock out of order, and the panics.
+ * vm_write by RPC 2,647 -> 2,506 guest instructions, docs/performance.md).
+ * What is rare stays out of line in kern/lock.c: the order check under
+ * other locks, an unlock out of order, and the panics.
  */
 #define LOCK_HELD_MAX 16
 

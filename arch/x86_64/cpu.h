@@ -1,6 +1,7 @@
 /*
  * x86-64 instructions as inline functions, and the per-CPU structure.
- * Only arch/ includes this file.
+ * Only arch/ includes this file; kern/ sees the interrupt-flag part
+ * through arch/x86_64/machine_md.h's inline wrappers.
  */
 #ifndef MICA_ARCH_CPU_H
 #define MICA_ARCH_CPU_H

@@ -8,25 +8,25 @@
 #define MICA_ARCH_X86_64_MACHINE_MD_H
 
 #include <stdbool.h>
-#include <stdint.h>
+#include "arch/x86_64/cpu.h"
 
 static inline void machine_interrupts_off(void)
 {
-	__asm__ volatile("cli" ::: "memory");
+	cli();
 }
 
 static inline void machine_interrupts_on(void)
 {
-	__asm__ volatile("sti" ::: "memory");
+	sti();
 }
 
-/* Turns interrupts off and says whether they were on (RFLAGS.IF, bit 9). */
+/* Turns interrupts off and says whether they were on. */
 static inline bool machine_interrupts_save_off(void)
 {
-	uint64_t rflags;
+	bool was_on = read_rflags() & RFLAGS_IF;
 
-	__asm__ volatile("pushfq; popq %0; cli" : "=r"(rflags) : : "memory");
-	return (rflags >> 9) & 1;
+	cli();
+	return was_on;
 }
 
 #endif
