@@ -14,6 +14,7 @@
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/pmap_md.h"
+#include "kern/clock.h"
 #include "kern/machine.h"
 #include "vm/vm_map.h"
 #include "vm/vm_user.h"
@@ -33,7 +34,8 @@
 #define PIT_CH0_RATE       0x34            /* channel 0, low then high byte, mode 2 (rate), binary */
 
 static volatile uint32_t *ioapic;          /* NULL until mapped, or when there is none */
-static uint32_t base_divisor;              /* PIT periods between samples, on average */
+static uint64_t period_ns;                 /* between samples, on average */
+static uint64_t due_ns;                    /* when the next sample is due (clock_ns) */
 
 static uint32_t ioapic_read(unsigned reg)
 {
@@ -73,7 +75,8 @@ bool machine_profile_start(unsigned hz)
 
 	if (!ioapic_find() || divisor < 2 || divisor > 0xffff)
 		return false;
-	base_divisor = divisor;
+	period_ns = 1000000000ul / hz;
+	due_ns = clock_ns() + period_ns;
 	outb(PIT_COMMAND, PIT_CH0_RATE);
 	outb(PIT_CH0_DATA, divisor & 0xff);
 	outb(PIT_CH0_DATA, divisor >> 8);
@@ -83,17 +86,29 @@ bool machine_profile_start(unsigned hz)
 }
 
 /*
- * Moves the next sample by a pseudo-random quarter of the period either
- * way.  A fixed period can fall into step with a loop whose turn divides
- * it, and then samples the same few instructions every time.  The PIT
- * takes the new count when the current one runs out.  Called from the NMI.
+ * Sets when the next sample comes: a pseudo-random quarter of the period
+ * either way of the last one's due time.  A fixed period can fall into
+ * step with a loop whose turn divides it, and then samples the same few
+ * instructions every time.  Called from the NMI.
+ *
+ * The count is reckoned from the due time, not from now, because QEMU's
+ * PIT starts a count when it is written (hardware takes it at the next
+ * reload): reckoned from now, every microsecond the NMI spent reaching
+ * the CPU would lengthen a period, and a busy host thinned the samples
+ * by a tenth and more.  A sample later than half a period is not made
+ * up for; the next is reckoned from now.
  */
 void machine_profile_rearm(void)
 {
 	static uint32_t lfsr = 0xace1u;
+	uint64_t now = clock_ns();
 
 	lfsr = (lfsr >> 1) ^ (-(lfsr & 1u) & 0xb400u);     /* a 16-bit Galois LFSR */
-	uint32_t divisor = base_divisor - base_divisor / 4 + lfsr % (base_divisor / 2 + 1);
+	uint64_t gap = period_ns - period_ns / 4 + (period_ns / 2) * lfsr / 0x10000;
+	due_ns = due_ns + period_ns / 2 < now ? now + gap : due_ns + gap;
+	uint64_t divisor = (due_ns - now) * PIT_HZ / 1000000000ul;
+	if (divisor < 2)
+		divisor = 2;
 	outb(PIT_CH0_DATA, divisor & 0xff);
 	outb(PIT_CH0_DATA, divisor >> 8);
 }
