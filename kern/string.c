@@ -27,9 +27,9 @@ void *memcpy(void *dst, const void *src, size_t n)
 		const word_t *from = (const word_t *)s;
 		word_t *to = (word_t *)d;
 		uint64_t w0 = from[0], w1 = from[1], w2 = from[2], w3 = from[3];
-		uint64_t w4 = from[4], w5 = from[5], w6 = from[6], w7 = from[7];
 		to[0] = w0; to[1] = w1; to[2] = w2; to[3] = w3;
-		to[4] = w4; to[5] = w5; to[6] = w6; to[7] = w7;
+		w0 = from[4], w1 = from[5], w2 = from[6], w3 = from[7];
+		to[4] = w0; to[5] = w1; to[6] = w2; to[7] = w3;
 	}
 	for (; n >= 8; n -= 8, d += 8, s += 8)
 		*(word_t *)d = *(const word_t *)s;

@@ -252,37 +252,39 @@ static void copy_find_pages(vm_map_copy_t copy, struct vm_page **src)
 	}
 }
 
-/* Where byte pos of the run of frames pages[] is, in the direct map; NULL for a NULL frame. */
-static inline char *frame_byte(struct vm_page **pages, vm_offset_t pos)
+/* Where byte off of frame p is, in the direct map. */
+static inline char *frame_byte(struct vm_page *p, vm_offset_t off)
 {
-	struct vm_page *p = pages[pos >> PAGE_SHIFT];
-
-	return p ? (char *)pmap_phys_to_virt(vm_page_to_phys(p)) + (pos & PAGE_MASK) : NULL;
+	return (char *)pmap_phys_to_virt(vm_page_to_phys(p)) + off;
 }
 
 /*
  * Copies the data into the destination frames pages[] (the data starts
  * addr's offset into the first), in pieces that end wherever a source or
  * a destination page does; src[] holds the copy's frames (NULL: a page
- * of zeroes; unused for a buffer copy).
+ * of zeroes; unused for a buffer copy).  The copy's fields are read once,
+ * into locals: memcpy might write anywhere, as far as the compiler knows,
+ * and would have them loaded again for every page.
  */
 static void copy_bytes_to_pages(vm_map_copy_t copy, vm_offset_t addr, struct vm_page **pages,
                                 struct vm_page **src)
 {
-	vm_size_t n;
+	const char *buffer = copy->is_buffer ? copy->buffer : NULL;
+	vm_offset_t to = addr & PAGE_MASK, from = buffer ? 0 : copy->offset;
 
-	for (vm_size_t done = 0; done < copy->size; done += n) {
-		vm_offset_t to = (addr & PAGE_MASK) + done, from = copy->offset + done;
-		n = copy->size - done;
-		if (n > PAGE_SIZE - (to & PAGE_MASK))
-			n = PAGE_SIZE - (to & PAGE_MASK);
-		if (!copy->is_buffer && n > PAGE_SIZE - (from & PAGE_MASK))
-			n = PAGE_SIZE - (from & PAGE_MASK);
-		const char *bytes = copy->is_buffer ? copy->buffer + done : frame_byte(src, from);
-		if (bytes)
-			memcpy(frame_byte(pages, to), bytes, n);
+	for (vm_size_t left = copy->size, n; left > 0; left -= n, to += n, from += n) {
+		vm_offset_t to_in = to & PAGE_MASK, from_in = buffer ? 0 : from & PAGE_MASK;
+		n = PAGE_SIZE - (to_in > from_in ? to_in : from_in);
+		if (n > left)
+			n = left;
+		char *dst = frame_byte(pages[to >> PAGE_SHIFT], to_in);
+		struct vm_page *frame = buffer ? NULL : src[from >> PAGE_SHIFT];
+		if (buffer)
+			memcpy(dst, buffer + from, n);
+		else if (frame)
+			memcpy(dst, frame_byte(frame, from_in), n);
 		else
-			memset(frame_byte(pages, to), 0, n);
+			memset(dst, 0, n);
 	}
 }
 

@@ -40,7 +40,12 @@ enum vm_page_use {
 struct pv_entry;
 struct vm_object;
 
-struct vm_page {
+/*
+ * 64 bytes, a power of two, so that a frame's number and its vm_page turn
+ * into each other by a shift: the copy path does that for both frames of
+ * every page it copies.
+ */
+struct __attribute__((aligned(64))) vm_page {
 	struct vm_page *next, *prev;   /* free list, or the owner's list */
 	struct vm_page *hash_next;     /* (object, offset) hash chain */
 	struct vm_object *object;      /* owner, for VM_PAGE_OBJECT */
