@@ -154,14 +154,17 @@ void vm_object_page_find_run(struct vm_object *obj, uint64_t offset, size_t n,
 {
 	size_t missing = n;
 
-	for (size_t i = 0; i < n; i++)
-		pages[i] = NULL;
-	for (; obj != NULL && missing > 0; obj = obj->shadow) {
+	if (obj == NULL)
+		memset(pages, 0, n * sizeof(*pages));
+	/* The top object fills every slot; each shadow, only those still empty. */
+	for (bool top = true; obj != NULL && missing > 0; obj = obj->shadow, top = false) {
 		spin_lock(&obj->lock);
 		spin_lock(&page_hash_lock);
 		for (size_t i = 0; i < n; i++) {
-			if (pages[i] == NULL && (pages[i] = hash_lookup(obj, offset + i * PAGE_SIZE)))
-				missing--;
+			if (top || pages[i] == NULL) {
+				pages[i] = hash_lookup(obj, offset + i * PAGE_SIZE);
+				missing -= pages[i] != NULL;
+			}
 		}
 		spin_unlock(&page_hash_lock);
 		offset += obj->shadow_offset;
