@@ -29,7 +29,7 @@ static struct {
  * the mask lands within microseconds on hardware, and under QEMU's TCG
  * at the next translation block, however long the host held the CPU.
  */
-#define DRAIN_NS (2 * 1000000000ull / PROFILE_HZ)
+#define DRAIN_NS (2 * PROFILE_PERIOD_NS)
 
 static volatile int filling = -1;
 static volatile bool running;

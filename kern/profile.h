@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #define PROFILE_HZ 4000
+#define PROFILE_PERIOD_NS (1000000000ul / PROFILE_HZ)   /* between samples, on average */
 #define PROFILE_SLOTS 3                /* cases measured together (BENCH_GROUP_MAX) */
 #define PROFILE_SAMPLES 16384          /* per slot; more are counted, not kept */
 #define PROFILE_TOP 8                  /* functions a report names */

@@ -11,7 +11,6 @@
 #include "kern/string.h"
 
 #define SPIN_NS 100000000ul            /* 0.1 s: about 400 samples at PROFILE_HZ */
-#define PERIOD_NS (1000000000ul / PROFILE_HZ)
 
 /*
  * What a spin saw of its own running.  Under an emulator or a hypervisor
@@ -36,7 +35,7 @@ static __attribute__((noinline)) struct spin_run profile_test_spin(void)
 	while (now < end) {
 		__asm__ volatile("pause");
 		uint64_t next = clock_ns(), step = next - now;
-		if (step > PERIOD_NS)
+		if (step > PROFILE_PERIOD_NS)
 			run.stalls++;
 		else
 			run.ran_ns += step;
@@ -103,7 +102,7 @@ KTEST(profile, samples_reach_code_with_interrupts_off)
 		unsigned got = sample_one_spin(&run);
 		if (run.ran_ns < SPIN_NS / 4 && round < 3)
 			continue;
-		unsigned due = (unsigned)(run.ran_ns / PERIOD_NS);
+		unsigned due = (unsigned)(run.ran_ns / PROFILE_PERIOD_NS);
 		kprintf("    # spin %d ran %lu of %lu us (%u stalls): %u samples, %u due\n", round,
 		        run.ran_ns / 1000, SPIN_NS / 1000, run.stalls, got, due);
 		KT_EXPECT(got >= due / 4);
@@ -135,13 +134,11 @@ KTEST(profile, samples_outside_a_filled_slot_are_not_kept)
  */
 KTEST(profile, nmis_during_start_and_stop_are_samples)
 {
-	uint64_t period = 1000000000ull / PROFILE_HZ;
-
 	for (unsigned i = 0; i < 400; i++) {
 		if (!profile_start())
 			KT_SKIP("no I/O APIC to raise the profiler's NMI");
 		KT_ASSERT(profile_running());
-		uint64_t end = clock_ns() + period * (i % 3);   /* 0 to 2 periods */
+		uint64_t end = clock_ns() + PROFILE_PERIOD_NS * (i % 3);   /* 0 to 2 periods */
 		while (clock_ns() < end)
 			continue;
 		profile_stop();
