@@ -38,6 +38,11 @@ void *memcpy(void *dst, const void *src, size_t n)
 	return dst;
 }
 
+/*
+ * Forwards as memcpy unless dst overlaps the end of src; then backwards,
+ * 64-bit words once the destination's end is aligned.  Each word is read
+ * before it is written, so any overlap is safe.
+ */
 void *memmove(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
@@ -45,6 +50,10 @@ void *memmove(void *dst, const void *src, size_t n)
 
 	if (d <= s || d >= s + n)
 		return memcpy(dst, src, n);
+	for (; n && ((uintptr_t)(d + n) & 7); n--)
+		d[n - 1] = s[n - 1];
+	for (; n >= 8; n -= 8)
+		*(word_t *)(d + n - 8) = *(const word_t *)(s + n - 8);
 	while (n--)
 		d[n] = s[n];
 	return dst;

@@ -125,6 +125,31 @@ static void printf_counts_what_it_prints(void)
 	KT_EXPECT_EQ(puts(" puts says hello"), 0);
 }
 
+/*
+ * memmove over its word loops: every length to 40 bytes, every overlap to
+ * 17 bytes either way, every alignment, against a byte-by-byte copy.
+ */
+static void overlapping_moves_of_words(void)
+{
+	unsigned char buf[96], want[96];
+	unsigned wrong = 0;
+
+	for (unsigned len = 0; len <= 40; len++)
+		for (int shift = -17; shift <= 17; shift++)
+			for (unsigned at = 17; at < 25; at++) {
+				for (unsigned i = 0; i < sizeof buf; i++)
+					buf[i] = want[i] = (unsigned char)(i * 7 + 1);
+				unsigned char tmp[40];
+				for (unsigned i = 0; i < len; i++)
+					tmp[i] = want[at + i];
+				for (unsigned i = 0; i < len; i++)
+					want[at + shift + i] = tmp[i];
+				memmove(buf + at + shift, buf + at, len);
+				wrong += memcmp(buf, want, sizeof buf) != 0;
+			}
+	KT_EXPECT_EQ(wrong, 0);
+}
+
 static void memory_functions(void)
 {
 	char buf[16];
@@ -140,6 +165,7 @@ static void memory_functions(void)
 	KT_EXPECT_STREQ(buf, "0101234789");
 	memmove(buf, buf + 3, 8);
 	KT_EXPECT_STREQ(buf, "1234789");
+	overlapping_moves_of_words();
 
 	KT_EXPECT_EQ(memcmp("abc", "abc", 3), 0);
 	KT_EXPECT(memcmp("abc", "abd", 3) < 0);
