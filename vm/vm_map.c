@@ -1,22 +1,23 @@
 /*
- * Address maps (vm/vm_map.h): entries in a red-black tree threaded with a
- * sorted list, clipping and merging, free-space search, and the map-level
- * operations the Mach calls (vm/vm_user.c) are built from.
+ * Address maps (vm/vm_map.h): a sorted list of entries and its index
+ * (vm/vm_map_index.c), clipping and merging, free-space search, and the
+ * map-level operations the Mach calls (vm/vm_user.c) are built from.
  *
  * Locking protocol (see vm/vm_map.h): map->lock is held for a whole
  * operation; under it objects are locked one at a time or front to back,
  * then pmap and vm_page locks.  Functions marked `=> map locked` expect it.
  *
- * Free-space search: every entry records the largest gap before an entry
- * in its subtree (max_gap), the gap before an entry being the distance
- * from the previous entry's end (or the map's min).  The list header is
- * a sentinel whose `end` is the map's min and whose `start` is its max,
- * so the first entry's gap and the gap after the last need no special
- * case.  A first-fit search descends the tree by max_gap in O(log n).
+ * Free-space search: the gap before an entry is the distance from the
+ * previous entry's end (or the map's min).  The list header is a sentinel
+ * whose `end` is the map's min and whose `start` is its max, so the first
+ * entry's gap and the gap after the last need no special case.  The index
+ * keeps the largest gap under each node, and a first-fit search descends
+ * by it.
  *
  * All-or-nothing: an operation that may need new entries (clipping,
- * copying) reserves them all before it changes anything, so running out
- * of memory leaves the map as it was.
+ * copying) reserves them all before it changes anything, with the index
+ * nodes their inserts can need, so running out of memory leaves the map
+ * as it was.
  */
 #include "vm/vm_map.h"
 #include "kern/panic.h"
@@ -36,45 +37,11 @@ void vm_map_bootstrap(void)
 	zone_init(&map_zone, "vm_map", sizeof(struct vm_map));
 	zone_init(&entry_zone, "vm_map_entry", sizeof(struct vm_map_entry));
 	entry_zone.follows_maps = true;
+	vm_map_index_bootstrap();
 	pmap_virtual_space(&start, &end);
 	kernel_map = vm_map_create(kernel_pmap, kmem_first_free_va(), end);
 	if (kernel_map == NULL)
 		panic("vm_map_bootstrap: no memory for the kernel map");
-}
-
-/* ------------------------------------------------------------- gaps */
-
-static struct vm_map_entry *node_entry(struct rb_node *n)
-{
-	return n ? rb_entry(n, struct vm_map_entry, node) : NULL;
-}
-
-/* The free space between e and the entry (or map start) before it. */
-static vm_size_t gap_before(const struct vm_map_entry *e)
-{
-	return e->start - e->prev->end;
-}
-
-static bool recompute_max_gap(struct rb_node *n)
-{
-	struct vm_map_entry *e = node_entry(n), *l = node_entry(n->left), *r = node_entry(n->right);
-	vm_size_t g = gap_before(e);
-
-	if (l && l->max_gap > g)
-		g = l->max_gap;
-	if (r && r->max_gap > g)
-		g = r->max_gap;
-	if (g == e->max_gap)
-		return false;
-	e->max_gap = g;
-	return true;
-}
-
-/* The entry after e changed its gap: refresh the tree's view of it. */
-static void gap_changed_after(vm_map_t map, struct vm_map_entry *e)
-{
-	if (e->next != &map->header)
-		rb_propagate(&map->tree, &e->next->node);
 }
 
 /* ------------------------------------------------------------- creation */
@@ -87,11 +54,11 @@ vm_map_t vm_map_create(pmap_t pmap, vm_offset_t min, vm_offset_t max)
 		return NULL;
 	memset(map, 0, sizeof(*map));
 	spin_lock_init(&map->lock, "vm_map", LOCK_RANK_MAP);
-	rb_init(&map->tree, recompute_max_gap);
+	vm_map_index_init(&map->index, &map->header);
 	map->header.next = map->header.prev = &map->header;
 	map->header.start = max;          /* the sentinel: see the top of this file */
 	map->header.end = min;
-	map->hint = &map->header;
+	map->hint = (struct vm_map_floor){ &map->header, 0, 0 };   /* matches nothing */
 	map->ref_count = 1;
 	map->min = min;
 	map->max = max;
@@ -110,6 +77,7 @@ static void map_teardown(vm_map_t map)
 {
 	spin_lock(&map->lock);
 	vm_map_delete_all(map);
+	vm_map_index_destroy(&map->index);
 	spin_unlock(&map->lock);
 	zfree(&map_zone, map);
 }
@@ -131,10 +99,12 @@ uint32_t vm_map_entry_count(vm_map_t map)
 
 /* ------------------------------------------------------------- entry reserve */
 
-bool entry_reserve(struct entry_reserve *r, unsigned n)
+bool entry_reserve(struct entry_reserve *r, vm_map_t map, unsigned n)
 {
 	r->list = NULL;
 	r->count = 0;
+	if (!vm_map_node_reserve(&r->nodes, vm_map_index_nodes_needed(&map->index, n)))
+		return false;
 	while (r->count < n) {
 		struct vm_map_entry *e = zalloc(&entry_zone);
 		if (e == NULL) {
@@ -167,6 +137,7 @@ void entry_reserve_release(struct entry_reserve *r)
 		zfree(&entry_zone, e);
 	}
 	r->count = 0;
+	vm_map_node_reserve_release(&r->nodes);
 }
 
 static void entry_free(struct vm_map_entry *e)
@@ -177,79 +148,73 @@ static void entry_free(struct vm_map_entry *e)
 /* ------------------------------------------------------------- lookup */
 
 /*
- * The last entry starting at or below addr, or the header when addr lies
- * before every entry.  => map locked
+ * The last entry starting at or below addr with its range, or the header
+ * and [0, 0) when addr lies before every entry.  The answer becomes the
+ * hint; neither the hint nor the index touches the entry.  => map locked
  */
+static const struct vm_map_floor *lookup_floor(vm_map_t map, vm_offset_t addr)
+{
+	if (!(map->hint.start <= addr && addr < map->hint.end))
+		vm_map_index_floor(&map->index, addr, &map->hint);
+	return &map->hint;
+}
+
+/* Any change to an entry's range, or its removal, forgets the hint. */
+static void hint_clear(vm_map_t map)
+{
+	map->hint = (struct vm_map_floor){ &map->header, 0, 0 };
+}
+
 struct vm_map_entry *vm_map_lookup_floor(vm_map_t map, vm_offset_t addr)
 {
-	struct vm_map_entry *h = map->hint, *best = &map->header;
-
-	if (h != &map->header && h->start <= addr && addr < h->end)
-		return h;
-	for (struct rb_node *n = map->tree.root; n;) {
-		struct vm_map_entry *e = node_entry(n);
-		if (e->start <= addr) {
-			best = e;
-			n = n->right;
-		} else {
-			n = n->left;
-		}
-	}
-	if (best != &map->header)
-		map->hint = best;
-	return best;
+	return lookup_floor(map, addr)->entry;
 }
 
 struct vm_map_entry *vm_map_lookup_entry(vm_map_t map, vm_offset_t addr)
 {
-	struct vm_map_entry *e = vm_map_lookup_floor(map, addr);
+	const struct vm_map_floor *f = lookup_floor(map, addr);
 
-	return (e != &map->header && addr < e->end) ? e : NULL;
+	return addr < f->end ? f->entry : NULL;       /* the header's [0, 0) holds nothing */
 }
 
 /* ------------------------------------------------------------- insert, remove */
 
 /*
  * Links e (its range free in map) into the list after prev and into the
- * tree.  The list goes first, and the neighbour whose gap shrank is
- * propagated before the tree changes shape: rebalancing recomputes nodes,
- * and it must never see a stale gap it could then spread.  => map locked
+ * index, with any node that takes from r.  The list goes first: the index
+ * reads gaps from it.  => map locked
  */
-void entry_link(vm_map_t map, struct vm_map_entry *prev, struct vm_map_entry *e)
+static void entry_link(vm_map_t map, struct vm_map_entry *prev, struct vm_map_entry *e,
+                       struct entry_reserve *r)
 {
-	struct rb_node *parent = NULL, **link = &map->tree.root;
-	bool left = false;
-
 	e->prev = prev;
 	e->next = prev->next;
 	prev->next->prev = e;
 	prev->next = e;
-	gap_changed_after(map, e);
-	e->max_gap = gap_before(e);
-	while (*link) {
-		parent = *link;
-		left = e->start < node_entry(parent)->start;
-		link = left ? &parent->left : &parent->right;
-	}
-	rb_insert_at(&map->tree, parent, left, &e->node);
+	vm_map_index_insert(&map->index, e, &r->nodes);
 	map->nentries++;
 	map->size += e->end - e->start;
 }
 
 /* Takes e out of map; the caller frees it or its object.  => map locked */
-void entry_unlink(vm_map_t map, struct vm_map_entry *e)
+static void entry_unlink(vm_map_t map, struct vm_map_entry *e)
 {
-	struct vm_map_entry *next = e->next;
-
-	e->prev->next = next;              /* the list first, as in entry_link */
-	next->prev = e->prev;
-	if (next != &map->header)
-		rb_propagate(&map->tree, &next->node);
-	rb_remove(&map->tree, &e->node);
-	if (map->hint == e)
-		map->hint = &map->header;
+	e->prev->next = e->next;           /* the list first, as in entry_link */
+	e->next->prev = e->prev;
+	vm_map_index_remove(&map->index, e);
+	if (map->hint.entry == e)
+		hint_clear(map);
 	map->nentries--;
 	map->size -= e->end - e->start;
+}
+
+/* e's end moved (a split or a merge): tell the index and the hint.  => map locked */
+static void entry_set_end(vm_map_t map, struct vm_map_entry *e, vm_offset_t end)
+{
+	e->end = end;
+	vm_map_index_end_changed(&map->index, e);
+	if (map->hint.entry == e)
+		hint_clear(map);
 }
 
 /* ------------------------------------------------------------- clip and merge */
@@ -270,8 +235,8 @@ static struct vm_map_entry *entry_split(vm_map_t map, struct vm_map_entry *e, vm
 	if (upper->object)
 		vm_object_reference(upper->object);
 	map->size -= e->end - addr;
-	e->end = addr;
-	entry_link(map, e, upper);
+	entry_set_end(map, e, addr);
+	entry_link(map, e, upper, r);
 	return upper;
 }
 
@@ -309,9 +274,11 @@ static void entry_merge(vm_map_t map, struct vm_map_entry *a, struct vm_map_entr
 {
 	vm_size_t bsize = b->end - b->start;
 
-	a->end = b->end;                   /* grow first, so unlinking b sees the final gap */
-	map->size += bsize;
+	vm_offset_t end = b->end;
+
 	entry_unlink(map, b);
+	entry_set_end(map, a, end);
+	map->size += bsize;
 	if (b->object)
 		vm_object_deallocate(b->object);
 	entry_free(b);
@@ -335,33 +302,22 @@ void vm_map_simplify_range(vm_map_t map, vm_offset_t start, vm_offset_t end)
 
 /*
  * The lowest address with size free bytes, in *addr; false when there is
- * none.  Descends the tree by max_gap: O(log n).  => map locked
+ * none.  One descent of the index by max_gap.  => map locked
  */
 bool vm_map_find_space(vm_map_t map, vm_size_t size, vm_offset_t *addr)
 {
-	struct rb_node *n = map->tree.root;
-
 	if (size == 0)
 		return false;
-	if (n == NULL || node_entry(n)->max_gap < size) {
-		struct vm_map_entry *last = map->header.prev;   /* the gap after the last entry */
-		if (map->header.start - last->end < size)
-			return false;
-		*addr = last->end;
+	struct vm_map_entry *e = vm_map_index_find_gap(&map->index, size);
+	if (e != NULL) {
+		*addr = e->prev->end;
 		return true;
 	}
-	for (;;) {
-		struct vm_map_entry *e = node_entry(n), *l = node_entry(n->left);
-		if (l && l->max_gap >= size) {
-			n = n->left;
-		} else if (gap_before(e) >= size) {
-			*addr = e->prev->end;
-			return true;
-		} else {
-			n = n->right;
-			KASSERT(n != NULL, "vm_map_find_space: max_gap says %lu fits, tree disagrees", size);
-		}
-	}
+	struct vm_map_entry *last = map->header.prev;   /* the gap after the last entry */
+	if (map->header.start - last->end < size)
+		return false;
+	*addr = last->end;
+	return true;
 }
 
 /* Is [start, end) inside the map and free of entries?  => map locked */
@@ -394,7 +350,7 @@ struct vm_map_entry *vm_map_insert(vm_map_t map, vm_offset_t start, vm_offset_t 
 	e->max_protection = attrs->max_protection;
 	e->inheritance = attrs->inheritance;
 	e->needs_copy = attrs->needs_copy;
-	entry_link(map, vm_map_lookup_floor(map, start), e);
+	entry_link(map, vm_map_lookup_floor(map, start), e, r);
 	return e;
 }
 
@@ -562,7 +518,7 @@ vm_map_t vm_map_fork(vm_map_t parent, pmap_t child_pmap)
 	if (child == NULL)
 		return NULL;
 	spin_lock(&parent->lock);
-	bool ok = entry_reserve(&r, parent->nentries);
+	bool ok = entry_reserve(&r, child, parent->nentries);
 	for (struct vm_map_entry *e = parent->header.next; ok && e != &parent->header; e = e->next)
 		ok = fork_entry(parent, child, e, &r);
 	entry_reserve_release(&r);
@@ -575,22 +531,6 @@ vm_map_t vm_map_fork(vm_map_t parent, pmap_t child_pmap)
 }
 
 /* ------------------------------------------------------------- invariants */
-
-/* The true max_gap of the subtree at n, checking every stored one; ~0 when one is wrong. */
-static vm_size_t check_gaps(struct rb_node *n)
-{
-	if (n == NULL)
-		return 0;
-	struct vm_map_entry *e = node_entry(n);
-	vm_size_t g = gap_before(e), l = check_gaps(n->left), r = check_gaps(n->right);
-	if (l == ~0ul || r == ~0ul)
-		return ~0ul;
-	if (l > g)
-		g = l;
-	if (r > g)
-		g = r;
-	return g == e->max_gap ? g : ~0ul;
-}
 
 /* Does every page of an entry shared copy-on-write lack write access in the pmap? */
 static bool cow_pages_read_only(vm_map_t map, const struct vm_map_entry *e)
@@ -607,10 +547,10 @@ const char *vm_map_check_invariants(vm_map_t map)
 	uint32_t n = 0;
 
 	spin_lock(&map->lock);
-	if (rb_check(&map->tree) < 0)
-		wrong = "the red-black tree is broken";
-	else if (check_gaps(map->tree.root) == ~0ul)
-		wrong = "a max_gap is stale";
+	wrong = vm_map_index_check(&map->index);
+	if (!wrong && map->hint.entry != &map->header &&
+	    (map->hint.start != map->hint.entry->start || map->hint.end != map->hint.entry->end))
+		wrong = "the lookup hint's range is stale";
 	for (struct vm_map_entry *e = map->header.next; !wrong && e != &map->header; e = e->next) {
 		n++;
 		if (e->start >= e->end || e->start < e->prev->end || e->end > map->max)

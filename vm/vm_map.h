@@ -1,12 +1,13 @@
 /*
  * Address maps: an address space as a sorted set of entries, each mapping
  * [start, end) to an object at an offset with protections and an
- * inheritance.  Entries live in a red-black tree (lookup and free-gap
- * search in O(log n)) threaded with a sorted list, plus a lookup hint.
+ * inheritance.  Entries form a sorted list, indexed by a B+tree of
+ * page-sized nodes (vm/vm_map_index.h: lookup and free-gap search touch
+ * one node a level), plus a lookup hint.
  * The map owns a pmap, which caches what the entries say.
  *
  * Locking protocol:
- *   map->lock  covers the entry tree and list, the hint and every entry
+ *   map->lock  covers the entry list and index, the hint and every entry
  *              field; it is held across a whole operation, faults
  *              included, so a check and the change it guards see the same
  *              map (vm_write's check-then-write relies on this).  The
@@ -26,16 +27,14 @@
 #include <mach/vm_region.h>
 #include <mach/vm_types.h>
 #include "kern/lock.h"
-#include "kern/rbtree.h"
 #include "vm/pmap.h"
+#include "vm/vm_map_index.h"
 
 struct vm_object;
 
 struct vm_map_entry {
-	struct rb_node node;           /* in map->tree, by start */
 	struct vm_map_entry *prev, *next;  /* sorted list; the map's header is the sentinel */
 	vm_offset_t start, end;
-	vm_size_t max_gap;             /* augmented: largest free gap before an entry in this subtree */
 	struct vm_object *object;      /* NULL: zero-fill memory not yet touched */
 	uint64_t offset;               /* of start in object */
 	vm_prot_t protection, max_protection;
@@ -46,9 +45,9 @@ struct vm_map_entry {
 
 struct vm_map {
 	struct spinlock lock;
-	struct rb_tree tree;
+	struct vm_map_index index;
 	struct vm_map_entry header;    /* list sentinel: header.next is the lowest entry */
-	struct vm_map_entry *hint;     /* the last entry looked up */
+	struct vm_map_floor hint;      /* the last lookup's answer: checking it touches only the map */
 	uint32_t nentries;
 	uint32_t ref_count;            /* atomic */
 	vm_offset_t min, max;          /* the map covers [min, max) */
@@ -79,7 +78,7 @@ vm_map_t vm_map_fork(vm_map_t map, pmap_t child_pmap);
 struct vm_map_entry *vm_map_lookup_entry(vm_map_t map, vm_offset_t addr);
 
 /*
- * Checks everything the map promises (tree shape and gaps, sorted
+ * Checks everything the map promises (index shape and gaps, sorted
  * disjoint entries, copy-on-write pages read-only in the pmap): NULL when
  * all holds, else what is wrong.  Costly: for tests.
  */

@@ -425,7 +425,7 @@ static kern_return_t overwrite_by_substitution(vm_map_t dst, vm_offset_t addr, v
 	rights = kalloc(ndst * sizeof(*rights));
 	if (rights == NULL)
 		return KERN_RESOURCE_SHORTAGE;
-	if (!entry_reserve(&r, 2 + ndst + copy->npieces)) {
+	if (!entry_reserve(&r, dst, 2 + ndst + copy->npieces)) {
 		kfree(rights, ndst * sizeof(*rights));
 		return KERN_RESOURCE_SHORTAGE;
 	}
@@ -511,7 +511,7 @@ kern_return_t vm_map_copyout(vm_map_t dst, vm_address_t *addr, vm_map_copy_t cop
 		return KERN_RESOURCE_SHORTAGE;
 	spin_lock(&dst->lock);
 	bool found = vm_map_find_space(dst, size, &start);
-	if (!found || !entry_reserve(&r, copy->is_buffer ? 1 : copy->npieces)) {
+	if (!found || !entry_reserve(&r, dst, copy->is_buffer ? 1 : copy->npieces)) {
 		spin_unlock(&dst->lock);
 		if (buffer_obj)
 			vm_object_deallocate(buffer_obj);

@@ -9,13 +9,22 @@
 #include "vm/vm_kern.h"
 #include "vm/vm_map.h"
 
-/* Entries reserved before an operation starts, so it cannot fail halfway. */
+/*
+ * Entries reserved before an operation starts, with the index nodes their
+ * inserts can need, so it cannot fail halfway.
+ */
 struct entry_reserve {
 	struct vm_map_entry *list;
 	unsigned count;
+	struct node_reserve nodes;
 };
 
-bool entry_reserve(struct entry_reserve *r, unsigned n);   /* false: none reserved */
+/*
+ * n entries, and the nodes n inserts into map's index can need (all
+ * falling in one range of it: see vm_map_index_nodes_needed).  False:
+ * none reserved.  => map locked, or not yet visible to anyone else
+ */
+bool entry_reserve(struct entry_reserve *r, vm_map_t map, unsigned n);
 struct vm_map_entry *entry_take(struct entry_reserve *r);
 void entry_reserve_release(struct entry_reserve *r);
 

@@ -37,9 +37,11 @@ static kern_return_t range_begin(vm_map_t map, vm_address_t addr, vm_size_t size
 		return KERN_INVALID_ARGUMENT;
 	if (size == 0)
 		return RANGE_EMPTY;
-	if (!entry_reserve(r, 2))
-		return KERN_RESOURCE_SHORTAGE;
 	spin_lock(&map->lock);
+	if (!entry_reserve(r, map, 2)) {
+		spin_unlock(&map->lock);
+		return KERN_RESOURCE_SHORTAGE;
+	}
 	return KERN_SUCCESS;
 }
 
@@ -82,9 +84,11 @@ kern_return_t vm_allocate(vm_map_t map, vm_address_t *addr, vm_size_t size, int 
 		return KERN_INVALID_ARGUMENT;
 	if (!(flags & VM_FLAGS_ANYWHERE) && (start < map->min || end > map->max))
 		return KERN_INVALID_ADDRESS;
-	if (!entry_reserve(&r, 1))
-		return KERN_RESOURCE_SHORTAGE;
 	spin_lock(&map->lock);
+	if (!entry_reserve(&r, map, 1)) {
+		spin_unlock(&map->lock);
+		return KERN_RESOURCE_SHORTAGE;
+	}
 	if (flags & VM_FLAGS_ANYWHERE) {
 		vm_size_t len = end - start;
 		if (!vm_map_find_space(map, len, &start))

@@ -675,6 +675,10 @@ static void walk_regions(unsigned m)
 
 static void check_map(unsigned m, bool intrusive)
 {
+	const char *wrong = vm_map_check_invariants(maps[m]);
+
+	if (wrong)
+		mismatch("map%u: %s", m, wrong);
 	walk_regions(m);
 	check_pmap_page(m, VD_MIN - PG);
 	check_pmap_page(m, VD_MAX);

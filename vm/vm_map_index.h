@@ -1,0 +1,107 @@
+/*
+ * A map's index: a B+tree from each entry's start to the entry, with the
+ * entry's end beside it in the leaf and, in every inner node, the largest
+ * free gap under each child.  It answers "which entry holds addr" by
+ * touching one leaf, and "where is the lowest gap of n bytes" by one
+ * descent.  The sorted entry list (entry->prev/next, with the map's header
+ * as sentinel) is the map's; the index only points at entries and reads
+ * their list neighbours to learn the gap before a leaf's first entry.
+ *
+ * Nodes are a page each (VM_MAP_NODE_SLOTS keys), so that at 100,000
+ * entries a lookup walks three nodes and only the leaf is cold (see
+ * docs/performance.md).  Host tests build it with a handful of slots to
+ * make splits and merges common.
+ *
+ * Locking: the index belongs to its map and is covered by map->lock; every
+ * function here expects it held (=> map locked).
+ *
+ * Memory: inserting may split a node on every level, and splitting needs
+ * new nodes.  The caller reserves them first (vm_map_index_nodes_needed,
+ * then nodes from vm_map_node_alloc in a node_reserve), so an insert cannot
+ * fail halfway.  Removing never allocates.
+ */
+#ifndef MICA_VM_VM_MAP_INDEX_H
+#define MICA_VM_VM_MAP_INDEX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <mach/vm_types.h>
+
+#ifndef VM_MAP_NODE_SLOTS
+#define VM_MAP_NODE_SLOTS 168              /* 8 + 168 * 24 bytes: one page */
+#endif
+
+struct vm_map_entry;
+
+struct vm_map_node {
+	uint16_t count;                         /* slots in use; none only in an empty map's root */
+	bool leaf;
+	vm_size_t max_gap;                      /* the largest gap before an entry under this node */
+	vm_offset_t key[VM_MAP_NODE_SLOTS];     /* leaf: entry start; inner: least key of child (not key[0]) */
+	vm_offset_t aux[VM_MAP_NODE_SLOTS];     /* leaf: entry end; inner: child's max_gap */
+	void *ptr[VM_MAP_NODE_SLOTS];           /* leaf: the entry; inner: the child node */
+};
+
+struct vm_map_index {
+	struct vm_map_entry *header;            /* the map's list sentinel */
+	struct vm_map_node *root;               /* NULL until the first insert */
+	unsigned height;                        /* levels, leaves included; 0 without a root */
+	unsigned crowded;                       /* nodes with fewer than VM_MAP_NODE_SLACK free slots */
+	unsigned nodes;                         /* nodes in the tree, the root included */
+};
+
+/* Nodes set aside before an operation, for the splits its inserts may make. */
+struct node_reserve {
+	struct vm_map_node *list;               /* chained through ptr[0] */
+	unsigned count;
+};
+
+void vm_map_index_bootstrap(void);
+void vm_map_index_init(struct vm_map_index *ix, struct vm_map_entry *header);
+void vm_map_index_destroy(struct vm_map_index *ix);    /* => no entries left */
+
+/*
+ * The nodes n inserts into ix can need, given that (as every caller
+ * guarantees) they all land between two neighbouring keys of the index as
+ * it was, or in the range an operation has just emptied.  0 in the common
+ * case: no node near full and n small.
+ */
+unsigned vm_map_index_nodes_needed(const struct vm_map_index *ix, unsigned n);
+bool vm_map_node_reserve(struct node_reserve *r, unsigned n);  /* false: none reserved */
+void vm_map_node_reserve_release(struct node_reserve *r);
+
+/* An entry and its range, as the index's leaves hold them. */
+struct vm_map_floor {
+	struct vm_map_entry *entry;
+	vm_offset_t start, end;
+};
+
+/*
+ * Fills *f with the last entry starting at or below addr, or with the
+ * list's header and an empty range [0, 0) when there is none.  Touches
+ * the entry only when it lies in an earlier leaf than addr's.
+ */
+void vm_map_index_floor(const struct vm_map_index *ix, vm_offset_t addr, struct vm_map_floor *f);
+
+/*
+ * The lowest entry whose gap before it (from the previous entry's end, or
+ * the map's min) is at least size, or NULL.
+ */
+struct vm_map_entry *vm_map_index_find_gap(const struct vm_map_index *ix, vm_size_t size);
+
+/*
+ * Adds e, already linked into the map's list, taking any new node from r.
+ * Removes e, still linked or just unlinked (its neighbours then point past
+ * it); frees nodes left empty.  Records that e's end changed.
+ */
+void vm_map_index_insert(struct vm_map_index *ix, struct vm_map_entry *e, struct node_reserve *r);
+void vm_map_index_remove(struct vm_map_index *ix, struct vm_map_entry *e);
+void vm_map_index_end_changed(struct vm_map_index *ix, struct vm_map_entry *e);
+
+/*
+ * Checks the tree against the entry list: NULL when every invariant
+ * holds, else what is wrong.  Costly: for tests.
+ */
+const char *vm_map_index_check(const struct vm_map_index *ix);
+
+#endif
