@@ -189,14 +189,15 @@ static unsigned keys_at_most(const struct vm_map_node *n, unsigned from, vm_offs
 	return lo;
 }
 
+/* Slot shifts are one loop over the three arrays: most move a few slots, or none. */
 static void slot_insert(struct vm_map_index *ix, struct vm_map_node *n, unsigned s,
                         vm_offset_t key, vm_offset_t aux, void *ptr)
 {
-	unsigned move = n->count - s;
-
-	memmove(&n->key[s + 1], &n->key[s], move * sizeof(n->key[0]));
-	memmove(&n->aux[s + 1], &n->aux[s], move * sizeof(n->aux[0]));
-	memmove(&n->ptr[s + 1], &n->ptr[s], move * sizeof(n->ptr[0]));
+	for (unsigned i = n->count; i > s; i--) {
+		n->key[i] = n->key[i - 1];
+		n->aux[i] = n->aux[i - 1];
+		n->ptr[i] = n->ptr[i - 1];
+	}
 	n->key[s] = key;
 	n->aux[s] = aux;
 	n->ptr[s] = ptr;
@@ -205,11 +206,11 @@ static void slot_insert(struct vm_map_index *ix, struct vm_map_node *n, unsigned
 
 static void slot_remove(struct vm_map_index *ix, struct vm_map_node *n, unsigned s)
 {
-	unsigned move = n->count - s - 1;
-
-	memmove(&n->key[s], &n->key[s + 1], move * sizeof(n->key[0]));
-	memmove(&n->aux[s], &n->aux[s + 1], move * sizeof(n->aux[0]));
-	memmove(&n->ptr[s], &n->ptr[s + 1], move * sizeof(n->ptr[0]));
+	for (unsigned i = s + 1; i < n->count; i++) {
+		n->key[i - 1] = n->key[i];
+		n->aux[i - 1] = n->aux[i];
+		n->ptr[i - 1] = n->ptr[i];
+	}
 	set_count(ix, n, n->count - 1);
 }
 
