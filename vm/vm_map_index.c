@@ -25,7 +25,7 @@
  * until vm_map_index_destroy.  Any other node that empties is freed, and
  * one left under half full is merged into a neighbour under the same
  * parent when the two fit in three quarters of a node (not in a whole
- * one: a merge right after a split would undo it).  Merging never needs a
+ * one: a split right after a merge would undo it).  Merging never needs a
  * new node.
  *
  * Locking: => map locked, for every function (see vm/vm_map.h).
@@ -38,9 +38,12 @@
 
 #define SLOTS VM_MAP_NODE_SLOTS
 #define SLACK 4                  /* a node with fewer free slots is crowded */
-#define MAX_HEIGHT 24            /* far above any map: 2^32 entries need 17 at 8 slots */
+#define MAX_HEIGHT 24            /* far above any map the address space can hold */
+/* A merge fills a node to three quarters at most, and never crowds it. */
+#define MERGE_MAX (SLOTS * 3 / 4 < SLOTS - SLACK ? SLOTS * 3 / 4 : SLOTS - SLACK)
 
-_Static_assert(SLOTS >= 2 * SLACK, "vm_map_index: too few slots a node");
+/* Neither half of a split is crowded, so only inserts crowd a node. */
+_Static_assert(SLOTS >= 2 * SLACK + 2, "vm_map_index: too few slots a node");
 
 struct path {
 	struct vm_map_node *node[MAX_HEIGHT];
@@ -62,16 +65,6 @@ void vm_map_index_init(struct vm_map_index *ix, struct vm_map_entry *header)
 	ix->height = 0;
 	ix->crowded = 0;
 	ix->nodes = 0;
-}
-
-/* Frees the empty root a map keeps once it has had an entry. */
-void vm_map_index_destroy(struct vm_map_index *ix)
-{
-	KASSERT(ix->root == NULL || (ix->root->leaf && ix->root->count == 0),
-	        "vm_map_index_destroy: the index still holds entries");
-	if (ix->root)
-		zfree(&node_zone, ix->root);
-	vm_map_index_init(ix, ix->header);
 }
 
 static struct vm_map_entry *slot_entry(const struct vm_map_node *n, unsigned i)
@@ -141,12 +134,26 @@ static void node_free(struct vm_map_index *ix, struct vm_map_node *n)
 	zfree(&node_zone, n);
 }
 
+/* Frees the empty root a map keeps once it has had an entry. */
+void vm_map_index_destroy(struct vm_map_index *ix)
+{
+	KASSERT(ix->root == NULL || (ix->root->leaf && ix->root->count == 0),
+	        "vm_map_index_destroy: the index still holds entries");
+	if (ix->root)
+		node_free(ix, ix->root);
+	vm_map_index_init(ix, ix->header);
+}
+
 unsigned vm_map_index_nodes_needed(const struct vm_map_index *ix, unsigned n)
 {
 	unsigned need = ix->root ? 0 : 1, height = ix->root ? ix->height : 1, k = n;
 
+	/*
+	 * Every node has room for n more keys: no split.  Removals in the
+	 * same operation cannot spoil that, as merges crowd no node.
+	 */
 	if (n == 0 || (ix->crowded == 0 && n <= SLACK))
-		return need;        /* every node has room for n more keys: no split */
+		return need;
 	/*
 	 * On each level the new keys fall as two single keys (an operation's
 	 * clips) and at most two runs (either side of one stale separator in
@@ -436,7 +443,7 @@ static bool merge_children(struct vm_map_index *ix, struct vm_map_node *parent, 
 {
 	struct vm_map_node *left = parent->ptr[i], *right = parent->ptr[i + 1];
 
-	if (left->count + right->count > SLOTS * 3 / 4)
+	if (left->count + right->count > MERGE_MAX)
 		return false;
 	if (!right->leaf)
 		right->key[0] = parent->key[i + 1];   /* becomes a separator in left: make it one */
@@ -451,8 +458,8 @@ static bool merge_children(struct vm_map_index *ix, struct vm_map_node *parent, 
 /*
  * After a slot of p->node[d] went: frees the node if it is empty, or
  * merges it with a neighbour if it is under half full, and goes on up
- * while that leaves the parent short.  Returns the depth from which max_gap must be
- * recomputed; p stays right down to that depth.
+ * while that leaves the parent short.  Returns the depth from which
+ * max_gap must be recomputed; p stays right down to that depth.
  */
 static int rebalance(struct vm_map_index *ix, struct path *p, int d)
 {
