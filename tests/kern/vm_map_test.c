@@ -250,6 +250,8 @@ KTEST(vm_map, many_entries_stay_ordered_and_searchable)
 			vm_protect(map, addr, PAGE_SIZE, false, VM_PROT_READ);
 	}
 	KT_EXPECT_EQ(vm_map_entry_count(map), 10000);
+	KT_EXPECT(map->index.height >= 2);                /* more than one page-sized leaf */
+	KT_EXPECT(map->index.nodes * VM_MAP_NODE_SLOTS <= 2 * 10000);   /* appends packed them */
 	expect_sane(map);
 	for (int i = 0; i < 1000; i++) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
