@@ -181,8 +181,8 @@ struct vm_map_entry *vm_map_lookup_entry(vm_map_t map, vm_offset_t addr)
 
 /*
  * Links e (its range free in map) into the list after prev and into the
- * index, with any node that takes from r.  The list goes first: the index
- * reads gaps from it.  => map locked
+ * index, taking any node a split needs from r.  The list goes first: the
+ * index reads gaps from it.  => map locked
  */
 static void entry_link(vm_map_t map, struct vm_map_entry *prev, struct vm_map_entry *e,
                        struct entry_reserve *r)
