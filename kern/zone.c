@@ -71,14 +71,76 @@ void *zalloc(struct zone *z)
 	return f;
 }
 
+/* Pushes the chain first..last of n elements onto z's free list.  => z->lock held */
+static void put_back(struct zone *z, struct zone_free *first, struct zone_free *last, unsigned n)
+{
+	KASSERT(z->in_use >= n, "zone %s: %u freed, %lu in use", z->name, n, z->in_use);
+	last->next = z->free;
+	z->free = first;
+	z->in_use -= n;
+}
+
+bool zone_reserve(struct zone *z, struct zone_reserve *r, unsigned n)
+{
+	struct zone_free *last = NULL;
+
+	r->zone = z;
+	r->list = NULL;
+	r->count = 0;
+	if (n == 0)
+		return true;                  /* the common case for the map index: no lock */
+	spin_lock(&z->lock);
+	while (r->count < n && (z->free != NULL || zone_grow(z))) {
+		struct zone_free *f = z->free;
+		z->free = f->next;
+		f->next = r->list;
+		r->list = f;
+		last = last ? last : f;
+		r->count++;
+		z->in_use++;
+	}
+	bool ok = r->count == n;
+	if (!ok && r->count > 0)
+		put_back(z, r->list, last, r->count);
+	spin_unlock(&z->lock);
+	if (!ok) {
+		r->list = NULL;
+		r->count = 0;
+	}
+	return ok;
+}
+
+void *zone_reserve_take(struct zone_reserve *r)
+{
+	struct zone_free *f = r->list;
+
+	if (f != NULL) {
+		r->list = f->next;
+		r->count--;
+	}
+	return f;
+}
+
+void zone_reserve_release(struct zone_reserve *r)
+{
+	struct zone_free *last = r->list;
+
+	if (last == NULL)
+		return;
+	while (last->next != NULL)
+		last = last->next;
+	spin_lock(&r->zone->lock);
+	put_back(r->zone, r->list, last, r->count);
+	spin_unlock(&r->zone->lock);
+	r->list = NULL;
+	r->count = 0;
+}
+
 void zfree(struct zone *z, void *elem)
 {
 	struct zone_free *f = elem;
 
 	spin_lock(&z->lock);
-	KASSERT(z->in_use > 0, "zfree: zone %s has nothing in use", z->name);
-	f->next = z->free;
-	z->free = f;
-	z->in_use--;
+	put_back(z, f, f, 1);
 	spin_unlock(&z->lock);
 }

@@ -42,4 +42,20 @@ void zone_totals(uint64_t *frames, uint64_t *elements);
 void *zalloc(struct zone *z);
 void zfree(struct zone *z, void *elem);
 
+/*
+ * Elements set aside for an operation that must not fail halfway: all n
+ * are taken at once (one lock, and false with none taken when memory is
+ * short), handed out by zone_reserve_take, and what is left goes back at
+ * once.  They count as in use while reserved.
+ */
+struct zone_reserve {
+	struct zone *zone;
+	struct zone_free *list;
+	unsigned count;
+};
+
+bool zone_reserve(struct zone *z, struct zone_reserve *r, unsigned n);
+void *zone_reserve_take(struct zone_reserve *r);     /* NULL when none is left */
+void zone_reserve_release(struct zone_reserve *r);
+
 #endif

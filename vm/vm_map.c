@@ -101,43 +101,28 @@ uint32_t vm_map_entry_count(vm_map_t map)
 
 bool entry_reserve(struct entry_reserve *r, vm_map_t map, unsigned n)
 {
-	r->list = NULL;
-	r->count = 0;
-	if (!vm_map_node_reserve(&r->nodes, vm_map_index_nodes_needed(&map->index, n)))
+	if (!vm_map_index_reserve(&map->index, &r->nodes, n))
 		return false;
-	while (r->count < n) {
-		struct vm_map_entry *e = zalloc(&entry_zone);
-		if (e == NULL) {
-			entry_reserve_release(r);
-			return false;
-		}
-		e->next = r->list;
-		r->list = e;
-		r->count++;
+	if (!zone_reserve(&entry_zone, &r->entries, n)) {
+		zone_reserve_release(&r->nodes);
+		return false;
 	}
 	return true;
 }
 
 struct vm_map_entry *entry_take(struct entry_reserve *r)
 {
-	struct vm_map_entry *e = r->list;
+	struct vm_map_entry *e = zone_reserve_take(&r->entries);
 
 	KASSERT(e != NULL, "entry_take: the reserve is empty (too few entries reserved)");
-	r->list = e->next;
-	r->count--;
 	memset(e, 0, sizeof(*e));
 	return e;
 }
 
 void entry_reserve_release(struct entry_reserve *r)
 {
-	while (r->list) {
-		struct vm_map_entry *e = r->list;
-		r->list = e->next;
-		zfree(&entry_zone, e);
-	}
-	r->count = 0;
-	vm_map_node_reserve_release(&r->nodes);
+	zone_reserve_release(&r->entries);
+	zone_reserve_release(&r->nodes);
 }
 
 static void entry_free(struct vm_map_entry *e)

@@ -74,40 +74,11 @@ static struct vm_map_entry *slot_entry(const struct vm_map_node *n, unsigned i)
 
 /* ------------------------------------------------------------- node memory */
 
-bool vm_map_node_reserve(struct node_reserve *r, unsigned n)
+static struct vm_map_node *node_take(struct vm_map_index *ix, struct zone_reserve *r, bool leaf)
 {
-	r->list = NULL;
-	r->count = 0;
-	while (r->count < n) {
-		struct vm_map_node *node = zalloc(&node_zone);
-		if (node == NULL) {
-			vm_map_node_reserve_release(r);
-			return false;
-		}
-		node->ptr[0] = r->list;
-		r->list = node;
-		r->count++;
-	}
-	return true;
-}
-
-void vm_map_node_reserve_release(struct node_reserve *r)
-{
-	while (r->list) {
-		struct vm_map_node *node = r->list;
-		r->list = node->ptr[0];
-		zfree(&node_zone, node);
-	}
-	r->count = 0;
-}
-
-static struct vm_map_node *node_take(struct vm_map_index *ix, struct node_reserve *r, bool leaf)
-{
-	struct vm_map_node *n = r->list;
+	struct vm_map_node *n = zone_reserve_take(r);
 
 	KASSERT(n != NULL, "vm_map_index: the node reserve is empty (too few nodes reserved)");
-	r->list = n->ptr[0];
-	r->count--;
 	ix->nodes++;
 	n->count = 0;
 	n->leaf = leaf;
@@ -144,7 +115,8 @@ void vm_map_index_destroy(struct vm_map_index *ix)
 	vm_map_index_init(ix, ix->header);
 }
 
-unsigned vm_map_index_nodes_needed(const struct vm_map_index *ix, unsigned n)
+/* The nodes n inserts can need (see vm_map_index_reserve). */
+static unsigned nodes_needed(const struct vm_map_index *ix, unsigned n)
 {
 	unsigned need = ix->root ? 0 : 1, height = ix->root ? ix->height : 1, k = n;
 
@@ -173,6 +145,11 @@ unsigned vm_map_index_nodes_needed(const struct vm_map_index *ix, unsigned n)
 		}
 		k = splits;
 	}
+}
+
+bool vm_map_index_reserve(const struct vm_map_index *ix, struct zone_reserve *r, unsigned n)
+{
+	return zone_reserve(&node_zone, r, nodes_needed(ix, n));
 }
 
 /* ------------------------------------------------------------- slots */
@@ -364,7 +341,7 @@ struct vm_map_entry *vm_map_index_find_gap(const struct vm_map_index *ix, vm_siz
 
 /* A new root over the two halves of the old one.  Nothing above it to fix. */
 static void grow(struct vm_map_index *ix, struct vm_map_node *left, struct vm_map_node *right,
-                 struct node_reserve *r)
+                 struct zone_reserve *r)
 {
 	struct vm_map_node *root = node_take(ix, r, false);
 
@@ -387,7 +364,7 @@ static void grow(struct vm_map_index *ix, struct vm_map_node *left, struct vm_ma
  * none): the node that took the last insert without splitting.
  */
 static int node_insert(struct vm_map_index *ix, struct path *p, int d, vm_offset_t key,
-                       vm_offset_t aux, void *ptr, bool append, struct node_reserve *r)
+                       vm_offset_t aux, void *ptr, bool append, struct zone_reserve *r)
 {
 	struct vm_map_node *n = p->node[d];
 	unsigned s = p->slot[d], keep = append ? SLOTS - SLACK : SLOTS / 2;
@@ -413,7 +390,7 @@ static int node_insert(struct vm_map_index *ix, struct path *p, int d, vm_offset
 	return node_insert(ix, p, d - 1, right->key[0], right->max_gap, right, append, r);
 }
 
-void vm_map_index_insert(struct vm_map_index *ix, struct vm_map_entry *e, struct node_reserve *r)
+void vm_map_index_insert(struct vm_map_index *ix, struct vm_map_entry *e, struct zone_reserve *r)
 {
 	struct path p;
 

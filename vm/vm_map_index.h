@@ -16,9 +16,8 @@
  * function here expects it held (=> map locked).
  *
  * Memory: inserting may split a node on every level, and splitting needs
- * new nodes.  The caller reserves them first (vm_map_index_nodes_needed,
- * then nodes from vm_map_node_alloc in a node_reserve), so an insert cannot
- * fail halfway.  Removing never allocates.
+ * new nodes.  The caller reserves them first (vm_map_index_reserve), so
+ * an insert cannot fail halfway.  Removing never allocates.
  */
 #ifndef MICA_VM_VM_MAP_INDEX_H
 #define MICA_VM_VM_MAP_INDEX_H
@@ -26,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <mach/vm_types.h>
+#include "kern/zone.h"
 
 #ifndef VM_MAP_NODE_SLOTS
 #define VM_MAP_NODE_SLOTS 168              /* 8 + 168 * 24 bytes: one page */
@@ -50,25 +50,18 @@ struct vm_map_index {
 	unsigned nodes;                         /* nodes in the tree, the root included */
 };
 
-/* Nodes set aside before an operation, for the splits its inserts may make. */
-struct node_reserve {
-	struct vm_map_node *list;               /* chained through ptr[0] */
-	unsigned count;
-};
-
 void vm_map_index_bootstrap(void);
 void vm_map_index_init(struct vm_map_index *ix, struct vm_map_entry *header);
 void vm_map_index_destroy(struct vm_map_index *ix);    /* => no entries left */
 
 /*
- * The nodes n inserts into ix can need, given that (as every caller
- * guarantees) they all land between two neighbouring keys of the index as
- * it was, or in the range an operation has just emptied.  0 in the common
- * case: no node near full and n small.
+ * Reserves in r the nodes n inserts into ix can need, given that (as every
+ * caller guarantees) they all land between two neighbouring keys of the
+ * index as it was, or in the range an operation has just emptied.  None
+ * in the common case: no node near full and n small.  False when memory
+ * is short (none reserved); zone_reserve_release returns what is unused.
  */
-unsigned vm_map_index_nodes_needed(const struct vm_map_index *ix, unsigned n);
-bool vm_map_node_reserve(struct node_reserve *r, unsigned n);  /* false: none reserved */
-void vm_map_node_reserve_release(struct node_reserve *r);
+bool vm_map_index_reserve(const struct vm_map_index *ix, struct zone_reserve *r, unsigned n);
 
 /* An entry and its range, as the index's leaves hold them. */
 struct vm_map_floor {
@@ -94,7 +87,7 @@ struct vm_map_entry *vm_map_index_find_gap(const struct vm_map_index *ix, vm_siz
  * Removes e, still linked or just unlinked (its neighbours then point past
  * it); frees nodes left empty.  Records that e's end changed.
  */
-void vm_map_index_insert(struct vm_map_index *ix, struct vm_map_entry *e, struct node_reserve *r);
+void vm_map_index_insert(struct vm_map_index *ix, struct vm_map_entry *e, struct zone_reserve *r);
 void vm_map_index_remove(struct vm_map_index *ix, struct vm_map_entry *e);
 void vm_map_index_end_changed(struct vm_map_index *ix, struct vm_map_entry *e);
 

@@ -14,14 +14,13 @@
  * inserts can need, so it cannot fail halfway.
  */
 struct entry_reserve {
-	struct vm_map_entry *list;
-	unsigned count;
-	struct node_reserve nodes;
+	struct zone_reserve entries;
+	struct zone_reserve nodes;         /* for splits in the index */
 };
 
 /*
  * n entries, and the nodes n inserts into map's index can need (all
- * falling in one range of it: see vm_map_index_nodes_needed).  False:
+ * falling in one range of it: see vm_map_index_reserve).  False:
  * none reserved.  => map locked, or not yet visible to anyone else
  */
 bool entry_reserve(struct entry_reserve *r, vm_map_t map, unsigned n);
