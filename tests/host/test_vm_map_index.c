@@ -34,8 +34,11 @@ static uint64_t rnd(void)
 	return seed;
 }
 
+/* An empty map over the window, and the model emptied to match. */
 static vm_map_t new_map(void)
 {
+	for (unsigned i = 0; i < NPAGES; i++)
+		model[i] = 0;
 	return vm_map_create(pmap_create(), BASE, BASE + NPAGES * PG);
 }
 
@@ -159,8 +162,6 @@ static void test_emptying_the_map_shrinks_the_index(void)
 {
 	vm_map_t map = new_map();
 
-	for (unsigned i = 0; i < NPAGES; i++)
-		model[i] = 0;
 	fill_alternating(map, 0, NPAGES);
 	HT_EXPECT_EQ(vm_map_entry_count(map), NPAGES);
 	HT_EXPECT_TRUE(map->index.height >= 4);
@@ -192,8 +193,6 @@ static void test_sparse_nodes_merge(void)
 	static unsigned order[NPAGES];
 	unsigned n = 0, bad_at = 0;
 
-	for (unsigned i = 0; i < NPAGES; i++)
-		model[i] = 0;
 	fill_alternating(map, 0, NPAGES);
 	for (unsigned i = 0; i < NPAGES; i++)
 		if (i % 16)
@@ -222,8 +221,6 @@ static void test_fork_builds_an_equal_index(void)
 {
 	vm_map_t map = new_map();
 
-	for (unsigned i = 0; i < NPAGES; i++)
-		model[i] = 0;
 	fill_alternating(map, 100, 2100);
 	vm_map_t child = vm_map_fork(map, pmap_create());
 	HT_EXPECT_TRUE(child != NULL);
