@@ -58,11 +58,20 @@ struct mb2_tag_framebuffer {
 	uint8_t red_pos, red_size, green_pos, green_size, blue_pos, blue_size;
 };
 
-extern char _kernel_phys_start[], _kernel_phys_end[];   /* linker.ld */
+extern char _kernel_phys_start[], _kernel_phys_end[], _kernel_start[];   /* linker.ld */
 
 static struct boot_info mb2_boot_info;
 static struct boot_info_builder builder;
 static uint8_t rsdp_copy[64] __attribute__((aligned(16)));
+
+/*
+ * GRUB loads every segment at its physical address, so here, before the
+ * kernel has read boot_info, the image lies exactly where linker.ld put it.
+ */
+static uint64_t linked_phys(const void *p)
+{
+	return (uint64_t)(uintptr_t)p - KERNEL_VMA_BASE;
+}
 
 static enum boot_mem_type mb2_mem_type(uint32_t type)
 {
@@ -110,7 +119,7 @@ static void copy_rsdp(const struct mb2_tag *t)
 		len = sizeof(rsdp_copy);
 	for (uint32_t i = 0; i < len; i++)
 		rsdp_copy[i] = src[i];
-	mb2_boot_info.acpi_rsdp = kernel_image_phys(rsdp_copy);
+	mb2_boot_info.acpi_rsdp = linked_phys(rsdp_copy);
 }
 
 static void take_tag(const struct mb2_tag *t)
@@ -168,7 +177,9 @@ uint64_t multiboot2_to_boot_info(uint64_t mbi_phys)
 	}
 	mb2_boot_info.kernel_phys_start = kstart;
 	mb2_boot_info.kernel_phys_end = kend;
+	mb2_boot_info.kernel_virt_base = (uint64_t)(uintptr_t)_kernel_start;
+	mb2_boot_info.kernel_phys_base = linked_phys(_kernel_start);
 	bib_add_region(&builder, kstart, kend - kstart, BOOT_MEM_KERNEL);
 	bib_finish(&builder);
-	return kernel_image_phys(&mb2_boot_info);
+	return linked_phys(&mb2_boot_info);
 }

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC   0x4143494d424f4f54ull  /* "TOOBMICA" little-endian */
-#define BOOT_INFO_VERSION 1
+#define BOOT_INFO_VERSION 2
 
 #define BOOT_INFO_MAX_MMAP    128
 #define BOOT_INFO_MAX_MODULES 16
@@ -70,7 +70,13 @@ struct boot_info {
 	uint32_t size;             /* sizeof(struct boot_info) */
 	char loader_name[BOOT_INFO_NAME_MAX];
 	char cmdline[BOOT_INFO_CMDLINE_MAX];
-	uint64_t kernel_phys_start, kernel_phys_end;
+	uint64_t kernel_phys_start, kernel_phys_end;  /* every frame the image occupies */
+	/*
+	 * Where the image's upper half landed.  Loaders may put it anywhere in
+	 * RAM, but always in one piece, as linked: the byte linked at virtual
+	 * address v lies at physical v - kernel_virt_base + kernel_phys_base.
+	 */
+	uint64_t kernel_virt_base, kernel_phys_base;
 	uint64_t acpi_rsdp;        /* physical address of the RSDP; 0 if unknown */
 	struct boot_framebuffer framebuffer;
 	uint32_t mmap_count;

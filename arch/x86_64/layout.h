@@ -1,15 +1,15 @@
 /*
  * Where things live in physical and virtual memory.
  *
- * linker.ld states the kernel image's two numbers too (a linker script
- * cannot include C); the boot suite's layout_agrees_with_loader test
- * checks that the two agree.
+ * linker.ld states KERNEL_VMA_BASE too (a linker script cannot include C).
+ * The image's physical address is not a constant: linker.ld asks for 2 MiB,
+ * which GRUB honours, but other loaders put it wherever RAM is free and say
+ * where in boot_info (docs/boot.md).
  */
 #ifndef MICA_ARCH_LAYOUT_H
 #define MICA_ARCH_LAYOUT_H
 
 #define KERNEL_VMA_BASE  0xffffffff80000000ul /* top 2 GiB: -mcmodel=kernel */
-#define KERNEL_PHYS_BASE 0x200000ul           /* 2 MiB: clear of firmware data */
 
 /*
  * The virtual address space, as the kernel's page tables lay it out:
@@ -32,10 +32,17 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
+/*
+ * Virtual minus physical address for every byte of the kernel image, which
+ * loaders place in one piece: pmap_bootstrap sets it from boot_info, and
+ * nothing may ask for an image address's frame before that.
+ */
+extern uint64_t kernel_image_offset;
+
 /* Physical address of a byte of the kernel image (not of other memory). */
 static inline uint64_t kernel_image_phys(const void *p)
 {
-	return (uint64_t)(uintptr_t)p - KERNEL_VMA_BASE;
+	return (uint64_t)(uintptr_t)p - kernel_image_offset;
 }
 #endif
 

@@ -351,8 +351,28 @@ static void enable_protection_features(void)
 	KASSERT(rdmsr(MSR_EFER) & EFER_NXE, "pmap_bootstrap: EFER.NXE is off");
 }
 
+uint64_t kernel_image_offset;
+
+/*
+ * Learns where the loader put the image, and refuses a boot_info whose
+ * placement would map the image onto frames it does not say are the image's.
+ */
+static void kernel_image_locate(const struct boot_info *bi)
+{
+	paddr_t start, end;
+
+	kernel_image_offset = bi->kernel_virt_base - bi->kernel_phys_base;
+	start = kernel_image_phys(_kernel_start);
+	end = kernel_image_phys(_kernel_end);
+	if ((kernel_image_offset & PAGE_MASK) != 0 || start < bi->kernel_phys_start ||
+	    end > bi->kernel_phys_end || end < start)
+		panic("pmap_bootstrap: boot_info places the image at %#lx-%#lx, outside its frames "
+		      "%#lx-%#lx", start, end, bi->kernel_phys_start, bi->kernel_phys_end);
+}
+
 void pmap_bootstrap(const struct boot_info *bi)
 {
+	kernel_image_locate(bi);
 	boot_mem_init(bi);
 	kernel_pmap->pml4_pa = table_page_alloc();
 	kernel_pmap->pml4 = table_at(kernel_pmap->pml4_pa);

@@ -9,8 +9,8 @@
 #include "boot/efi/elf.h"
 #include "kern/elf64.h"
 
-/* The messages below quote these limits. */
-_Static_assert(ELF_MAX_SEGMENTS == 16 && ELF_LOAD_LIMIT == 4ull << 30, "update the messages");
+/* The message below quotes this limit. */
+_Static_assert(ELF_MAX_SEGMENTS == 16, "update the message");
 
 /* The highest page-aligned address: ranges ending below it round up without wrapping. */
 #define ADDR_LIMIT (~0ull & ~(ELF_PAGE_SIZE - 1))
@@ -59,51 +59,45 @@ static const char *check_segment(const struct elf64_phdr *ph, uint64_t size)
 		return "a segment's data lies outside the file";
 	if (ph->filesz > ph->memsz)
 		return "a segment is larger in the file than in memory";
-	if (!inside(ph->paddr, ph->memsz, ADDR_LIMIT) || !inside(ph->vaddr, ph->memsz, ADDR_LIMIT))
+	if (!inside(ph->vaddr, ph->memsz, ADDR_LIMIT))
 		return "a segment wraps around the end of the address space";
-	if (!inside(ph->paddr, ph->memsz, ELF_LOAD_LIMIT))
-		return "a segment lies above the 4 GiB load limit";
 	if (ph->vaddr != ph->paddr && ph->vaddr < ELF_UPPER_HALF)
 		return "a segment is linked neither at its physical address nor in the upper half";
-	if ((ph->vaddr ^ ph->paddr) & (ELF_PAGE_SIZE - 1))
-		return "a segment's virtual and physical addresses differ in page offset";
 	return 0;
 }
 
-/* Adds a checked segment to img unless it shares a page, physical or virtual, with one there. */
+/* Adds a checked upper-half segment to img unless it shares a page with one there. */
 static const char *add_segment(struct elf_image *img, const struct elf64_phdr *ph)
 {
 	for (unsigned i = 0; i < img->count; i++) {
 		const struct elf_segment *s = &img->seg[i];
-		if (pages_meet(s->paddr, s->memsz, ph->paddr, ph->memsz) ||
-		    pages_meet(s->vaddr, s->memsz, ph->vaddr, ph->memsz))
+		if (pages_meet(s->vaddr, s->memsz, ph->vaddr, ph->memsz))
 			return "two segments overlap (or share a page)";
 	}
 	if (img->count == ELF_MAX_SEGMENTS)
 		return "more than 16 loadable segments";
 	img->seg[img->count++] = (struct elf_segment){
-		.offset = ph->offset, .filesz = ph->filesz, .memsz = ph->memsz,
-		.paddr = ph->paddr, .vaddr = ph->vaddr,
+		.offset = ph->offset, .filesz = ph->filesz, .memsz = ph->memsz, .vaddr = ph->vaddr,
 		.writable = ph->flags & ELF_PF_W, .executable = ph->flags & ELF_PF_X,
 	};
 	return 0;
 }
 
-/* The page-aligned physical bounds of all segments, and whether the entry point can run. */
+/* The page-aligned bounds of the segments' link addresses, and whether the entry point can run. */
 static const char *finish_image(struct elf_image *img)
 {
 	bool entry_ok = false;
 
 	if (img->count == 0)
-		return "no loadable segment";
-	img->phys_start = ~0ull;
-	img->phys_end = 0;
+		return "no loadable segment in the upper half";
+	img->virt_start = ~0ull;
+	img->virt_end = 0;
 	for (unsigned i = 0; i < img->count; i++) {
 		const struct elf_segment *s = &img->seg[i];
-		if (page_down(s->paddr) < img->phys_start)
-			img->phys_start = page_down(s->paddr);
-		if (page_up(s->paddr + s->memsz) > img->phys_end)
-			img->phys_end = page_up(s->paddr + s->memsz);
+		if (page_down(s->vaddr) < img->virt_start)
+			img->virt_start = page_down(s->vaddr);
+		if (page_up(s->vaddr + s->memsz) > img->virt_end)
+			img->virt_end = page_up(s->vaddr + s->memsz);
 		entry_ok |= s->executable && s->vaddr <= img->entry &&
 		            img->entry - s->vaddr < s->memsz;
 	}
@@ -124,7 +118,9 @@ const char *elf_check(const void *file, uint64_t size, struct elf_image *img)
 			(const void *)((const uint8_t *)file + eh->phoff + i * sizeof(*ph));
 		if (ph->type != PT_LOAD || ph->memsz == 0)
 			continue;
-		if ((why = check_segment(ph, size)) != 0 || (why = add_segment(img, ph)) != 0)
+		if ((why = check_segment(ph, size)) != 0)
+			return why;
+		if (ph->vaddr >= ELF_UPPER_HALF && (why = add_segment(img, ph)) != 0)
 			return why;
 	}
 	return finish_image(img);

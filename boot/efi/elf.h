@@ -14,22 +14,25 @@
 #include <stdint.h>
 
 #define ELF_MAX_SEGMENTS 16
-#define ELF_LOAD_LIMIT   (4ull << 30)  /* segments load below 4 GiB, inside the identity map */
 #define ELF_PAGE_SIZE    4096ull
 #define ELF_UPPER_HALF   0xffff800000000000ull  /* lowest canonical upper-half address */
 
-/* One PT_LOAD segment as the loader places it. */
+/* One upper-half PT_LOAD segment, which the loader places. */
 struct elf_segment {
 	uint64_t offset;                   /* of its bytes in the file */
 	uint64_t filesz, memsz;            /* memsz - filesz bytes of bss follow the data */
-	uint64_t paddr, vaddr;
+	uint64_t vaddr;                    /* its link address; its physical one is ignored */
 	bool writable, executable;
 };
 
-/* What a valid image asks of the loader. */
+/*
+ * What a valid image asks of the loader: its upper-half segments, to be
+ * placed in one block of virt_end - virt_start bytes, anywhere in RAM,
+ * each at its link address's distance from virt_start.
+ */
 struct elf_image {
 	uint64_t entry;                    /* virtual, inside an executable segment */
-	uint64_t phys_start, phys_end;     /* page-aligned bounds of all segments */
+	uint64_t virt_start, virt_end;     /* page-aligned bounds of the segments' link addresses */
 	unsigned count;
 	struct elf_segment seg[ELF_MAX_SEGMENTS];
 };
@@ -38,10 +41,12 @@ struct elf_image {
  * Returns NULL and fills *img if the size bytes at file are an image the
  * loader can place: ELF64, little-endian, x86-64, ET_EXEC, with every
  * program header and every segment's data inside the file, no segment
- * larger in the file than in memory, below ELF_LOAD_LIMIT, or sharing a
- * page with another, each linked at its physical address or in the upper
- * half, and the entry point in an executable segment.  Otherwise returns
- * a short reason ("not an ELF file") and *img is meaningless.
+ * larger in the file than in memory or sharing a page with another, each
+ * linked in the upper half or else at its physical address (those are for
+ * loaders that run the image's own 32-bit entry, such as GRUB, and are
+ * skipped), and the entry point in an executable upper-half segment.
+ * Otherwise returns a short reason ("not an ELF file") and *img is
+ * meaningless.
  */
 const char *elf_check(const void *file, uint64_t size, struct elf_image *img);
 

@@ -1,6 +1,6 @@
 /*
  * Reading what the kernel needs into the memory it will have: mica.cfg,
- * mica.elf's segments at their physical addresses, and the modules.
+ * mica.elf's segments wherever the firmware has room, and the modules.
  * Every page placed here is claimed (memmap.c) with the boot_info type it
  * will carry, so the memory map the kernel gets marks it correctly.
  */
@@ -34,27 +34,30 @@ EFI_STATUS config_load(EFI_FILE_HANDLE root, struct mica_cfg *cfg)
 }
 
 /*
- * Copies each segment of the checked image to its physical address, in
- * pages claimed exactly there, and zeroes the rest of those pages (bss).
+ * Claims one block for the whole image, anywhere the firmware has room,
+ * and copies each segment into it at its link address's distance from the
+ * image's start, zeroing the rest (bss, and the gaps between segments).
+ * Keeping the image in one piece, as linked, lets the kernel find any of
+ * its bytes' frames with one subtraction.
  */
-static EFI_STATUS place_segments(const UINT8 *file, const struct elf_image *img)
+static EFI_STATUS place_segments(const UINT8 *file, const struct elf_image *img,
+                                 UINT64 *phys_base)
 {
+	UINT64 bytes = img->virt_end - img->virt_start;
+	EFI_STATUS status = claim_any(phys_base, pages_for(bytes), BOOT_MEM_KERNEL, KERNEL_PATH);
+
+	if (EFI_ERROR(status))
+		return status;
+	ZeroMem((void *)*phys_base, bytes);
 	for (unsigned i = 0; i < img->count; i++) {
 		const struct elf_segment *s = &img->seg[i];
-		UINT64 base = s->paddr & ~(EFI_PAGE_SIZE - 1);
-		UINT64 pages = pages_for(s->paddr + s->memsz - base);
-		EFI_STATUS status = claim_at(base, pages, BOOT_MEM_KERNEL, KERNEL_PATH);
-
-		if (EFI_ERROR(status))
-			return status;
-		ZeroMem((void *)base, pages * EFI_PAGE_SIZE);
-		CopyMem((void *)s->paddr, file + s->offset, s->filesz);
+		CopyMem((void *)(*phys_base + s->vaddr - img->virt_start), file + s->offset, s->filesz);
 	}
 	return EFI_SUCCESS;
 }
 
-/* Reads mica.elf, checks it (elf.c) and places it; *img then describes it. */
-EFI_STATUS kernel_load(EFI_FILE_HANDLE root, struct elf_image *img)
+/* Reads mica.elf, checks it (elf.c) and places it; *img then describes it, *phys_base where it lies. */
+EFI_STATUS kernel_load(EFI_FILE_HANDLE root, struct elf_image *img, UINT64 *phys_base)
 {
 	const char *why;
 	void *file;
@@ -67,7 +70,7 @@ EFI_STATUS kernel_load(EFI_FILE_HANDLE root, struct elf_image *img)
 	if (why)
 		status = fail(EFI_LOAD_ERROR, L"%a: %a", KERNEL_PATH, why);
 	else
-		status = place_segments(file, img);
+		status = place_segments(file, img, phys_base);
 	BS->FreePool(file);
 	return status;
 }

@@ -56,15 +56,16 @@ struct module_range {
 };
 
 EFI_STATUS config_load(EFI_FILE_HANDLE root, struct mica_cfg *cfg);
-EFI_STATUS kernel_load(EFI_FILE_HANDLE root, struct elf_image *img);
+EFI_STATUS kernel_load(EFI_FILE_HANDLE root, struct elf_image *img, UINT64 *phys_base);
 EFI_STATUS modules_load(EFI_FILE_HANDLE root, const struct mica_cfg *cfg,
                         struct module_range *ranges);
 
 /* paging.c */
-EFI_STATUS paging_build(const struct elf_image *img, UINT64 identity_top, UINT64 *cr3);
+EFI_STATUS paging_build(const struct elf_image *img, UINT64 phys_base, UINT64 identity_top,
+                        UINT64 *cr3);
 
 /* memmap.c: memory the loader claims, and the firmware's map of the rest. */
-EFI_STATUS claim_at(UINT64 base, UINT64 pages, enum boot_mem_type type, const char *what);
+EFI_STATUS claim_any(UINT64 *base, UINT64 pages, enum boot_mem_type type, const char *what);
 EFI_STATUS claim_low(UINT64 *base, UINT64 pages, enum boot_mem_type type, const char *what);
 void claims_release(void);
 

@@ -18,6 +18,7 @@
 static struct {
 	struct mica_cfg cfg;
 	struct elf_image kernel;
+	UINT64 kernel_phys_base;      /* where the image's first page lies */
 	struct module_range modules[BOOT_INFO_MAX_MODULES];
 	UINT64 cr3, stack_top, acpi_rsdp;
 	struct boot_framebuffer framebuffer;
@@ -39,7 +40,7 @@ EFI_STATUS fail(EFI_STATUS status, const CHAR16 *fmt, ...)
 }
 
 /* Reads mica.elf, mica.cfg and the modules into place.  The kernel goes
- * first: its addresses are fixed, so it must not find them taken. */
+ * first: it is the largest, and the least likely to fit once memory is cut up. */
 static EFI_STATUS load_files(EFI_HANDLE image)
 {
 	EFI_FILE_HANDLE root;
@@ -47,7 +48,7 @@ static EFI_STATUS load_files(EFI_HANDLE image)
 
 	if (EFI_ERROR(status))
 		return status;
-	status = kernel_load(root, &h.kernel);
+	status = kernel_load(root, &h.kernel, &h.kernel_phys_base);
 	if (!EFI_ERROR(status))
 		status = config_load(root, &h.cfg);
 	if (!EFI_ERROR(status))
@@ -64,7 +65,7 @@ static EFI_STATUS prepare_entry(void)
 	EFI_STATUS status = map_read(&h.map);          /* for the extent of RAM */
 
 	if (!EFI_ERROR(status))
-		status = paging_build(&h.kernel, map_identity_top(&h.map), &h.cr3);
+		status = paging_build(&h.kernel, h.kernel_phys_base, map_identity_top(&h.map), &h.cr3);
 	if (!EFI_ERROR(status))
 		status = claim_low(&stack, STACK_PAGES, BOOT_MEM_LOADER, "the kernel's stack");
 	if (!EFI_ERROR(status))
@@ -89,8 +90,10 @@ static bool fill_boot_info(void)
 		bib_add_module(&builder, h.modules[i].start, h.modules[i].end,
 		               h.cfg.modules[i].name, sizeof(h.cfg.modules[i].name));
 	map_to_boot_info(&h.map, &builder);
-	bi->kernel_phys_start = h.kernel.phys_start;
-	bi->kernel_phys_end = h.kernel.phys_end;
+	bi->kernel_phys_start = h.kernel_phys_base;
+	bi->kernel_phys_end = h.kernel_phys_base + (h.kernel.virt_end - h.kernel.virt_start);
+	bi->kernel_virt_base = h.kernel.virt_start;
+	bi->kernel_phys_base = h.kernel_phys_base;
 	bi->acpi_rsdp = h.acpi_rsdp;
 	bi->framebuffer = h.framebuffer;
 	return bib_finish(&builder);

@@ -42,14 +42,13 @@ static EFI_STATUS claim(EFI_ALLOCATE_TYPE how, UINT64 *base, UINT64 pages,
 	return status;
 }
 
-/* Claims the pages at exactly [base, base + pages * 4 KiB), e.g. a kernel segment's. */
-EFI_STATUS claim_at(UINT64 base, UINT64 pages, enum boot_mem_type type, const char *what)
+/* Claims pages anywhere in RAM and returns their address in *base. */
+EFI_STATUS claim_any(UINT64 *base, UINT64 pages, enum boot_mem_type type, const char *what)
 {
-	EFI_STATUS status = claim(AllocateAddress, &base, pages, type);
+	EFI_STATUS status = claim(AllocateAnyPages, base, pages, type);
 
 	if (EFI_ERROR(status))
-		return fail(status, L"cannot allocate 0x%lx-0x%lx for %a: %r", base,
-		            base + pages * EFI_PAGE_SIZE, what, status);
+		return fail(status, L"cannot allocate %lu pages for %a: %r", pages, what, status);
 	return EFI_SUCCESS;
 }
 

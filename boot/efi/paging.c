@@ -6,12 +6,12 @@
  *   - physical memory from 0 to identity_top mapped to itself in 2 MiB
  *     pages, writable and executable: the loader is still running from
  *     there when it switches to these tables;
- *   - each upper-half segment of mica.elf at its link address in 4 KiB
- *     pages, writable only if PF_W, executable only if PF_X.  Segments
- *     linked at their physical address are covered by the identity map.
+ *   - each upper-half segment of mica.elf at its link address, onto the
+ *     block load.c placed it in, in 4 KiB pages, writable only if PF_W,
+ *     executable only if PF_X.
  *
- * elf_check() guarantees upper-half segments never meet the identity map,
- * so no 2 MiB page ever needs splitting.
+ * Upper-half addresses never meet the identity map, so no 2 MiB page ever
+ * needs splitting.
  */
 #include "boot/efi/loader.h"
 
@@ -80,22 +80,26 @@ static EFI_STATUS map_identity(UINT64 *pml4, UINT64 top)
 	return EFI_SUCCESS;
 }
 
-static EFI_STATUS map_segment(UINT64 *pml4, const struct elf_segment *s)
+/* Maps segment s, which lies phys_offset below its link address. */
+static EFI_STATUS map_segment(UINT64 *pml4, const struct elf_segment *s, UINT64 phys_offset)
 {
 	UINT64 flags = (s->writable ? PTE_WRITE : 0) | (s->executable ? 0 : PTE_NX);
-	UINT64 offset = s->vaddr & (EFI_PAGE_SIZE - 1);
+	UINT64 va = s->vaddr & ~(EFI_PAGE_SIZE - 1);
 
-	for (UINT64 done = 0; done < offset + s->memsz; done += EFI_PAGE_SIZE) {
-		EFI_STATUS status = map_page(pml4, s->vaddr - offset + done,
-		                             s->paddr - offset + done, SHIFT_4K, flags);
+	for (; va < s->vaddr + s->memsz; va += EFI_PAGE_SIZE) {
+		EFI_STATUS status = map_page(pml4, va, va - phys_offset, SHIFT_4K, flags);
 		if (EFI_ERROR(status))
 			return status;
 	}
 	return EFI_SUCCESS;
 }
 
-/* Builds the tables described above and returns the PML4's physical address in *cr3. */
-EFI_STATUS paging_build(const struct elf_image *img, UINT64 identity_top, UINT64 *cr3)
+/*
+ * Builds the tables described above for the image placed at phys_base and
+ * returns the PML4's physical address in *cr3.
+ */
+EFI_STATUS paging_build(const struct elf_image *img, UINT64 phys_base, UINT64 identity_top,
+                        UINT64 *cr3)
 {
 	UINT64 *pml4;
 	EFI_STATUS status = table_alloc(&pml4);
@@ -103,8 +107,7 @@ EFI_STATUS paging_build(const struct elf_image *img, UINT64 identity_top, UINT64
 	if (!EFI_ERROR(status))
 		status = map_identity(pml4, identity_top);
 	for (unsigned i = 0; i < img->count && !EFI_ERROR(status); i++)
-		if (img->seg[i].vaddr != img->seg[i].paddr)
-			status = map_segment(pml4, &img->seg[i]);
+		status = map_segment(pml4, &img->seg[i], img->virt_start - phys_base);
 	*cr3 = (UINT64)pml4;
 	return status;
 }
