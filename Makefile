@@ -94,37 +94,43 @@ $(BUILD)/layout0/text-layout.ld:
 	@mkdir -p $(dir $@)
 	$(Q)echo "/* pass 0: the code as it comes */" > $@
 
-$(BUILD)/mica.pass0.elf: $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms-empty.o linker.ld \
+# $(call kernel_image,DIR,OBJECTS): DIR/mica.elf linked from OBJECTS in the
+# three passes, each pass's files in DIR.  $$ is what the rules expand
+# when they run, not when they are made.
+define kernel_image
+$(1)/mica.pass0.elf: $(2) $(BUILD)/obj/$(BUILD)/ksyms-empty.o linker.ld \
 		$(BUILD)/layout0/text-layout.ld
-	@echo "  LD      $@"
-	$(Q)$(LD) -L $(BUILD)/layout0 $(LDFLAGS) -Map=$(BUILD)/mica.pass0.map -o $@ $(KERNEL_OBJS) \
+	@mkdir -p $(1)
+	@echo "  LD      $$@"
+	$$(Q)$$(LD) -L $(BUILD)/layout0 $$(LDFLAGS) -Map=$(1)/mica.pass0.map -o $$@ $(2) \
 		$(BUILD)/obj/$(BUILD)/ksyms-empty.o
 
-$(BUILD)/text-layout.ld: $(BUILD)/mica.pass0.elf tools/gen-text-layout
-	$(Q)tools/gen-text-layout $(BUILD)/mica.pass0.map > $@
+$(1)/text-layout.ld: $(1)/mica.pass0.elf tools/gen-text-layout
+	$$(Q)tools/gen-text-layout $(1)/mica.pass0.map > $$@
 
-$(BUILD)/mica.pass1.elf: $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms-empty.o linker.ld \
-		$(BUILD)/text-layout.ld
-	@echo "  LD      $@"
-	$(Q)$(LD) -L $(BUILD) $(LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms-empty.o
+$(1)/mica.pass1.elf: $(2) $(BUILD)/obj/$(BUILD)/ksyms-empty.o linker.ld $(1)/text-layout.ld
+	@echo "  LD      $$@"
+	$$(Q)$$(LD) -L $(1) $$(LDFLAGS) -o $$@ $(2) $(BUILD)/obj/$(BUILD)/ksyms-empty.o
 
-$(BUILD)/ksyms.c: $(BUILD)/mica.pass1.elf tools/gen-ksyms
-	$(Q)nm -n -S --defined-only $< | tools/gen-ksyms > $@
+$(1)/ksyms.c: $(1)/mica.pass1.elf tools/gen-ksyms
+	$$(Q)nm -n -S --defined-only $$< | tools/gen-ksyms > $$@
 
-$(ELF): $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms.o linker.ld $(BUILD)/text-layout.ld
-	@echo "  LD      $@"
-	$(Q)$(LD) -L $(BUILD) $(LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms.o
-	@cmp -s <(nm -n $(BUILD)/mica.pass1.elf | grep ' [tT] ') <(nm -n $@ | grep ' [tT] ') \
-		|| { echo "link: functions moved between the two passes"; rm -f $@; exit 1; }
-	@nm -n -S $@ | tools/gen-text-layout --check || { rm -f $@; exit 1; }
+$(1)/mica.elf: $(2) $(BUILD)/obj/$(1)/ksyms.o linker.ld $(1)/text-layout.ld
+	@echo "  LD      $$@"
+	$$(Q)$$(LD) -L $(1) $$(LDFLAGS) -o $$@ $(2) $(BUILD)/obj/$(1)/ksyms.o
+	@cmp -s <(nm -n $(1)/mica.pass1.elf | grep ' [tT] ') <(nm -n $$@ | grep ' [tT] ') \
+		|| { echo "link: functions moved between the two passes"; rm -f $$@; exit 1; }
+	@nm -n -S $$@ | tools/gen-text-layout --check || { rm -f $$@; exit 1; }
+endef
 
-$(ISO): $(ELF) boot/grub.cfg | deps
-	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+$(eval $(call kernel_image,$(BUILD),$(KERNEL_OBJS)))
+
+# Any DIR/mica.iso from DIR/mica.elf.  The files are grafted in where the
+# ISO wants them, not copied there first: a kernel image may be large.
+%/mica.iso: %/mica.elf boot/grub.cfg | deps
 	@echo "  ISO     $@"
-	$(Q)cp $(ELF) $(BUILD)/iso/boot/mica.elf
-	$(Q)cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
-	$(Q)grub-mkrescue -o $@ $(BUILD)/iso > $(BUILD)/grub-mkrescue.log 2>&1 \
-		|| { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	$(Q)grub-mkrescue -o $@ boot/mica.elf=$< boot/grub/grub.cfg=boot/grub.cfg \
+		> $*/grub-mkrescue.log 2>&1 || { cat $*/grub-mkrescue.log; exit 1; }
 
 include boot/efi/efi.mk
 
