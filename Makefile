@@ -2,6 +2,8 @@
 #
 #   make / make iso   build build/mica.elf and the bootable build/mica.iso
 #   make efi          build build/esp.img: Mica's own UEFI loader, mica.elf, mica.cfg
+#   make big          build build/big/mica.iso and esp.img: the kernel with 64 MiB of
+#                     test data more, which make test boots on every path
 #   make run          boot it and run the demo (exit status 0 on a clean power-off)
 #   make test         host tests, runner tests, every in-kernel suite on every
 #                     boot path; ends with "N passed, N failed"
@@ -55,7 +57,7 @@ KERNEL_OBJS += $(USER_PROGRAM_OBJS)
 ELF := $(BUILD)/mica.elf
 ISO := $(BUILD)/mica.iso
 
-.PHONY: all iso kernel run test debug bench deps clean host-tests
+.PHONY: all iso kernel big run test debug bench deps clean host-tests
 all iso: $(ISO)
 kernel: $(ELF)
 
@@ -134,6 +136,15 @@ $(eval $(call kernel_image,$(BUILD),$(KERNEL_OBJS)))
 
 include boot/efi/efi.mk
 
+# The big test image, build/big/: the kernel's objects and tests/big/, 64 MiB
+# of numbered pages and the test that reads them back.  make test boots it
+# on every path, so that no boot path sets a limit on the image's size;
+# build/mica.elf carries none of it.
+BIG := $(BUILD)/big
+BIG_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(wildcard tests/big/*.c tests/big/*.asm)))
+$(eval $(call kernel_image,$(BIG),$(KERNEL_OBJS) $(BIG_OBJS)))
+big: $(BIG)/mica.iso $(BIG)/esp.img
+
 QEMU_FLAGS = --iso $(ISO) --esp $(ESP) --cpu $(CPU) --mem $(MEM) --smp $(SMP) $(if $(filter 1,$(KVM)),--kvm)
 
 # BOOT=efi boots the ESP image with Mica's own loader; the others boot the ISO.
@@ -166,4 +177,4 @@ compile_commands.json: | deps
 clean:
 	rm -rf $(BUILD)
 
--include $(KERNEL_OBJS:.o=.d)
+-include $(KERNEL_OBJS:.o=.d) $(BIG_OBJS:.o=.d)
