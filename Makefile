@@ -167,7 +167,8 @@ bench: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
 
 include tests/host/host.mk
 
-test: host-tests $(ISO) $(ESP) $(BUILD)/host/ktap-summary
+# The big image is booted only when every suite runs (tests/run-all).
+test: host-tests $(ISO) $(ESP) $(if $(TEST),,big) $(BUILD)/host/ktap-summary
 	BUILD=$(BUILD) TEST="$(TEST)" SEED="$(SEED)" TIMEOUT=$(TIMEOUT) \
 		QEMU_FLAGS="$(QEMU_FLAGS)" tests/run-all
 
