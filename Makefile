@@ -6,7 +6,7 @@
 #                     test data more, which make test boots on every path
 #   make run          boot it and run the demo (exit status 0 on a clean power-off)
 #   make test         host tests, runner tests, every in-kernel suite on every
-#                     boot path; ends with "N passed, N failed"
+#                     boot path, the big image's too; ends with "N passed, N failed"
 #   make debug        boot paused under QEMU's gdbstub with gdb attached
 #   make bench        the benchmarks (docs/performance.md): BENCH lines, then a table;
 #                     PROFILE=1 adds each case's top functions, sampled by NMI
@@ -97,8 +97,8 @@ $(BUILD)/layout0/text-layout.ld:
 	$(Q)echo "/* pass 0: the code as it comes */" > $@
 
 # $(call kernel_image,DIR,OBJECTS): DIR/mica.elf linked from OBJECTS in the
-# three passes, each pass's files in DIR.  $$ is what the rules expand
-# when they run, not when they are made.
+# three passes, each pass's files in DIR.  What is written $$ is expanded
+# when a rule runs, not when $(call) writes it.
 define kernel_image
 $(1)/mica.pass0.elf: $(2) $(BUILD)/obj/$(BUILD)/ksyms-empty.o linker.ld \
 		$(BUILD)/layout0/text-layout.ld
