@@ -2,9 +2,11 @@
 #
 #   make / make iso   build build/mica.elf and the bootable build/mica.iso
 #   make efi          build build/esp.img: Mica's own UEFI loader, mica.elf, mica.cfg
+#   make big          build build/big/mica.iso and esp.img: the kernel with 64 MiB of
+#                     test data more, which make test boots on every path
 #   make run          boot it and run the demo (exit status 0 on a clean power-off)
 #   make test         host tests, runner tests, every in-kernel suite on every
-#                     boot path; ends with "N passed, N failed"
+#                     boot path, the big image's too; ends with "N passed, N failed"
 #   make debug        boot paused under QEMU's gdbstub with gdb attached
 #   make bench        the benchmarks (docs/performance.md): BENCH lines, then a table;
 #                     PROFILE=1 adds each case's top functions, sampled by NMI
@@ -55,7 +57,7 @@ KERNEL_OBJS += $(USER_PROGRAM_OBJS)
 ELF := $(BUILD)/mica.elf
 ISO := $(BUILD)/mica.iso
 
-.PHONY: all iso kernel run test debug bench deps clean host-tests
+.PHONY: all iso kernel big run test debug bench deps clean host-tests
 all iso: $(ISO)
 kernel: $(ELF)
 
@@ -94,39 +96,54 @@ $(BUILD)/layout0/text-layout.ld:
 	@mkdir -p $(dir $@)
 	$(Q)echo "/* pass 0: the code as it comes */" > $@
 
-$(BUILD)/mica.pass0.elf: $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms-empty.o linker.ld \
+# $(call kernel_image,DIR,OBJECTS): DIR/mica.elf linked from OBJECTS in the
+# three passes, each pass's files in DIR.  What is written $$ is expanded
+# when a rule runs, not when $(call) writes it.
+define kernel_image
+$(1)/mica.pass0.elf: $(2) $(BUILD)/obj/$(BUILD)/ksyms-empty.o linker.ld \
 		$(BUILD)/layout0/text-layout.ld
-	@echo "  LD      $@"
-	$(Q)$(LD) -L $(BUILD)/layout0 $(LDFLAGS) -Map=$(BUILD)/mica.pass0.map -o $@ $(KERNEL_OBJS) \
+	@mkdir -p $(1)
+	@echo "  LD      $$@"
+	$$(Q)$$(LD) -L $(BUILD)/layout0 $$(LDFLAGS) -Map=$(1)/mica.pass0.map -o $$@ $(2) \
 		$(BUILD)/obj/$(BUILD)/ksyms-empty.o
 
-$(BUILD)/text-layout.ld: $(BUILD)/mica.pass0.elf tools/gen-text-layout
-	$(Q)tools/gen-text-layout $(BUILD)/mica.pass0.map > $@
+$(1)/text-layout.ld: $(1)/mica.pass0.elf tools/gen-text-layout
+	$$(Q)tools/gen-text-layout $(1)/mica.pass0.map > $$@
 
-$(BUILD)/mica.pass1.elf: $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms-empty.o linker.ld \
-		$(BUILD)/text-layout.ld
-	@echo "  LD      $@"
-	$(Q)$(LD) -L $(BUILD) $(LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms-empty.o
+$(1)/mica.pass1.elf: $(2) $(BUILD)/obj/$(BUILD)/ksyms-empty.o linker.ld $(1)/text-layout.ld
+	@echo "  LD      $$@"
+	$$(Q)$$(LD) -L $(1) $$(LDFLAGS) -o $$@ $(2) $(BUILD)/obj/$(BUILD)/ksyms-empty.o
 
-$(BUILD)/ksyms.c: $(BUILD)/mica.pass1.elf tools/gen-ksyms
-	$(Q)nm -n -S --defined-only $< | tools/gen-ksyms > $@
+$(1)/ksyms.c: $(1)/mica.pass1.elf tools/gen-ksyms
+	$$(Q)nm -n -S --defined-only $$< | tools/gen-ksyms > $$@
 
-$(ELF): $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms.o linker.ld $(BUILD)/text-layout.ld
-	@echo "  LD      $@"
-	$(Q)$(LD) -L $(BUILD) $(LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/obj/$(BUILD)/ksyms.o
-	@cmp -s <(nm -n $(BUILD)/mica.pass1.elf | grep ' [tT] ') <(nm -n $@ | grep ' [tT] ') \
-		|| { echo "link: functions moved between the two passes"; rm -f $@; exit 1; }
-	@nm -n -S $@ | tools/gen-text-layout --check || { rm -f $@; exit 1; }
+$(1)/mica.elf: $(2) $(BUILD)/obj/$(1)/ksyms.o linker.ld $(1)/text-layout.ld
+	@echo "  LD      $$@"
+	$$(Q)$$(LD) -L $(1) $$(LDFLAGS) -o $$@ $(2) $(BUILD)/obj/$(1)/ksyms.o
+	@cmp -s <(nm -n $(1)/mica.pass1.elf | grep ' [tT] ') <(nm -n $$@ | grep ' [tT] ') \
+		|| { echo "link: functions moved between the two passes"; rm -f $$@; exit 1; }
+	@nm -n -S $$@ | tools/gen-text-layout --check || { rm -f $$@; exit 1; }
+endef
 
-$(ISO): $(ELF) boot/grub.cfg | deps
-	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+$(eval $(call kernel_image,$(BUILD),$(KERNEL_OBJS)))
+
+# Any DIR/mica.iso from DIR/mica.elf.  The files are grafted in where the
+# ISO wants them, not copied there first: a kernel image may be large.
+%/mica.iso: %/mica.elf boot/grub.cfg | deps
 	@echo "  ISO     $@"
-	$(Q)cp $(ELF) $(BUILD)/iso/boot/mica.elf
-	$(Q)cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
-	$(Q)grub-mkrescue -o $@ $(BUILD)/iso > $(BUILD)/grub-mkrescue.log 2>&1 \
-		|| { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	$(Q)grub-mkrescue -o $@ boot/mica.elf=$< boot/grub/grub.cfg=boot/grub.cfg \
+		> $*/grub-mkrescue.log 2>&1 || { cat $*/grub-mkrescue.log; exit 1; }
 
 include boot/efi/efi.mk
+
+# The big test image, build/big/: the kernel's objects and tests/big/, 64 MiB
+# of numbered pages and the test that reads them back.  make test boots it
+# on every path, so that no boot path sets a limit on the image's size;
+# build/mica.elf carries none of it.
+BIG := $(BUILD)/big
+BIG_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(wildcard tests/big/*.c tests/big/*.asm)))
+$(eval $(call kernel_image,$(BIG),$(KERNEL_OBJS) $(BIG_OBJS)))
+big: $(BIG)/mica.iso $(BIG)/esp.img
 
 QEMU_FLAGS = --iso $(ISO) --esp $(ESP) --cpu $(CPU) --mem $(MEM) --smp $(SMP) $(if $(filter 1,$(KVM)),--kvm)
 
@@ -150,7 +167,8 @@ bench: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
 
 include tests/host/host.mk
 
-test: host-tests $(ISO) $(ESP) $(BUILD)/host/ktap-summary
+# The big image is booted only when every suite runs (tests/run-all).
+test: host-tests $(ISO) $(ESP) $(if $(TEST),,big) $(BUILD)/host/ktap-summary
 	BUILD=$(BUILD) TEST="$(TEST)" SEED="$(SEED)" TIMEOUT=$(TIMEOUT) \
 		QEMU_FLAGS="$(QEMU_FLAGS)" tests/run-all
 
@@ -160,4 +178,4 @@ compile_commands.json: | deps
 clean:
 	rm -rf $(BUILD)
 
--include $(KERNEL_OBJS:.o=.d)
+-include $(KERNEL_OBJS:.o=.d) $(BIG_OBJS:.o=.d)

@@ -6,6 +6,9 @@
 #               \EFI\BOOT\BOOTX64.EFI (the loader), \mica.elf and an empty
 #               \mica.cfg; tools/qemu-run --boot efi boots a copy of it
 #
+# Any DIR/esp.img is made the same way from DIR/mica.elf, sized by
+# tools/mkesp from what it holds.
+#
 # The loader is not kernel code: it runs under the firmware, at whatever
 # address the firmware puts it.  So it has its own flags -- position-
 # independent (crt0 applies its own relocations), short wchar_t for UCS-2
@@ -34,7 +37,6 @@ EFI_SRCS := $(wildcard boot/efi/*.c boot/efi/*.S) boot/boot_info_build.c
 EFI_OBJS := $(patsubst %,$(BUILD)/efi/obj/%.o,$(basename $(EFI_SRCS)))
 EFI_APP := $(BUILD)/efi/BOOTX64.EFI
 ESP := $(BUILD)/esp.img
-ESP_SIZE_KIB := 16384
 
 .PHONY: efi
 efi: $(ESP)
@@ -58,15 +60,8 @@ $(EFI_APP): $(BUILD)/efi/loader.so
 	@echo "  PE32+   $@"
 	$(Q)objcopy $(addprefix -j ,$(EFI_SECTIONS)) --target efi-app-x86_64 --subsystem=10 $< $@
 
-# Built under a temporary name, so an interrupted build leaves no half image.
-$(ESP): $(EFI_APP) $(ELF) | deps
+%/esp.img: %/mica.elf $(EFI_APP) tools/mkesp | deps
 	@echo "  ESP     $@"
-	$(Q)rm -f $@.tmp && truncate -s $(ESP_SIZE_KIB)K $@.tmp
-	$(Q)mformat -i $@.tmp -T $$(($(ESP_SIZE_KIB) * 2)) -h 64 -s 32 -v MICA ::
-	$(Q)mmd -i $@.tmp ::/EFI ::/EFI/BOOT
-	$(Q)mcopy -i $@.tmp $(EFI_APP) ::/EFI/BOOT/BOOTX64.EFI
-	$(Q)mcopy -i $@.tmp $(ELF) ::/mica.elf
-	$(Q)mcopy -i $@.tmp /dev/null ::/mica.cfg
-	$(Q)mv $@.tmp $@
+	$(Q)tools/mkesp $@ $(EFI_APP) $<
 
 -include $(EFI_OBJS:.o=.d)
