@@ -158,6 +158,7 @@ test: host-tests $(ISO) $(ESP) $(BUILD)/host/ktap-summary | deps
 		QEMU_FLAGS="$(QEMU_FLAGS)" tests/run-all
 
 compile_commands.json: | deps
+	@tools/install-deps.sh bear:bear
 	bear --output $@ -- $(MAKE) -B kernel
 
 clean:
