@@ -61,7 +61,10 @@ ISO := $(BUILD)/mica.iso
 all iso: $(ISO)
 kernel: $(ELF)
 
-# Checked before every build and run; quiet when nothing is missing.
+# Installs what is missing; quiet when nothing is.  Make reads every
+# makefile before any recipe runs, so nothing read then (a := variable, a
+# $(shell ...)) may call a program deps installs; and every rule whose
+# recipe runs one has `| deps`.
 deps:
 	@tools/install-deps.sh
 
@@ -88,7 +91,7 @@ $(BUILD)/obj/%.o: %.asm Makefile | deps
 # symbol table, whose `nm` output becomes the real one; the table's section
 # comes last in linker.ld, so the final pass must place every function
 # where pass 1 did: the cmp proves it, and --check that none crosses a page.
-$(BUILD)/ksyms-empty.c: tools/gen-ksyms
+$(BUILD)/ksyms-empty.c: tools/gen-ksyms | deps
 	@mkdir -p $(BUILD)
 	$(Q)tools/gen-ksyms --empty > $@
 
@@ -101,23 +104,24 @@ $(BUILD)/layout0/text-layout.ld:
 # when a rule runs, not when $(call) writes it.
 define kernel_image
 $(1)/mica.pass0.elf: $(2) $(BUILD)/obj/$(BUILD)/ksyms-empty.o linker.ld \
-		$(BUILD)/layout0/text-layout.ld
+		$(BUILD)/layout0/text-layout.ld | deps
 	@mkdir -p $(1)
 	@echo "  LD      $$@"
 	$$(Q)$$(LD) -L $(BUILD)/layout0 $$(LDFLAGS) -Map=$(1)/mica.pass0.map -o $$@ $(2) \
 		$(BUILD)/obj/$(BUILD)/ksyms-empty.o
 
-$(1)/text-layout.ld: $(1)/mica.pass0.elf tools/gen-text-layout
+$(1)/text-layout.ld: $(1)/mica.pass0.elf tools/gen-text-layout | deps
 	$$(Q)tools/gen-text-layout $(1)/mica.pass0.map > $$@
 
-$(1)/mica.pass1.elf: $(2) $(BUILD)/obj/$(BUILD)/ksyms-empty.o linker.ld $(1)/text-layout.ld
+$(1)/mica.pass1.elf: $(2) $(BUILD)/obj/$(BUILD)/ksyms-empty.o linker.ld $(1)/text-layout.ld \
+		| deps
 	@echo "  LD      $$@"
 	$$(Q)$$(LD) -L $(1) $$(LDFLAGS) -o $$@ $(2) $(BUILD)/obj/$(BUILD)/ksyms-empty.o
 
-$(1)/ksyms.c: $(1)/mica.pass1.elf tools/gen-ksyms
+$(1)/ksyms.c: $(1)/mica.pass1.elf tools/gen-ksyms | deps
 	$$(Q)nm -n -S --defined-only $$< | tools/gen-ksyms > $$@
 
-$(1)/mica.elf: $(2) $(BUILD)/obj/$(1)/ksyms.o linker.ld $(1)/text-layout.ld
+$(1)/mica.elf: $(2) $(BUILD)/obj/$(1)/ksyms.o linker.ld $(1)/text-layout.ld | deps
 	@echo "  LD      $$@"
 	$$(Q)$$(LD) -L $(1) $$(LDFLAGS) -o $$@ $(2) $(BUILD)/obj/$(1)/ksyms.o
 	@cmp -s <(nm -n $(1)/mica.pass1.elf | grep ' [tT] ') <(nm -n $$@ | grep ' [tT] ') \
@@ -148,19 +152,19 @@ big: $(BIG)/mica.iso $(BIG)/esp.img
 QEMU_FLAGS = --iso $(ISO) --esp $(ESP) --cpu $(CPU) --mem $(MEM) --smp $(SMP) $(if $(filter 1,$(KVM)),--kvm)
 
 # BOOT=efi boots the ESP image with Mica's own loader; the others boot the ISO.
-run: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
+run: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO)) | deps
 	tools/qemu-run $(QEMU_FLAGS) --boot $(BOOT) --timeout $(TIMEOUT) \
 		--log $(BUILD)/run.log --cmdline "$(if $(SEED),seed=$(SEED))"
 
 # QEMU paused, gdb attached at kernel_main (tools/debug); TEST=suite boots a test run.
 # STUB=1: gdb talks to the kernel's own stub on COM2 instead of QEMU's gdbstub.
-debug: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
+debug: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO)) | deps
 	tools/debug --boot $(BOOT) --iso $(ISO) --esp $(ESP) --elf $(ELF) $(if $(filter 1,$(STUB)),--stub) $(if $(filter 1,$(KVM)),--kvm) \
 		--log $(BUILD)/debug-serial.log --cmdline "$(if $(TEST),test=$(TEST))"
 
 # The benchmarks (boot option bench), then their table; numbers never fail it.
 # ICOUNT=1: QEMU's clock counts guest instructions, so each ns is one instruction.
-bench: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
+bench: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO)) | deps
 	tools/qemu-run $(QEMU_FLAGS) $(if $(filter 1,$(ICOUNT)),--icount) --boot $(BOOT) --timeout 900 \
 		--log $(BUILD)/bench.log --cmdline "bench quiet$(if $(filter 1,$(PROFILE)), profile)"
 	tools/bench-table $(if $(filter 1,$(ICOUNT)),--icount) $(BUILD)/bench.log
@@ -168,11 +172,12 @@ bench: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO))
 include tests/host/host.mk
 
 # The big image is booted only when every suite runs (tests/run-all).
-test: host-tests $(ISO) $(ESP) $(if $(TEST),,big) $(BUILD)/host/ktap-summary
+test: host-tests $(ISO) $(ESP) $(if $(TEST),,big) $(BUILD)/host/ktap-summary | deps
 	BUILD=$(BUILD) TEST="$(TEST)" SEED="$(SEED)" TIMEOUT=$(TIMEOUT) \
 		QEMU_FLAGS="$(QEMU_FLAGS)" tests/run-all
 
 compile_commands.json: | deps
+	@tools/install-deps.sh bear:bear
 	bear --output $@ -- $(MAKE) -B kernel
 
 clean:

@@ -19,14 +19,20 @@
 # which are compiled with the kernel's flags into USER_PROGRAM_OBJS for
 # the kernel's link.
 
+# GCC's own header folder, asked of GCC when a recipe first needs it and
+# then kept (the $(eval X := ...) idiom): make reads this file before the
+# deps target has run, and on a fresh machine there is no GCC to ask yet.
+GCC_INCLUDE = $(eval GCC_INCLUDE := $(or $(shell $(CC) -print-file-name=include),\
+	$(error $(CC) -print-file-name=include printed nothing)))$(GCC_INCLUDE)
+
 # Programs see only their own headers (user/include), the shared ABI
 # (include/) and GCC's freestanding ones (stdarg.h, stdint.h...).
 # -fno-tree-loop-distribute-patterns keeps GCC from turning the loop
-# inside memset into a call to memset.
-USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
+# inside memset into a call to memset.  Recursively expanded, for GCC_INCLUDE.
+USER_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-ffreestanding -fno-pie -nostdinc -fno-builtin -fno-stack-protector -mno-red-zone \
 	-fno-tree-loop-distribute-patterns \
-	-Iuser/include -Iinclude -I. -isystem $(shell $(CC) -print-file-name=include) -MMD -MP
+	-Iuser/include -Iinclude -I. -isystem $(GCC_INCLUDE) -MMD -MP
 # Static, at fixed addresses, each segment on pages of its own (user/user.ld),
 # and a stack that is never executable.
 USER_LDFLAGS := -nostdlib -static -no-pie -T user/user.ld \
@@ -61,7 +67,9 @@ USER_PROGRAM_OBJS := $(BUILD)/obj/user/programs.S.o $(BUILD)/obj/user/programs.c
 
 # The list of programs: "test NAME..." and "bin NAME..." lines.  It is
 # rewritten only when it changes, so that adding or removing a program
-# regenerates the two files and nothing else does.
+# regenerates the two files and nothing else does.  This runs as make reads
+# the file, before deps, so it uses only what every Debian system has
+# (mkdir, printf, cmp).
 USER_PROGRAM_LIST := $(BUILD)/user/programs.list
 USER_PROGRAM_LIST_TEXT := test $(USER_TEST_NAMES)\nbin $(USER_BIN_NAMES)\n
 $(shell mkdir -p $(BUILD)/user && { printf '$(USER_PROGRAM_LIST_TEXT)' | cmp -s - $(USER_PROGRAM_LIST) \
@@ -80,7 +88,7 @@ $(BUILD)/user/obj/%.o: %.S | deps
 	@echo "  USER AS $<"
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
-$(USER_LIB): $(USER_LIB_OBJS)
+$(USER_LIB): $(USER_LIB_OBJS) | deps
 	@echo "  USER AR $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -92,18 +100,18 @@ define user_link
 endef
 
 $(USER_TEST_ELFS): $(BUILD)/user/%.elf: $(BUILD)/user/obj/tests/user/%.o \
-		$(USER_CRT0) $(USER_LIB) user/user.ld
+		$(USER_CRT0) $(USER_LIB) user/user.ld | deps
 	$(user_link)
 
 $(USER_BIN_ELFS): $(BUILD)/user/%.elf: $(BUILD)/user/obj/user/bin/%.o \
-		$(USER_CRT0) $(USER_LIB) user/user.ld
+		$(USER_CRT0) $(USER_LIB) user/user.ld | deps
 	$(user_link)
 
-$(USER_PROGRAMS_S): $(USER_PROGRAM_LIST) tools/gen-programs
+$(USER_PROGRAMS_S): $(USER_PROGRAM_LIST) tools/gen-programs | deps
 	@echo "  GEN     $@"
 	$(Q)tools/gen-programs S $(USER_PROGRAM_LIST) $(BUILD)/user > $@.tmp && mv $@.tmp $@
 
-$(USER_PROGRAMS_C): $(USER_PROGRAM_LIST) tools/gen-programs
+$(USER_PROGRAMS_C): $(USER_PROGRAM_LIST) tools/gen-programs | deps
 	@echo "  GEN     $@"
 	$(Q)tools/gen-programs c $(USER_PROGRAM_LIST) $(BUILD)/user > $@.tmp && mv $@.tmp $@
 

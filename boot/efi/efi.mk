@@ -51,12 +51,12 @@ $(BUILD)/efi/obj/%.o: %.S | deps
 	@echo "  EFI AS  $<"
 	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
 
-$(BUILD)/efi/loader.so: $(EFI_OBJS)
+$(BUILD)/efi/loader.so: $(EFI_OBJS) | deps
 	@echo "  EFI LD  $@"
 	$(Q)$(LD) $(EFI_LDFLAGS) $(GNUEFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) -o $@ \
 		-L$(GNUEFI_LIB) -lefi -lgnuefi
 
-$(EFI_APP): $(BUILD)/efi/loader.so
+$(EFI_APP): $(BUILD)/efi/loader.so | deps
 	@echo "  PE32+   $@"
 	$(Q)objcopy $(addprefix -j ,$(EFI_SECTIONS)) --target efi-app-x86_64 --subsystem=10 $< $@
 

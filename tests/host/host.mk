@@ -16,9 +16,17 @@
 # and build/host/ktap-summary counts it.
 #
 # The fragment leaves the default goal as it found it, so it can be
-# included anywhere in a Makefile.
+# included anywhere in a Makefile.  Its rules come after the deps target
+# (tools/install-deps.sh), which the top-level Makefile provides; on its
+# own, the fragment brings that target itself.
 
 host_saved_default_goal := $(.DEFAULT_GOAL)
+
+ifeq ($(words $(MAKEFILE_LIST)),1)
+.PHONY: deps
+deps:
+	@tools/install-deps.sh
+endif
 
 HOST_CC ?= gcc
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
@@ -56,17 +64,17 @@ $(foreach t,$(HOST_TEST_NAMES),\
 	$(eval build/host/test_$(t): $(call host_test_objs,$(t))))
 build/host/ktap-summary: $(call host_objs,$(KTAP_SUMMARY_SRCS))
 
-$(HOST_TEST_BINS) build/host/ktap-summary:
+$(HOST_TEST_BINS) build/host/ktap-summary: | deps
 	$(HOST_CC) $(HOST_CFLAGS) $^ -o $@
 
-build/host/obj/%.o: %.c
+build/host/obj/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(HOST_OBJS:.o=.d)
 
 .PHONY: host-tests
-host-tests: $(HOST_TEST_BINS)
+host-tests: $(HOST_TEST_BINS) | deps
 	@mkdir -p build/test
 	@for t in $(HOST_TEST_BINS); do ./$$t; done | tee build/test/host.ktap
 
