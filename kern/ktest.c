@@ -1,7 +1,9 @@
 /*
  * The in-kernel test runner: finds the tests in the `ktests` section,
  * groups them by suite in link order, runs the selected ones and prints
- * KTAP version 1, one indented block per suite.
+ * KTAP version 1, one indented block per suite.  The user suite (the
+ * carried test programs) comes after the others, and the suites of
+ * KTEST_LAST tests after that.
  */
 #include "kern/ktest.h"
 #include "kern/machine.h"
@@ -91,13 +93,15 @@ static bool test_selected(const struct boot_options *o, const struct ktest *t)
 	return cmdline_suite_selected(o, t->suite);
 }
 
-/* The distinct suite names among selected tests, in link order. */
-static unsigned list_suites(const struct boot_options *o, const char **suites)
+/*
+ * Appends to suites[0..n) the distinct suite names among selected tests
+ * that run last, or that do not, in link order; returns the new count.
+ */
+static unsigned list_suites(const struct boot_options *o, bool last, const char **suites,
+                            unsigned n)
 {
-	unsigned n = 0;
-
 	for (const struct ktest *t = _ktests_start; t < _ktests_end; t++) {
-		if (!test_selected(o, t))
+		if (!test_selected(o, t) || !(t->flags & KTEST_RUNS_LAST) != !last)
 			continue;
 		unsigned i = 0;
 		while (i < n && strcmp(suites[i], t->suite) != 0)
@@ -183,7 +187,7 @@ unsigned ktest_count(unsigned *suites)
 
 	for (const struct ktest *t = _ktests_start; t < _ktests_end; t++)
 		n += test_selected(&all, t);
-	*suites = list_suites(&all, names);
+	*suites = list_suites(&all, true, names, list_suites(&all, false, names, 0));
 	return n;
 }
 
@@ -191,22 +195,24 @@ bool ktest_run(const struct boot_options *o)
 {
 	static char unknown[MAX_SUITES][64];
 	const char *suites[MAX_SUITES];
-	unsigned nsuites = list_suites(o, suites);
+	unsigned nfirst = list_suites(o, false, suites, 0);
+	unsigned nsuites = list_suites(o, true, suites, nfirst);
 	unsigned nunknown = count_unknown_suites(o, suites, nsuites, unknown);
-	unsigned nuser = user_suite_selected(o);
+	unsigned nuser = user_suite_selected(o), number = 0;
 	struct totals tot = { 0, 0, 0 };
 
 	seed = o->seed_given ? o->seed : machine_entropy();
 	kprintf("KTAP version 1\n# seed: %lu (boot with seed=%lu to repeat)\n1..%u\n", seed, seed,
 	        nsuites + nuser + nunknown);
-	for (unsigned i = 0; i < nsuites; i++)
-		run_suite(o, suites[i], i + 1, &tot);
+	for (unsigned i = 0; i < nfirst; i++)
+		run_suite(o, suites[i], ++number, &tot);
 	if (nuser)
-		run_user_suite(o, nsuites + 1, &tot);
-	nsuites += nuser;
+		run_user_suite(o, ++number, &tot);
+	for (unsigned i = nfirst; i < nsuites; i++)
+		run_suite(o, suites[i], ++number, &tot);
 	for (unsigned i = 0; i < nunknown; i++) {
 		kprintf("# no test suite is named %s\n", unknown[i]);
-		kprintf("not ok %u %s\n", nsuites + i + 1, unknown[i]);
+		kprintf("not ok %u %s\n", ++number, unknown[i]);
 		tot.failed++;
 	}
 	kprintf("# mica: %u passed, %u failed, %u skipped\n", tot.passed, tot.failed, tot.skipped);

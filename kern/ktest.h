@@ -23,6 +23,7 @@ struct ktest {
 };
 
 #define KTEST_ONLY_BY_NAME 1u   /* runs only when test=SUITE names its suite */
+#define KTEST_RUNS_LAST    2u   /* its suite runs after every other, the user suite too */
 
 #define KTEST_DEFINE(suite, name, flags)                                        \
 	static void ktest_fn_##suite##_##name(void);                            \
@@ -35,6 +36,13 @@ struct ktest {
 
 /* A test that brings the kernel down on purpose: only `test=SUITE` runs it. */
 #define KTEST_CRASH(suite, name) KTEST_DEFINE(suite, name, KTEST_ONLY_BY_NAME)
+
+/*
+ * A test that would stop the machine if the kernel got it wrong (a hang, a
+ * dead clock): its suite runs after every other in the boot, so that such
+ * a failure hides no other result.  Every test of its suite must be one.
+ */
+#define KTEST_LAST(suite, name) KTEST_DEFINE(suite, name, KTEST_RUNS_LAST)
 
 void ktest_fail_at(const char *file, int line, const char *fmt, ...) KPRINTF_FORMAT(3, 4);
 void ktest_abort(void) __attribute__((noreturn));
