@@ -115,4 +115,12 @@ static inline void *pmap_phys_to_virt(paddr_t pa)
 kern_return_t pmap_kenter(vm_offset_t va, paddr_t pa, vm_prot_t prot);
 void pmap_kremove(vm_offset_t va);
 
+/*
+ * The same for a device's registers at pa (memory-mapped I/O, outside
+ * the direct map): read/write, no-execute and uncached.  pmap_kremove
+ * undoes it.  KERN_RESOURCE_SHORTAGE when no page table could be
+ * allocated.
+ */
+kern_return_t pmap_kenter_device(vm_offset_t va, paddr_t pa);
+
 #endif

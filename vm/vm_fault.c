@@ -74,6 +74,8 @@ kern_return_t vm_fault_page(vm_map_t map, vm_offset_t va, vm_prot_t type, struct
 		return KERN_INVALID_ADDRESS;
 	if ((e->protection & type) != type)
 		return KERN_PROTECTION_FAILURE;
+	if (e->device)
+		return KERN_MEMORY_FAILURE;
 	if (((type & VM_PROT_WRITE) || e->object == NULL) && !vm_map_entry_resolve_cow(e))
 		return KERN_RESOURCE_SHORTAGE;
 	vm_object_collapse(e->object);

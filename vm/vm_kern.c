@@ -9,6 +9,7 @@
 #include "kern/lock.h"
 #include "kern/panic.h"
 #include "vm/pmap.h"
+#include "vm/vm_map_internal.h"
 #include "vm/vm_page.h"
 #include "vm/vm_user.h"
 
@@ -120,4 +121,45 @@ vm_offset_t kmem_alloc(vm_size_t size)
 void kmem_free(vm_offset_t addr, vm_size_t size)
 {
 	vm_deallocate(kernel_map, addr, round_page(size));
+}
+
+/* Maps pages of device registers from pa at va; on failure, none stays mapped. */
+static kern_return_t device_enter(vm_offset_t va, paddr_t pa, vm_size_t size)
+{
+	for (vm_size_t done = 0; done < size; done += PAGE_SIZE) {
+		if (pmap_kenter_device(va + done, pa + done) == KERN_SUCCESS)
+			continue;
+		while (done > 0) {
+			done -= PAGE_SIZE;
+			pmap_kremove(va + done);
+		}
+		return KERN_RESOURCE_SHORTAGE;
+	}
+	return KERN_SUCCESS;
+}
+
+kern_return_t kmem_map_device(paddr_t pa, vm_size_t size, vm_offset_t *va)
+{
+	static const struct vm_map_entry device = {
+		.protection = VM_PROT_READ | VM_PROT_WRITE,
+		.max_protection = VM_PROT_READ | VM_PROT_WRITE,
+		.inheritance = VM_INHERIT_NONE, .device = true,
+	};
+	struct entry_reserve r;
+	kern_return_t kr = KERN_SUCCESS;
+
+	KASSERT((pa & PAGE_MASK) == 0, "kmem_map_device: %#lx is not page-aligned", pa);
+	size = round_page(size);
+	spin_lock(&kernel_map->lock);
+	if (!entry_reserve(&r, kernel_map, 1)) {
+		spin_unlock(&kernel_map->lock);
+		return KERN_RESOURCE_SHORTAGE;
+	}
+	if (!vm_map_find_space(kernel_map, size, va))
+		kr = KERN_NO_SPACE;
+	else if ((kr = device_enter(*va, pa, size)) == KERN_SUCCESS)
+		vm_map_insert(kernel_map, *va, *va + size, NULL, 0, &device, &r);
+	spin_unlock(&kernel_map->lock);
+	entry_reserve_release(&r);
+	return kr;
 }

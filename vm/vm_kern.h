@@ -1,5 +1,6 @@
 /*
- * Kernel memory that is not the kernel image: for now, kernel stacks.
+ * Kernel memory that is not the kernel image: kernel stacks, wired memory
+ * from kernel_map, and device registers mapped into it.
  * Each stack is KSTACK_SIZE bytes of wired memory with an unmapped guard
  * page below it, so running off the end faults at once (a double fault,
  * reported as a stack overflow) instead of corrupting whatever lies below.
@@ -8,7 +9,9 @@
 #define MICA_VM_VM_KERN_H
 
 #include <stdbool.h>
+#include <mach/kern_return.h>
 #include <mach/vm_types.h>
+#include "vm/vm_page.h"
 
 #define KSTACK_PAGES 8
 #define KSTACK_SIZE  (KSTACK_PAGES * 4096ul)
@@ -28,6 +31,15 @@ vm_offset_t kmem_first_free_va(void);
  */
 vm_offset_t kmem_alloc(vm_size_t size);
 void kmem_free(vm_offset_t addr, vm_size_t size);
+
+/*
+ * Maps size bytes (whole pages) of device registers at pa, page-aligned,
+ * uncached at a kernel address returned in *va, for good.  The entry is a
+ * device entry: no fault may fill it, so a stray access there, a user's or
+ * the kernel's, can never put RAM where the device was.  All or nothing:
+ * KERN_NO_SPACE or KERN_RESOURCE_SHORTAGE leaves kernel_map as it was.
+ */
+kern_return_t kmem_map_device(paddr_t pa, vm_size_t size, vm_offset_t *va);
 
 /* Is va inside the guard page below some kernel stack? */
 bool kmem_is_stack_guard(vm_offset_t va);

@@ -249,7 +249,7 @@ static bool entries_mergeable(const struct vm_map_entry *a, const struct vm_map_
 	if (a->end != b->start || a->protection != b->protection ||
 	    a->max_protection != b->max_protection || a->inheritance != b->inheritance ||
 	    a->needs_copy != b->needs_copy || a->wired_count != 0 || b->wired_count != 0 ||
-	    a->object != b->object)
+	    a->device || b->device || a->object != b->object)
 		return false;
 	return a->object == NULL || a->offset + (a->end - a->start) == b->offset;
 }
@@ -335,6 +335,7 @@ struct vm_map_entry *vm_map_insert(vm_map_t map, vm_offset_t start, vm_offset_t 
 	e->max_protection = attrs->max_protection;
 	e->inheritance = attrs->inheritance;
 	e->needs_copy = attrs->needs_copy;
+	e->device = attrs->device;
 	entry_link(map, vm_map_lookup_floor(map, start), e, r);
 	return e;
 }

@@ -41,6 +41,8 @@ struct vm_map_entry {
 	vm_inherit_t inheritance;
 	uint32_t wired_count;
 	bool needs_copy;               /* object is shared copy-on-write: shadow it before writing */
+	bool device;                   /* device registers the pmap holds (kmem_map_device): no
+	                                  fault may fill it, and it never merges */
 };
 
 struct vm_map {
@@ -92,7 +94,9 @@ uint32_t vm_map_entry_count(vm_map_t map);
  * VM_PROT_READ, WRITE, EXECUTE): KERN_SUCCESS once the page is mapped
  * with the entry's rights, KERN_INVALID_ADDRESS outside every entry,
  * KERN_PROTECTION_FAILURE when the entry forbids the access,
- * KERN_RESOURCE_SHORTAGE when no frame is left.
+ * KERN_MEMORY_FAILURE in a device entry (its mapping was lost: RAM must
+ * never stand in for the device), KERN_RESOURCE_SHORTAGE when no frame
+ * is left.
  */
 kern_return_t vm_fault(vm_map_t map, vm_offset_t va, vm_prot_t fault_type);
 

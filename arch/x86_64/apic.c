@@ -14,14 +14,11 @@
  */
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
-#include "arch/x86_64/pmap_md.h"
 #include "arch/x86_64/trap.h"
 #include "kern/console.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
-#include "vm/vm_map.h"
-#include "vm/vm_page.h"
-#include "vm/vm_user.h"
+#include "vm/vm_kern.h"
 
 #define CPUID_1_EDX_APIC    (1u << 9)
 
@@ -104,18 +101,15 @@ static paddr_t apic_find(void)
 }
 
 /*
- * Maps the registers at pa uncached, at a page reserved in kernel_map so
- * that no allocation lands on it.  The VM sees an untouched page of
- * zero-fill memory there that is never faulted on, because the pmap
- * keeps the device mapping wired; the page is never given back.  (The
- * direct map is no way in: it covers RAM, and caches it.)
+ * Maps the registers at pa uncached, in a device entry of kernel_map, so
+ * that no allocation lands on them and no fault can ever fill the page
+ * with RAM.  (The direct map is no way in: it covers RAM, and caches it.)
  */
 static void apic_map(paddr_t pa)
 {
-	vm_address_t va = 0;
+	vm_offset_t va;
 
-	if (vm_allocate(kernel_map, &va, PAGE_SIZE, VM_FLAGS_ANYWHERE) != KERN_SUCCESS ||
-	    pmap_kenter_device(va, pa) != KERN_SUCCESS)
+	if (kmem_map_device(pa, PAGE_SIZE, &va) != KERN_SUCCESS)
 		panic("clock: no kernel memory to map the local APIC at %#lx", pa);
 	apic_regs = (volatile uint32_t *)va;
 }

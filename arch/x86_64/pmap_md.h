@@ -32,14 +32,6 @@
  */
 bool pmap_leaf_entry(pmap_t pmap, vm_offset_t va, uint64_t *pte, int *level);
 
-/*
- * A wired kernel mapping of a device's registers at pa (memory-mapped
- * I/O, outside the direct map): read/write, no-execute and uncached.
- * pmap_kremove undoes it.  KERN_RESOURCE_SHORTAGE when no page table
- * could be allocated.
- */
-kern_return_t pmap_kenter_device(vm_offset_t va, paddr_t pa);
-
 /* Reverse-map entries in use, over all pages: a leak check for tests. */
 uint64_t pmap_pv_entries(void);
 

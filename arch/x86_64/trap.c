@@ -144,6 +144,7 @@ static bool page_fault_resolved(const struct trap_frame *tf)
 	                 (tf->error & PF_W) ? VM_PROT_WRITE : VM_PROT_READ;
 	const struct fixup *f = (tf->cs & 3) ? NULL : fixup_for(tf->rip);
 
+	last_fault_result = KERN_INVALID_ADDRESS;
 	if (f != NULL && !(f->flags & FIXUP_VM_FIRST))
 		return false;
 	if (user_va && !(tf->cs & 3) && f == NULL)
@@ -195,8 +196,11 @@ static void trap_describe(const struct trap_frame *tf, char *buf, size_t len)
 		ksnprintf(buf, len, "kernel stack overflow: double fault after touching the "
 		          "guard page at %#lx, by %s at %s", read_cr2(), who, where);
 	else if (tf->vector == T_PAGE_FAULT)
-		ksnprintf(buf, len, "page fault: %s at %#lx by %s at %s",
-		          page_fault_access(tf->error), read_cr2(), who, where);
+		ksnprintf(buf, len, "page fault: %s at %#lx%s by %s at %s",
+		          page_fault_access(tf->error), read_cr2(),
+		          last_fault_result == KERN_MEMORY_FAILURE ?
+		          " in device memory (its mapping is gone, and RAM may not stand in)" : "",
+		          who, where);
 	else
 		ksnprintf(buf, len, "unexpected trap %lu (%s), error code %#lx, by %s at %s",
 		          tf->vector, trap_name(tf->vector), tf->error, who, where);

@@ -555,6 +555,12 @@ kern_return_t pmap_kenter(vm_offset_t va, paddr_t pa, vm_prot_t prot)
 	return pte ? KERN_SUCCESS : KERN_RESOURCE_SHORTAGE;
 }
 
+/* The host has no caches to bypass: a device mapping is a read/write kernel mapping. */
+kern_return_t pmap_kenter_device(vm_offset_t va, paddr_t pa)
+{
+	return pmap_kenter(va, pa, VM_PROT_READ | VM_PROT_WRITE);
+}
+
 void pmap_kremove(vm_offset_t va)
 {
 	spin_lock(&kernel_pmap->lock);

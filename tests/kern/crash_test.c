@@ -7,8 +7,29 @@
 #include "kern/ktest.h"
 #include "kern/lock.h"
 #include "kern/string.h"
+#include "vm/pmap.h"
+#include "vm/vm_kern.h"
+#include "vm/vm_map.h"
 
 #define UNMAPPED_ADDR 0x00007fff00000000ull
+
+/*
+ * A device page whose mapping is lost must bring the kernel down, never be
+ * filled with RAM: the local APIC's registers (kernel_map's first page),
+ * mapped a second time, then unmapped behind the VM's back.
+ */
+KTEST_CRASH(crash_device_fault, read_a_device_page_whose_mapping_is_gone)
+{
+	vm_offset_t va;
+	paddr_t apic;
+
+	KT_ASSERT(pmap_extract(kernel_pmap, kernel_map->header.next->start, &apic));
+	KT_ASSERT_EQ(kmem_map_device(apic, PAGE_SIZE, &va), KERN_SUCCESS);
+	pmap_kremove(va);
+	kprintf("    # reading %#lx, a device page whose mapping is gone\n", va);
+	(void)*(volatile uint32_t *)va;
+	KT_FAIL("a fault in a device page was resolved");
+}
 
 KTEST_CRASH(crash_page_fault, deref_unmapped_address)
 {
