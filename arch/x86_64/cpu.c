@@ -35,7 +35,13 @@ static struct idt_gate idt[256] __attribute__((aligned(16)));
 extern const uint64_t trap_stubs[256];       /* trap_entry.asm */
 extern void gdt_load_segments(const struct descriptor_ptr *gdtr);  /* trap_entry.asm */
 
-/* Code and data descriptors are flat in long mode: only type, DPL and L count. */
+/*
+ * Code and data descriptors are flat in long mode: only type, DPL and L
+ * count.  Ring 3 gets 64-bit code only.  With a 32-bit code segment a
+ * program could far-jump into compatibility mode, where SYSCALL enters
+ * ring 0 through MSR_CSTAR with the user's stack and GS: a door Mica keeps
+ * shut by having no such segment, not by guarding it.
+ */
 static void gdt_fill(struct cpu *c)
 {
 	uint64_t tss = (uint64_t)&c->tss;
@@ -44,7 +50,7 @@ static void gdt_fill(struct cpu *c)
 	c->gdt[0] = 0;
 	c->gdt[SEL_KCODE >> 3] = 0x00209a0000000000ull;   /* ring 0 code, L */
 	c->gdt[SEL_KDATA >> 3] = 0x0000920000000000ull;   /* ring 0 data */
-	c->gdt[SEL_UCODE32 >> 3] = 0x00cffa000000ffffull; /* ring 3 compat code (unused; SYSRET order) */
+	c->gdt[SEL_SYSRET_BASE >> 3] = 0;                 /* no 32-bit user code: see below */
 	c->gdt[SEL_UDATA >> 3] = 0x0000f20000000000ull;   /* ring 3 data */
 	c->gdt[SEL_UCODE >> 3] = 0x0020fa0000000000ull;   /* ring 3 code, L */
 	c->gdt[SEL_TSS >> 3] = (limit & 0xffff) | ((tss & 0xffffff) << 16) |
@@ -131,7 +137,7 @@ extern void syscall_entry(void);   /* syscall_entry.asm */
 static void syscall_init(void)
 {
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
-	wrmsr(MSR_STAR, ((uint64_t)SEL_KCODE << 32) | ((uint64_t)SEL_UCODE32 << 48));
+	wrmsr(MSR_STAR, ((uint64_t)SEL_KCODE << 32) | ((uint64_t)SEL_SYSRET_BASE << 48));
 	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
 	wrmsr(MSR_SFMASK, RFLAGS_IF | (1 << 8) | (1 << 10) | RFLAGS_AC | (1 << 14));
 }

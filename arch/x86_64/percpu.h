@@ -14,11 +14,15 @@
 /* Interrupt stack table slots: faults that must not trust the current stack. */
 enum { IST_DOUBLE_FAULT = 1, IST_NMI = 2, IST_MACHINE_CHECK = 3, IST_COUNT = 3 };
 
-/* GDT selectors.  The order of user segments is what SYSRET requires. */
+/*
+ * GDT selectors.  The order of user segments is what SYSRET requires: it
+ * takes SS and CS at SEL_SYSRET_BASE + 8 and + 16.  The base itself is
+ * where a 32-bit user code segment would go; its slot stays null.
+ */
 enum {
 	SEL_KCODE = 0x08,
 	SEL_KDATA = 0x10,
-	SEL_UCODE32 = 0x18 | 3,
+	SEL_SYSRET_BASE = 0x18 | 3,
 	SEL_UDATA = 0x20 | 3,
 	SEL_UCODE = 0x28 | 3,
 	SEL_TSS = 0x30,

@@ -133,21 +133,28 @@ static kern_return_t last_fault_result;
 /*
  * Offers a page fault to the VM.  A kernel-mode fault on a user address
  * is the VM's business only inside a copy routine: anywhere else it is a
- * kernel bug (or SMAP doing its job) and must not be papered over.  The
- * debugger's probe (copy_probe) is never the VM's business.
+ * kernel bug (or SMAP doing its job) and must not be papered over.  A
+ * user-mode fault on a kernel address is never the VM's business: kernel
+ * memory is not the user's to fault in, whatever kernel_map holds there.
+ * Nor is a fault ring 3 caused that the CPU took as a supervisor access
+ * (PF_U clear: the implicit reads of a far return's stack, under QEMU):
+ * the page is there, so mapping it again would only fault again, forever.
+ * The debugger's probe (copy_probe) is never the VM's business either.
  */
 static bool page_fault_resolved(const struct trap_frame *tf)
 {
 	uint64_t va = read_cr2();
-	bool user_va = va < USER_MAX;
+	bool user_va = va < USER_MAX, user_mode = tf->cs & 3;
 	vm_prot_t type = (tf->error & PF_I) ? VM_PROT_EXECUTE :
 	                 (tf->error & PF_W) ? VM_PROT_WRITE : VM_PROT_READ;
-	const struct fixup *f = (tf->cs & 3) ? NULL : fixup_for(tf->rip);
+	const struct fixup *f = user_mode ? NULL : fixup_for(tf->rip);
 
 	last_fault_result = KERN_INVALID_ADDRESS;
 	if (f != NULL && !(f->flags & FIXUP_VM_FIRST))
 		return false;
-	if (user_va && !(tf->cs & 3) && f == NULL)
+	if (user_va && !user_mode && f == NULL)
+		return false;
+	if (user_mode && (!user_va || !(tf->error & PF_U)))
 		return false;
 	struct task *task = current_task();
 	vm_map_t map = user_va ? (task ? task->map : NULL) : kernel_map;

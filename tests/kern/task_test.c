@@ -3,6 +3,8 @@
  * code in ring 3 through SYSCALL, faults that end a task but not the
  * kernel, thread state, and 1,000 task lifetimes without a leak.
  */
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/percpu.h"
 #include "ipc/ipc_port.h"
 #include "kern/clock.h"
 #include "kern/exec.h"
@@ -14,6 +16,8 @@
 #include "kern/thread.h"
 #include "tests/kern/vm_user_test.h"
 #include <mica/syscall.h>
+
+extern char _text_start[], _data_start[], boot_stack_guard[];   /* linker.ld, entry.asm */
 
 #define CODE_VA  0x400000ul
 #define STACK_VA 0x800000ul
@@ -29,6 +33,10 @@ ROUTINE(ucode_read_kernel);
 ROUTINE(ucode_hlt);
 ROUTINE(ucode_jump_rdi);
 ROUTINE(ucode_syscall_at_rdi);
+ROUTINE(ucode_read_rdi);
+ROUTINE(ucode_write_rdi);
+ROUTINE(ucode_syscall_in_segment_rdi);
+ROUTINE(ucode_far_return_rdi);
 #define CODE(name) name, (size_t)(name##_end - name)
 
 /* A task whose one page of code (R-X) is code, with a stack page; not yet running. */
@@ -403,4 +411,98 @@ KTEST(task, spawning_an_unknown_program_fails_cleanly)
 	KT_EXPECT_EQ(task_spawn(NULL, "no_such_program", &t), KERN_INVALID_ARGUMENT);
 	KT_EXPECT(t == NULL);
 	KT_EXPECT_EQ(task_count(), tasks);
+}
+
+/*
+ * hostile: ring 3 against the kernel's walls.  Had the kernel got any of
+ * these wrong, the machine would hang (a fault that refills forever, a
+ * clock whose registers turned into RAM, ring 0 entered on the user's
+ * stack), so the suite runs last in its boot.
+ */
+
+/* Kernel addresses of every kind, mapped or not, and the non-canonical ones beside them. */
+static unsigned kernel_addresses(uint64_t *out)
+{
+	const struct vm_map_entry *first = kernel_map->header.next, *last = kernel_map->header.prev;
+	unsigned n = 0;
+
+	out[n++] = first->start;                  /* the local APIC's registers */
+	out[n++] = last->end - PAGE_SIZE;         /* the newest kernel_map memory */
+	out[n++] = last->end + 16 * PAGE_SIZE;    /* kernel VM nobody holds */
+	out[n++] = KVA_BASE;                      /* the first kernel stack's guard page */
+	out[n++] = KVA_BASE + PAGE_SIZE;          /* and that stack */
+	out[n++] = DMAP_BASE;                     /* RAM, through the direct map */
+	out[n++] = (uint64_t)_text_start;
+	out[n++] = (uint64_t)_data_start;
+	out[n++] = (uint64_t)boot_stack_guard;
+	out[n++] = ~0ul & ~(uint64_t)PAGE_MASK;   /* the last page of the address space */
+	out[n++] = USER_MAX;                      /* non-canonical, just above user space */
+	out[n++] = DMAP_BASE - PAGE_SIZE;         /* non-canonical, just below the kernel half */
+	return n;
+}
+
+/* Does the timer tick within 100 ms (of the cycle counter's time), interrupts let in? */
+static bool clock_still_ticks(void)
+{
+	uint64_t before = clock_ticks(), until = clock_ns() + 100ull * 1000 * 1000;
+
+	__asm__ volatile("sti" ::: "memory");
+	while (clock_ticks() == before && clock_ns() < until)
+		__asm__ volatile("pause" ::: "memory");
+	__asm__ volatile("cli" ::: "memory");
+	return clock_ticks() != before;
+}
+
+/* Where kernel_map's first page (the APIC's) leads in the page tables, or 0. */
+static paddr_t first_kernel_page_frame(void)
+{
+	paddr_t pa;
+
+	return pmap_extract(kernel_pmap, kernel_map->header.next->start, &pa) ? pa : 0;
+}
+
+KTEST_LAST(hostile, user_access_to_any_kernel_address_ends_the_task)
+{
+	uint64_t addr[16];
+	unsigned n = kernel_addresses(addr), entries = vm_map_entry_count(kernel_map);
+	paddr_t apic = first_kernel_page_frame();
+
+	KT_ASSERT(kernel_map->header.next->device);
+	for (unsigned i = 0; i < n; i++) {
+		KT_EXPECT_EQ(run_code(CODE(ucode_read_rdi), addr[i]), TASK_KILLED);
+		KT_EXPECT_EQ(run_code(CODE(ucode_write_rdi), addr[i]), TASK_KILLED);
+		KT_EXPECT_EQ(run_code(CODE(ucode_jump_rdi), addr[i]), TASK_KILLED);
+	}
+	/* and nothing of the kernel's moved: no entry, no page, and the clock ticks on */
+	KT_EXPECT_EQ(vm_map_entry_count(kernel_map), entries);
+	KT_EXPECT_EQ(first_kernel_page_frame(), apic);
+	KT_EXPECT(clock_still_ticks());
+}
+
+KTEST_LAST(hostile, no_fault_fills_a_device_page)
+{
+	vm_offset_t va = kernel_map->header.next->start;
+	paddr_t apic = first_kernel_page_frame();
+
+	KT_EXPECT_EQ(vm_fault(kernel_map, va, VM_PROT_READ), KERN_MEMORY_FAILURE);
+	KT_EXPECT_EQ(vm_fault(kernel_map, va, VM_PROT_WRITE), KERN_MEMORY_FAILURE);
+	KT_EXPECT_EQ(first_kernel_page_frame(), apic);
+}
+
+KTEST_LAST(hostile, syscall_outside_64_bit_mode_ends_the_task)
+{
+	/* the slot a 32-bit user code segment would take, kernel code, data and the TSS */
+	static const uint64_t selectors[] = {
+		SEL_SYSRET_BASE, SEL_KCODE | 3, SEL_KDATA | 3, SEL_TSS | 3, SEL_UDATA,
+	};
+
+	for (unsigned i = 0; i < sizeof(selectors) / sizeof(selectors[0]); i++) {
+		KT_EXPECT_EQ(run_code(CODE(ucode_syscall_in_segment_rdi), selectors[i]), TASK_KILLED);
+		KT_EXPECT_EQ(run_code(CODE(ucode_far_return_rdi), selectors[i]), TASK_KILLED);
+	}
+	/* into 64-bit code, the jump works and exits; the far return reaches its ud2, or,
+	 * under QEMU, faults first reading its stack as the kernel */
+	KT_EXPECT_EQ(run_code(CODE(ucode_syscall_in_segment_rdi), SEL_UCODE), 7);
+	KT_EXPECT_EQ(run_code(CODE(ucode_far_return_rdi), SEL_UCODE), TASK_KILLED);
+	KT_EXPECT(clock_still_ticks());
 }

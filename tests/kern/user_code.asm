@@ -93,3 +93,40 @@ ROUTINE ucode_syscall_at_rdi
 	mov eax, SYS_yield
 	jmp rdi
 ucode_syscall_at_rdi_end:
+
+; read, write or run the address in rdi (a kernel address, for the hostile suite)
+ROUTINE ucode_read_rdi
+	mov rax, [rdi]
+	ud2
+ucode_read_rdi_end:
+
+ROUTINE ucode_write_rdi
+	mov byte [rdi], 0
+	ud2
+ucode_write_rdi_end:
+
+; far-jump (through a pointer on the stack) into the code segment whose
+; selector is in rdi, then exit(7) by SYSCALL there: from a 32-bit segment
+; that SYSCALL would enter the kernel through MSR_CSTAR
+ROUTINE ucode_syscall_in_segment_rdi
+	lea rax, [rel .there]
+	sub rsp, 16
+	mov [rsp], eax                   ; the code lies below 4 GiB: a 32-bit offset
+	mov [rsp + 4], di
+	mov edi, 7
+	mov eax, SYS_exit
+	jmp dword far [rsp]              ; m16:32, which Intel and AMD both take
+.there:
+	syscall
+	ud2
+ucode_syscall_in_segment_rdi_end:
+
+; far-return into the code segment whose selector is in rdi
+ROUTINE ucode_far_return_rdi
+	lea rax, [rel .there]
+	push rdi
+	push rax
+	o64 retf
+.there:
+	ud2
+ucode_far_return_rdi_end:
