@@ -9,8 +9,8 @@
 #include "boot/efi/elf.h"
 #include "kern/elf64.h"
 
-/* The message below quotes this limit. */
-_Static_assert(ELF_MAX_SEGMENTS == 16, "update the message");
+/* The messages below quote these limits. */
+_Static_assert(ELF_MAX_SEGMENTS == 16 && ELF_HEAD_MAX == 64 << 10, "update the messages");
 
 /* The highest page-aligned address: ranges ending below it round up without wrapping. */
 #define ADDR_LIMIT (~0ull & ~(ELF_PAGE_SIZE - 1))
@@ -49,6 +49,8 @@ static const char *check_header(const struct elf64_ehdr *eh, uint64_t size)
 		return "unexpected program header size";
 	if (!inside(eh->phoff, (uint64_t)eh->phnum * sizeof(struct elf64_phdr), size))
 		return "program headers lie outside the file";
+	if (!inside(eh->phoff, (uint64_t)eh->phnum * sizeof(struct elf64_phdr), ELF_HEAD_MAX))
+		return "program headers lie beyond the file's first 64 KiB";
 	return 0;
 }
 
@@ -104,9 +106,9 @@ static const char *finish_image(struct elf_image *img)
 	return entry_ok ? 0 : "the entry point lies outside every executable segment";
 }
 
-const char *elf_check(const void *file, uint64_t size, struct elf_image *img)
+const char *elf_check(const void *head, uint64_t size, struct elf_image *img)
 {
-	const struct elf64_ehdr *eh = file;
+	const struct elf64_ehdr *eh = head;
 	const char *why;
 
 	if ((why = check_header(eh, size)) != 0)
@@ -115,7 +117,7 @@ const char *elf_check(const void *file, uint64_t size, struct elf_image *img)
 	img->count = 0;
 	for (unsigned i = 0; i < eh->phnum; i++) {
 		const struct elf64_phdr *ph =
-			(const void *)((const uint8_t *)file + eh->phoff + i * sizeof(*ph));
+			(const void *)((const uint8_t *)head + eh->phoff + i * sizeof(*ph));
 		if (ph->type != PT_LOAD || ph->memsz == 0)
 			continue;
 		if ((why = check_segment(ph, size)) != 0)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #define ELF_MAX_SEGMENTS 16
+#define ELF_HEAD_MAX     65536ull      /* the headers must lie in the file's first 64 KiB */
 #define ELF_PAGE_SIZE    4096ull
 #define ELF_UPPER_HALF   0xffff800000000000ull  /* lowest canonical upper-half address */
 
@@ -38,9 +39,12 @@ struct elf_image {
 };
 
 /*
- * Returns NULL and fills *img if the size bytes at file are an image the
- * loader can place: ELF64, little-endian, x86-64, ET_EXEC, with every
- * program header and every segment's data inside the file, no segment
+ * Returns NULL and fills *img if the file of size bytes whose first
+ * min(size, ELF_HEAD_MAX) bytes are at head is an image the loader can
+ * place (the rest of the file is never read here, so the loader need not
+ * hold it twice): ELF64, little-endian, x86-64, ET_EXEC, with every
+ * program header inside those first bytes and every segment's data inside
+ * the file, no segment
  * larger in the file than in memory or sharing a page with another, each
  * linked in the upper half or else at its physical address (those are for
  * loaders that run the image's own 32-bit entry, such as GRUB, and are
@@ -48,6 +52,6 @@ struct elf_image {
  * Otherwise returns a short reason ("not an ELF file") and *img is
  * meaningless.
  */
-const char *elf_check(const void *file, uint64_t size, struct elf_image *img);
+const char *elf_check(const void *head, uint64_t size, struct elf_image *img);
 
 #endif

@@ -76,23 +76,31 @@ void file_close(struct efi_file *f)
 	f->handle->Close(f->handle);
 }
 
-/* Reads all f->size bytes into buf, then closes f, whatever happened. */
-EFI_STATUS file_read(struct efi_file *f, void *buf)
+/* Reads len bytes of f from offset into buf; f stays open. */
+EFI_STATUS file_read_at(struct efi_file *f, UINT64 offset, UINT64 len, void *buf)
 {
-	EFI_STATUS status = EFI_SUCCESS;
+	EFI_STATUS status = f->handle->SetPosition(f->handle, offset);
 	UINT64 done = 0;
 
-	while (done < f->size && !EFI_ERROR(status)) {
-		UINTN chunk = f->size - done;
+	while (done < len && !EFI_ERROR(status)) {
+		UINTN chunk = len - done;
 		status = f->handle->Read(f->handle, &chunk, (UINT8 *)buf + done);
 		if (!EFI_ERROR(status) && chunk == 0)
 			status = EFI_END_OF_FILE;        /* shorter than its size said */
 		done += chunk;
 	}
-	file_close(f);
 	if (EFI_ERROR(status))
 		return fail(status, L"cannot read %s: %r", f->path, status);
 	return EFI_SUCCESS;
+}
+
+/* Reads all f->size bytes into buf, then closes f, whatever happened. */
+EFI_STATUS file_read(struct efi_file *f, void *buf)
+{
+	EFI_STATUS status = file_read_at(f, 0, f->size, buf);
+
+	file_close(f);
+	return status;
 }
 
 /*

@@ -35,12 +35,14 @@ EFI_STATUS config_load(EFI_FILE_HANDLE root, struct mica_cfg *cfg)
 
 /*
  * Claims one block for the whole image, anywhere the firmware has room,
- * and copies each segment into it at its link address's distance from the
- * image's start, zeroing the rest (bss, and the gaps between segments).
- * Keeping the image in one piece, as linked, lets the kernel find any of
- * its bytes' frames with one subtraction.
+ * and reads each segment from the file straight into it, at its link
+ * address's distance from the image's start; the rest (bss, and the gaps
+ * between segments) is zeroed.  Keeping the image in one piece, as
+ * linked, lets the kernel find any of its bytes' frames with one
+ * subtraction; reading it in place means it needs its own size in RAM,
+ * not twice that.
  */
-static EFI_STATUS place_segments(const UINT8 *file, const struct elf_image *img,
+static EFI_STATUS place_segments(struct efi_file *f, const struct elf_image *img,
                                  UINT64 *phys_base)
 {
 	UINT64 bytes = img->virt_end - img->virt_start;
@@ -49,29 +51,44 @@ static EFI_STATUS place_segments(const UINT8 *file, const struct elf_image *img,
 	if (EFI_ERROR(status))
 		return status;
 	ZeroMem((void *)*phys_base, bytes);
-	for (unsigned i = 0; i < img->count; i++) {
+	for (unsigned i = 0; i < img->count && !EFI_ERROR(status); i++) {
 		const struct elf_segment *s = &img->seg[i];
-		CopyMem((void *)(*phys_base + s->vaddr - img->virt_start), file + s->offset, s->filesz);
+		status = file_read_at(f, s->offset, s->filesz,
+		                      (void *)(*phys_base + s->vaddr - img->virt_start));
 	}
-	return EFI_SUCCESS;
+	return status;
 }
 
-/* Reads mica.elf, checks it (elf.c) and places it; *img then describes it, *phys_base where it lies. */
+/* Reads mica.elf's headers and checks them (elf.c): *img then describes the image. */
+static EFI_STATUS kernel_check(struct efi_file *f, struct elf_image *img)
+{
+	UINT64 head_len = f->size < ELF_HEAD_MAX ? f->size : ELF_HEAD_MAX;
+	void *head;
+	const char *why;
+	EFI_STATUS status = BS->AllocatePool(EfiLoaderData, head_len + 1, &head);
+
+	if (EFI_ERROR(status))
+		return fail(status, L"cannot allocate %lu bytes to read %a: %r", head_len + 1,
+		            KERNEL_PATH, status);
+	status = file_read_at(f, 0, head_len, head);
+	if (!EFI_ERROR(status) && (why = elf_check(head, f->size, img)) != NULL)
+		status = fail(EFI_LOAD_ERROR, L"%a: %a", KERNEL_PATH, why);
+	BS->FreePool(head);
+	return status;
+}
+
+/* Checks and places mica.elf; *img then describes it, *phys_base says where it lies. */
 EFI_STATUS kernel_load(EFI_FILE_HANDLE root, struct elf_image *img, UINT64 *phys_base)
 {
-	const char *why;
-	void *file;
-	UINT64 size;
-	EFI_STATUS status = file_load(root, KERNEL_PATH, false, ~0ull, &file, &size);
+	struct efi_file f;
+	EFI_STATUS status = file_open(root, KERNEL_PATH, false, &f);
 
 	if (EFI_ERROR(status))
 		return status;
-	why = elf_check(file, size, img);
-	if (why)
-		status = fail(EFI_LOAD_ERROR, L"%a: %a", KERNEL_PATH, why);
-	else
-		status = place_segments(file, img, phys_base);
-	BS->FreePool(file);
+	status = kernel_check(&f, img);
+	if (!EFI_ERROR(status))
+		status = place_segments(&f, img, phys_base);
+	file_close(&f);
 	return status;
 }
 

@@ -46,6 +46,7 @@ EFI_STATUS volume_open(EFI_HANDLE image, EFI_FILE_HANDLE *root);
 EFI_STATUS file_open(EFI_FILE_HANDLE root, const char *path, bool may_be_missing,
                      struct efi_file *f);
 EFI_STATUS file_read(struct efi_file *f, void *buf);
+EFI_STATUS file_read_at(struct efi_file *f, UINT64 offset, UINT64 len, void *buf);
 void file_close(struct efi_file *f);
 EFI_STATUS file_load(EFI_FILE_HANDLE root, const char *path, bool may_be_missing,
                      UINT64 max_size, void **data, UINT64 *size);

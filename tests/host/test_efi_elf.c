@@ -117,6 +117,11 @@ static void test_program_headers_must_fit(void)
 	make_valid();
 	file.eh.e_phoff = ~0ull - 8;
 	HT_EXPECT_STREQ(check(), "program headers lie outside the file");
+	/* the loader reads only the first 64 KiB before placing: the headers must be there */
+	make_valid();
+	file.eh.e_phoff = ELF_HEAD_MAX - sizeof(Elf64_Phdr);
+	HT_EXPECT_STREQ(elf_check(&file, 1ull << 20, &img),
+	                "program headers lie beyond the file's first 64 KiB");
 }
 
 static void test_segment_data_must_be_in_the_file(void)
