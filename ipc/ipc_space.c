@@ -178,15 +178,31 @@ kern_return_t mach_port_allocate(struct ipc_space *space, mach_port_right_t righ
 	return kr;
 }
 
-/* Takes delta (negative or positive) off the urefs of e; the last one frees the right. */
+/*
+ * The user references a right keeps after one is given up.  They saturate,
+ * as XNU's: a count that reached MACH_PORT_UREFS_MAX stays there (it no
+ * longer counts anything), so no number of copies can lose the right.
+ */
+static uint32_t urefs_less_one(uint32_t urefs)
+{
+	return urefs == MACH_PORT_UREFS_MAX ? urefs : urefs - 1;
+}
+
+/*
+ * Adds delta to the urefs of e, saturating (urefs_less_one): a count at
+ * the maximum changes only by a delta that takes all of it away.  The
+ * last one frees the right.
+ */
 static kern_return_t adjust_urefs(struct ipc_space *space, struct ipc_entry *e,
                                   mach_port_delta_t delta)
 {
-	if (delta < 0 && (uint32_t)-delta > e->urefs)
+	const int64_t max = MACH_PORT_UREFS_MAX;
+
+	if (delta > max || delta < -max || (int64_t)e->urefs + delta < 0)
 		return KERN_INVALID_VALUE;
-	if (delta > 0 && e->urefs + (uint32_t)delta > MACH_PORT_UREFS_MAX)
-		return KERN_UREFS_OVERFLOW;
-	e->urefs += delta;
+	if (e->urefs == max && delta != -max)
+		delta = 0;
+	e->urefs = (int64_t)e->urefs + delta > max ? max : e->urefs + delta;
 	if (e->urefs > 0)
 		return KERN_SUCCESS;
 	if (e->type & MACH_PORT_TYPE_SEND)
@@ -297,14 +313,13 @@ static struct ipc_entry *entry_claim(struct ipc_space *space, mach_port_name_t n
 	return NULL;
 }
 
-/* Adds one send right (one uref) for port to e.  => space locked */
-static kern_return_t add_send(struct ipc_entry *e, struct ipc_port *port)
+/* Adds one send right (one uref, saturating as adjust_urefs) for port to e.  => space locked */
+static void add_send(struct ipc_entry *e, struct ipc_port *port)
 {
 	if (e->type & MACH_PORT_TYPE_SEND) {
-		if (e->urefs == MACH_PORT_UREFS_MAX)
-			return KERN_UREFS_OVERFLOW;
-		e->urefs++;
-		return KERN_SUCCESS;
+		if (e->urefs < MACH_PORT_UREFS_MAX)
+			e->urefs++;
+		return;
 	}
 	ipc_port_reference(port);
 	spin_lock(&port->lock);
@@ -313,13 +328,12 @@ static kern_return_t add_send(struct ipc_entry *e, struct ipc_port *port)
 	e->port = port;
 	e->type |= MACH_PORT_TYPE_SEND;
 	e->urefs = 1;
-	return KERN_SUCCESS;
 }
 
 kern_return_t mach_port_insert_right(struct ipc_space *space, mach_port_name_t name,
                                      struct ipc_port *port, mach_msg_type_name_t disposition)
 {
-	kern_return_t kr;
+	kern_return_t kr = KERN_SUCCESS;
 
 	if (disposition != MACH_MSG_TYPE_MAKE_SEND && disposition != MACH_MSG_TYPE_COPY_SEND &&
 	    disposition != MACH_MSG_TYPE_MOVE_SEND)
@@ -337,9 +351,7 @@ kern_return_t mach_port_insert_right(struct ipc_space *space, mach_port_name_t n
 	else if (e == NULL && (e = entry_claim(space, name)) == NULL)
 		kr = KERN_NAME_EXISTS;             /* a stale name's slot, or no memory to reach it */
 	else
-		kr = add_send(e, port);
-	if (kr != KERN_SUCCESS && e && e->type == MACH_PORT_TYPE_NONE)
-		entry_free(space, e);
+		add_send(e, port);
 	spin_unlock(&space->lock);
 	return kr;
 }
@@ -463,7 +475,8 @@ static bool check_item(struct ipc_space *space, const struct ipc_right_item *ite
 		need = MACH_PORT_TYPE_DEAD_NAME;
 	if (!(e->check_type & need))
 		return false;
-	if (item->disposition == MACH_MSG_TYPE_MOVE_SEND && --e->check_urefs == 0)
+	if (item->disposition == MACH_MSG_TYPE_MOVE_SEND &&
+	    (e->check_urefs = urefs_less_one(e->check_urefs)) == 0)
 		e->check_type &= ~need;
 	else if (item->disposition == MACH_MSG_TYPE_MOVE_SEND_ONCE ||
 	         item->disposition == MACH_MSG_TYPE_MOVE_RECEIVE)
@@ -646,7 +659,7 @@ kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *
 	} else if (type == MACH_MSG_TYPE_PORT_RECEIVE) {
 		receive_give(space, e, port);      /* the carried right's reference is the entry's */
 	} else if (type == MACH_MSG_TYPE_PORT_SEND) {
-		kr = add_send(e, port);            /* the space's own reference and count */
+		add_send(e, port);                 /* the space's own reference and count */
 	} else {
 		ipc_port_reference(port);
 		e->port = port;
@@ -655,8 +668,6 @@ kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *
 	}
 	if (kr == KERN_SUCCESS)
 		*name = entry_name(space, e);
-	else if (e && e->type == MACH_PORT_TYPE_NONE)
-		entry_free(space, e);
 	spin_unlock(&space->lock);
 	if (type != MACH_MSG_TYPE_PORT_RECEIVE || kr != KERN_SUCCESS)
 		ipc_right_release(port, type);     /* the carried right has become the space's */

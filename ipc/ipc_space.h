@@ -4,14 +4,15 @@
  * so a name that was freed and reused is not mistaken for the old one.
  * One name covers every right a space holds to one port (a receive right
  * and send rights share it); send rights and dead names carry user
- * references (urefs).
+ * references (urefs), which saturate: a count that reaches
+ * MACH_PORT_UREFS_MAX stays there, as in XNU, so no number of copies can
+ * lose a right.
  *
  * The calls below are the kernel side of Mach's mach_port_* calls on a
  * task's space, with Mach's error codes:
  *   KERN_INVALID_NAME    the name denotes nothing in this space
  *   KERN_INVALID_RIGHT   the name does not hold the right the call needs
  *   KERN_INVALID_VALUE   a right or reference count the call cannot take
- *   KERN_UREFS_OVERFLOW  more than MACH_PORT_UREFS_MAX user references
  *   KERN_NAME_EXISTS     the name is in use (for another port)
  *   KERN_RIGHT_EXISTS    the space already names this port otherwise
  *
@@ -62,8 +63,9 @@ kern_return_t mach_port_deallocate(struct ipc_space *space, mach_port_name_t nam
 
 /*
  * Adds delta to the user references of right under name: send rights and
- * dead names count; a receive right can only be dropped (delta -1), which
- * destroys its port.
+ * dead names count, saturating (a delta past MACH_PORT_UREFS_MAX leaves
+ * the maximum; at the maximum only -MACH_PORT_UREFS_MAX changes them); a
+ * receive right can only be dropped (delta -1), which destroys its port.
  */
 kern_return_t mach_port_mod_refs(struct ipc_space *space, mach_port_name_t name,
                                  mach_port_right_t right, mach_port_delta_t delta);

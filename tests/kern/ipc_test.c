@@ -125,7 +125,7 @@ KTEST(ipc, misuse_gets_machs_error_codes)
 	KT_EXPECT_EQ(mach_port_mod_refs(s, n, MACH_PORT_RIGHT_RECEIVE, -2), KERN_INVALID_VALUE);
 	KT_EXPECT_EQ(mach_port_mod_refs(s, d, MACH_PORT_RIGHT_DEAD_NAME, -2), KERN_INVALID_VALUE);
 	KT_EXPECT_EQ(mach_port_mod_refs(s, d, MACH_PORT_RIGHT_DEAD_NAME,
-	                                MACH_PORT_UREFS_MAX), KERN_UREFS_OVERFLOW);
+	                                MACH_PORT_UREFS_MAX + 1), KERN_INVALID_VALUE);
 	KT_EXPECT_EQ(mach_port_mod_refs(s, d, 99, 1), KERN_INVALID_VALUE);
 	KT_EXPECT_EQ(mach_port_insert_right(s, d, port, MACH_MSG_TYPE_MAKE_SEND), KERN_NAME_EXISTS);
 	KT_EXPECT_EQ(mach_port_insert_right(s, 0x503, port, MACH_MSG_TYPE_MAKE_SEND),
@@ -137,6 +137,44 @@ KTEST(ipc, misuse_gets_machs_error_codes)
 	/* nothing above changed anything */
 	KT_EXPECT_EQ(type_of(s, n), MACH_PORT_TYPE_RECEIVE);
 	KT_EXPECT_EQ(refs_of(s, d, MACH_PORT_RIGHT_DEAD_NAME), 1);
+	ipc_port_release(port);
+	ipc_space_destroy(s);
+}
+
+/*
+ * User references saturate at MACH_PORT_UREFS_MAX, as XNU's: a send right
+ * copied out, inserted or counted up past it stays at the maximum, the
+ * carried right spent; given up one at a time it is never lost; only
+ * taking all the references away at once ends it.
+ */
+KTEST(ipc, user_references_saturate_and_the_right_stays)
+{
+	struct ipc_space *s = new_space();
+	struct ipc_port *port;
+	mach_port_name_t n, got = 0, d;
+
+	KT_ASSERT_EQ(mach_port_allocate(s, MACH_PORT_RIGHT_RECEIVE, &n), KERN_SUCCESS);
+	KT_ASSERT_EQ(ipc_space_lookup(s, n, MACH_PORT_TYPE_RECEIVE, &port), KERN_SUCCESS);
+	KT_ASSERT_EQ(mach_port_insert_right(s, n, port, MACH_MSG_TYPE_MAKE_SEND), KERN_SUCCESS);
+	KT_EXPECT_EQ(mach_port_mod_refs(s, n, MACH_PORT_RIGHT_SEND, MACH_PORT_UREFS_MAX),
+	             KERN_SUCCESS);
+	KT_EXPECT_EQ(refs_of(s, n, MACH_PORT_RIGHT_SEND), MACH_PORT_UREFS_MAX);
+	KT_EXPECT_EQ(mach_port_insert_right(s, n, port, MACH_MSG_TYPE_COPY_SEND), KERN_SUCCESS);
+	ipc_port_make_send(port);
+	KT_EXPECT_EQ(ipc_space_copyout_right(s, port, MACH_MSG_TYPE_PORT_SEND, &got), KERN_SUCCESS);
+	KT_EXPECT_EQ(got, n);
+	KT_EXPECT_EQ(port->send_rights, 1);                /* the carried right was spent */
+	KT_EXPECT_EQ(mach_port_deallocate(s, n), KERN_SUCCESS);
+	KT_EXPECT_EQ(mach_port_mod_refs(s, n, MACH_PORT_RIGHT_SEND, -2), KERN_SUCCESS);
+	KT_EXPECT_EQ(refs_of(s, n, MACH_PORT_RIGHT_SEND), MACH_PORT_UREFS_MAX);
+	KT_EXPECT_EQ(mach_port_mod_refs(s, n, MACH_PORT_RIGHT_SEND, -MACH_PORT_UREFS_MAX),
+	             KERN_SUCCESS);
+	KT_EXPECT_EQ(type_of(s, n), MACH_PORT_TYPE_RECEIVE);
+	KT_EXPECT_EQ(port->send_rights, 0);
+	KT_ASSERT_EQ(mach_port_allocate(s, MACH_PORT_RIGHT_DEAD_NAME, &d), KERN_SUCCESS);
+	KT_EXPECT_EQ(mach_port_mod_refs(s, d, MACH_PORT_RIGHT_DEAD_NAME, MACH_PORT_UREFS_MAX),
+	             KERN_SUCCESS);                       /* a dead name saturates too */
+	KT_EXPECT_EQ(refs_of(s, d, MACH_PORT_RIGHT_DEAD_NAME), MACH_PORT_UREFS_MAX);
 	ipc_port_release(port);
 	ipc_space_destroy(s);
 }
