@@ -20,50 +20,121 @@
 #include "kern/kalloc.h"
 #include "kern/panic.h"
 #include "kern/string.h"
+#include "vm/vm_page.h"
 
-#define INITIAL_SIZE 16
-#define MAX_SIZE (1u << 23)            /* names stay below MACH_PORT_DEAD */
 #define SENDS (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_SEND_ONCE)
+
+/*
+ * The name table is a tree of pages, so that no part of it needs more
+ * than one physical page however many names a space holds, and a name is
+ * reachable as long as there is a page free: space->top (IPC_TOP_MIDS
+ * pointers) to middle pages (IPC_MID_LEAVES pointers) to leaves
+ * (IPC_LEAF_ENTRIES entries).  A piece is made when a name first needs it.
+ */
+#define LEAF_COUNT (IPC_NAME_INDEX_LIMIT >> IPC_LEAF_SHIFT)
+#define LEAF_BYTES (IPC_LEAF_ENTRIES * sizeof(struct ipc_entry))
+#define MID_BYTES (IPC_MID_LEAVES * sizeof(struct ipc_entry *))
+#define TOP_BYTES (IPC_TOP_MIDS * sizeof(struct ipc_entry **))
+_Static_assert(LEAF_BYTES <= PAGE_SIZE && MID_BYTES <= PAGE_SIZE, "table pieces are pages");
 
 static uint32_t name_index(mach_port_name_t name)
 {
 	return name >> 8;
 }
 
-static mach_port_name_t entry_name(const struct ipc_space *space, const struct ipc_entry *e)
+/* Leaf number leaf (its entries' indexes over IPC_LEAF_ENTRIES), or NULL if not made.  => space locked */
+static struct ipc_entry *leaf_at(const struct ipc_space *space, uint32_t leaf)
 {
-	return ((uint32_t)(e - space->table) << 8) | (e->gen & 0xff);
+	struct ipc_entry **mid = space->top ? space->top[leaf >> IPC_MID_SHIFT] : NULL;
+
+	return mid ? mid[leaf & (IPC_MID_LEAVES - 1)] : NULL;
 }
 
-/* Doubles the table (or makes the first one), new slots on the free list.  => space locked */
-static bool grow(struct ipc_space *space)
+/* The slot of index i, or NULL if its leaf is not made.  => space locked */
+static struct ipc_entry *entry_at(const struct ipc_space *space, uint32_t i)
 {
-	uint32_t size = space->size ? space->size * 2 : INITIAL_SIZE;
-	struct ipc_entry *table = size <= MAX_SIZE ? kzalloc(size * sizeof(*table)) : NULL;
+	struct ipc_entry *leaf = i < IPC_NAME_INDEX_LIMIT ? leaf_at(space, i >> IPC_LEAF_SHIFT) : NULL;
 
-	if (table == NULL)
-		return false;
-	if (space->table) {
-		memcpy(table, space->table, space->size * sizeof(*table));
-		kfree(space->table, space->size * sizeof(*table));
-	}
-	for (uint32_t i = size - 1; i >= (space->size ? space->size : 1); i--) {
-		table[i].next_free = space->free_head;
-		space->free_head = i;
-	}
-	space->table = table;
-	space->size = size;
-	return true;
+	return leaf ? &leaf[i & (IPC_LEAF_ENTRIES - 1)] : NULL;
 }
 
-/* A free slot, off the free list, or NULL when memory is short.  => space locked */
-static struct ipc_entry *entry_alloc(struct ipc_space *space)
+/* The first leaf made at or after *leaf, which is set to its number; NULL when none is. */
+static struct ipc_entry *next_made_leaf(const struct ipc_space *space, uint32_t *leaf)
 {
-	if (space->free_head == 0 && !grow(space))
-		return NULL;
-	struct ipc_entry *e = &space->table[space->free_head];
+	for (; space->top && *leaf < LEAF_COUNT; (*leaf)++) {
+		struct ipc_entry *made = leaf_at(space, *leaf);
+		if (made)
+			return made;
+		if (space->top[*leaf >> IPC_MID_SHIFT] == NULL)
+			*leaf |= IPC_MID_LEAVES - 1;   /* no middle page: none of its leaves */
+	}
+	return NULL;
+}
+
+/* The slot after e (the first when e is NULL), in the leaves made; NULL after the last.  => space locked */
+static struct ipc_entry *entry_next(const struct ipc_space *space, struct ipc_entry *e)
+{
+	uint32_t i = e ? name_index(e->name) + 1 : 0;
+
+	if (e && i % IPC_LEAF_ENTRIES != 0)
+		return e + 1;
+	uint32_t leaf = i >> IPC_LEAF_SHIFT;
+	return next_made_leaf(space, &leaf);
+}
+
+/* A zeroed table piece, or NULL when memory is short.  => space locked */
+static void *piece_make(void **slot, size_t bytes)
+{
+	if (*slot == NULL)
+		*slot = kzalloc(bytes);
+	return *slot;
+}
+
+/*
+ * Makes leaf number leaf (and the pieces above it), its slots on the free
+ * list.  KERN_RESOURCE_SHORTAGE when memory is short; pieces made on the
+ * way stay, for the space's life.  => space locked
+ */
+static kern_return_t leaf_make(struct ipc_space *space, uint32_t leaf)
+{
+	struct ipc_entry ***top = piece_make((void **)&space->top, TOP_BYTES);
+	struct ipc_entry **mid = top ? piece_make((void **)&top[leaf >> IPC_MID_SHIFT], MID_BYTES) :
+	                               NULL;
+	struct ipc_entry *e = mid ? piece_make((void **)&mid[leaf & (IPC_MID_LEAVES - 1)],
+	                                       LEAF_BYTES) : NULL;
+
+	if (e == NULL)
+		return KERN_RESOURCE_SHORTAGE;
+	for (uint32_t i = IPC_LEAF_ENTRIES; i-- > 0;) {
+		uint32_t index = (leaf << IPC_LEAF_SHIFT) + i;
+		e[i].name = index << 8;
+		if (index == 0)
+			continue;                  /* name 0 is MACH_PORT_NULL */
+		e[i].next_free = space->free_head;
+		space->free_head = index;
+	}
+	return KERN_SUCCESS;
+}
+
+/*
+ * A free slot, off the free list, in *out: the lowest leaves are made
+ * first.  KERN_NO_SPACE when every name is taken, KERN_RESOURCE_SHORTAGE
+ * when memory is short.  => space locked
+ */
+static kern_return_t entry_alloc(struct ipc_space *space, struct ipc_entry **out)
+{
+	for (; space->free_head == 0; space->next_leaf++) {
+		if (space->next_leaf == LEAF_COUNT)
+			return KERN_NO_SPACE;
+		kern_return_t kr = leaf_at(space, space->next_leaf) ? KERN_SUCCESS :
+		                   leaf_make(space, space->next_leaf);
+		if (kr != KERN_SUCCESS)
+			return kr;
+	}
+	struct ipc_entry *e = entry_at(space, space->free_head);
 	space->free_head = e->next_free;
-	return e;
+	*out = e;
+	return KERN_SUCCESS;
 }
 
 /* Returns a slot whose rights are all gone; its next name differs.  => space locked */
@@ -72,9 +143,9 @@ static void entry_free(struct ipc_space *space, struct ipc_entry *e)
 	e->port = NULL;
 	e->type = MACH_PORT_TYPE_NONE;
 	e->urefs = 0;
-	e->gen++;
+	e->name = (e->name & ~0xffu) | ((e->name + 1) & 0xff);   /* the next generation */
 	e->next_free = space->free_head;
-	space->free_head = e - space->table;
+	space->free_head = name_index(e->name);
 }
 
 /* Drops the send rights an entry holds (their one port reference). */
@@ -106,12 +177,9 @@ static void entry_check_dead(struct ipc_entry *e)
 /* The live entry name denotes, or NULL.  => space locked */
 static struct ipc_entry *entry_lookup(struct ipc_space *space, mach_port_name_t name)
 {
-	uint32_t i = name_index(name);
+	struct ipc_entry *e = name_index(name) ? entry_at(space, name_index(name)) : NULL;
 
-	if (i == 0 || i >= space->size)
-		return NULL;
-	struct ipc_entry *e = &space->table[i];
-	if (e->type == MACH_PORT_TYPE_NONE || (e->gen & 0xff) != (name & 0xff))
+	if (e == NULL || e->type == MACH_PORT_TYPE_NONE || e->name != name)
 		return NULL;
 	entry_check_dead(e);
 	return e;
@@ -128,14 +196,25 @@ struct ipc_space *ipc_space_create(void)
 	return space;
 }
 
+/* Frees every piece of the table; the space is no one's any more. */
+static void table_free(struct ipc_space *space)
+{
+	for (uint32_t m = 0; space->top && m < IPC_TOP_MIDS; m++) {
+		struct ipc_entry **mid = space->top[m];
+		for (uint32_t l = 0; mid && l < IPC_MID_LEAVES; l++)
+			kfree(mid[l], LEAF_BYTES);
+		kfree(mid, MID_BYTES);
+	}
+	kfree(space->top, TOP_BYTES);
+}
+
 void ipc_space_destroy(struct ipc_space *space)
 {
 	struct ipc_kmsg *doomed = NULL;
 
 	spin_lock(&space->lock);
 	space->active = false;
-	for (uint32_t i = 1; i < space->size; i++) {
-		struct ipc_entry *e = &space->table[i];
+	for (struct ipc_entry *e = entry_next(space, NULL); e; e = entry_next(space, e)) {
 		struct ipc_port *port = e->port;
 		if (port && (e->type & SENDS))
 			drop_send(e);
@@ -144,35 +223,29 @@ void ipc_space_destroy(struct ipc_space *space)
 	}
 	spin_unlock(&space->lock);
 	ipc_kmsg_destroy_list(doomed);         /* their memory goes to the VM: no IPC lock held */
-	if (space->table)
-		kfree(space->table, space->size * sizeof(*space->table));
+	table_free(space);
 	kfree(space, sizeof(*space));
 }
 
 kern_return_t mach_port_allocate(struct ipc_space *space, mach_port_right_t right,
                                  mach_port_name_t *name)
 {
-	kern_return_t kr = KERN_SUCCESS;
-
 	if (right != MACH_PORT_RIGHT_RECEIVE && right != MACH_PORT_RIGHT_DEAD_NAME)
 		return KERN_INVALID_VALUE;
 	spin_lock(&space->lock);
-	struct ipc_entry *e = entry_alloc(space);
+	struct ipc_entry *e = NULL;
 	struct ipc_port *port = NULL;
-	if (e && right == MACH_PORT_RIGHT_RECEIVE && (port = ipc_port_alloc(space)) == NULL) {
+	kern_return_t kr = entry_alloc(space, &e);
+	if (kr == KERN_SUCCESS && right == MACH_PORT_RIGHT_RECEIVE &&
+	    (port = ipc_port_alloc(space)) == NULL) {
 		entry_free(space, e);
-		e = NULL;
-	}
-	if (e == NULL) {
 		kr = KERN_RESOURCE_SHORTAGE;
-	} else if (port) {
+	}
+	if (kr == KERN_SUCCESS) {
 		e->port = port;
-		e->type = MACH_PORT_TYPE_RECEIVE;
-		*name = entry_name(space, e);
-	} else {
-		e->type = MACH_PORT_TYPE_DEAD_NAME;
-		e->urefs = 1;
-		*name = entry_name(space, e);
+		e->type = port ? MACH_PORT_TYPE_RECEIVE : MACH_PORT_TYPE_DEAD_NAME;
+		e->urefs = port ? 0 : 1;
+		*name = e->name;
 	}
 	spin_unlock(&space->lock);
 	return kr;
@@ -288,29 +361,36 @@ kern_return_t mach_port_mod_refs(struct ipc_space *space, mach_port_name_t name,
  */
 static struct ipc_entry *entry_of_port(struct ipc_space *space, const struct ipc_port *port)
 {
-	for (uint32_t i = 1; i < space->size; i++)
-		if (space->table[i].port == port &&
-		    (space->table[i].type & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE)))
-			return &space->table[i];
+	for (struct ipc_entry *e = entry_next(space, NULL); e; e = entry_next(space, e))
+		if (e->port == port && (e->type & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE)))
+			return e;
 	return NULL;
 }
 
-/* Takes the free slot name asks for off the free list; NULL if it is taken or out of reach. */
-static struct ipc_entry *entry_claim(struct ipc_space *space, mach_port_name_t name)
+/*
+ * Takes the free slot name asks for off the free list, making its leaf if
+ * need be, into *out.  KERN_NAME_EXISTS if the slot is in use (under
+ * another generation: the name is stale), KERN_RESOURCE_SHORTAGE when its
+ * leaf cannot be made.  name's index is below IPC_NAME_INDEX_LIMIT.  => space locked
+ */
+static kern_return_t entry_claim(struct ipc_space *space, mach_port_name_t name,
+                                 struct ipc_entry **out)
 {
 	uint32_t i = name_index(name);
+	kern_return_t kr = entry_at(space, i) ? KERN_SUCCESS : leaf_make(space, i >> IPC_LEAF_SHIFT);
 
-	while (i >= space->size)
-		if (!grow(space))
-			return NULL;
-	for (uint32_t *link = &space->free_head; *link; link = &space->table[*link].next_free) {
+	if (kr != KERN_SUCCESS)
+		return kr;
+	for (uint32_t *link = &space->free_head; *link; link = &entry_at(space, *link)->next_free) {
 		if (*link == i) {
-			*link = space->table[i].next_free;
-			space->table[i].gen = name & 0xff;
-			return &space->table[i];
+			struct ipc_entry *e = entry_at(space, i);
+			*link = e->next_free;
+			e->name = name;
+			*out = e;
+			return KERN_SUCCESS;
 		}
 	}
-	return NULL;
+	return KERN_NAME_EXISTS;
 }
 
 /* Adds one send right (one uref, saturating as adjust_urefs) for port to e.  => space locked */
@@ -338,8 +418,10 @@ kern_return_t mach_port_insert_right(struct ipc_space *space, mach_port_name_t n
 	if (disposition != MACH_MSG_TYPE_MAKE_SEND && disposition != MACH_MSG_TYPE_COPY_SEND &&
 	    disposition != MACH_MSG_TYPE_MOVE_SEND)
 		return KERN_INVALID_VALUE;         /* send-once and receive rights move by message only */
-	if (!MACH_PORT_VALID(name) || name_index(name) == 0 || name_index(name) >= MAX_SIZE)
+	if (!MACH_PORT_VALID(name) || name_index(name) == 0)
 		return KERN_INVALID_VALUE;
+	if (name_index(name) >= IPC_NAME_INDEX_LIMIT)
+		return KERN_NO_SPACE;              /* as XNU: a name no table can hold */
 	if (!port->active)
 		return KERN_INVALID_CAPABILITY;
 	spin_lock(&space->lock);
@@ -348,9 +430,9 @@ kern_return_t mach_port_insert_right(struct ipc_space *space, mach_port_name_t n
 		kr = KERN_NAME_EXISTS;
 	else if (e == NULL && other)
 		kr = KERN_RIGHT_EXISTS;
-	else if (e == NULL && (e = entry_claim(space, name)) == NULL)
-		kr = KERN_NAME_EXISTS;             /* a stale name's slot, or no memory to reach it */
-	else
+	else if (e == NULL)
+		kr = entry_claim(space, name, &e);
+	if (kr == KERN_SUCCESS)
 		add_send(e, port);
 	spin_unlock(&space->lock);
 	return kr;
@@ -566,8 +648,8 @@ static void next_epoch(struct ipc_space *space)
 {
 	if (++space->copyin_epoch != 0)
 		return;
-	for (uint32_t i = 0; i < space->size; i++)
-		space->table[i].check_epoch = 0;   /* after 2^32 checks: none may look current */
+	for (struct ipc_entry *e = entry_next(space, NULL); e; e = entry_next(space, e))
+		e->check_epoch = 0;                /* after 2^32 checks: none may look current */
 	space->copyin_epoch = 1;                   /* 0 is never current: fresh entries hold it */
 }
 
@@ -654,8 +736,10 @@ kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *
 	}
 	spin_lock(&space->lock);
 	struct ipc_entry *e = type != MACH_MSG_TYPE_PORT_SEND_ONCE ? entry_of_port(space, port) : NULL;
-	if (e == NULL && (e = entry_alloc(space)) == NULL) {
-		kr = KERN_RESOURCE_SHORTAGE;
+	if (e == NULL)
+		kr = entry_alloc(space, &e);
+	if (kr != KERN_SUCCESS) {
+		/* no name: the carried right is released below */
 	} else if (type == MACH_MSG_TYPE_PORT_RECEIVE) {
 		receive_give(space, e, port);      /* the carried right's reference is the entry's */
 	} else if (type == MACH_MSG_TYPE_PORT_SEND) {
@@ -667,7 +751,7 @@ kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *
 		e->urefs = 1;
 	}
 	if (kr == KERN_SUCCESS)
-		*name = entry_name(space, e);
+		*name = e->name;
 	spin_unlock(&space->lock);
 	if (type != MACH_MSG_TYPE_PORT_RECEIVE || kr != KERN_SUCCESS)
 		ipc_right_release(port, type);     /* the carried right has become the space's */
@@ -681,7 +765,7 @@ kern_return_t ipc_space_receive_name(struct ipc_space *space, const struct ipc_p
 	struct ipc_entry *e = entry_of_port(space, port);
 	bool ok = e && (e->type & MACH_PORT_TYPE_RECEIVE);
 	if (ok)
-		*name = entry_name(space, e);
+		*name = e->name;
 	spin_unlock(&space->lock);
 	return ok ? KERN_SUCCESS : KERN_INVALID_NAME;
 }

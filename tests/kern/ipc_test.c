@@ -13,6 +13,8 @@
 #include "kern/task_server.h"
 #include "kern/thread_server.h"
 #include "kern/task.h"
+#include "kern/kalloc.h"
+#include "vm/vm_page.h"
 #include "vm/vm_user.h"
 #include <mach/host_rpc.h>
 #include <mach/mig_errors.h>
@@ -177,6 +179,45 @@ KTEST(ipc, user_references_saturate_and_the_right_stays)
 	KT_EXPECT_EQ(refs_of(s, d, MACH_PORT_RIGHT_DEAD_NAME), MACH_PORT_UREFS_MAX);
 	ipc_port_release(port);
 	ipc_space_destroy(s);
+}
+
+/*
+ * Every name below 0x80000000 (but those of index 0) can be used, however
+ * far up: the table is made of pages, not one contiguous block.  A name
+ * no table can hold is KERN_NO_SPACE, as in XNU; a name whose page cannot
+ * be made while memory is short is KERN_RESOURCE_SHORTAGE, and usable
+ * once memory is back.  Destroying the space frees every page.
+ */
+KTEST(ipc, every_name_below_the_limit_is_usable)
+{
+	uint64_t in_use = kalloc_in_use(), ports = ipc_port_count();
+	struct ipc_space *owner = new_space(), *s = new_space();
+	const mach_port_name_t far = (0x10000u << 8) | 3;
+	const mach_port_name_t last = ((IPC_NAME_INDEX_LIMIT - 1) << 8) | 0x42;
+	struct ipc_port *port;
+	mach_port_name_t n;
+
+	KT_ASSERT_EQ(mach_port_allocate(owner, MACH_PORT_RIGHT_RECEIVE, &n), KERN_SUCCESS);
+	KT_ASSERT_EQ(ipc_space_lookup(owner, n, MACH_PORT_TYPE_RECEIVE, &port), KERN_SUCCESS);
+	KT_EXPECT_EQ(mach_port_insert_right(s, IPC_NAME_INDEX_LIMIT << 8, port,
+	                                    MACH_MSG_TYPE_MAKE_SEND), KERN_NO_SPACE);
+	KT_EXPECT_EQ(mach_port_insert_right(s, 0xfffffffe, port, MACH_MSG_TYPE_MAKE_SEND),
+	             KERN_NO_SPACE);
+	vm_page_set_reserve_floor(vm_page_free_count());
+	kern_return_t kr = mach_port_insert_right(s, far, port, MACH_MSG_TYPE_MAKE_SEND);
+	vm_page_set_reserve_floor(0);
+	KT_EXPECT_EQ(kr, KERN_RESOURCE_SHORTAGE);
+	KT_EXPECT_EQ(type_of(s, far), MACH_PORT_TYPE_NONE);
+	KT_EXPECT_EQ(mach_port_insert_right(s, far, port, MACH_MSG_TYPE_MAKE_SEND), KERN_SUCCESS);
+	KT_EXPECT_EQ(type_of(s, far), MACH_PORT_TYPE_SEND);
+	KT_EXPECT_EQ(mach_port_deallocate(s, far), KERN_SUCCESS);
+	KT_EXPECT_EQ(mach_port_insert_right(s, last, port, MACH_MSG_TYPE_MAKE_SEND), KERN_SUCCESS);
+	KT_EXPECT_EQ(type_of(s, last), MACH_PORT_TYPE_SEND);
+	ipc_port_release(port);
+	ipc_space_destroy(s);
+	ipc_space_destroy(owner);
+	KT_EXPECT_EQ(kalloc_in_use(), in_use);
+	KT_EXPECT_EQ(ipc_port_count(), ports);
 }
 
 KTEST(ipc, a_ports_death_turns_send_rights_into_dead_names)
