@@ -42,6 +42,73 @@ static uint32_t name_index(mach_port_name_t name)
 	return name >> 8;
 }
 
+/*
+ * The port-to-name hash, as XNU's ipc_hash: finds a space's entry for the
+ * send or receive rights it holds to a port in constant time, so that a
+ * received right joins the name the space has for its port without a
+ * look at every name.  One table serves every space, as XNU's global hash
+ * did, keyed by (space, port); entries chain through their own links and
+ * never move.  An entry is in it exactly while it holds a port's send or
+ * receive right: every change to its rights ends in hash_sync.
+ */
+#define HASH_SHIFT 16
+/* Taken under a space's lock; protects the buckets and every entry's hash links. */
+static struct spinlock hash_lock = SPINLOCK_INIT("ipc_hash", LOCK_RANK_LEAF);
+static struct ipc_entry *hash_buckets[1u << HASH_SHIFT];
+
+static struct ipc_entry **hash_bucket(const struct ipc_space *space, const struct ipc_port *port)
+{
+	const uint64_t golden = 0x9e3779b97f4a7c15ull;     /* Fibonacci hashing */
+	uint64_t key = ((uintptr_t)space ^ (uintptr_t)port * golden) * golden;
+
+	return &hash_buckets[key >> (64 - HASH_SHIFT)];
+}
+
+/* Does e belong in the hash: does it hold a port's send or receive right? */
+static bool hash_wanted(const struct ipc_entry *e)
+{
+	return e->port && (e->type & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE));
+}
+
+/* Puts e in the hash or takes it out, as its rights now say.  => space locked */
+static void hash_sync(struct ipc_entry *e)
+{
+	bool wanted = hash_wanted(e);
+
+	if (wanted == (e->hash_prev != NULL))
+		return;                            /* a hashed entry's port never changes */
+	spin_lock(&hash_lock);
+	if (wanted) {
+		struct ipc_entry **head = hash_bucket(e->space, e->port);
+		e->hash_next = *head;
+		if (*head)
+			(*head)->hash_prev = &e->hash_next;
+		e->hash_prev = head;
+		*head = e;
+	} else {
+		*e->hash_prev = e->hash_next;
+		if (e->hash_next)
+			e->hash_next->hash_prev = e->hash_prev;
+		e->hash_next = NULL;
+		e->hash_prev = NULL;
+	}
+	spin_unlock(&hash_lock);
+}
+
+/*
+ * The entry naming port's receive or send rights in space, if any (each
+ * send-once right has a name of its own).  => space locked
+ */
+static struct ipc_entry *entry_of_port(struct ipc_space *space, const struct ipc_port *port)
+{
+	spin_lock(&hash_lock);
+	struct ipc_entry *e = *hash_bucket(space, port);
+	while (e && (e->space != space || e->port != port))
+		e = e->hash_next;
+	spin_unlock(&hash_lock);
+	return e;
+}
+
 /* Leaf number leaf (its entries' indexes over IPC_LEAF_ENTRIES), or NULL if not made.  => space locked */
 static struct ipc_entry *leaf_at(const struct ipc_space *space, uint32_t leaf)
 {
@@ -108,6 +175,7 @@ static kern_return_t leaf_make(struct ipc_space *space, uint32_t leaf)
 	for (uint32_t i = IPC_LEAF_ENTRIES; i-- > 0;) {
 		uint32_t index = (leaf << IPC_LEAF_SHIFT) + i;
 		e[i].name = index << 8;
+		e[i].space = space;
 		if (index == 0)
 			continue;                  /* name 0 is MACH_PORT_NULL */
 		e[i].next_free = space->free_head;
@@ -143,6 +211,7 @@ static void entry_free(struct ipc_space *space, struct ipc_entry *e)
 	e->port = NULL;
 	e->type = MACH_PORT_TYPE_NONE;
 	e->urefs = 0;
+	hash_sync(e);
 	e->name = (e->name & ~0xffu) | ((e->name + 1) & 0xff);   /* the next generation */
 	e->next_free = space->free_head;
 	space->free_head = name_index(e->name);
@@ -160,6 +229,7 @@ static void drop_send(struct ipc_entry *e)
 	e->type &= ~SENDS;
 	if (!(e->type & MACH_PORT_TYPE_RECEIVE))
 		e->port = NULL;
+	hash_sync(e);
 	ipc_port_release(port);
 }
 
@@ -220,6 +290,9 @@ void ipc_space_destroy(struct ipc_space *space)
 			drop_send(e);
 		if (port && (e->type & MACH_PORT_TYPE_RECEIVE))
 			ipc_port_destroy_into(port, &doomed);
+		e->port = NULL;
+		e->type = MACH_PORT_TYPE_NONE;
+		hash_sync(e);                      /* the leaves are about to go */
 	}
 	spin_unlock(&space->lock);
 	ipc_kmsg_destroy_list(doomed);         /* their memory goes to the VM: no IPC lock held */
@@ -245,6 +318,7 @@ kern_return_t mach_port_allocate(struct ipc_space *space, mach_port_right_t righ
 		e->port = port;
 		e->type = port ? MACH_PORT_TYPE_RECEIVE : MACH_PORT_TYPE_DEAD_NAME;
 		e->urefs = port ? 0 : 1;
+		hash_sync(e);
 		*name = e->name;
 	}
 	spin_unlock(&space->lock);
@@ -356,18 +430,6 @@ kern_return_t mach_port_mod_refs(struct ipc_space *space, mach_port_name_t name,
 }
 
 /*
- * The entry naming port's receive or send rights in space, if any (each
- * send-once right has a name of its own).  => space locked
- */
-static struct ipc_entry *entry_of_port(struct ipc_space *space, const struct ipc_port *port)
-{
-	for (struct ipc_entry *e = entry_next(space, NULL); e; e = entry_next(space, e))
-		if (e->port == port && (e->type & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE)))
-			return e;
-	return NULL;
-}
-
-/*
  * Takes the free slot name asks for off the free list, making its leaf if
  * need be, into *out.  KERN_NAME_EXISTS if the slot is in use (under
  * another generation: the name is stale), KERN_RESOURCE_SHORTAGE when its
@@ -408,6 +470,7 @@ static void add_send(struct ipc_entry *e, struct ipc_port *port)
 	e->port = port;
 	e->type |= MACH_PORT_TYPE_SEND;
 	e->urefs = 1;
+	hash_sync(e);
 }
 
 kern_return_t mach_port_insert_right(struct ipc_space *space, mach_port_name_t name,
@@ -721,6 +784,7 @@ static void receive_give(struct ipc_space *space, struct ipc_entry *e, struct ip
 {
 	e->port = port;
 	e->type |= MACH_PORT_TYPE_RECEIVE;
+	hash_sync(e);
 	ipc_port_set_receiver(port, space);
 }
 
@@ -768,4 +832,17 @@ kern_return_t ipc_space_receive_name(struct ipc_space *space, const struct ipc_p
 		*name = e->name;
 	spin_unlock(&space->lock);
 	return ok ? KERN_SUCCESS : KERN_INVALID_NAME;
+}
+
+bool ipc_space_hash_consistent(struct ipc_space *space)
+{
+	bool ok = true;
+
+	spin_lock(&space->lock);
+	for (struct ipc_entry *e = entry_next(space, NULL); e; e = entry_next(space, e)) {
+		ok = ok && e->space == space && (e->hash_prev != NULL) == hash_wanted(e);
+		ok = ok && (!hash_wanted(e) || entry_of_port(space, e->port) == e);
+	}
+	spin_unlock(&space->lock);
+	return ok;
 }

@@ -43,9 +43,13 @@ enum ipc_table_shape {
 	IPC_TOP_MIDS = IPC_NAME_INDEX_LIMIT >> (IPC_LEAF_SHIFT + IPC_MID_SHIFT),
 };
 
-/* One slot of the table; every field is protected by its space's lock. */
+/* One slot of the table; every field but the hash links is protected by its space's lock. */
 struct ipc_entry {
 	struct ipc_port *port;         /* NULL: a free slot, or a dead name */
+	struct ipc_space *space;       /* the space the slot is in: with port, the hash's key */
+	/* The port-to-name hash (ipc_space.c), under its own lock: hash_prev is the
+	 * link that points here, NULL while the entry is not in the hash. */
+	struct ipc_entry *hash_next, **hash_prev;
 	mach_port_type_t type;
 	uint32_t urefs;                /* user references of send rights or a dead name */
 	mach_port_name_t name;         /* the slot's current name: its index, a generation below */
@@ -169,6 +173,12 @@ kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *
 
 /* Drops a carried right that will not be delivered; a receive right's port dies. */
 void ipc_right_release(struct ipc_port *port, mach_msg_type_name_t type);
+
+/*
+ * For tests: is every entry of space in the port-to-name hash exactly
+ * while it holds a send or receive right, and found there by its port?
+ */
+bool ipc_space_hash_consistent(struct ipc_space *space);
 
 /* The name of space's receive right for port. */
 kern_return_t ipc_space_receive_name(struct ipc_space *space, const struct ipc_port *port,

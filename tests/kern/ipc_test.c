@@ -13,6 +13,7 @@
 #include "kern/task_server.h"
 #include "kern/thread_server.h"
 #include "kern/task.h"
+#include "kern/clock.h"
 #include "kern/kalloc.h"
 #include "vm/vm_page.h"
 #include "vm/vm_user.h"
@@ -218,6 +219,55 @@ KTEST(ipc, every_name_below_the_limit_is_usable)
 	ipc_space_destroy(owner);
 	KT_EXPECT_EQ(kalloc_in_use(), in_use);
 	KT_EXPECT_EQ(ipc_port_count(), ports);
+}
+
+/* Gives s a send right to each of count new ports of owner: the nanoseconds it took. */
+static uint64_t copy_out_new_rights(struct ipc_space *owner, struct ipc_space *s, unsigned count)
+{
+	uint64_t start = clock_ns();
+	unsigned wrong = 0;
+
+	for (unsigned i = 0; i < count; i++) {
+		struct ipc_port *port;
+		mach_port_name_t n, got;
+		if (mach_port_allocate(owner, MACH_PORT_RIGHT_RECEIVE, &n) != KERN_SUCCESS ||
+		    ipc_space_lookup(owner, n, MACH_PORT_TYPE_RECEIVE, &port) != KERN_SUCCESS) {
+			wrong++;
+			continue;
+		}
+		ipc_port_make_send(port);
+		wrong += ipc_space_copyout_right(s, port, MACH_MSG_TYPE_PORT_SEND, &got) != KERN_SUCCESS;
+		ipc_port_release(port);
+	}
+	KT_EXPECT_EQ(wrong, 0);
+	return clock_ns() - start;
+}
+
+/*
+ * A received send right finds the name its space may have for the port
+ * through the port-to-name hash, not by a look at every name: copying
+ * rights out into a space of 60,000 names takes about as long as into an
+ * empty one.  The hash holds each space's send and receive rights, and
+ * only those, after every change.
+ */
+KTEST(ipc, a_received_right_finds_its_name_in_constant_time)
+{
+	struct ipc_space *owner = new_space(), *small = new_space(), *big = new_space();
+	mach_port_name_t n;
+	unsigned wrong = 0;
+
+	for (unsigned i = 0; i < 60000; i++)
+		wrong += mach_port_allocate(big, MACH_PORT_RIGHT_DEAD_NAME, &n) != KERN_SUCCESS;
+	KT_ASSERT_EQ(wrong, 0);
+	uint64_t into_small = copy_out_new_rights(owner, small, 2000);
+	uint64_t into_big = copy_out_new_rights(owner, big, 2000);
+	KT_EXPECT(into_big < 4 * into_small + 5000000);
+	KT_EXPECT(ipc_space_hash_consistent(owner) && ipc_space_hash_consistent(small) &&
+	          ipc_space_hash_consistent(big));
+	ipc_space_destroy(small);
+	ipc_space_destroy(big);
+	KT_EXPECT(ipc_space_hash_consistent(owner));
+	ipc_space_destroy(owner);
 }
 
 KTEST(ipc, a_ports_death_turns_send_rights_into_dead_names)
