@@ -20,50 +20,189 @@
 #include "kern/kalloc.h"
 #include "kern/panic.h"
 #include "kern/string.h"
+#include "vm/vm_page.h"
 
-#define INITIAL_SIZE 16
-#define MAX_SIZE (1u << 23)            /* names stay below MACH_PORT_DEAD */
 #define SENDS (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_SEND_ONCE)
+
+/*
+ * The name table is a tree of pages, so that no part of it needs more
+ * than one physical page however many names a space holds, and a name is
+ * reachable as long as there is a page free: space->top (IPC_TOP_MIDS
+ * pointers) to middle pages (IPC_MID_LEAVES pointers) to leaves
+ * (IPC_LEAF_ENTRIES entries).  A piece is made when a name first needs it.
+ */
+#define LEAF_COUNT (IPC_NAME_INDEX_LIMIT >> IPC_LEAF_SHIFT)
+#define LEAF_BYTES (IPC_LEAF_ENTRIES * sizeof(struct ipc_entry))
+#define MID_BYTES (IPC_MID_LEAVES * sizeof(struct ipc_entry *))
+#define TOP_BYTES (IPC_TOP_MIDS * sizeof(struct ipc_entry **))
+_Static_assert(LEAF_BYTES <= PAGE_SIZE && MID_BYTES <= PAGE_SIZE, "table pieces are pages");
 
 static uint32_t name_index(mach_port_name_t name)
 {
 	return name >> 8;
 }
 
-static mach_port_name_t entry_name(const struct ipc_space *space, const struct ipc_entry *e)
+/*
+ * The port-to-name hash, as XNU's ipc_hash: finds a space's entry for the
+ * send or receive rights it holds to a port in constant time, so that a
+ * received right joins the name the space has for its port without a
+ * look at every name.  One table serves every space, as XNU's global hash
+ * did, keyed by (space, port); entries chain through their own links and
+ * never move.  An entry is in it exactly while it holds a port's send or
+ * receive right: every change to its rights ends in hash_sync.
+ */
+#define HASH_SHIFT 16
+/* Taken under a space's lock; protects the buckets and every entry's hash links. */
+static struct spinlock hash_lock = SPINLOCK_INIT("ipc_hash", LOCK_RANK_LEAF);
+static struct ipc_entry *hash_buckets[1u << HASH_SHIFT];
+
+static struct ipc_entry **hash_bucket(const struct ipc_space *space, const struct ipc_port *port)
 {
-	return ((uint32_t)(e - space->table) << 8) | (e->gen & 0xff);
+	const uint64_t golden = 0x9e3779b97f4a7c15ull;     /* Fibonacci hashing */
+	uint64_t key = ((uintptr_t)space ^ (uintptr_t)port * golden) * golden;
+
+	return &hash_buckets[key >> (64 - HASH_SHIFT)];
 }
 
-/* Doubles the table (or makes the first one), new slots on the free list.  => space locked */
-static bool grow(struct ipc_space *space)
+/* Does e belong in the hash: does it hold a port's send or receive right? */
+static bool hash_wanted(const struct ipc_entry *e)
 {
-	uint32_t size = space->size ? space->size * 2 : INITIAL_SIZE;
-	struct ipc_entry *table = size <= MAX_SIZE ? kzalloc(size * sizeof(*table)) : NULL;
-
-	if (table == NULL)
-		return false;
-	if (space->table) {
-		memcpy(table, space->table, space->size * sizeof(*table));
-		kfree(space->table, space->size * sizeof(*table));
-	}
-	for (uint32_t i = size - 1; i >= (space->size ? space->size : 1); i--) {
-		table[i].next_free = space->free_head;
-		space->free_head = i;
-	}
-	space->table = table;
-	space->size = size;
-	return true;
+	return e->port && (e->type & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE));
 }
 
-/* A free slot, off the free list, or NULL when memory is short.  => space locked */
-static struct ipc_entry *entry_alloc(struct ipc_space *space)
+/* Puts e in the hash or takes it out, as its rights now say.  => space locked */
+static void hash_sync(struct ipc_entry *e)
 {
-	if (space->free_head == 0 && !grow(space))
-		return NULL;
-	struct ipc_entry *e = &space->table[space->free_head];
-	space->free_head = e->next_free;
+	bool wanted = hash_wanted(e);
+
+	if (wanted == (e->hash_prev != NULL))
+		return;                            /* a hashed entry's port never changes */
+	spin_lock(&hash_lock);
+	if (wanted) {
+		struct ipc_entry **head = hash_bucket(e->space, e->port);
+		e->hash_next = *head;
+		if (*head)
+			(*head)->hash_prev = &e->hash_next;
+		e->hash_prev = head;
+		*head = e;
+	} else {
+		*e->hash_prev = e->hash_next;
+		if (e->hash_next)
+			e->hash_next->hash_prev = e->hash_prev;
+		e->hash_next = NULL;
+		e->hash_prev = NULL;
+	}
+	spin_unlock(&hash_lock);
+}
+
+/*
+ * The entry naming port's receive or send rights in space, if any (each
+ * send-once right has a name of its own).  => space locked
+ */
+static struct ipc_entry *entry_of_port(struct ipc_space *space, const struct ipc_port *port)
+{
+	spin_lock(&hash_lock);
+	struct ipc_entry *e = *hash_bucket(space, port);
+	while (e && (e->space != space || e->port != port))
+		e = e->hash_next;
+	spin_unlock(&hash_lock);
 	return e;
+}
+
+/* Leaf number leaf (its entries' indexes over IPC_LEAF_ENTRIES), or NULL if not made.  => space locked */
+static struct ipc_entry *leaf_at(const struct ipc_space *space, uint32_t leaf)
+{
+	struct ipc_entry **mid = space->top ? space->top[leaf >> IPC_MID_SHIFT] : NULL;
+
+	return mid ? mid[leaf & (IPC_MID_LEAVES - 1)] : NULL;
+}
+
+/* The slot of index i, or NULL if its leaf is not made.  => space locked */
+static struct ipc_entry *entry_at(const struct ipc_space *space, uint32_t i)
+{
+	struct ipc_entry *leaf = i < IPC_NAME_INDEX_LIMIT ? leaf_at(space, i >> IPC_LEAF_SHIFT) : NULL;
+
+	return leaf ? &leaf[i & (IPC_LEAF_ENTRIES - 1)] : NULL;
+}
+
+/* The first leaf made at or after *leaf, which is set to its number; NULL when none is. */
+static struct ipc_entry *next_made_leaf(const struct ipc_space *space, uint32_t *leaf)
+{
+	for (; space->top && *leaf < LEAF_COUNT; (*leaf)++) {
+		struct ipc_entry *made = leaf_at(space, *leaf);
+		if (made)
+			return made;
+		if (space->top[*leaf >> IPC_MID_SHIFT] == NULL)
+			*leaf |= IPC_MID_LEAVES - 1;   /* no middle page: none of its leaves */
+	}
+	return NULL;
+}
+
+/* The slot after e (the first when e is NULL), in the leaves made; NULL after the last.  => space locked */
+static struct ipc_entry *entry_next(const struct ipc_space *space, struct ipc_entry *e)
+{
+	uint32_t i = e ? name_index(e->name) + 1 : 0;
+
+	if (e && i % IPC_LEAF_ENTRIES != 0)
+		return e + 1;
+	uint32_t leaf = i >> IPC_LEAF_SHIFT;
+	return next_made_leaf(space, &leaf);
+}
+
+/* A zeroed table piece, or NULL when memory is short.  => space locked */
+static void *piece_make(void **slot, size_t bytes)
+{
+	if (*slot == NULL)
+		*slot = kzalloc(bytes);
+	return *slot;
+}
+
+/*
+ * Makes leaf number leaf (and the pieces above it), its slots on the free
+ * list.  KERN_RESOURCE_SHORTAGE when memory is short; pieces made on the
+ * way stay, for the space's life.  => space locked
+ */
+static kern_return_t leaf_make(struct ipc_space *space, uint32_t leaf)
+{
+	struct ipc_entry ***top = piece_make((void **)&space->top, TOP_BYTES);
+	struct ipc_entry **mid = top ? piece_make((void **)&top[leaf >> IPC_MID_SHIFT], MID_BYTES) :
+	                               NULL;
+	struct ipc_entry *e = mid ? piece_make((void **)&mid[leaf & (IPC_MID_LEAVES - 1)],
+	                                       LEAF_BYTES) : NULL;
+
+	if (e == NULL)
+		return KERN_RESOURCE_SHORTAGE;
+	for (uint32_t i = IPC_LEAF_ENTRIES; i-- > 0;) {
+		uint32_t index = (leaf << IPC_LEAF_SHIFT) + i;
+		e[i].name = index << 8;
+		e[i].space = space;
+		if (index == 0)
+			continue;                  /* name 0 is MACH_PORT_NULL */
+		e[i].next_free = space->free_head;
+		space->free_head = index;
+	}
+	return KERN_SUCCESS;
+}
+
+/*
+ * A free slot, off the free list, in *out: the lowest leaves are made
+ * first.  KERN_NO_SPACE when every name is taken, KERN_RESOURCE_SHORTAGE
+ * when memory is short.  => space locked
+ */
+static kern_return_t entry_alloc(struct ipc_space *space, struct ipc_entry **out)
+{
+	for (; space->free_head == 0; space->next_leaf++) {
+		if (space->next_leaf == LEAF_COUNT)
+			return KERN_NO_SPACE;
+		kern_return_t kr = leaf_at(space, space->next_leaf) ? KERN_SUCCESS :
+		                   leaf_make(space, space->next_leaf);
+		if (kr != KERN_SUCCESS)
+			return kr;
+	}
+	struct ipc_entry *e = entry_at(space, space->free_head);
+	space->free_head = e->next_free;
+	*out = e;
+	return KERN_SUCCESS;
 }
 
 /* Returns a slot whose rights are all gone; its next name differs.  => space locked */
@@ -72,9 +211,10 @@ static void entry_free(struct ipc_space *space, struct ipc_entry *e)
 	e->port = NULL;
 	e->type = MACH_PORT_TYPE_NONE;
 	e->urefs = 0;
-	e->gen++;
+	hash_sync(e);
+	e->name = (e->name & ~0xffu) | ((e->name + 1) & 0xff);   /* the next generation */
 	e->next_free = space->free_head;
-	space->free_head = e - space->table;
+	space->free_head = name_index(e->name);
 }
 
 /* Drops the send rights an entry holds (their one port reference). */
@@ -89,6 +229,7 @@ static void drop_send(struct ipc_entry *e)
 	e->type &= ~SENDS;
 	if (!(e->type & MACH_PORT_TYPE_RECEIVE))
 		e->port = NULL;
+	hash_sync(e);
 	ipc_port_release(port);
 }
 
@@ -106,12 +247,9 @@ static void entry_check_dead(struct ipc_entry *e)
 /* The live entry name denotes, or NULL.  => space locked */
 static struct ipc_entry *entry_lookup(struct ipc_space *space, mach_port_name_t name)
 {
-	uint32_t i = name_index(name);
+	struct ipc_entry *e = name_index(name) ? entry_at(space, name_index(name)) : NULL;
 
-	if (i == 0 || i >= space->size)
-		return NULL;
-	struct ipc_entry *e = &space->table[i];
-	if (e->type == MACH_PORT_TYPE_NONE || (e->gen & 0xff) != (name & 0xff))
+	if (e == NULL || e->type == MACH_PORT_TYPE_NONE || e->name != name)
 		return NULL;
 	entry_check_dead(e);
 	return e;
@@ -128,65 +266,90 @@ struct ipc_space *ipc_space_create(void)
 	return space;
 }
 
+/* Frees every piece of the table; the space is no one's any more. */
+static void table_free(struct ipc_space *space)
+{
+	for (uint32_t m = 0; space->top && m < IPC_TOP_MIDS; m++) {
+		struct ipc_entry **mid = space->top[m];
+		for (uint32_t l = 0; mid && l < IPC_MID_LEAVES; l++)
+			kfree(mid[l], LEAF_BYTES);
+		kfree(mid, MID_BYTES);
+	}
+	kfree(space->top, TOP_BYTES);
+}
+
 void ipc_space_destroy(struct ipc_space *space)
 {
 	struct ipc_kmsg *doomed = NULL;
 
 	spin_lock(&space->lock);
 	space->active = false;
-	for (uint32_t i = 1; i < space->size; i++) {
-		struct ipc_entry *e = &space->table[i];
+	for (struct ipc_entry *e = entry_next(space, NULL); e; e = entry_next(space, e)) {
 		struct ipc_port *port = e->port;
 		if (port && (e->type & SENDS))
 			drop_send(e);
 		if (port && (e->type & MACH_PORT_TYPE_RECEIVE))
 			ipc_port_destroy_into(port, &doomed);
+		e->port = NULL;
+		e->type = MACH_PORT_TYPE_NONE;
+		hash_sync(e);                      /* the leaves are about to go */
 	}
 	spin_unlock(&space->lock);
 	ipc_kmsg_destroy_list(doomed);         /* their memory goes to the VM: no IPC lock held */
-	if (space->table)
-		kfree(space->table, space->size * sizeof(*space->table));
+	table_free(space);
 	kfree(space, sizeof(*space));
 }
 
 kern_return_t mach_port_allocate(struct ipc_space *space, mach_port_right_t right,
                                  mach_port_name_t *name)
 {
-	kern_return_t kr = KERN_SUCCESS;
-
 	if (right != MACH_PORT_RIGHT_RECEIVE && right != MACH_PORT_RIGHT_DEAD_NAME)
 		return KERN_INVALID_VALUE;
 	spin_lock(&space->lock);
-	struct ipc_entry *e = entry_alloc(space);
+	struct ipc_entry *e = NULL;
 	struct ipc_port *port = NULL;
-	if (e && right == MACH_PORT_RIGHT_RECEIVE && (port = ipc_port_alloc(space)) == NULL) {
+	kern_return_t kr = entry_alloc(space, &e);
+	if (kr == KERN_SUCCESS && right == MACH_PORT_RIGHT_RECEIVE &&
+	    (port = ipc_port_alloc(space)) == NULL) {
 		entry_free(space, e);
-		e = NULL;
-	}
-	if (e == NULL) {
 		kr = KERN_RESOURCE_SHORTAGE;
-	} else if (port) {
+	}
+	if (kr == KERN_SUCCESS) {
 		e->port = port;
-		e->type = MACH_PORT_TYPE_RECEIVE;
-		*name = entry_name(space, e);
-	} else {
-		e->type = MACH_PORT_TYPE_DEAD_NAME;
-		e->urefs = 1;
-		*name = entry_name(space, e);
+		e->type = port ? MACH_PORT_TYPE_RECEIVE : MACH_PORT_TYPE_DEAD_NAME;
+		e->urefs = port ? 0 : 1;
+		hash_sync(e);
+		*name = e->name;
 	}
 	spin_unlock(&space->lock);
 	return kr;
 }
 
-/* Takes delta (negative or positive) off the urefs of e; the last one frees the right. */
+/*
+ * The user references a right keeps after one is given up.  They saturate,
+ * as XNU's: a count that reached MACH_PORT_UREFS_MAX stays there (it no
+ * longer counts anything), so no number of copies can lose the right.
+ */
+static uint32_t urefs_less_one(uint32_t urefs)
+{
+	return urefs == MACH_PORT_UREFS_MAX ? urefs : urefs - 1;
+}
+
+/*
+ * Adds delta to the urefs of e, saturating (urefs_less_one): a count at
+ * the maximum changes only by a delta that takes all of it away.  The
+ * last one frees the right.
+ */
 static kern_return_t adjust_urefs(struct ipc_space *space, struct ipc_entry *e,
                                   mach_port_delta_t delta)
 {
-	if (delta < 0 && (uint32_t)-delta > e->urefs)
+	const int64_t max = MACH_PORT_UREFS_MAX;
+
+	if (delta > max || delta < -max || (int64_t)e->urefs + delta < 0)
 		return KERN_INVALID_VALUE;
-	if (delta > 0 && e->urefs + (uint32_t)delta > MACH_PORT_UREFS_MAX)
-		return KERN_UREFS_OVERFLOW;
-	e->urefs += delta;
+	if (e->urefs == max && delta != -max)
+		delta = 0;
+	e->urefs = (int64_t)e->urefs + delta > max ? max : e->urefs + delta;
 	if (e->urefs > 0)
 		return KERN_SUCCESS;
 	if (e->type & MACH_PORT_TYPE_SEND)
@@ -267,44 +430,38 @@ kern_return_t mach_port_mod_refs(struct ipc_space *space, mach_port_name_t name,
 }
 
 /*
- * The entry naming port's receive or send rights in space, if any (each
- * send-once right has a name of its own).  => space locked
+ * Takes the free slot name asks for off the free list, making its leaf if
+ * need be, into *out.  KERN_NAME_EXISTS if the slot is in use (under
+ * another generation: the name is stale), KERN_RESOURCE_SHORTAGE when its
+ * leaf cannot be made.  name's index is below IPC_NAME_INDEX_LIMIT.  => space locked
  */
-static struct ipc_entry *entry_of_port(struct ipc_space *space, const struct ipc_port *port)
-{
-	for (uint32_t i = 1; i < space->size; i++)
-		if (space->table[i].port == port &&
-		    (space->table[i].type & (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE)))
-			return &space->table[i];
-	return NULL;
-}
-
-/* Takes the free slot name asks for off the free list; NULL if it is taken or out of reach. */
-static struct ipc_entry *entry_claim(struct ipc_space *space, mach_port_name_t name)
+static kern_return_t entry_claim(struct ipc_space *space, mach_port_name_t name,
+                                 struct ipc_entry **out)
 {
 	uint32_t i = name_index(name);
+	kern_return_t kr = entry_at(space, i) ? KERN_SUCCESS : leaf_make(space, i >> IPC_LEAF_SHIFT);
 
-	while (i >= space->size)
-		if (!grow(space))
-			return NULL;
-	for (uint32_t *link = &space->free_head; *link; link = &space->table[*link].next_free) {
+	if (kr != KERN_SUCCESS)
+		return kr;
+	for (uint32_t *link = &space->free_head; *link; link = &entry_at(space, *link)->next_free) {
 		if (*link == i) {
-			*link = space->table[i].next_free;
-			space->table[i].gen = name & 0xff;
-			return &space->table[i];
+			struct ipc_entry *e = entry_at(space, i);
+			*link = e->next_free;
+			e->name = name;
+			*out = e;
+			return KERN_SUCCESS;
 		}
 	}
-	return NULL;
+	return KERN_NAME_EXISTS;
 }
 
-/* Adds one send right (one uref) for port to e.  => space locked */
-static kern_return_t add_send(struct ipc_entry *e, struct ipc_port *port)
+/* Adds one send right (one uref, saturating as adjust_urefs) for port to e.  => space locked */
+static void add_send(struct ipc_entry *e, struct ipc_port *port)
 {
 	if (e->type & MACH_PORT_TYPE_SEND) {
-		if (e->urefs == MACH_PORT_UREFS_MAX)
-			return KERN_UREFS_OVERFLOW;
-		e->urefs++;
-		return KERN_SUCCESS;
+		if (e->urefs < MACH_PORT_UREFS_MAX)
+			e->urefs++;
+		return;
 	}
 	ipc_port_reference(port);
 	spin_lock(&port->lock);
@@ -313,19 +470,21 @@ static kern_return_t add_send(struct ipc_entry *e, struct ipc_port *port)
 	e->port = port;
 	e->type |= MACH_PORT_TYPE_SEND;
 	e->urefs = 1;
-	return KERN_SUCCESS;
+	hash_sync(e);
 }
 
 kern_return_t mach_port_insert_right(struct ipc_space *space, mach_port_name_t name,
                                      struct ipc_port *port, mach_msg_type_name_t disposition)
 {
-	kern_return_t kr;
+	kern_return_t kr = KERN_SUCCESS;
 
 	if (disposition != MACH_MSG_TYPE_MAKE_SEND && disposition != MACH_MSG_TYPE_COPY_SEND &&
 	    disposition != MACH_MSG_TYPE_MOVE_SEND)
 		return KERN_INVALID_VALUE;         /* send-once and receive rights move by message only */
-	if (!MACH_PORT_VALID(name) || name_index(name) == 0 || name_index(name) >= MAX_SIZE)
+	if (!MACH_PORT_VALID(name) || name_index(name) == 0)
 		return KERN_INVALID_VALUE;
+	if (name_index(name) >= IPC_NAME_INDEX_LIMIT)
+		return KERN_NO_SPACE;              /* as XNU: a name no table can hold */
 	if (!port->active)
 		return KERN_INVALID_CAPABILITY;
 	spin_lock(&space->lock);
@@ -334,12 +493,10 @@ kern_return_t mach_port_insert_right(struct ipc_space *space, mach_port_name_t n
 		kr = KERN_NAME_EXISTS;
 	else if (e == NULL && other)
 		kr = KERN_RIGHT_EXISTS;
-	else if (e == NULL && (e = entry_claim(space, name)) == NULL)
-		kr = KERN_NAME_EXISTS;             /* a stale name's slot, or no memory to reach it */
-	else
-		kr = add_send(e, port);
-	if (kr != KERN_SUCCESS && e && e->type == MACH_PORT_TYPE_NONE)
-		entry_free(space, e);
+	else if (e == NULL)
+		kr = entry_claim(space, name, &e);
+	if (kr == KERN_SUCCESS)
+		add_send(e, port);
 	spin_unlock(&space->lock);
 	return kr;
 }
@@ -463,7 +620,8 @@ static bool check_item(struct ipc_space *space, const struct ipc_right_item *ite
 		need = MACH_PORT_TYPE_DEAD_NAME;
 	if (!(e->check_type & need))
 		return false;
-	if (item->disposition == MACH_MSG_TYPE_MOVE_SEND && --e->check_urefs == 0)
+	if (item->disposition == MACH_MSG_TYPE_MOVE_SEND &&
+	    (e->check_urefs = urefs_less_one(e->check_urefs)) == 0)
 		e->check_type &= ~need;
 	else if (item->disposition == MACH_MSG_TYPE_MOVE_SEND_ONCE ||
 	         item->disposition == MACH_MSG_TYPE_MOVE_RECEIVE)
@@ -553,8 +711,8 @@ static void next_epoch(struct ipc_space *space)
 {
 	if (++space->copyin_epoch != 0)
 		return;
-	for (uint32_t i = 0; i < space->size; i++)
-		space->table[i].check_epoch = 0;   /* after 2^32 checks: none may look current */
+	for (struct ipc_entry *e = entry_next(space, NULL); e; e = entry_next(space, e))
+		e->check_epoch = 0;                /* after 2^32 checks: none may look current */
 	space->copyin_epoch = 1;                   /* 0 is never current: fresh entries hold it */
 }
 
@@ -626,6 +784,7 @@ static void receive_give(struct ipc_space *space, struct ipc_entry *e, struct ip
 {
 	e->port = port;
 	e->type |= MACH_PORT_TYPE_RECEIVE;
+	hash_sync(e);
 	ipc_port_set_receiver(port, space);
 }
 
@@ -641,12 +800,14 @@ kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *
 	}
 	spin_lock(&space->lock);
 	struct ipc_entry *e = type != MACH_MSG_TYPE_PORT_SEND_ONCE ? entry_of_port(space, port) : NULL;
-	if (e == NULL && (e = entry_alloc(space)) == NULL) {
-		kr = KERN_RESOURCE_SHORTAGE;
+	if (e == NULL)
+		kr = entry_alloc(space, &e);
+	if (kr != KERN_SUCCESS) {
+		/* no name: the carried right is released below */
 	} else if (type == MACH_MSG_TYPE_PORT_RECEIVE) {
 		receive_give(space, e, port);      /* the carried right's reference is the entry's */
 	} else if (type == MACH_MSG_TYPE_PORT_SEND) {
-		kr = add_send(e, port);            /* the space's own reference and count */
+		add_send(e, port);                 /* the space's own reference and count */
 	} else {
 		ipc_port_reference(port);
 		e->port = port;
@@ -654,9 +815,7 @@ kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *
 		e->urefs = 1;
 	}
 	if (kr == KERN_SUCCESS)
-		*name = entry_name(space, e);
-	else if (e && e->type == MACH_PORT_TYPE_NONE)
-		entry_free(space, e);
+		*name = e->name;
 	spin_unlock(&space->lock);
 	if (type != MACH_MSG_TYPE_PORT_RECEIVE || kr != KERN_SUCCESS)
 		ipc_right_release(port, type);     /* the carried right has become the space's */
@@ -670,7 +829,20 @@ kern_return_t ipc_space_receive_name(struct ipc_space *space, const struct ipc_p
 	struct ipc_entry *e = entry_of_port(space, port);
 	bool ok = e && (e->type & MACH_PORT_TYPE_RECEIVE);
 	if (ok)
-		*name = entry_name(space, e);
+		*name = e->name;
 	spin_unlock(&space->lock);
 	return ok ? KERN_SUCCESS : KERN_INVALID_NAME;
+}
+
+bool ipc_space_hash_consistent(struct ipc_space *space)
+{
+	bool ok = true;
+
+	spin_lock(&space->lock);
+	for (struct ipc_entry *e = entry_next(space, NULL); e; e = entry_next(space, e)) {
+		ok = ok && e->space == space && (e->hash_prev != NULL) == hash_wanted(e);
+		ok = ok && (!hash_wanted(e) || entry_of_port(space, e->port) == e);
+	}
+	spin_unlock(&space->lock);
+	return ok;
 }

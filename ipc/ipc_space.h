@@ -2,18 +2,23 @@
  * IPC spaces: a task's names for the port rights it holds.  A name is an
  * index into the space's table with a generation number in its low byte,
  * so a name that was freed and reused is not mistaken for the old one.
- * One name covers every right a space holds to one port (a receive right
- * and send rights share it); send rights and dead names carry user
- * references (urefs).
+ * Indexes run below IPC_NAME_INDEX_LIMIT (2^23): every name below
+ * 0x80000000 but those of index 0 can be used.  One name covers every
+ * right a space holds to one port (a receive right and send rights share
+ * it); send rights and dead names carry user references (urefs), which
+ * saturate: a count that reaches MACH_PORT_UREFS_MAX stays there, as in
+ * XNU, so no number of copies can lose a right.
  *
  * The calls below are the kernel side of Mach's mach_port_* calls on a
  * task's space, with Mach's error codes:
- *   KERN_INVALID_NAME    the name denotes nothing in this space
- *   KERN_INVALID_RIGHT   the name does not hold the right the call needs
- *   KERN_INVALID_VALUE   a right or reference count the call cannot take
- *   KERN_UREFS_OVERFLOW  more than MACH_PORT_UREFS_MAX user references
- *   KERN_NAME_EXISTS     the name is in use (for another port)
- *   KERN_RIGHT_EXISTS    the space already names this port otherwise
+ *   KERN_INVALID_NAME      the name denotes nothing in this space
+ *   KERN_INVALID_RIGHT     the name does not hold the right the call needs
+ *   KERN_INVALID_VALUE     a right, name or reference count the call cannot take
+ *   KERN_NAME_EXISTS       the name is in use (for another port, or under another generation)
+ *   KERN_RIGHT_EXISTS      the space already names this port otherwise
+ *   KERN_NO_SPACE          a name the table can never hold (index IPC_NAME_INDEX_LIMIT
+ *                          or above), or every name is taken
+ *   KERN_RESOURCE_SHORTAGE no memory for the table page a name needs
  *
  * Lock order: space->lock, then a port's lock.
  */
@@ -26,11 +31,28 @@
 #include "ipc/ipc_port.h"
 #include "kern/lock.h"
 
+/* Names' indexes run below this; the table is a tree of pages (ipc/ipc_space.c). */
+#define IPC_NAME_INDEX_LIMIT (1u << 23)
+
+/* The table's shape, as constants a debugger can read too (tools/gdb/mica.py). */
+enum ipc_table_shape {
+	IPC_LEAF_SHIFT = 6,                            /* a leaf: 64 entries, in one page */
+	IPC_MID_SHIFT = 9,                             /* a middle page: 512 leaf pointers */
+	IPC_LEAF_ENTRIES = 1 << IPC_LEAF_SHIFT,
+	IPC_MID_LEAVES = 1 << IPC_MID_SHIFT,
+	IPC_TOP_MIDS = IPC_NAME_INDEX_LIMIT >> (IPC_LEAF_SHIFT + IPC_MID_SHIFT),
+};
+
+/* One slot of the table; every field but the hash links is protected by its space's lock. */
 struct ipc_entry {
 	struct ipc_port *port;         /* NULL: a free slot, or a dead name */
+	struct ipc_space *space;       /* the space the slot is in: with port, the hash's key */
+	/* The port-to-name hash (ipc_space.c), under its own lock: hash_prev is the
+	 * link that points here, NULL while the entry is not in the hash. */
+	struct ipc_entry *hash_next, **hash_prev;
 	mach_port_type_t type;
 	uint32_t urefs;                /* user references of send rights or a dead name */
-	uint32_t gen;                  /* low byte of the slot's current name */
+	mach_port_name_t name;         /* the slot's current name: its index, a generation below */
 	uint32_t next_free;            /* free list, while the slot is free */
 	/* A message's rights are checked before any is taken (ipc_space_copyin_rights):
 	 * what the entry would hold after the items checked so far, valid while
@@ -40,10 +62,12 @@ struct ipc_entry {
 };
 
 struct ipc_space {
-	struct spinlock lock;
-	struct ipc_entry *table;       /* slot 0 is never used: name 0 is MACH_PORT_NULL */
-	uint32_t size;
-	uint32_t free_head;            /* first free slot, 0 when none */
+	struct spinlock lock;          /* rank IPC_SPACE: every field below, and the entries */
+	/* top[i][j] is the leaf of entries i * IPC_MID_LEAVES + j; NULL pointers at any
+	 * level: no name there yet.  Pieces live as long as the space: entries never move. */
+	struct ipc_entry ***top;
+	uint32_t next_leaf;            /* every leaf below this one is made */
+	uint32_t free_head;            /* index of the first free slot, 0 when none (slot 0 is never used) */
 	uint32_t copyin_epoch;         /* one per ipc_space_copyin_rights */
 	bool active;
 };
@@ -53,7 +77,11 @@ struct ipc_space *ipc_space_create(void);
 /* Gives up every right the space holds (receive rights kill their ports) and frees it. */
 void ipc_space_destroy(struct ipc_space *space);
 
-/* A new receive right (a new port) or dead name, under a new name. */
+/*
+ * A new receive right (a new port) or dead name, under a new name.
+ * KERN_NO_SPACE when every name is taken, KERN_RESOURCE_SHORTAGE when
+ * memory is short (for the port or a table page).
+ */
 kern_return_t mach_port_allocate(struct ipc_space *space, mach_port_right_t right,
                                  mach_port_name_t *name);
 
@@ -62,8 +90,9 @@ kern_return_t mach_port_deallocate(struct ipc_space *space, mach_port_name_t nam
 
 /*
  * Adds delta to the user references of right under name: send rights and
- * dead names count; a receive right can only be dropped (delta -1), which
- * destroys its port.
+ * dead names count, saturating (a delta past MACH_PORT_UREFS_MAX leaves
+ * the maximum; at the maximum only -MACH_PORT_UREFS_MAX changes them); a
+ * receive right can only be dropped (delta -1), which destroys its port.
  */
 kern_return_t mach_port_mod_refs(struct ipc_space *space, mach_port_name_t name,
                                  mach_port_right_t right, mach_port_delta_t delta);
@@ -72,6 +101,10 @@ kern_return_t mach_port_mod_refs(struct ipc_space *space, mach_port_name_t name,
  * Puts a right to port under name in space, as a message carrying it with
  * this disposition would (MAKE_SEND from a receive right, COPY_SEND or
  * MOVE_SEND of a send right): a send right is added to what name holds.
+ * KERN_INVALID_VALUE for another disposition, MACH_PORT_NULL, MACH_PORT_DEAD
+ * or a name of index 0; KERN_NO_SPACE for a name of index
+ * IPC_NAME_INDEX_LIMIT or above; KERN_RESOURCE_SHORTAGE when the table
+ * page the name needs cannot be made.
  */
 kern_return_t mach_port_insert_right(struct ipc_space *space, mach_port_name_t name,
                                      struct ipc_port *port, mach_msg_type_name_t disposition);
@@ -132,12 +165,20 @@ mach_msg_return_t ipc_space_copyin_rights(struct ipc_space *space, struct ipc_ri
  * Gives a carried right (type from ipc_carried_type) to space: its name in
  * *name (MACH_PORT_DEAD if the port died).  A receive right joins the send
  * rights space may hold for the port, and space becomes its receiver.
+ * A new name may fail: KERN_NO_SPACE or KERN_RESOURCE_SHORTAGE, as
+ * mach_port_allocate's, and the carried right is released.
  */
 kern_return_t ipc_space_copyout_right(struct ipc_space *space, struct ipc_port *port,
                                       mach_msg_type_name_t type, mach_port_name_t *name);
 
 /* Drops a carried right that will not be delivered; a receive right's port dies. */
 void ipc_right_release(struct ipc_port *port, mach_msg_type_name_t type);
+
+/*
+ * For tests: is every entry of space in the port-to-name hash exactly
+ * while it holds a send or receive right, and found there by its port?
+ */
+bool ipc_space_hash_consistent(struct ipc_space *space);
 
 /* The name of space's receive right for port. */
 kern_return_t ipc_space_receive_name(struct ipc_space *space, const struct ipc_port *port,

@@ -441,6 +441,27 @@ static const struct ipc_routine *kernel_call_routine(const mach_msg_header_t *h,
 }
 
 /*
+ * The routine may have given up the receive right the call receives on
+ * (mach_port_mod_refs on its own reply port): the general path's receive
+ * would then find no such name, and its reply would die with the port.
+ * The fast path must agree, so it looks again, as that receive does.
+ */
+static mach_msg_return_t reply_port_remains(struct ipc_space *space, mach_port_name_t rcv_name,
+                                            struct ipc_kmsg *reply)
+{
+	struct ipc_port *port;
+	struct ipc_kmsg *doomed = NULL;
+
+	if (ipc_space_lookup(space, rcv_name, MACH_PORT_TYPE_RECEIVE, &port) == KERN_SUCCESS) {
+		ipc_port_release(port);
+		return MACH_MSG_SUCCESS;
+	}
+	ipc_kmsg_clean_body(reply, &doomed);
+	ipc_kmsg_destroy_list(doomed);
+	return MACH_RCV_INVALID_NAME;
+}
+
+/*
  * mach_msg's fast path for a kernel call (kernel_call_routine).  The general
  * path makes a send-once right, queues the reply on the caller's port and
  * takes it straight off again; here request and reply stay on the stack,
@@ -448,8 +469,9 @@ static const struct ipc_routine *kernel_call_routine(const mach_msg_header_t *h,
  * the reply goes straight to the caller's buffer, which then holds what
  * the general path would put there.  Returns false, having taken nothing,
  * for any other call and while messages wait on the reply port (the reply
- * must come after them): those take the general path.  head is the
- * header copyin_header read.
+ * must come after them): those take the general path.  As there, a
+ * routine that destroys the reply port leaves MACH_RCV_INVALID_NAME.  head
+ * is the header copyin_header read.
  */
 static bool kernel_call(struct ipc_space *space, const mach_msg_header_t *head, uintptr_t umsg,
                         mach_msg_option_t option, mach_msg_size_t send_size,
@@ -476,6 +498,9 @@ static bool kernel_call(struct ipc_space *space, const mach_msg_header_t *head, 
 		ipc_kmsg_clean_body(k, NULL);                /* what the routine did not take */
 		if (complex)
 			ipc_kmsg_deallocate_sent((const mach_msg_header_t *)sent);
+		*mr = reply_port_remains(space, rcv_name, &reply.k);
+	}
+	if (*mr == MACH_MSG_SUCCESS) {
 		*mr = ipc_kmsg_copyout_body(&reply.k, space);
 		set_received_header(&reply.k, MACH_PORT_NULL, rcv_name);
 		*mr = copyout_received(&reply.k, umsg, *mr);

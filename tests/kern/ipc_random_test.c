@@ -6,6 +6,7 @@
  * an assertion, and once both spaces are gone every port and every kalloc
  * element must be back: rights are counted right on every path, refused
  * cycles, timed-out sends and ports dying with messages queued included.
+ * After every call each space's port-to-name hash must agree with its names.
  */
 #include "ipc/ipc_space.h"
 #include "ipc/mach_msg.h"
@@ -160,8 +161,13 @@ KTEST(ipc, random_traffic_of_rights_leaks_nothing)
 	b.space = ipc_space_create();
 	KT_ASSERT(a.space != NULL && b.space != NULL);
 	rng = ktest_seed() | 1;
-	for (int i = 0; i < OPS; i++)
+	unsigned inconsistent = 0;
+	for (int i = 0; i < OPS; i++) {
 		random_op(i % 2 ? &a : &b, i % 2 ? &b : &a);
+		inconsistent += !ipc_space_hash_consistent(a.space) ||
+		                !ipc_space_hash_consistent(b.space);
+	}
+	KT_EXPECT_EQ(inconsistent, 0);
 	ipc_space_destroy(a.space);
 	ipc_space_destroy(b.space);
 	kalloc_zone_in_use(zones_after, 8, &large_after);

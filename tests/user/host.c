@@ -8,6 +8,7 @@
 
 #include <mach/mach.h>
 #include <mach/host_rpc.h>
+#include <mach/mach_port_rpc.h>
 #include <mach/vm_map_rpc.h>
 #include <mica/mica.h>
 
@@ -130,6 +131,45 @@ static void a_kernel_reply_comes_after_queued_messages(void)
 	KT_EXPECT_EQ(type, MACH_PORT_TYPE_RECEIVE);  /* no send-once right left under the name */
 	KT_EXPECT_EQ(mach_port_mod_refs(mach_task_self(), reply, MACH_PORT_RIGHT_RECEIVE, -1),
 		     KERN_SUCCESS);
+}
+
+/* mach_port_mod_refs dropping reply's receive right, with reply as the call's own reply port. */
+static mach_msg_return_t drop_own_reply_port(mach_port_t reply)
+{
+	union {
+		mach_port_refs_request_t in;
+		mig_reply_error_t out;
+	} m = { .in = {
+		.Head = { .msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND,
+						      MACH_MSG_TYPE_MAKE_SEND_ONCE),
+			  .msgh_remote_port = mach_task_self(), .msgh_local_port = reply,
+			  .msgh_id = MACH_PORT_MOD_REFS_ID },
+		.name = reply, .right = MACH_PORT_RIGHT_RECEIVE, .delta = -1 } };
+
+	return mach_msg(&m.in.Head, MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT, sizeof(m.in),
+			sizeof(m.out), reply, 0, MACH_PORT_NULL);
+}
+
+/*
+ * A call that destroys its own reply port gets no reply on either path:
+ * the receive finds no such name.  A message waiting on the port sends
+ * the call down the general path; without one it takes the fast path.
+ */
+static void a_call_that_destroys_its_reply_port_gets_no_reply(void)
+{
+	mach_port_t general = mach_reply_port(), fast = mach_reply_port();
+	struct mica_vm_stats before, after;
+	mach_port_type_t type = 0;
+
+	KT_ASSERT(general != MACH_PORT_NULL && fast != MACH_PORT_NULL);
+	KT_ASSERT_EQ(host_vm_stats(mach_host_self(), &before), KERN_SUCCESS);
+	KT_ASSERT_EQ(queue_one(general, 77), MACH_MSG_SUCCESS);
+	KT_EXPECT_EQ(drop_own_reply_port(general), MACH_RCV_INVALID_NAME);
+	KT_EXPECT_EQ(drop_own_reply_port(fast), MACH_RCV_INVALID_NAME);
+	KT_EXPECT_EQ(mach_port_type(mach_task_self(), general, &type), KERN_INVALID_NAME);
+	KT_EXPECT_EQ(mach_port_type(mach_task_self(), fast, &type), KERN_INVALID_NAME);
+	KT_ASSERT_EQ(host_vm_stats(mach_host_self(), &after), KERN_SUCCESS);
+	KT_EXPECT_EQ(after.ports + 2, before.ports);
 }
 
 /* A kernel call whose buffer cannot take the reply loses it, and nothing waits on the port. */
@@ -286,6 +326,7 @@ int main(void)
 		KTAP_CASE(replies_sent_to_kernel_ports_do_not_pile_up),
 		KTAP_CASE(a_kernel_reply_comes_after_queued_messages),
 		KTAP_CASE(a_kernel_reply_to_a_read_only_buffer_is_lost),
+		KTAP_CASE(a_call_that_destroys_its_reply_port_gets_no_reply),
 		KTAP_CASE(vm_wire_makes_a_tasks_pages_resident),
 		KTAP_CASE(nothing_leaks),
 	};

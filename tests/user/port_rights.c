@@ -369,6 +369,35 @@ static void a_task_right_moves_with_its_authority(void)
 	KT_EXPECT_EQ(drop_port(r), KERN_SUCCESS);
 }
 
+/*
+ * User references saturate at MACH_PORT_UREFS_MAX: the self calls name
+ * the same right however often they are made, and a send right that
+ * arrives for a name already at the maximum arrives under it.
+ */
+static void send_rights_outlive_the_user_reference_limit(void)
+{
+	mach_port_t task = mach_task_self(), host = mach_host_self(), thread = mach_thread_self();
+	mach_port_name_t r = new_port(), p = new_port();
+	unsigned wrong = 0;
+
+	KT_ASSERT(r != MACH_PORT_NULL && p != MACH_PORT_NULL);
+	for (unsigned i = 0; i <= MACH_PORT_UREFS_MAX; i++)
+		wrong += (mach_task_self() != task) + (mach_host_self() != host) +
+			 (mach_thread_self() != thread);
+	KT_EXPECT_EQ(wrong, 0);
+	KT_EXPECT_EQ(refs_of(task, MACH_PORT_RIGHT_SEND), MACH_PORT_UREFS_MAX);
+	KT_ASSERT_EQ(mach_port_insert_right(task, p, p, MACH_MSG_TYPE_MAKE_SEND), KERN_SUCCESS);
+	KT_ASSERT_EQ(mach_port_mod_refs(task, p, MACH_PORT_RIGHT_SEND, MACH_PORT_UREFS_MAX - 1),
+		     KERN_SUCCESS);
+	KT_EXPECT_EQ(round_trip(r, p, MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_PORT_SEND), p);
+	KT_EXPECT_EQ(refs_of(p, MACH_PORT_RIGHT_SEND), MACH_PORT_UREFS_MAX);
+	KT_EXPECT_EQ(mach_port_mod_refs(task, p, MACH_PORT_RIGHT_SEND, -MACH_PORT_UREFS_MAX),
+		     KERN_SUCCESS);
+	KT_EXPECT_EQ(type_of(p), MACH_PORT_TYPE_RECEIVE);
+	KT_EXPECT_EQ(drop_port(p), KERN_SUCCESS);
+	KT_EXPECT_EQ(drop_port(r), KERN_SUCCESS);
+}
+
 static void nothing_leaked(void)
 {
 	struct mica_vm_stats now;
@@ -390,6 +419,7 @@ int main(void)
 		KTAP_CASE(a_timed_out_send_gives_its_rights_back),
 		KTAP_CASE(null_and_dead_names_are_carried),
 		KTAP_CASE(a_task_right_moves_with_its_authority),
+		KTAP_CASE(send_rights_outlive_the_user_reference_limit),
 		KTAP_CASE(nothing_leaked),
 	};
 

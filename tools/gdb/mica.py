@@ -139,6 +139,31 @@ class MicaPte(gdb.Command):
         print(f"  a 4 KiB page at phys {table:#x}")
 
 
+def table_shape(name, default):
+    """A constant of enum ipc_table_shape, or its value today if the kernel's
+    debug information left the enum out."""
+    try:
+        return int(gdb.parse_and_eval(name))
+    except gdb.error:
+        return default
+
+
+def space_entries(space):
+    """Every slot of the space's table, walking its tree of pages (ipc/ipc_space.h)."""
+    top = space["top"]
+    if int(top) == 0:
+        return
+    mids, leaves, entries = (table_shape(name, default) for name, default in
+                             (("IPC_TOP_MIDS", 256), ("IPC_MID_LEAVES", 512),
+                              ("IPC_LEAF_ENTRIES", 64)))
+    for m in range(mids):
+        mid = top[m]
+        for l in range(leaves if int(mid) else 0):
+            leaf = mid[l]
+            for i in range(entries if int(leaf) else 0):
+                yield leaf[i]
+
+
 class MicaPorts(gdb.Command):
     """mica-ports TASK: the task's IPC space: each name, its rights and its port."""
 
@@ -151,8 +176,7 @@ class MicaPorts(gdb.Command):
         if int(space) == 0:
             raise gdb.GdbError(f"task {task_name(t)} has no space (it ended)")
         print(f"task {int(t['id'])} {task_name(t)}: space at {int(space):#x}")
-        for i in range(1, int(space["size"])):
-            e = space["table"][i]
+        for e in space_entries(space):
             kind = int(e["type"])
             if kind == 0:
                 continue
@@ -162,7 +186,7 @@ class MicaPorts(gdb.Command):
             if int(port):
                 what = f" port {int(port):#x} {port['kotype']}"
                 what += "" if bool(port["active"]) else " (dead)"
-            print(f"  name {(i << 8) | (int(e['gen']) & 0xff):#x}: {rights} urefs "
+            print(f"  name {int(e['name']):#x}: {rights} urefs "
                   f"{int(e['urefs'])}{what}")
 
 

@@ -150,10 +150,11 @@ size_t ktap_count_wrong(const void *p, size_t n, unsigned seed)
 
 bool ktap_wait_task_ended(unsigned task)
 {
+	mach_port_t self = mach_task_self();       /* one user reference, not one per turn */
 	mach_port_type_t type = 0;
 
 	for (int i = 0; i < 100000; i++) {
-		if (mach_port_type(mach_task_self(), task, &type) == KERN_SUCCESS &&
+		if (mach_port_type(self, task, &type) == KERN_SUCCESS &&
 		    type == MACH_PORT_TYPE_DEAD_NAME)
 			return true;
 		mica_yield();

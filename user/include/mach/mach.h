@@ -43,7 +43,8 @@ mach_msg_return_t mach_msg(mach_msg_header_t *msg, mach_msg_option_t option,
 			   mach_port_name_t rcv_name, mach_msg_timeout_t timeout,
 			   mach_port_name_t notify);
 
-/* A send right to the caller's own task port (each call adds a user reference). */
+/* A send right to the caller's own task port (each call adds a user reference, up to
+ * MACH_PORT_UREFS_MAX, where they stay). */
 mach_port_t mach_task_self(void);
 
 /*
@@ -79,7 +80,8 @@ kern_return_t task_threads(task_t target_task, thread_act_array_t *act_list,
  */
 kern_return_t thread_create(task_t parent_task, thread_act_t *child_act);
 
-/* A send right to the calling thread's port (each call adds a user reference). */
+/* A send right to the calling thread's port (each call adds a user reference, up to
+ * MACH_PORT_UREFS_MAX, where they stay). */
 mach_port_t mach_thread_self(void);
 
 /* Ends target_act; its port dies.  Not the calling thread itself (KERN_INVALID_ARGUMENT). */
@@ -106,7 +108,9 @@ kern_return_t thread_resume(thread_act_t target_act);
  * in Mach: allocate makes a receive right (a new port) or a dead name;
  * deallocate drops one user reference of a send right, send-once right or
  * dead name; mod_refs adds delta to a right's user references (a receive
- * or send-once right can only be dropped, delta -1); insert_right puts a
+ * or send-once right can only be dropped, delta -1; user references
+ * saturate at MACH_PORT_UREFS_MAX, and once there only a delta of
+ * -MACH_PORT_UREFS_MAX changes them); insert_right puts a
  * send right to poly under name (polyPoly: MAKE_SEND from a receive
  * right, COPY_SEND or MOVE_SEND; the others give KERN_INVALID_VALUE).
  */
