@@ -13,6 +13,8 @@
 #include "kern/task_server.h"
 #include "kern/thread_server.h"
 #include "kern/task.h"
+#include "kern/thread.h"
+#include "vm/vm_page.h"
 #include "vm/vm_user.h"
 #include <mach/host_rpc.h>
 #include <mach/mig_errors.h>
@@ -419,4 +421,62 @@ KTEST(ipc, a_task_port_serves_until_the_task_ends)
 	task_deallocate(t);
 	ipc_space_destroy(s);
 	KT_EXPECT_EQ(ipc_port_count(), ports);     /* the task port went with the task */
+}
+
+/*
+ * A message carrying the size bytes at addr out of line, as the current
+ * task would send it (the caller frees it).
+ */
+static struct ipc_kmsg *ool_message(vm_address_t addr, vm_size_t size)
+{
+	struct {
+		mach_msg_header_t header;
+		mach_msg_body_t body;
+		mach_msg_ool_descriptor_t data;
+	} m = {
+		.header = { .msgh_bits = MACH_MSGH_BITS_COMPLEX, .msgh_size = sizeof(m) },
+		.body = { 1 },
+		.data = { .address = (void *)addr, .size = (mach_msg_size_t)size,
+		          .copy = MACH_MSG_VIRTUAL_COPY, .type = MACH_MSG_OOL_DESCRIPTOR },
+	};
+	struct ipc_kmsg *k = ipc_kmsg_alloc(sizeof(m));
+
+	if (k == NULL)
+		KT_FAIL("no memory for a message");
+	memcpy(&k->header, &m, sizeof(m));
+	return k;
+}
+
+/*
+ * The sender's range is readable but the kernel has no frame to copy it
+ * into (wired memory is copied at once): that is the kernel's shortage,
+ * not the sender's bad memory, and the same send succeeds later.
+ */
+KTEST(ipc, out_of_memory_copying_out_of_line_data_is_the_kernels_shortage)
+{
+	const vm_address_t at = 0x40000000;
+	struct thread *self = current_thread();
+	struct task *t, *was = self->task;
+	struct ipc_kmsg *k;
+
+	KT_ASSERT_EQ(task_create(NULL, false, &t), KERN_SUCCESS);
+	vm_address_t addr = at;
+	KT_ASSERT_EQ(vm_allocate(t->map, &addr, 4 * PAGE_SIZE, VM_FLAGS_FIXED), KERN_SUCCESS);
+	KT_ASSERT_EQ(vm_wire(t->map, at, 4 * PAGE_SIZE, VM_PROT_READ), KERN_SUCCESS);
+	self->task = t;                        /* the sender, as current_map() sees it */
+	k = ool_message(at, 4 * PAGE_SIZE);
+	vm_page_set_reserve_floor(vm_page_free_count());
+	mach_msg_return_t mr = ipc_kmsg_copyin_body(k);
+	vm_page_set_reserve_floor(0);
+	KT_EXPECT_EQ(mr, MACH_MSG_VM_KERNEL);
+	ipc_kmsg_free(k);
+	k = ool_message(at, 4 * PAGE_SIZE);
+	KT_EXPECT_EQ(ipc_kmsg_copyin_body(k), MACH_MSG_SUCCESS);
+	ipc_kmsg_clean_body(k, NULL);
+	ipc_kmsg_free(k);
+	k = ool_message(at + 8 * PAGE_SIZE, PAGE_SIZE);   /* nothing there: the sender's fault */
+	KT_EXPECT_EQ(ipc_kmsg_copyin_body(k), MACH_SEND_INVALID_MEMORY);
+	ipc_kmsg_free(k);
+	self->task = was;
+	task_deallocate(t);
 }
