@@ -207,6 +207,38 @@ KTEST(vm_map, wired_pages_stay_resident_and_mapped)
 	vm_map_deallocate(map);
 }
 
+/*
+ * Wiring a page shared copy-on-write, even to read, gives the entry its
+ * own copy first: the first write must find the wired page, not copy it
+ * up to another one, and the map it was shared with keeps its own.
+ */
+KTEST(vm_map, wiring_to_read_resolves_copy_on_write_first)
+{
+	vm_map_t parent = test_map();
+	paddr_t wired, after, theirs;
+
+	test_alloc_at(parent, A, 2 * PAGE_SIZE);
+	test_fill(parent, A, 2 * PAGE_SIZE, 0x40);
+	vm_map_t child = vm_map_fork(parent, pmap_create());
+	KT_ASSERT(child != NULL);
+	KT_ASSERT_EQ(vm_wire(child, A, 2 * PAGE_SIZE, VM_PROT_READ), KERN_SUCCESS);
+	KT_ASSERT(pmap_extract(child->pmap, A, &wired));
+	KT_EXPECT_EQ(vm_page_from_phys(wired)->wire_count, 1);
+	test_fill(child, A, PAGE_SIZE, 0x41);              /* the first write */
+	KT_ASSERT(pmap_extract(child->pmap, A, &after));
+	KT_EXPECT_EQ(after, wired);
+	KT_EXPECT(test_holds(child, A, PAGE_SIZE, 0x41));
+	KT_ASSERT_EQ(vm_fault(parent, A, VM_PROT_READ), KERN_SUCCESS);
+	KT_ASSERT(pmap_extract(parent->pmap, A, &theirs));
+	KT_EXPECT(theirs != wired);
+	KT_EXPECT(test_holds(parent, A, 2 * PAGE_SIZE, 0x40));
+	KT_EXPECT_EQ(vm_wire(child, A, 2 * PAGE_SIZE, VM_PROT_NONE), KERN_SUCCESS);
+	expect_sane(parent);
+	expect_sane(child);
+	vm_map_deallocate(child);
+	vm_map_deallocate(parent);
+}
+
 KTEST(vm_map, region_walks_entries)
 {
 	vm_map_t map = test_map();
