@@ -12,6 +12,7 @@
 #include "kern/ktest.h"
 #include "kern/task_server.h"
 #include "kern/thread_server.h"
+#include "tests/kern/vm_user_test.h"
 #include "kern/task.h"
 #include "kern/thread.h"
 #include "vm/vm_page.h"
@@ -479,4 +480,60 @@ KTEST(ipc, out_of_memory_copying_out_of_line_data_is_the_kernels_shortage)
 	ipc_kmsg_free(k);
 	self->task = was;
 	task_deallocate(t);
+}
+
+/* A task_create request to parent's port, its reply to a send right to reply (NULL: none). */
+static struct ipc_kmsg *task_create_request(struct task *parent, struct ipc_port *reply)
+{
+	task_create_request_t req = {
+		.Head = { .msgh_size = sizeof(req), .msgh_id = TASK_CREATE_ID },
+	};
+	struct ipc_kmsg *k = ipc_kmsg_alloc(sizeof(req));
+
+	if (k == NULL)
+		KT_FAIL("no memory for a message");
+	memcpy(&k->header, &req, sizeof(req));
+	ipc_port_make_send(parent->self_port);
+	k->dest = parent->self_port;
+	k->dest_type = MACH_MSG_TYPE_PORT_SEND;
+	if (reply) {
+		ipc_port_make_send(reply);
+		k->reply = reply;
+		k->reply_type = MACH_MSG_TYPE_PORT_SEND;
+	}
+	return k;
+}
+
+/*
+ * The child task_create makes is reached only through the send right its
+ * reply carries: a reply that cannot be delivered (no reply port, a dead
+ * one, a kernel object's) would leave a task no one can reach or end.
+ * The kernel ends it, and nothing it held is left behind.
+ */
+KTEST(ipc, a_task_whose_creation_reply_cannot_arrive_is_ended)
+{
+	struct leak_counts before;
+	unsigned tasks = 0;
+	uint64_t ports = 0;
+	struct task *parent;
+
+	KT_ASSERT_EQ(task_create(NULL, false, &parent), KERN_SUCCESS);
+	for (int round = 0; round < 2; round++) {      /* the first round grows the zones */
+		before = test_leak_counts();
+		tasks = task_count();
+		ports = ipc_port_count();
+		struct ipc_port *dead = ipc_port_alloc(NULL);
+		KT_ASSERT(dead != NULL);
+		struct ipc_kmsg *to_dead = task_create_request(parent, dead);
+		ipc_port_destroy(dead);                    /* dies after the send took the right */
+		KT_EXPECT_EQ(ipc_kobject_server(task_create_request(parent, NULL)), MACH_MSG_SUCCESS);
+		KT_EXPECT_EQ(ipc_kobject_server(to_dead), MACH_MSG_SUCCESS);
+		KT_EXPECT_EQ(ipc_kobject_server(task_create_request(parent, parent->self_port)),
+		             MACH_MSG_SUCCESS);
+		KT_EXPECT_EQ(task_count(), tasks);
+		KT_EXPECT_EQ(ipc_port_count(), ports);
+	}
+	KT_EXPECT_NO_LEAK(before);
+	task_terminate(parent);
+	task_deallocate(parent);
 }
