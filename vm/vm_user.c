@@ -77,8 +77,10 @@ kern_return_t vm_allocate(vm_map_t map, vm_address_t *addr, vm_size_t size, int 
 
 	if (flags & ~VM_FLAGS_ANYWHERE)
 		return KERN_INVALID_ARGUMENT;
-	if (size == 0)
+	if (size == 0) {
+		*addr = 0;                     /* as XNU: an address only for memory (docs/vm_write.md) */
 		return KERN_SUCCESS;
+	}
 	/* ANYWHERE ignores the address: only the size, rounded up, matters */
 	if (!page_range((flags & VM_FLAGS_ANYWHERE) ? 0 : *addr, size, &start, &end))
 		return KERN_INVALID_ARGUMENT;

@@ -34,6 +34,10 @@ KTEST(vm_map, allocate_fixed_and_anywhere)
 	addr = A;
 	KT_EXPECT_EQ(vm_allocate(map, &addr, ~0ul, VM_FLAGS_FIXED), KERN_INVALID_ARGUMENT);
 	KT_EXPECT_EQ(vm_allocate(map, &addr, 0, VM_FLAGS_ANYWHERE), KERN_SUCCESS);
+	KT_EXPECT_EQ(addr, 0);                             /* nothing allocated: no address, as XNU */
+	addr = A + 5 * PAGE_SIZE + 7;
+	KT_EXPECT_EQ(vm_allocate(map, &addr, 0, VM_FLAGS_FIXED), KERN_SUCCESS);
+	KT_EXPECT_EQ(addr, 0);
 	struct vm_region_basic_info_64 info = test_region(map, A);
 	KT_EXPECT_EQ(info.protection, VM_PROT_DEFAULT);
 	KT_EXPECT_EQ(info.max_protection, VM_PROT_ALL);
@@ -237,6 +241,31 @@ KTEST(vm_map, wiring_to_read_resolves_copy_on_write_first)
 	expect_sane(child);
 	vm_map_deallocate(child);
 	vm_map_deallocate(parent);
+}
+
+/* A small read is a kernel buffer and lands page-aligned, as XNU's; a larger one keeps its offset. */
+KTEST(vm_map, read_data_lands_aligned_when_small)
+{
+	vm_map_t map = test_map(), dst = test_map();
+	vm_size_t sizes[] = { 1, 5000, 2 * PAGE_SIZE - 1, 2 * PAGE_SIZE, 3 * PAGE_SIZE };
+
+	test_alloc_at(map, A, 5 * PAGE_SIZE);
+	test_fill(map, A, 5 * PAGE_SIZE, 0x50);
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		vm_map_copy_t copy;
+		vm_address_t at = 0;
+		KT_ASSERT_EQ(vm_read(map, A + 100, sizes[i], &copy), KERN_SUCCESS);
+		KT_ASSERT_EQ(vm_map_copyout(dst, &at, copy), KERN_SUCCESS);
+		KT_EXPECT_EQ(at & PAGE_MASK, sizes[i] < 2 * PAGE_SIZE ? 0 : 100);
+		uint8_t first, last;
+		KT_ASSERT_EQ(vm_map_read(dst, at, &first, 1), KERN_SUCCESS);
+		KT_ASSERT_EQ(vm_map_read(dst, at + sizes[i] - 1, &last, 1), KERN_SUCCESS);
+		KT_EXPECT_EQ(first, test_byte(100, 0x50));
+		KT_EXPECT_EQ(last, test_byte(100 + sizes[i] - 1, 0x50));
+		KT_EXPECT_EQ(vm_deallocate(dst, at, sizes[i]), KERN_SUCCESS);
+	}
+	vm_map_deallocate(dst);
+	vm_map_deallocate(map);
 }
 
 KTEST(vm_map, region_walks_entries)
