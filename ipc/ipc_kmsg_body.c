@@ -197,13 +197,23 @@ bool ipc_kmsg_body_is_memory_only(const struct ipc_kmsg *k)
 	       (check_body(k) == MACH_MSG_SUCCESS && port_descriptor_count(k) == 0);
 }
 
-/* Takes d's range from map; MACH_SEND_INVALID_MEMORY when it cannot be read (or there is no map). */
+/*
+ * Takes d's range from map: MACH_SEND_INVALID_MEMORY when it cannot be
+ * read (or there is no map), MACH_MSG_VM_KERNEL when the kernel has no
+ * memory for the copy, as XNU's ipc_kmsg_copyin_ool_descriptor: the
+ * sender's range was fine, and the same send may succeed later.
+ */
 static mach_msg_return_t copyin_memory(vm_map_t map, mach_msg_ool_descriptor_t *d)
 {
 	vm_map_copy_t copy = NULL;
+	kern_return_t kr = KERN_SUCCESS;
 
-	if (d->size && (map == NULL ||
-	                vm_map_copyin(map, (vm_address_t)d->address, d->size, &copy) != KERN_SUCCESS))
+	if (d->size)
+		kr = map ? vm_map_copyin(map, (vm_address_t)d->address, d->size, &copy) :
+		           KERN_INVALID_ADDRESS;
+	if (kr == KERN_RESOURCE_SHORTAGE)
+		return MACH_MSG_VM_KERNEL;
+	if (kr != KERN_SUCCESS)
 		return MACH_SEND_INVALID_MEMORY;
 	d->address = copy;
 	return MACH_MSG_SUCCESS;

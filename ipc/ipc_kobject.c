@@ -189,25 +189,43 @@ void ipc_kobject_serve(struct ipc_kmsg *request, const struct ipc_routine *r,
 		((mig_reply_error_t *)&reply->header)->RetCode = kr;   /* complex: success, no code */
 }
 
+/*
+ * Sends reply (NULL: none could be made) on the request's reply right,
+ * which it takes.  A reply that cannot be delivered, for want of a reply
+ * right, because its port is dead, or because it names a kernel object
+ * (which would refuse it), is destroyed once r's reply_lost has undone
+ * what it alone carried.
+ */
+static void send_reply(struct ipc_kmsg *reply, const struct ipc_kmsg *request,
+                       const struct ipc_routine *r)
+{
+	struct ipc_port *to = request->reply;
+
+	if (reply && to && to->kotype == IKOT_NONE) {
+		reply->dest = to;
+		reply->dest_type = request->reply_type;
+		if (ipc_kmsg_queue(reply))
+			return;
+	}
+	if (reply && r && r->reply_lost)
+		r->reply_lost(&reply->header);
+	if (to)
+		ipc_right_release(to, request->reply_type);
+	if (reply) {
+		ipc_kmsg_clean_body(reply, NULL);
+		ipc_kmsg_free(reply);
+	}
+}
+
 mach_msg_return_t ipc_kobject_server(struct ipc_kmsg *request)
 {
+	const struct ipc_routine *r = ipc_kobject_routine(request->header.msgh_id);
 	struct ipc_kmsg *reply = ipc_kmsg_alloc(IPC_KOBJECT_REPLY_MAX);   /* room for any reply */
 
 	if (reply)
-		ipc_kobject_serve(request, ipc_kobject_routine(request->header.msgh_id), reply);
+		ipc_kobject_serve(request, r, reply);
 	ipc_right_release(request->dest, request->dest_type);
-	if (reply && request->reply) {
-		reply->dest = request->reply;
-		reply->dest_type = request->reply_type;
-		ipc_kmsg_enqueue(reply);           /* a dead reply port just drops it */
-	} else {
-		if (request->reply)
-			ipc_right_release(request->reply, request->reply_type);
-		if (reply) {
-			ipc_kmsg_clean_body(reply, NULL);
-			ipc_kmsg_free(reply);
-		}
-	}
+	send_reply(reply, request, r);
 	ipc_kmsg_clean_body(request, NULL);       /* what the routine did not take */
 	ipc_kmsg_free(request);
 	return reply ? MACH_MSG_SUCCESS : MACH_SEND_NO_BUFFER;

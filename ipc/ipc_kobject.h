@@ -29,6 +29,11 @@ struct ipc_kmsg;
  * to NULL); what it leaves is discarded with the request.  A reply that
  * carries memory is complex (the routine sets MACH_MSGH_BITS_COMPLEX and
  * the body) and, as MIG's, has no RetCode when it succeeds.
+ *
+ * reply_lost (NULL: nothing to do) undoes what the reply alone would
+ * have handed its caller, when it cannot be delivered (no reply right, a
+ * dead port, a kernel object's port): it gets the reply as served, an
+ * error reply included, before the rights it carries are released.
  */
 struct ipc_routine {
 	mach_msg_id_t id;
@@ -37,6 +42,7 @@ struct ipc_routine {
 	mach_msg_size_t request_size, reply_size;
 	kern_return_t (*serve)(void *object, mach_msg_header_t *request, mach_msg_header_t *reply);
 	const char *descriptors;       /* the request's, in order: 'o' memory, 'p' a port; NULL: simple */
+	void (*reply_lost)(mach_msg_header_t *reply);
 };
 
 /*
@@ -93,7 +99,8 @@ void ipc_kobject_serve(struct ipc_kmsg *request, const struct ipc_routine *r,
  * Serves request (sent to a kernel-object port) and consumes it.  An
  * unknown id gets MIG_BAD_ID in the reply, a wrong size MIG_BAD_ARGUMENTS,
  * an object of another type KERN_INVALID_ARGUMENT; a request without a
- * reply right is served and its reply dropped.
+ * reply right is served and its reply dropped (after the routine's
+ * reply_lost, as for a reply right whose port is dead).
  */
 mach_msg_return_t ipc_kobject_server(struct ipc_kmsg *request);
 

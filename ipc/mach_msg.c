@@ -112,12 +112,10 @@ static mach_msg_return_t wait_for_room(struct ipc_space *space, mach_port_name_t
 	}
 }
 
-mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k)
+bool ipc_kmsg_queue(struct ipc_kmsg *k)
 {
 	struct ipc_port *port = k->dest;
 
-	if (port->kotype != IKOT_NONE)
-		return ipc_kobject_server(k);      /* a reply sent to a kernel port: served, refused */
 	spin_lock(&port->lock);
 	bool live = port->active;
 	if (live) {
@@ -130,11 +128,17 @@ mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k)
 		port->msg_count++;
 	}
 	spin_unlock(&port->lock);
-	if (!live) {
-		ipc_kmsg_destroy_list(k);
-		return MACH_SEND_INVALID_DEST;
-	}
-	return MACH_MSG_SUCCESS;               /* a waiting receiver finds it on its next turn */
+	return live;                           /* a waiting receiver finds it on its next turn */
+}
+
+mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k)
+{
+	if (k->dest->kotype != IKOT_NONE)
+		return ipc_kobject_server(k);      /* a reply sent to a kernel port: served, refused */
+	if (ipc_kmsg_queue(k))
+		return MACH_MSG_SUCCESS;
+	ipc_kmsg_destroy_list(k);
+	return MACH_SEND_INVALID_DEST;
 }
 
 void ipc_kmsg_free(struct ipc_kmsg *k)

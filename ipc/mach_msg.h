@@ -76,10 +76,17 @@ void ipc_kmsg_free(struct ipc_kmsg *k);
 mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k);
 
 /*
+ * enqueue's step for a port no kernel object stands for: true when k is
+ * queued; false, k untouched and still the caller's, when the port is dead.
+ */
+bool ipc_kmsg_queue(struct ipc_kmsg *k);
+
+/*
  * Complex messages' bodies (ipc/ipc_kmsg_body.c), in the order a send uses them:
  *  - copyin_body checks the descriptors (MACH_SEND_MSG_TOO_SMALL,
  *    MACH_SEND_INVALID_TYPE) and takes each memory range from the current
- *    task's map (MACH_SEND_INVALID_MEMORY when one cannot be read; then no
+ *    task's map (MACH_SEND_INVALID_MEMORY when one cannot be read,
+ *    MACH_MSG_VM_KERNEL when the kernel has no memory to copy it; then no
  *    copy is kept);
  *  - copyin_rights takes the header's rights and the port descriptors'
  *    from space, all or nothing (ipc_space_copyin_rights' errors; on one,

@@ -126,13 +126,13 @@ static kern_return_t serve_task_spawn(void *host, mach_msg_header_t *request,
 
 const struct ipc_routine host_server_routines[] = {
 	{ HOST_PAGE_SIZE_ID, IKOT_HOST, false, sizeof(host_request_t),
-	  sizeof(host_page_size_reply_t), serve_host_page_size, NULL },
+	  sizeof(host_page_size_reply_t), serve_host_page_size, NULL, NULL },
 	{ MICA_HOST_VM_STATS_ID, IKOT_HOST, false, sizeof(host_request_t),
-	  sizeof(host_vm_stats_reply_t), serve_host_vm_stats, NULL },
+	  sizeof(host_vm_stats_reply_t), serve_host_vm_stats, NULL, NULL },
 	{ VM_WIRE_ID, IKOT_HOST, false, sizeof(vm_wire_request_t), sizeof(mig_reply_error_t),
-	  serve_vm_wire, "p" },
+	  serve_vm_wire, "p", NULL },
 	{ MICA_TASK_SPAWN_ID, IKOT_HOST, false, sizeof(task_spawn_request_t),
-	  sizeof(task_spawn_reply_t), serve_task_spawn, NULL },
+	  sizeof(task_spawn_reply_t), serve_task_spawn, NULL, NULL },
 };
 
 const size_t host_server_routine_count =

@@ -125,7 +125,7 @@ static kern_return_t serve_mach_port_insert_right(void *task, mach_msg_header_t 
 }
 
 #define ON_SPACE(descriptors, id, request, reply, serve) \
-	{ (id), IKOT_TASK, false, sizeof(request), sizeof(reply), (serve), (descriptors) }
+	{ (id), IKOT_TASK, false, sizeof(request), sizeof(reply), (serve), (descriptors), NULL }
 
 const struct ipc_routine mach_port_server_routines[] = {
 	ON_SPACE(NULL, MACH_PORT_TYPE_ID, mach_port_name_request_t, mach_port_type_reply_t,

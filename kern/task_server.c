@@ -129,6 +129,25 @@ static kern_return_t serve_task_create(void *parent, mach_msg_header_t *request,
 }
 
 /*
+ * A child whose port never reached its creator could be neither reached
+ * nor ended by anyone, so the kernel ends it, and with it everything it
+ * holds.  An error reply made no child.
+ */
+static void task_create_reply_lost(mach_msg_header_t *reply)
+{
+	task_create_reply_t *out = (void *)reply;
+	struct task *child;
+
+	if (!(reply->msgh_bits & MACH_MSGH_BITS_COMPLEX))
+		return;
+	child = ipc_kobject_take(ipc_kmsg_descriptor_port(&out->child_task), IKOT_TASK);
+	if (child == NULL)
+		return;
+	task_terminate(child);                 /* drops task_create's reference */
+	ipc_kobject_drop(child, IKOT_TASK);
+}
+
+/*
  * Ends a task other than the caller (the caller ends itself with exit:
  * terminating oneself from inside a routine would never return to drop
  * the dispatcher's reference).  The dispatcher's reference keeps the
@@ -148,14 +167,16 @@ static kern_return_t serve_task_terminate(void *task, mach_msg_header_t *request
 IPC_ROUTINE_ON_OBJECT(serve_task_suspend, task_suspend, struct task)
 IPC_ROUTINE_ON_OBJECT(serve_task_resume, task_resume, struct task)
 
-#define ON_TASK(id, request, reply, serve) \
-	{ (id), IKOT_TASK, false, sizeof(request), sizeof(reply), (serve), NULL }
+#define ON_TASK_LOSING(lost, id, request, reply, serve) \
+	{ (id), IKOT_TASK, false, sizeof(request), sizeof(reply), (serve), NULL, (lost) }
+#define ON_TASK(id, request, reply, serve) ON_TASK_LOSING(NULL, id, request, reply, serve)
 #define ON_MAP_CARRYING(descriptors, id, request, reply, serve) \
-	{ (id), IKOT_TASK, true, sizeof(request), sizeof(reply), (serve), (descriptors) }
+	{ (id), IKOT_TASK, true, sizeof(request), sizeof(reply), (serve), (descriptors), NULL }
 #define ON_MAP(id, request, reply, serve) ON_MAP_CARRYING(NULL, id, request, reply, serve)
 
 const struct ipc_routine task_server_routines[] = {
-	ON_TASK(TASK_CREATE_ID, task_create_request_t, task_create_reply_t, serve_task_create),
+	ON_TASK_LOSING(task_create_reply_lost, TASK_CREATE_ID, task_create_request_t,
+	               task_create_reply_t, serve_task_create),
 	ON_TASK(TASK_TERMINATE_ID, task_terminate_request_t, mig_reply_error_t, serve_task_terminate),
 	ON_TASK(TASK_SUSPEND_ID, object_request_t, mig_reply_error_t, serve_task_suspend),
 	ON_TASK(TASK_RESUME_ID, object_request_t, mig_reply_error_t, serve_task_resume),

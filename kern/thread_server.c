@@ -152,7 +152,7 @@ IPC_ROUTINE_ON_OBJECT(serve_thread_suspend, thread_suspend, struct thread)
 IPC_ROUTINE_ON_OBJECT(serve_thread_resume, thread_resume, struct thread)
 
 #define ROUTINE(id, kotype, request, reply, serve) \
-	{ (id), (kotype), false, sizeof(request), sizeof(reply), (serve), NULL }
+	{ (id), (kotype), false, sizeof(request), sizeof(reply), (serve), NULL, NULL }
 
 const struct ipc_routine thread_server_routines[] = {
 	ROUTINE(THREAD_CREATE_ID, IKOT_TASK, object_request_t, thread_create_reply_t,

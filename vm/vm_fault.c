@@ -3,12 +3,13 @@
  *
  *   1. find the entry (none: KERN_INVALID_ADDRESS) and check the access
  *      against its current protection (KERN_PROTECTION_FAILURE);
- *   2. a write to memory shared copy-on-write first gives the entry an
- *      object of its own (a shadow of the shared one);
+ *   2. a write to memory shared copy-on-write, or any access to a wired
+ *      entry, first gives the entry an object of its own (a shadow of the
+ *      shared one);
  *   3. walk the shadow chain for the page: found in the entry's own object,
- *      use it; found further down, use it to read, or copy it up to write;
- *      found nowhere, fill a fresh page with zeroes (a page copied up is
- *      unmapped everywhere: another map sharing the object may map it);
+ *      use it; found further down, use it to read, or copy it up to write
+ *      or wire; found nowhere, fill a fresh page with zeroes (a page copied
+ *      up is unmapped everywhere: another map sharing the object may map it);
  *   4. pmap_enter it with the entry's protection, without write while the
  *      page still belongs to an object shared copy-on-write.
  *
@@ -38,11 +39,11 @@ static struct vm_page *page_fill(struct vm_object *obj, uint64_t offset, struct 
 }
 
 /*
- * The page holding offset of e's object for this access: for a write,
- * one that belongs to e's own object.  Sets *cow_shared when the page may
- * not be written through this entry.  => map locked
+ * The page holding offset of e's object: with own, one that belongs to
+ * e's own object.  Sets *cow_shared when the page may not be written
+ * through this entry.  => map locked
  */
-static struct vm_page *fault_lookup(struct vm_map_entry *e, uint64_t offset, vm_prot_t type,
+static struct vm_page *fault_lookup(struct vm_map_entry *e, uint64_t offset, bool own,
                                     bool *cow_shared)
 {
 	struct vm_object *owner;
@@ -53,7 +54,7 @@ static struct vm_page *fault_lookup(struct vm_map_entry *e, uint64_t offset, vm_
 		return page_fill(e->object, offset, NULL);            /* zero fill */
 	if (owner == e->object)
 		return p;
-	if (type & VM_PROT_WRITE) {                                    /* copy up */
+	if (own) {                                                     /* copy up */
 		struct vm_page *copy = page_fill(e->object, offset, p);
 		/* other users of e's object may map the old page through it:
 		 * they must fault again and find the copy */
@@ -76,11 +77,18 @@ kern_return_t vm_fault_page(vm_map_t map, vm_offset_t va, vm_prot_t type, struct
 		return KERN_PROTECTION_FAILURE;
 	if (e->device)
 		return KERN_MEMORY_FAILURE;
-	if (((type & VM_PROT_WRITE) || e->object == NULL) && !vm_map_entry_resolve_cow(e))
+	/*
+	 * A wired page must stay the one mapped: were it still the shared
+	 * copy-on-write page, the first write would copy it up and the wired
+	 * frame would no longer be the entry's.  So a wired entry gets its
+	 * own page even for a read, as XNU's vm_fault treats a wired fault.
+	 */
+	bool own = (type & VM_PROT_WRITE) || e->wired_count;
+	if ((own || e->object == NULL) && !vm_map_entry_resolve_cow(e))
 		return KERN_RESOURCE_SHORTAGE;
 	vm_object_collapse(e->object);
 	vm_offset_t page_va = trunc_page(va);
-	struct vm_page *p = fault_lookup(e, e->offset + (page_va - e->start), type, &cow_shared);
+	struct vm_page *p = fault_lookup(e, e->offset + (page_va - e->start), own, &cow_shared);
 	if (p == NULL)
 		return KERN_RESOURCE_SHORTAGE;
 	vm_prot_t prot = cow_shared ? e->protection & ~VM_PROT_WRITE : e->protection;

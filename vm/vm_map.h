@@ -123,8 +123,11 @@ kern_return_t vm_map_copy_from_kernel(const void *buf, vm_size_t len, vm_map_cop
 
 /*
  * Maps copy anywhere in dst (read/write, inheritance copy) and consumes
- * it; *addr is where its first byte landed (at the same offset within its
- * page as in the source).  On failure copy is untouched.
+ * it; *addr is where its first byte landed: at the same offset within its
+ * page as in the source, but at the start of a page for a kernel-buffer
+ * copy (one made by vm_map_copy_from_kernel, or by vm_map_copyin of
+ * under two pages that are not whole aligned pages), as XNU's.  On failure
+ * copy is untouched.
  */
 kern_return_t vm_map_copyout(vm_map_t dst, vm_address_t *addr, vm_map_copy_t copy);
 

@@ -2,11 +2,13 @@
  * vm_map_copy: data in transit between maps, as in Mach.
  *
  * A copy is either a kernel buffer (small data that is not whole pages:
- * at most VM_MAP_COPY_BUFFER_MAX bytes) or a list of pieces of objects covering
+ * under VM_MAP_COPY_BUFFER_LIMIT bytes) or a list of pieces of objects covering
  * the whole pages the data lies in, shared copy-on-write with the source
  * so that no byte moves when the copy is made.  `offset` is where the
- * data starts in its first page (for a buffer: where it started in the
- * source's page, so vm_map_copyout can keep it there).
+ * data starts in its first page; a buffer's is 0: vm_map_copyout puts
+ * its data at the start of a fresh page, as XNU's kernel-buffer copies
+ * land (so a vm_read of under two pages arrives page-aligned, and a
+ * larger one at the source's offset).
  *
  * vm_map_copy_overwrite is vm_write's engine, with two paths and one
  * result (docs/vm_write.md):
@@ -25,7 +27,8 @@
 #include "kern/string.h"
 #include "vm/vm_object.h"
 
-#define VM_MAP_COPY_BUFFER_MAX (2 * PAGE_SIZE)
+/* Under two pages, as XNU's test suite expects a small vm_read to land page-aligned. */
+#define VM_MAP_COPY_BUFFER_LIMIT (2 * PAGE_SIZE)
 
 /* One piece of a copy: size bytes (whole pages) of object from offset; NULL object: zeroes. */
 struct copy_piece {
@@ -152,7 +155,6 @@ kern_return_t vm_map_copy_from_kernel(const void *buf, vm_size_t len, vm_map_cop
 		return KERN_RESOURCE_SHORTAGE;
 	if (len)
 		memcpy(copy->buffer, buf, len);
-	copy->offset = (uintptr_t)buf & PAGE_MASK;
 	*copyp = copy;
 	return KERN_SUCCESS;
 }
@@ -187,7 +189,6 @@ static kern_return_t copyin_buffer(vm_map_t src, vm_offset_t addr, vm_size_t len
 	if (copy == NULL)
 		return KERN_RESOURCE_SHORTAGE;
 	vm_map_read_locked(src, addr, copy->buffer, len);
-	copy->offset = addr & PAGE_MASK;
 	*copyp = copy;
 	return KERN_SUCCESS;
 }
@@ -231,7 +232,7 @@ kern_return_t vm_map_copyin(vm_map_t src, vm_address_t addr, vm_size_t len, vm_m
 	kr = vm_map_check_range(src, trunc_page(addr), end, VM_PROT_READ);
 	bool whole_pages = ((addr | len) & PAGE_MASK) == 0;
 	if (kr == KERN_SUCCESS)
-		kr = (len <= VM_MAP_COPY_BUFFER_MAX && !whole_pages) ?
+		kr = (len < VM_MAP_COPY_BUFFER_LIMIT && !whole_pages) ?
 		     copyin_buffer(src, addr, len, copyp) : copyin_pieces(src, addr, len, copyp);
 	spin_unlock(&src->lock);
 	return kr;
@@ -466,10 +467,10 @@ kern_return_t vm_map_copy_overwrite(vm_map_t dst, vm_address_t addr, vm_map_copy
 	return kr;
 }
 
-/* Fills a new object with a buffer copy's bytes, placed offset bytes into its first page. */
-static struct vm_object *object_from_buffer(vm_map_copy_t copy, vm_offset_t offset)
+/* Fills a new object with a buffer copy's bytes, from the start of its first page. */
+static struct vm_object *object_from_buffer(vm_map_copy_t copy)
 {
-	vm_size_t size = round_page(offset + copy->size);
+	vm_size_t size = round_page(copy->size);
 	struct vm_object *obj = vm_object_allocate(size);
 
 	for (vm_offset_t at = 0; obj && at < size; at += PAGE_SIZE) {
@@ -478,12 +479,8 @@ static struct vm_object *object_from_buffer(vm_map_copy_t copy, vm_offset_t offs
 			vm_object_deallocate(obj);
 			return NULL;
 		}
-		vm_offset_t lo = at > offset ? at : offset, hi = at + PAGE_SIZE;
-		if (hi > offset + copy->size)
-			hi = offset + copy->size;
-		if (hi > lo)
-			memcpy((char *)pmap_phys_to_virt(vm_page_to_phys(p)) + (lo - at),
-			       copy->buffer + (lo - offset), hi - lo);
+		vm_size_t n = copy->size - at < PAGE_SIZE ? copy->size - at : PAGE_SIZE;
+		memcpy((char *)pmap_phys_to_virt(vm_page_to_phys(p)), copy->buffer + at, n);
 		spin_lock(&obj->lock);
 		vm_object_page_insert(obj, p, at);
 		spin_unlock(&obj->lock);
@@ -507,7 +504,7 @@ kern_return_t vm_map_copyout(vm_map_t dst, vm_address_t *addr, vm_map_copy_t cop
 		vm_map_copy_discard(copy);
 		return KERN_SUCCESS;
 	}
-	if (copy->is_buffer && (buffer_obj = object_from_buffer(copy, copy->offset)) == NULL)
+	if (copy->is_buffer && (buffer_obj = object_from_buffer(copy)) == NULL)
 		return KERN_RESOURCE_SHORTAGE;
 	spin_lock(&dst->lock);
 	bool found = vm_map_find_space(dst, size, &start);

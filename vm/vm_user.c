@@ -77,8 +77,10 @@ kern_return_t vm_allocate(vm_map_t map, vm_address_t *addr, vm_size_t size, int 
 
 	if (flags & ~VM_FLAGS_ANYWHERE)
 		return KERN_INVALID_ARGUMENT;
-	if (size == 0)
+	if (size == 0) {
+		*addr = 0;                     /* as XNU: an address only for memory (docs/vm_write.md) */
 		return KERN_SUCCESS;
+	}
 	/* ANYWHERE ignores the address: only the size, rounded up, matters */
 	if (!page_range((flags & VM_FLAGS_ANYWHERE) ? 0 : *addr, size, &start, &end))
 		return KERN_INVALID_ARGUMENT;
@@ -202,9 +204,16 @@ void vm_map_unwire_entry(vm_map_t map, struct vm_map_entry *e)
 	e->wired_count = 0;
 }
 
-/* Faults in and wires every page of e for access; undoes its own work on failure.  => map locked */
+/*
+ * Faults in and wires every page of e for access; undoes its own work on
+ * failure.  The entry is marked wired first, so that each fault gives it
+ * a page of its own, copy-on-write resolved, even to read (vm_fault.c):
+ * as XNU's vm_map_wire, wiring makes a copy-on-write entry private.
+ * => map locked
+ */
 static kern_return_t wire_entry(vm_map_t map, struct vm_map_entry *e, vm_prot_t access)
 {
+	e->wired_count = 1;
 	for (vm_offset_t va = e->start; va < e->end; va += PAGE_SIZE) {
 		struct vm_page *p;
 		kern_return_t kr = vm_fault_page(map, va, access, &p);
@@ -214,11 +223,11 @@ static kern_return_t wire_entry(vm_map_t map, struct vm_map_entry *e, vm_prot_t 
 				if (pmap_extract(map->pmap, back, &pa))
 					vm_page_from_phys(pa)->wire_count--;
 			}
+			e->wired_count = 0;
 			return kr;
 		}
 		p->wire_count++;
 	}
-	e->wired_count = 1;
 	return KERN_SUCCESS;
 }
 

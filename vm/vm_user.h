@@ -8,6 +8,14 @@
 
 #include "vm/vm_map.h"
 
+/*
+ * size bytes, rounded up to whole pages, at *addr (truncated to its page)
+ * or with VM_FLAGS_ANYWHERE the lowest free range; *addr is where they
+ * start.  Size 0 succeeds, allocates nothing and sets *addr to 0, as XNU.
+ * KERN_INVALID_ARGUMENT (other flags, a range that wraps),
+ * KERN_INVALID_ADDRESS (outside the map), KERN_NO_SPACE,
+ * KERN_RESOURCE_SHORTAGE.
+ */
 kern_return_t vm_allocate(vm_map_t map, vm_address_t *addr, vm_size_t size, int flags);
 kern_return_t vm_deallocate(vm_map_t map, vm_address_t addr, vm_size_t size);
 kern_return_t vm_protect(vm_map_t map, vm_address_t addr, vm_size_t size, boolean_t set_maximum,
@@ -18,6 +26,11 @@ kern_return_t vm_wire(vm_map_t map, vm_address_t addr, vm_size_t size, vm_prot_t
 kern_return_t vm_region(vm_map_t map, vm_address_t *addr, vm_size_t *size,
                         vm_region_flavor_t flavor, vm_region_info_t info,
                         mach_msg_type_number_t *count);
+/*
+ * A copy of size bytes at addr (vm_map_copyin's errors).  Mapped by
+ * vm_map_copyout, as its reply does, it lands page-aligned when size is
+ * under two pages, else at addr's offset in its page, as XNU's.
+ */
 kern_return_t vm_read(vm_map_t map, vm_address_t addr, vm_size_t size, vm_map_copy_t *data);
 kern_return_t vm_copy(vm_map_t map, vm_address_t source, vm_size_t size, vm_address_t dest);
 kern_return_t vm_write(vm_map_t map, vm_address_t addr, vm_map_copy_t data,

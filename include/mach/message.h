@@ -112,6 +112,8 @@ typedef struct {
 #define MACH_MSG_TIMEOUT_NONE ((mach_msg_timeout_t)0)
 
 #define MACH_MSG_SUCCESS            0x00000000
+/* XNU's bare code for a send whose out-of-line memory the kernel had no room to copy */
+#define MACH_MSG_VM_KERNEL          0x00000400
 #define MACH_SEND_IN_PROGRESS       0x10000001
 #define MACH_SEND_INVALID_DATA      0x10000002
 #define MACH_SEND_INVALID_DEST      0x10000003

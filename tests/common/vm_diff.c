@@ -6,7 +6,7 @@
  *
  *   ranges     [trunc_page(addr), round_page(addr + size)); a range wraps
  *              when addr + size overflows or its rounding does;
- *   allocate   bad flags: INVALID_ARGUMENT; size 0: success; wrap: INVALID_ARGUMENT; FIXED
+ *   allocate   bad flags: INVALID_ARGUMENT; size 0: success, address 0; wrap: INVALID_ARGUMENT; FIXED
  *              outside [min, max): INVALID_ADDRESS, overlap: NO_SPACE;
  *              ANYWHERE: first fit from min (the address is ignored),
  *              else NO_SPACE; zeroes, rw-/rwx/copy;
@@ -20,7 +20,8 @@
  *   read       (vm_read, vm_map_copyin, vm_map_read) size 0: success;
  *              then in address order, a page that wraps, leaves the map
  *              or is a hole: INVALID_ADDRESS; without READ:
- *              PROTECTION_FAILURE;
+ *              PROTECTION_FAILURE; copied out, under two pages land
+ *              page-aligned, more at the source's offset in its page;
  *   write      (vm_write, vm_map_copy_overwrite) count 0: success; a
  *              count that is not the copy's size: FAILURE; a range that
  *              wraps or leaves the map: INVALID_ADDRESS; then in address
@@ -71,6 +72,7 @@ struct pending {
 	vm_map_copy_t copy;
 	uint64_t size;
 	unsigned offset;                           /* of the data in its first page */
+	unsigned landing;                          /* the same, once copied out */
 	uint8_t bytes[VD_PEND_PAGES * PG];         /* the source's whole pages at copyin */
 };
 
@@ -752,6 +754,8 @@ static void do_allocate(const struct vd_op *op)
 	limit_on(op);
 	kern_return_t kr = vm_allocate(maps[m], &addr, op->size, op->arg);
 	limit_off();
+	if (kr == KERN_SUCCESS && op->size == 0 && addr != 0)
+		mismatch("vm_allocate of size 0 left the address %#lx, not 0", addr);
 	if (!expect_kr("vm_allocate", kr, want) || kr != KERN_SUCCESS || op->size == 0) {
 		verify_range(m, anywhere ? VD_MIN : op->addr, anywhere ? VD_WINDOW : op->size, false);
 		return;
@@ -943,6 +947,12 @@ static void do_write(const struct vd_op *op)
 }
 
 /* Maps copy (of size bytes, from addr) into the scratch map and compares it with want. */
+/* Where copyout puts the first byte of size bytes read at addr, in its page. */
+static unsigned landing_offset(uint64_t addr, uint64_t size)
+{
+	return size < 2 * PG ? 0 : addr & (PG - 1);    /* a kernel buffer: page-aligned, as XNU */
+}
+
 static void compare_copy(vm_map_copy_t copy, uint64_t addr, uint64_t size, const uint8_t *want)
 {
 	vm_address_t a = 0;
@@ -953,7 +963,7 @@ static void compare_copy(vm_map_copy_t copy, uint64_t addr, uint64_t size, const
 		vm_map_copy_discard(copy);
 		return;
 	}
-	if ((a & (PG - 1)) != (addr & (PG - 1)))
+	if ((a & (PG - 1)) != landing_offset(addr, size))
 		mismatch("vm_map_copyout put data from %#lx at %#lx: another offset in the page",
 		         addr, a);
 	kr = vm_map_read(scratch, a, rbuf, size);
@@ -1177,6 +1187,7 @@ static void do_hold(const struct vd_op *op)
 	p->copy = copy;
 	p->size = op->size2;
 	p->offset = op->addr2 & (PG - 1);
+	p->landing = landing_offset(op->addr2, op->size2);
 	if (op->size2 && page_range(op->addr2, op->size2, &s, &e))
 		model_read(op->m2, s, p->bytes, e - s);
 	verify_range(op->m2, op->addr2, op->size2, op->flags & VD_F_VERIFY);
@@ -1194,7 +1205,7 @@ static void do_copyout(const struct vd_op *op)
 		pending_drop(op->slot);
 		return;
 	}
-	uint64_t npages = ((p->offset + p->size + PG - 1) & ~(PG - 1)) / PG, fit;
+	uint64_t npages = ((p->landing + p->size + PG - 1) & ~(PG - 1)) / PG, fit;
 	kern_return_t want = first_fit(m, npages, &fit) ? KERN_SUCCESS : KERN_NO_SPACE;
 	limit_on(op);
 	kern_return_t kr = vm_map_copyout(maps[m], &a, p->copy);
@@ -1208,9 +1219,9 @@ static void do_copyout(const struct vd_op *op)
 		return;
 	}
 	uint64_t s = a & ~(PG - 1), e = s + npages * PG;
-	if ((a & (PG - 1)) != p->offset || s < VD_MIN || e > VD_MAX || e < s) {
+	if ((a & (PG - 1)) != p->landing || s < VD_MIN || e > VD_MAX || e < s) {
 		mismatch("vm_map_copyout put %#lx bytes at offset %#x at %#lx: outside the map or "
-		         "at another offset", p->size, p->offset, a);
+		         "at another offset", p->size, p->landing, a);
 		return;
 	}
 	for (uint64_t va = s; va < e; va += PG)

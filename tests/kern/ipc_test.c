@@ -12,9 +12,11 @@
 #include "kern/ktest.h"
 #include "kern/task_server.h"
 #include "kern/thread_server.h"
+#include "tests/kern/vm_user_test.h"
 #include "kern/task.h"
 #include "kern/clock.h"
 #include "kern/kalloc.h"
+#include "kern/thread.h"
 #include "vm/vm_page.h"
 #include "vm/vm_user.h"
 #include <mach/host_rpc.h>
@@ -548,4 +550,118 @@ KTEST(ipc, a_task_port_serves_until_the_task_ends)
 	task_deallocate(t);
 	ipc_space_destroy(s);
 	KT_EXPECT_EQ(ipc_port_count(), ports);     /* the task port went with the task */
+}
+
+/*
+ * A message carrying the size bytes at addr out of line, as the current
+ * task would send it (the caller frees it).
+ */
+static struct ipc_kmsg *ool_message(vm_address_t addr, vm_size_t size)
+{
+	struct {
+		mach_msg_header_t header;
+		mach_msg_body_t body;
+		mach_msg_ool_descriptor_t data;
+	} m = {
+		.header = { .msgh_bits = MACH_MSGH_BITS_COMPLEX, .msgh_size = sizeof(m) },
+		.body = { 1 },
+		.data = { .address = (void *)addr, .size = (mach_msg_size_t)size,
+		          .copy = MACH_MSG_VIRTUAL_COPY, .type = MACH_MSG_OOL_DESCRIPTOR },
+	};
+	struct ipc_kmsg *k = ipc_kmsg_alloc(sizeof(m));
+
+	if (k == NULL)
+		KT_FAIL("no memory for a message");
+	memcpy(&k->header, &m, sizeof(m));
+	return k;
+}
+
+/*
+ * The sender's range is readable but the kernel has no frame to copy it
+ * into (wired memory is copied at once): that is the kernel's shortage,
+ * not the sender's bad memory, and the same send succeeds later.
+ */
+KTEST(ipc, out_of_memory_copying_out_of_line_data_is_the_kernels_shortage)
+{
+	const vm_address_t at = 0x40000000;
+	struct thread *self = current_thread();
+	struct task *t, *was = self->task;
+	struct ipc_kmsg *k;
+
+	KT_ASSERT_EQ(task_create(NULL, false, &t), KERN_SUCCESS);
+	vm_address_t addr = at;
+	KT_ASSERT_EQ(vm_allocate(t->map, &addr, 4 * PAGE_SIZE, VM_FLAGS_FIXED), KERN_SUCCESS);
+	KT_ASSERT_EQ(vm_wire(t->map, at, 4 * PAGE_SIZE, VM_PROT_READ), KERN_SUCCESS);
+	self->task = t;                        /* the sender, as current_map() sees it */
+	k = ool_message(at, 4 * PAGE_SIZE);
+	vm_page_set_reserve_floor(vm_page_free_count());
+	mach_msg_return_t mr = ipc_kmsg_copyin_body(k);
+	vm_page_set_reserve_floor(0);
+	KT_EXPECT_EQ(mr, MACH_MSG_VM_KERNEL);
+	ipc_kmsg_free(k);
+	k = ool_message(at, 4 * PAGE_SIZE);
+	KT_EXPECT_EQ(ipc_kmsg_copyin_body(k), MACH_MSG_SUCCESS);
+	ipc_kmsg_clean_body(k, NULL);
+	ipc_kmsg_free(k);
+	k = ool_message(at + 8 * PAGE_SIZE, PAGE_SIZE);   /* nothing there: the sender's fault */
+	KT_EXPECT_EQ(ipc_kmsg_copyin_body(k), MACH_SEND_INVALID_MEMORY);
+	ipc_kmsg_free(k);
+	self->task = was;
+	task_deallocate(t);
+}
+
+/* A task_create request to parent's port, its reply to a send right to reply (NULL: none). */
+static struct ipc_kmsg *task_create_request(struct task *parent, struct ipc_port *reply)
+{
+	task_create_request_t req = {
+		.Head = { .msgh_size = sizeof(req), .msgh_id = TASK_CREATE_ID },
+	};
+	struct ipc_kmsg *k = ipc_kmsg_alloc(sizeof(req));
+
+	if (k == NULL)
+		KT_FAIL("no memory for a message");
+	memcpy(&k->header, &req, sizeof(req));
+	ipc_port_make_send(parent->self_port);
+	k->dest = parent->self_port;
+	k->dest_type = MACH_MSG_TYPE_PORT_SEND;
+	if (reply) {
+		ipc_port_make_send(reply);
+		k->reply = reply;
+		k->reply_type = MACH_MSG_TYPE_PORT_SEND;
+	}
+	return k;
+}
+
+/*
+ * The child task_create makes is reached only through the send right its
+ * reply carries: a reply that cannot be delivered (no reply port, a dead
+ * one, a kernel object's) would leave a task no one can reach or end.
+ * The kernel ends it, and nothing it held is left behind.
+ */
+KTEST(ipc, a_task_whose_creation_reply_cannot_arrive_is_ended)
+{
+	struct leak_counts before;
+	unsigned tasks = 0;
+	uint64_t ports = 0;
+	struct task *parent;
+
+	KT_ASSERT_EQ(task_create(NULL, false, &parent), KERN_SUCCESS);
+	for (int round = 0; round < 2; round++) {      /* the first round grows the zones */
+		before = test_leak_counts();
+		tasks = task_count();
+		ports = ipc_port_count();
+		struct ipc_port *dead = ipc_port_alloc(NULL);
+		KT_ASSERT(dead != NULL);
+		struct ipc_kmsg *to_dead = task_create_request(parent, dead);
+		ipc_port_destroy(dead);                    /* dies after the send took the right */
+		KT_EXPECT_EQ(ipc_kobject_server(task_create_request(parent, NULL)), MACH_MSG_SUCCESS);
+		KT_EXPECT_EQ(ipc_kobject_server(to_dead), MACH_MSG_SUCCESS);
+		KT_EXPECT_EQ(ipc_kobject_server(task_create_request(parent, parent->self_port)),
+		             MACH_MSG_SUCCESS);
+		KT_EXPECT_EQ(task_count(), tasks);
+		KT_EXPECT_EQ(ipc_port_count(), ports);
+	}
+	KT_EXPECT_NO_LEAK(before);
+	task_terminate(parent);
+	task_deallocate(parent);
 }

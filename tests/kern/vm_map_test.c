@@ -34,6 +34,10 @@ KTEST(vm_map, allocate_fixed_and_anywhere)
 	addr = A;
 	KT_EXPECT_EQ(vm_allocate(map, &addr, ~0ul, VM_FLAGS_FIXED), KERN_INVALID_ARGUMENT);
 	KT_EXPECT_EQ(vm_allocate(map, &addr, 0, VM_FLAGS_ANYWHERE), KERN_SUCCESS);
+	KT_EXPECT_EQ(addr, 0);                             /* nothing allocated: no address, as XNU */
+	addr = A + 5 * PAGE_SIZE + 7;
+	KT_EXPECT_EQ(vm_allocate(map, &addr, 0, VM_FLAGS_FIXED), KERN_SUCCESS);
+	KT_EXPECT_EQ(addr, 0);
 	struct vm_region_basic_info_64 info = test_region(map, A);
 	KT_EXPECT_EQ(info.protection, VM_PROT_DEFAULT);
 	KT_EXPECT_EQ(info.max_protection, VM_PROT_ALL);
@@ -204,6 +208,63 @@ KTEST(vm_map, wired_pages_stay_resident_and_mapped)
 	KT_EXPECT_EQ(vm_wire(map, A + 8 * PAGE_SIZE, PAGE_SIZE, VM_PROT_READ), KERN_INVALID_ADDRESS);
 	vm_protect(map, A, PAGE_SIZE, false, VM_PROT_READ);
 	KT_EXPECT_EQ(vm_wire(map, A, PAGE_SIZE, VM_PROT_WRITE), KERN_PROTECTION_FAILURE);
+	vm_map_deallocate(map);
+}
+
+/*
+ * Wiring a page shared copy-on-write, even to read, gives the entry its
+ * own copy first: the first write must find the wired page, not copy it
+ * up to another one, and the map it was shared with keeps its own.
+ */
+KTEST(vm_map, wiring_to_read_resolves_copy_on_write_first)
+{
+	vm_map_t parent = test_map();
+	paddr_t wired, after, theirs;
+
+	test_alloc_at(parent, A, 2 * PAGE_SIZE);
+	test_fill(parent, A, 2 * PAGE_SIZE, 0x40);
+	vm_map_t child = vm_map_fork(parent, pmap_create());
+	KT_ASSERT(child != NULL);
+	KT_ASSERT_EQ(vm_wire(child, A, 2 * PAGE_SIZE, VM_PROT_READ), KERN_SUCCESS);
+	KT_ASSERT(pmap_extract(child->pmap, A, &wired));
+	KT_EXPECT_EQ(vm_page_from_phys(wired)->wire_count, 1);
+	test_fill(child, A, PAGE_SIZE, 0x41);              /* the first write */
+	KT_ASSERT(pmap_extract(child->pmap, A, &after));
+	KT_EXPECT_EQ(after, wired);
+	KT_EXPECT(test_holds(child, A, PAGE_SIZE, 0x41));
+	KT_ASSERT_EQ(vm_fault(parent, A, VM_PROT_READ), KERN_SUCCESS);
+	KT_ASSERT(pmap_extract(parent->pmap, A, &theirs));
+	KT_EXPECT(theirs != wired);
+	KT_EXPECT(test_holds(parent, A, 2 * PAGE_SIZE, 0x40));
+	KT_EXPECT_EQ(vm_wire(child, A, 2 * PAGE_SIZE, VM_PROT_NONE), KERN_SUCCESS);
+	expect_sane(parent);
+	expect_sane(child);
+	vm_map_deallocate(child);
+	vm_map_deallocate(parent);
+}
+
+/* A small read is a kernel buffer and lands page-aligned, as XNU's; a larger one keeps its offset. */
+KTEST(vm_map, read_data_lands_aligned_when_small)
+{
+	vm_map_t map = test_map(), dst = test_map();
+	vm_size_t sizes[] = { 1, 5000, 2 * PAGE_SIZE - 1, 2 * PAGE_SIZE, 3 * PAGE_SIZE };
+
+	test_alloc_at(map, A, 5 * PAGE_SIZE);
+	test_fill(map, A, 5 * PAGE_SIZE, 0x50);
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		vm_map_copy_t copy;
+		vm_address_t at = 0;
+		KT_ASSERT_EQ(vm_read(map, A + 100, sizes[i], &copy), KERN_SUCCESS);
+		KT_ASSERT_EQ(vm_map_copyout(dst, &at, copy), KERN_SUCCESS);
+		KT_EXPECT_EQ(at & PAGE_MASK, sizes[i] < 2 * PAGE_SIZE ? 0 : 100);
+		uint8_t first, last;
+		KT_ASSERT_EQ(vm_map_read(dst, at, &first, 1), KERN_SUCCESS);
+		KT_ASSERT_EQ(vm_map_read(dst, at + sizes[i] - 1, &last, 1), KERN_SUCCESS);
+		KT_EXPECT_EQ(first, test_byte(100, 0x50));
+		KT_EXPECT_EQ(last, test_byte(100 + sizes[i] - 1, 0x50));
+		KT_EXPECT_EQ(vm_deallocate(dst, at, sizes[i]), KERN_SUCCESS);
+	}
+	vm_map_deallocate(dst);
 	vm_map_deallocate(map);
 }
 

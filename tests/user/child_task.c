@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <mach/mach.h>
+#include <mach/vm_map_rpc.h>
 #include <mica/mica.h>
 
 static int inherited = 1234;            /* .data: the child of inherit_memory gets a copy */
@@ -100,6 +101,40 @@ static void children_leave_nothing(void)
 	KT_EXPECT_SAME_VM_STATS(before, after);
 }
 
+/* Sends task_create for a child of this task with no reply port: the child's right is lost. */
+static void task_create_without_reply(boolean_t inherit_memory)
+{
+	task_create_request_t req;
+
+	memset(&req, 0, sizeof(req));
+	req.Head.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+	req.Head.msgh_remote_port = mach_task_self();
+	req.Head.msgh_id = TASK_CREATE_ID;
+	req.inherit_memory = inherit_memory;
+	KT_ASSERT_EQ(mach_msg(&req.Head, MACH_SEND_MSG, sizeof(req), 0, MACH_PORT_NULL, 0,
+			      MACH_PORT_NULL), MACH_MSG_SUCCESS);
+}
+
+/*
+ * A child no one holds a right to is ended by the kernel.  The forked one
+ * goes first, as it leaves this task's memory shadowed differently (not a
+ * leak) and would blur the comparison of what the others leave.
+ */
+static void a_child_whose_reply_is_lost_is_ended(void)
+{
+	struct mica_vm_stats start, before, after;
+
+	KT_ASSERT_EQ(host_vm_stats(mach_host_self(), &start), KERN_SUCCESS);
+	task_create_without_reply(true);
+	task_create_without_reply(false);              /* the zones grow once */
+	KT_ASSERT_EQ(host_vm_stats(mach_host_self(), &before), KERN_SUCCESS);
+	task_create_without_reply(false);
+	task_create_without_reply(false);
+	KT_ASSERT_EQ(host_vm_stats(mach_host_self(), &after), KERN_SUCCESS);
+	KT_EXPECT_EQ(before.tasks, start.tasks);
+	KT_EXPECT_SAME_VM_STATS(before, after);
+}
+
 int main(void)
 {
 	static const struct ktap_case cases[] = {
@@ -107,6 +142,7 @@ int main(void)
 		KTAP_CASE(inherit_memory_copies_the_parent),
 		KTAP_CASE(a_task_cannot_terminate_itself_by_rpc),
 		KTAP_CASE(children_leave_nothing),
+		KTAP_CASE(a_child_whose_reply_is_lost_is_ended),
 	};
 
 	return ktap_run(cases, sizeof cases / sizeof cases[0]);

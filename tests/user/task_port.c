@@ -44,6 +44,12 @@ static void vm_calls_reach_the_own_map(void)
 	KT_EXPECT_EQ(vm_allocate(self, &again, PAGE_SIZE, VM_FLAGS_FIXED), KERN_SUCCESS);
 	KT_EXPECT_EQ(((volatile unsigned char *)a)[0], 0);                 /* fresh, zero-filled */
 	KT_EXPECT_EQ(vm_deallocate(self, a, PAGE_SIZE), KERN_SUCCESS);
+	again = a + 5;                            /* nothing allocated: no address, as XNU */
+	KT_EXPECT_EQ(vm_allocate(self, &again, 0, VM_FLAGS_FIXED), KERN_SUCCESS);
+	KT_EXPECT_EQ(again, 0);
+	again = a;
+	KT_EXPECT_EQ(vm_allocate(self, &again, 0, VM_FLAGS_ANYWHERE), KERN_SUCCESS);
+	KT_EXPECT_EQ(again, 0);
 }
 
 /* The kernel's error codes come back in the reply, and the call changed nothing. */

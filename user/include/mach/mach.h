@@ -159,6 +159,7 @@ mach_port_t mig_get_reply_port(void);
  * Mach's VM calls on the task target_task names: as the kernel's
  * vm_allocate, vm_deallocate and vm_protect, with the task port as the
  * authority.  A name that denotes nothing gives MACH_SEND_INVALID_DEST.
+ * vm_allocate of size 0 succeeds and sets *address to 0, as XNU's.
  */
 /*
  * The seed's vm_write: data_count bytes at data go out of line to
@@ -170,7 +171,9 @@ kern_return_t vm_write(vm_task_t target_task, vm_address_t address, pointer_t da
 /*
  * As XNU: size bytes at address (any alignment) arrive mapped in the
  * caller; *data is the first byte read, *data_count is size, and the
- * caller vm_deallocates it.
+ * caller vm_deallocates it.  Under two pages arrive at the start of a
+ * page (a kernel-buffer copy, as XNU's), more at address's offset in its
+ * page (docs/vm_write.md).
  */
 kern_return_t vm_read(vm_map_t target_task, vm_address_t address, vm_size_t size,
 		      vm_offset_t *data, mach_msg_type_number_t *data_count);
