@@ -1,3 +1,25 @@
+/*
+ * Zones carve frames into elements of one size.
+ *
+ * How frames come back.  Each frame a zone holds keeps its own list of
+ * free elements and its count of elements in use, in its vm_page
+ * (zone_free, zone_used); zfree finds that vm_page from the element's
+ * address through the direct map.  A frame whose last element is freed
+ * goes back to vm_page at once, so what a burst of allocations took
+ * returns when the burst is over, and the buddy allocator can merge it
+ * into large blocks again.
+ *
+ * Why a reserve.  A zone keeps up to ZONE_EMPTY_RESERVE empty frames
+ * rather than give them back: a caller that frees and allocates one
+ * element at a frame's edge (a map entry per vm_allocate, say) would
+ * otherwise give a frame back and take one again every time, through
+ * vm_page's lock and the buddy allocator's merges and splits.
+ *
+ * Which frame an element comes from.  zalloc takes from a partial frame
+ * (some elements in use, some free) before an empty one, so that partial
+ * frames fill up and empty ones stay empty: elements gather into few
+ * frames, and the rest can go back.
+ */
 #include "kern/zone.h"
 #include "kern/panic.h"
 #include "vm/pmap.h"
@@ -15,7 +37,8 @@ void zone_init(struct zone *z, const char *name, size_t elem_size)
 	KASSERT(elem_size <= PAGE_SIZE, "zone_init: %s elements of %zu bytes", name, elem_size);
 	z->name = name;
 	z->elem_size = (elem_size + 15) & ~(size_t)15;   /* keep elements 16-byte aligned */
-	z->free = NULL;
+	z->partial = z->empty = NULL;
+	z->empty_count = 0;
 	z->in_use = 0;
 	z->pages = 0;
 	z->follows_maps = false;
@@ -26,87 +49,173 @@ void zone_init(struct zone *z, const char *name, size_t elem_size)
 	spin_unlock(&all_zones_lock);
 }
 
-void zone_totals(uint64_t *frames, uint64_t *elements)
+/* Calls fn on every zone, with its lock held.  => all_zones_lock not held */
+static void for_each_zone(void (*fn)(struct zone *, void *), void *arg)
 {
-	*frames = *elements = 0;
 	spin_lock(&all_zones_lock);
 	for (struct zone *z = all_zones; z; z = z->all_next) {
 		spin_lock(&z->lock);
-		*frames += z->pages;
-		if (!z->follows_maps)
-			*elements += z->in_use;
+		fn(z, arg);
 		spin_unlock(&z->lock);
 	}
 	spin_unlock(&all_zones_lock);
 }
 
-/* Carves a new frame into elements on the free list.  => z->lock held */
-static bool zone_grow(struct zone *z)
+static void add_totals(struct zone *z, void *arg)
 {
-	struct vm_page *page = vm_page_alloc(VM_PAGE_KERNEL, 0);
+	struct zone_totals *t = arg;
 
-	if (page == NULL)
-		return false;
-	char *base = pmap_phys_to_virt(vm_page_to_phys(page));
-	for (size_t off = 0; off + z->elem_size <= PAGE_SIZE; off += z->elem_size) {
-		struct zone_free *f = (struct zone_free *)(base + off);
-		f->next = z->free;
-		z->free = f;
+	t->frames += z->pages;
+	t->empty_frames += z->empty_count;
+	if (!z->follows_maps)
+		t->elements += z->in_use;
+}
+
+void zone_get_totals(struct zone_totals *t)
+{
+	*t = (struct zone_totals){ 0 };
+	for_each_zone(add_totals, t);
+}
+
+/* Gives the empty frame p back to vm_page.  => z->lock held, p on no list */
+static void release_frame(struct zone *z, struct vm_page *p)
+{
+	KASSERT(p->zone_used == 0, "zone %s: frame %#lx still has %u elements in use", z->name,
+	        vm_page_to_phys(p), p->zone_used);
+	p->zone_free = NULL;
+	p->zone = NULL;
+	z->pages--;
+	vm_page_free(p);
+}
+
+/* The list a frame of z belongs on: empty, partial, or none when it is full.  => z->lock held */
+static struct vm_page **list_of(struct zone *z, const struct vm_page *p)
+{
+	if (p->zone_used == 0)
+		return &z->empty;
+	return p->zone_free != NULL ? &z->partial : NULL;
+}
+
+/*
+ * Moves p from the list it was on (from) to the one it belongs on now;
+ * an empty frame beyond the reserve goes back instead.  => z->lock held
+ */
+static void relist(struct zone *z, struct vm_page *p, struct vm_page **from)
+{
+	struct vm_page **to = list_of(z, p);
+
+	if (to == from)
+		return;
+	if (from != NULL)
+		vm_page_list_remove(from, p);
+	if (from == &z->empty)
+		z->empty_count--;
+	if (to == &z->empty && z->empty_count >= ZONE_EMPTY_RESERVE) {
+		release_frame(z, p);
+		return;
 	}
+	if (to != NULL)
+		vm_page_list_insert(to, p);
+	if (to == &z->empty)
+		z->empty_count++;
+}
+
+/* Carves a new frame into elements, on the empty list; NULL when no frame is free.  => z->lock held */
+static struct vm_page *zone_grow(struct zone *z)
+{
+	struct vm_page *p = vm_page_alloc(VM_PAGE_KERNEL, 0);
+
+	if (p == NULL)
+		return NULL;
+	char *base = pmap_phys_to_virt(vm_page_to_phys(p));
+	p->zone_free = NULL;
+	for (size_t off = PAGE_SIZE / z->elem_size * z->elem_size; off > 0;) {
+		off -= z->elem_size;               /* lowest address first on the list */
+		struct zone_free *f = (struct zone_free *)(base + off);
+		f->next = p->zone_free;
+		p->zone_free = f;
+	}
+	p->zone = z;
+	p->zone_used = 0;
 	z->pages++;
-	return true;
+	vm_page_list_insert(&z->empty, p);
+	z->empty_count++;
+	return p;
+}
+
+/* Takes one element, growing the zone if need be; NULL when no frame is free.  => z->lock held */
+static struct zone_free *take(struct zone *z)
+{
+	struct vm_page *p = z->partial ? z->partial : z->empty ? z->empty : zone_grow(z);
+
+	if (p == NULL)
+		return NULL;
+	struct vm_page **from = list_of(z, p);
+	struct zone_free *f = p->zone_free;
+	p->zone_free = f->next;
+	p->zone_used++;
+	z->in_use++;
+	relist(z, p, from);
+	return f;
+}
+
+/* Returns one element to its frame.  => z->lock held */
+static void put_back(struct zone *z, struct zone_free *f)
+{
+	struct vm_page *p = vm_page_from_phys(pmap_direct_to_phys(f));
+
+	KASSERT(p != NULL && p->use == VM_PAGE_KERNEL && p->zone == z && p->zone_used > 0,
+	        "zone %s: %p is not one of its elements in use", z->name, (void *)f);
+	struct vm_page **from = list_of(z, p);
+	f->next = p->zone_free;
+	p->zone_free = f;
+	p->zone_used--;
+	z->in_use--;
+	relist(z, p, from);
 }
 
 void *zalloc(struct zone *z)
 {
-	struct zone_free *f = NULL;
-
 	spin_lock(&z->lock);
-	if (z->free != NULL || zone_grow(z)) {
-		f = z->free;
-		z->free = f->next;
-		z->in_use++;
-	}
+	struct zone_free *f = take(z);
 	spin_unlock(&z->lock);
 	return f;
 }
 
-/* Pushes the chain first..last of n elements onto z's free list.  => z->lock held */
-static void put_back(struct zone *z, struct zone_free *first, struct zone_free *last, unsigned n)
+void zfree(struct zone *z, void *elem)
 {
-	KASSERT(z->in_use >= n, "zone %s: %u freed, %lu in use", z->name, n, z->in_use);
-	last->next = z->free;
-	z->free = first;
-	z->in_use -= n;
+	spin_lock(&z->lock);
+	put_back(z, elem);
+	spin_unlock(&z->lock);
+}
+
+/* Returns every element left in r to its zone.  => r->zone->lock held */
+static void put_back_all(struct zone_reserve *r)
+{
+	while (r->list != NULL) {
+		struct zone_free *f = r->list;
+		r->list = f->next;
+		put_back(r->zone, f);
+	}
+	r->count = 0;
 }
 
 bool zone_reserve(struct zone *z, struct zone_reserve *r, unsigned n)
 {
-	struct zone_free *last = NULL;
-
 	r->zone = z;
 	r->list = NULL;
 	r->count = 0;
 	if (n == 0)
 		return true;                  /* the common case for the map index: no lock */
 	spin_lock(&z->lock);
-	while (r->count < n && (z->free != NULL || zone_grow(z))) {
-		struct zone_free *f = z->free;
-		z->free = f->next;
+	for (struct zone_free *f; r->count < n && (f = take(z)) != NULL; r->count++) {
 		f->next = r->list;
 		r->list = f;
-		last = last ? last : f;
-		r->count++;
-		z->in_use++;
 	}
 	bool ok = r->count == n;
-	if (!ok && r->count > 0)
-		put_back(z, r->list, last, r->count);
+	if (!ok)
+		put_back_all(r);
 	spin_unlock(&z->lock);
-	if (!ok) {
-		r->list = NULL;
-		r->count = 0;
-	}
 	return ok;
 }
 
@@ -123,24 +232,25 @@ void *zone_reserve_take(struct zone_reserve *r)
 
 void zone_reserve_release(struct zone_reserve *r)
 {
-	struct zone_free *last = r->list;
-
-	if (last == NULL)
+	if (r->list == NULL)
 		return;
-	while (last->next != NULL)
-		last = last->next;
 	spin_lock(&r->zone->lock);
-	put_back(r->zone, r->list, last, r->count);
+	put_back_all(r);
 	spin_unlock(&r->zone->lock);
-	r->list = NULL;
-	r->count = 0;
 }
 
-void zfree(struct zone *z, void *elem)
+static void drain_one(struct zone *z, void *unused)
 {
-	struct zone_free *f = elem;
+	(void)unused;
+	while (z->empty != NULL) {
+		struct vm_page *p = z->empty;
+		vm_page_list_remove(&z->empty, p);
+		z->empty_count--;
+		release_frame(z, p);
+	}
+}
 
-	spin_lock(&z->lock);
-	put_back(z, f, f, 1);
-	spin_unlock(&z->lock);
+void zone_drain(void)
+{
+	for_each_zone(drain_one, NULL);
 }

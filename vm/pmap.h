@@ -111,6 +111,12 @@ static inline void *pmap_phys_to_virt(paddr_t pa)
 	return (void *)(pmap_direct_base + pa);
 }
 
+/* The physical address behind va, an address of the direct map. */
+static inline paddr_t pmap_direct_to_phys(const void *va)
+{
+	return (paddr_t)((uintptr_t)va - pmap_direct_base);
+}
+
 /* Wired kernel mappings without reverse-map entries (kernel_pmap only). */
 kern_return_t pmap_kenter(vm_offset_t va, paddr_t pa, vm_prot_t prot);
 void pmap_kremove(vm_offset_t va);
