@@ -59,7 +59,10 @@ void pmap_destroy(pmap_t pmap);
 kern_return_t pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *page, vm_prot_t prot,
                          unsigned flags);
 
-/* Removes every mapping in [start, end). */
+/*
+ * Removes every mapping in [start, end), and frees the page tables that
+ * then map nothing: what a task unmaps gives its tables back too.
+ */
 void pmap_remove(pmap_t pmap, vm_offset_t start, vm_offset_t end);
 
 /* Lowers the rights of every mapping in [start, end) to prot (NONE removes them). */
