@@ -150,6 +150,20 @@ uint64_t vm_page_free_count(void)
 	return use_count[VM_PAGE_FREE];
 }
 
+uint64_t vm_page_largest_free_block(uint64_t *count)
+{
+	int order = VM_PAGE_MAX_ORDER;
+
+	*count = 0;
+	spin_lock(&vm_page_free_lock);
+	while (order >= 0 && free_lists[order] == NULL)
+		order--;
+	for (struct vm_page *p = order >= 0 ? free_lists[order] : NULL; p; p = p->next)
+		(*count)++;
+	spin_unlock(&vm_page_free_lock);
+	return order >= 0 ? 1ull << order : 0;
+}
+
 void vm_page_set_reserve_floor(uint64_t floor)
 {
 	spin_lock(&vm_page_free_lock);

@@ -122,6 +122,13 @@ void vm_page_get_stats(struct vm_page_stats *s);
 uint64_t vm_page_free_count(void);
 
 /*
+ * The size in frames of the largest free block, and in *count how many
+ * free blocks have that size: what fragmentation has left of contiguous
+ * memory.
+ */
+uint64_t vm_page_largest_free_block(uint64_t *count);
+
+/*
  * A doubly linked list of frames through next and prev, for the free
  * lists and for owners that keep frames on lists of their own (zones).
  */
