@@ -15,10 +15,12 @@
  * otherwise give a frame back and take one again every time, through
  * vm_page's lock and the buddy allocator's merges and splits.
  *
- * Which frame an element comes from.  zalloc takes from a partial frame
- * (some elements in use, some free) before an empty one, so that partial
- * frames fill up and empty ones stay empty: elements gather into few
- * frames, and the rest can go back.
+ * Which frame an element comes from.  A frame is on the zone's partial
+ * list (some elements in use, some free), on its empty list, or, full, on
+ * none.  zalloc takes from a partial frame, and moves an empty one to
+ * partial only when there is none, so that partial frames fill up and
+ * empty ones stay empty: elements gather into few frames, and the rest
+ * can go back.
  */
 #include "kern/zone.h"
 #include "kern/panic.h"
@@ -88,45 +90,16 @@ static void release_frame(struct zone *z, struct vm_page *p)
 	vm_page_free(p);
 }
 
-/* The list a frame of z belongs on: empty, partial, or none when it is full.  => z->lock held */
-static struct vm_page **list_of(struct zone *z, const struct vm_page *p)
-{
-	if (p->zone_used == 0)
-		return &z->empty;
-	return p->zone_free != NULL ? &z->partial : NULL;
-}
-
 /*
- * Moves p from the list it was on (from) to the one it belongs on now;
- * an empty frame beyond the reserve goes back instead.  => z->lock held
+ * Carves a new frame into elements and puts it on the partial list; false
+ * when no frame is free.  => z->lock held
  */
-static void relist(struct zone *z, struct vm_page *p, struct vm_page **from)
-{
-	struct vm_page **to = list_of(z, p);
-
-	if (to == from)
-		return;
-	if (from != NULL)
-		vm_page_list_remove(from, p);
-	if (from == &z->empty)
-		z->empty_count--;
-	if (to == &z->empty && z->empty_count >= ZONE_EMPTY_RESERVE) {
-		release_frame(z, p);
-		return;
-	}
-	if (to != NULL)
-		vm_page_list_insert(to, p);
-	if (to == &z->empty)
-		z->empty_count++;
-}
-
-/* Carves a new frame into elements, on the empty list; NULL when no frame is free.  => z->lock held */
-static struct vm_page *zone_grow(struct zone *z)
+static bool zone_grow(struct zone *z)
 {
 	struct vm_page *p = vm_page_alloc(VM_PAGE_KERNEL, 0);
 
 	if (p == NULL)
-		return NULL;
+		return false;
 	char *base = pmap_phys_to_virt(vm_page_to_phys(p));
 	p->zone_free = NULL;
 	for (size_t off = PAGE_SIZE / z->elem_size * z->elem_size; off > 0;) {
@@ -138,25 +111,59 @@ static struct vm_page *zone_grow(struct zone *z)
 	p->zone = z;
 	p->zone_used = 0;
 	z->pages++;
-	vm_page_list_insert(&z->empty, p);
-	z->empty_count++;
-	return p;
+	vm_page_list_insert(&z->partial, p);
+	return true;
 }
 
-/* Takes one element, growing the zone if need be; NULL when no frame is free.  => z->lock held */
-static struct zone_free *take(struct zone *z)
+/*
+ * Gives z a partial frame to take from: an empty one it keeps, or a new
+ * one.  False when no frame is free.  => z->lock held, z->partial empty
+ */
+static bool refill(struct zone *z)
 {
-	struct vm_page *p = z->partial ? z->partial : z->empty ? z->empty : zone_grow(z);
+	struct vm_page *p = z->empty;
 
 	if (p == NULL)
+		return zone_grow(z);
+	vm_page_list_remove(&z->empty, p);
+	z->empty_count--;
+	vm_page_list_insert(&z->partial, p);
+	return true;
+}
+
+/*
+ * Takes one element, from a partial frame: a frame leaves the list when
+ * it fills up.  NULL when no frame is free.  => z->lock held
+ */
+static struct zone_free *take(struct zone *z)
+{
+	if (z->partial == NULL && !refill(z))
 		return NULL;
-	struct vm_page **from = list_of(z, p);
+	struct vm_page *p = z->partial;
 	struct zone_free *f = p->zone_free;
 	p->zone_free = f->next;
 	p->zone_used++;
 	z->in_use++;
-	relist(z, p, from);
+	if (p->zone_free == NULL)
+		vm_page_list_remove(&z->partial, p);
 	return f;
+}
+
+/*
+ * Files the frame p whose last element in use came back: kept empty
+ * while the reserve has room, else given back.  was_full: p was on no
+ * list (a frame of one element).  => z->lock held
+ */
+static void frame_emptied(struct zone *z, struct vm_page *p, bool was_full)
+{
+	if (!was_full)
+		vm_page_list_remove(&z->partial, p);
+	if (z->empty_count >= ZONE_EMPTY_RESERVE) {
+		release_frame(z, p);
+		return;
+	}
+	vm_page_list_insert(&z->empty, p);
+	z->empty_count++;
 }
 
 /* Returns one element to its frame.  => z->lock held */
@@ -166,12 +173,15 @@ static void put_back(struct zone *z, struct zone_free *f)
 
 	KASSERT(p != NULL && p->use == VM_PAGE_KERNEL && p->zone == z && p->zone_used > 0,
 	        "zone %s: %p is not one of its elements in use", z->name, (void *)f);
-	struct vm_page **from = list_of(z, p);
+	bool was_full = p->zone_free == NULL;
 	f->next = p->zone_free;
 	p->zone_free = f;
 	p->zone_used--;
 	z->in_use--;
-	relist(z, p, from);
+	if (p->zone_used == 0)
+		frame_emptied(z, p, was_full);
+	else if (was_full)
+		vm_page_list_insert(&z->partial, p);
 }
 
 void *zalloc(struct zone *z)

@@ -624,14 +624,22 @@ static void range_op_table(struct pmap *pmap, struct range_op *op, uint64_t *pte
                            vm_offset_t va, vm_offset_t end, vm_offset_t next)
 {
 	uint32_t *present = pmap != kernel_pmap ? pt_present_count(pte) : NULL;
+	/* locals, not op's fields: those would go through memory around every call of fn */
+	void (*fn)(struct pmap *, uint64_t *, vm_offset_t, vm_prot_t) = op->fn;
+	vm_prot_t prot = op->prot;
+	vm_offset_t first = end, last = va;
+	vm_offset_t limit = present != NULL && *present == 0 ? va : next;   /* none: skip it */
 
-	for (vm_offset_t at = va; at < end && at - va < next - va && (!present || *present);
-	     at += PAGE_SIZE, pte++) {
+	for (vm_offset_t at = va; at < end && at - va < limit - va; at += PAGE_SIZE, pte++) {
 		if (!(*pte & PTE_P))
 			continue;
-		op->fn(pmap, pte, at, op->prot);
-		op->seen_start = at < op->seen_start ? at : op->seen_start;
-		op->seen_end = at + PAGE_SIZE;
+		fn(pmap, pte, at, prot);
+		first = at < first ? at : first;
+		last = at + PAGE_SIZE;
+	}
+	if (first < last) {
+		op->seen_start = first < op->seen_start ? first : op->seen_start;
+		op->seen_end = last;
 	}
 	if (present && op->prune && *present == 0)
 		unlink_empty_tables(pmap, va, &op->dead);
