@@ -47,6 +47,7 @@ static kern_return_t serve_host_vm_stats(void *object, mach_msg_header_t *reques
 {
 	struct mica_vm_stats *s = &((host_vm_stats_reply_t *)reply)->stats;
 	struct vm_page_stats frames;
+	struct zone_totals zones;
 
 	(void)object;
 	(void)request;
@@ -55,7 +56,9 @@ static kern_return_t serve_host_vm_stats(void *object, mach_msg_header_t *reques
 	s->kernel_frames = frames.count[VM_PAGE_KERNEL];
 	s->pagetable_frames = frames.count[VM_PAGE_PAGETABLE];
 	s->object_frames = frames.count[VM_PAGE_OBJECT];
-	zone_totals(&s->zone_frames, &s->zone_elements);
+	zone_get_totals(&zones);
+	s->zone_frames = zones.frames;
+	s->zone_elements = zones.elements;
 	kalloc_zone_in_use(s->zone_in_use, MICA_VM_STATS_ZONES, &s->large_blocks);
 	s->vm_objects = vm_object_count();
 	s->ports = ipc_port_count();

@@ -63,8 +63,7 @@ void kfree(void *p, size_t size)
 		zfree(&kalloc_zones[c], p);
 		return;
 	}
-	paddr_t pa = (paddr_t)((uintptr_t)p - (uintptr_t)pmap_phys_to_virt(0));
-	vm_page_free_contig(vm_page_from_phys(pa), round_page(size) / PAGE_SIZE);
+	vm_page_free_contig(vm_page_from_phys(pmap_direct_to_phys(p)), round_page(size) / PAGE_SIZE);
 	__atomic_fetch_sub(&large_in_use, 1, __ATOMIC_RELAXED);
 }
 

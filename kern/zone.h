@@ -1,10 +1,10 @@
 /*
- * Zones: allocators of fixed-size kernel objects (pmaps, pv entries, and
- * with the VM issue every kernel structure, through kalloc's size
- * classes).  A zone carves whole frames into elements and keeps freed
- * elements on a free list, never giving a frame back; it counts what is
- * in use so tests can prove that nothing leaks (the frames a zone holds
- * are its high-water mark, not a leak).
+ * Zones: allocators of fixed-size kernel objects (pmaps, pv entries, map
+ * entries, and every other kernel structure through kalloc's size
+ * classes).  A zone carves whole frames into elements and gives a frame
+ * back to vm_page once none of its elements is in use, keeping at most
+ * ZONE_EMPTY_RESERVE empty frames (kern/zone.c says why).  It counts what
+ * is in use so tests can prove that nothing leaks.
  *
  * Lock order: a zone's lock comes after every VM lock but vm_page's.
  */
@@ -17,26 +17,43 @@
 #include "kern/lock.h"
 
 struct zone_free;
+struct vm_page;
+
+/* Empty frames a zone keeps rather than give back. */
+#define ZONE_EMPTY_RESERVE 2
 
 struct zone {
 	const char *name;
 	size_t elem_size;
-	struct zone_free *free;        /* freed or never used elements */
-	uint64_t in_use;               /* elements handed out and not freed */
-	uint64_t pages;                /* frames the zone holds */
-	struct spinlock lock;
-	struct zone *all_next;         /* every zone, for zone_totals */
+	struct spinlock lock;          /* spin, LOCK_RANK_ZONE; protects the fields below it, and
+	                                  the zone fields of its frames' vm_pages */
+	struct vm_page *partial;       /* frames with elements both free and in use */
+	struct vm_page *empty;         /* frames with no element in use */
+	unsigned empty_count;          /* frames on empty: at most ZONE_EMPTY_RESERVE */
+	uint64_t in_use;               /* elements handed out and not freed (read without the lock) */
+	uint64_t pages;                /* frames the zone holds: partial, empty and full ones */
+	struct zone *all_next;         /* every zone, for zone_get_totals (all_zones_lock) */
 	bool follows_maps;             /* its count follows live maps' shapes (entries, pv) */
 };
 
 void zone_init(struct zone *z, const char *name, size_t elem_size);
 
 /*
- * Over every zone: the frames they hold, and the elements in use of those
- * whose count does not follow the shape of live maps (map entries and pv
- * entries change as any task maps and unmaps, its own memory included).
+ * Over every zone: the frames they hold, those of them that are empty,
+ * and the elements in use of those zones whose count does not follow the
+ * shape of live maps (map entries and pv entries change as any task maps
+ * and unmaps, its own memory included).
  */
-void zone_totals(uint64_t *frames, uint64_t *elements);
+struct zone_totals {
+	uint64_t frames;
+	uint64_t empty_frames;
+	uint64_t elements;
+};
+
+void zone_get_totals(struct zone_totals *t);
+
+/* Gives every zone's empty frames back, its reserve too (for tests that count frames exactly). */
+void zone_drain(void);
 
 /* An element (contents undefined), or NULL when no frame is left for a new slab. */
 void *zalloc(struct zone *z);

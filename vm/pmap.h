@@ -59,7 +59,10 @@ void pmap_destroy(pmap_t pmap);
 kern_return_t pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *page, vm_prot_t prot,
                          unsigned flags);
 
-/* Removes every mapping in [start, end). */
+/*
+ * Removes every mapping in [start, end), and frees the page tables that
+ * then map nothing: what a task unmaps gives its tables back too.
+ */
 void pmap_remove(pmap_t pmap, vm_offset_t start, vm_offset_t end);
 
 /* Lowers the rights of every mapping in [start, end) to prot (NONE removes them). */
@@ -109,6 +112,12 @@ extern uintptr_t pmap_direct_base;
 static inline void *pmap_phys_to_virt(paddr_t pa)
 {
 	return (void *)(pmap_direct_base + pa);
+}
+
+/* The physical address behind va, an address of the direct map. */
+static inline paddr_t pmap_direct_to_phys(const void *va)
+{
+	return (paddr_t)((uintptr_t)va - pmap_direct_base);
 }
 
 /* Wired kernel mappings without reverse-map entries (kernel_pmap only). */

@@ -101,6 +101,7 @@ uint32_t vm_map_entry_count(vm_map_t map)
 
 bool entry_reserve(struct entry_reserve *r, vm_map_t map, unsigned n)
 {
+	zone_reserve(&entry_zone, &r->entries, 0);   /* empty, so releasing r is right even now */
 	if (!vm_map_index_reserve(&map->index, &r->nodes, n))
 		return false;
 	if (!zone_reserve(&entry_zone, &r->entries, n)) {

@@ -24,26 +24,6 @@ static uint64_t use_count[VM_PAGE_USES];
 static uint64_t reserve_floor;
 static struct spinlock vm_page_free_lock = SPINLOCK_INIT("vm_page_free", LOCK_RANK_VM_PAGE);
 
-static void list_push(struct vm_page **head, struct vm_page *p)
-{
-	p->prev = NULL;
-	p->next = *head;
-	if (*head)
-		(*head)->prev = p;
-	*head = p;
-}
-
-static void list_unlink(struct vm_page **head, struct vm_page *p)
-{
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		*head = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
-	p->next = p->prev = NULL;
-}
-
 /* Puts the free block at pfn of this order on its list, merging with free buddies. */
 static void free_block(uint64_t pfn, unsigned order)
 {
@@ -53,14 +33,14 @@ static void free_block(uint64_t pfn, unsigned order)
 		if (buddy + (1ull << order) > vm_page_count || b->use != VM_PAGE_FREE ||
 		    b->order != order)
 			break;
-		list_unlink(&free_lists[order], b);
+		vm_page_list_remove(&free_lists[order], b);
 		b->order = VM_PAGE_NOT_HEAD;
 		pfn &= ~(1ull << order);
 		order++;
 	}
 	struct vm_page *head = &vm_pages[pfn];
 	head->order = order;
-	list_push(&free_lists[order], head);
+	vm_page_list_insert(&free_lists[order], head);
 }
 
 /* Takes a block of exactly this order off the free lists, splitting a larger one. */
@@ -73,13 +53,13 @@ static struct vm_page *take_block(unsigned order)
 	if (k > VM_PAGE_MAX_ORDER)
 		return NULL;
 	struct vm_page *p = free_lists[k];
-	list_unlink(&free_lists[k], p);
+	vm_page_list_remove(&free_lists[k], p);
 	uint64_t pfn = p - vm_pages;
 	while (k > order) {                /* give back the upper halves */
 		k--;
 		struct vm_page *upper = &vm_pages[pfn + (1ull << k)];
 		upper->order = k;
-		list_push(&free_lists[k], upper);
+		vm_page_list_insert(&free_lists[k], upper);
 	}
 	p->order = VM_PAGE_NOT_HEAD;
 	return p;
@@ -168,6 +148,20 @@ void vm_page_get_stats(struct vm_page_stats *s)
 uint64_t vm_page_free_count(void)
 {
 	return use_count[VM_PAGE_FREE];
+}
+
+uint64_t vm_page_largest_free_block(uint64_t *count)
+{
+	int order = VM_PAGE_MAX_ORDER;
+
+	*count = 0;
+	spin_lock(&vm_page_free_lock);
+	while (order >= 0 && free_lists[order] == NULL)
+		order--;
+	for (struct vm_page *p = order >= 0 ? free_lists[order] : NULL; p; p = p->next)
+		(*count)++;
+	spin_unlock(&vm_page_free_lock);
+	return order >= 0 ? 1ull << order : 0;
 }
 
 void vm_page_set_reserve_floor(uint64_t floor)

@@ -39,6 +39,8 @@ enum vm_page_use {
 
 struct pv_entry;
 struct vm_object;
+struct zone;
+struct zone_free;
 
 /*
  * 64 bytes, a power of two, so that a frame's number and its vm_page turn
@@ -48,13 +50,22 @@ struct vm_object;
 struct __attribute__((aligned(64))) vm_page {
 	struct vm_page *next, *prev;   /* free list, or the owner's list */
 	struct vm_page *hash_next;     /* (object, offset) hash chain */
-	struct vm_object *object;      /* owner, for VM_PAGE_OBJECT */
-	uint64_t offset;               /* byte offset in the object */
+	union {
+		struct {                       /* VM_PAGE_OBJECT */
+			struct vm_object *object;      /* owner */
+			uint64_t offset;               /* byte offset in the object */
+		};
+		struct {                       /* a frame a zone carved (kern/zone.c) */
+			struct zone_free *zone_free;   /* its free elements */
+			struct zone *zone;             /* the zone that holds it */
+		};
+	};
 	struct pv_entry *pv_list;      /* every mapping of this frame (pmap-private) */
 	uint32_t wire_count;
 	uint8_t use;                   /* enum vm_page_use */
 	uint8_t order;                 /* free block head: its order; otherwise VM_PAGE_NOT_HEAD */
 	uint8_t pmap_flags;            /* pmap-private: referenced/modified gathered from removed mappings */
+	uint16_t zone_used;            /* a zone's frame: its elements in use */
 };
 
 #define VM_PAGE_MAX_ORDER 10       /* largest free block: 2^10 frames = 4 MiB */
@@ -109,6 +120,37 @@ static inline struct vm_page *vm_page_from_phys(paddr_t pa)
 
 void vm_page_get_stats(struct vm_page_stats *s);
 uint64_t vm_page_free_count(void);
+
+/*
+ * The size in frames of the largest free block, and in *count how many
+ * free blocks have that size: what fragmentation has left of contiguous
+ * memory.
+ */
+uint64_t vm_page_largest_free_block(uint64_t *count);
+
+/*
+ * A doubly linked list of frames through next and prev, for the free
+ * lists and for owners that keep frames on lists of their own (zones).
+ */
+static inline void vm_page_list_insert(struct vm_page **head, struct vm_page *p)
+{
+	p->prev = NULL;
+	p->next = *head;
+	if (*head)
+		(*head)->prev = p;
+	*head = p;
+}
+
+static inline void vm_page_list_remove(struct vm_page **head, struct vm_page *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		*head = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	p->next = p->prev = NULL;
+}
 
 /*
  * Test support: refuse allocations once only `floor` frames are free, so

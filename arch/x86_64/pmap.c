@@ -15,6 +15,11 @@
  *  - every mapping made by pmap_enter has a pv_entry on its page's pv
  *    list, so pmap_page_protect can find all of them; pmap_kenter mappings
  *    are wired kernel mappings and have none;
+ *  - a user table below the PML4 counts its present entries; pmap_remove
+ *    frees each table it leaves at zero, and a failed pmap_enter the
+ *    tables it made, so a task's tables follow what it maps (a table that
+ *    pmap_page_protect empties waits for the next remove over it, or for
+ *    pmap_destroy);
  *  - no frame is writable through one mapping and executable through
  *    another (pmap_audit checks this, and W^X, after boot and in tests).
  *
@@ -166,6 +171,21 @@ static void table_page_free(paddr_t pa)
 }
 
 /*
+ * The count of present entries a user table below the PML4 keeps in its
+ * frame's wire_count (as FreeBSD's page-table pages keep theirs), so that
+ * range operations pass over a page table with none without reading its
+ * entries, and a table that comes to none can be freed at once.  pte is
+ * any entry of the table.  Kernel tables, some made before the frame
+ * table, are not counted.  => pmap->lock held
+ */
+static uint32_t *pt_present_count(const uint64_t *pte)
+{
+	paddr_t table = ((uintptr_t)pte - DMAP_BASE) & ~(paddr_t)PAGE_MASK;
+
+	return &vm_page_from_phys(table)->wire_count;
+}
+
+/*
  * The entry for va at the given level (1 = PT), making missing tables on
  * the way when alloc is set.  NULL when a table is missing (and !alloc, or
  * out of memory), or when a large page maps va above that level.
@@ -182,6 +202,8 @@ static uint64_t *walk(struct pmap *pmap, vm_offset_t va, int level, bool alloc)
 			if (pa == 0)
 				return NULL;
 			*e = pa | PTE_P | PTE_RW | (is_user_va(va) ? PTE_US : 0);
+			if (is_user_va(va) && l < 4)
+				(*pt_present_count(e))++;
 		} else if (*e & PTE_PS) {
 			return NULL;
 		}
@@ -206,6 +228,46 @@ static uint64_t *find_leaf(struct pmap *pmap, vm_offset_t va, int *level)
 		table = table_at(*e & PTE_ADDR);
 	}
 	return NULL;
+}
+
+/*
+ * Unlinks the user tables over va that map nothing, the lowest first,
+ * and chains their frames on *dead.  The caller flushes the TLB before
+ * it frees them: until then the CPU may still walk through them.
+ * => pmap->lock held
+ */
+static void unlink_empty_tables(struct pmap *pmap, vm_offset_t va, struct vm_page **dead)
+{
+	uint64_t *path[5];             /* path[l]: the level-l entry over va */
+	int l = 4;
+
+	path[4] = &pmap->pml4[pt_index(va, 4)];
+	while (l > 2 && (*path[l] & PTE_P)) {
+		path[l - 1] = &table_at(*path[l] & PTE_ADDR)[pt_index(va, l - 1)];
+		l--;
+	}
+	for (; l <= 4; l++) {
+		if (!(*path[l] & PTE_P))
+			continue;
+		struct vm_page *table = vm_page_from_phys(*path[l] & PTE_ADDR);
+		if (table->wire_count != 0)
+			return;
+		*path[l] = 0;
+		if (l < 4)
+			(*pt_present_count(path[l]))--;
+		table->next = *dead;
+		*dead = table;
+	}
+}
+
+/* Frees the tables unlink_empty_tables chained, once the TLB is flushed. */
+static void free_dead_tables(struct vm_page *dead)
+{
+	while (dead != NULL) {
+		struct vm_page *next = dead->next;
+		vm_page_free(dead);
+		dead = next;
+	}
 }
 
 /* ------------------------------------------------------- bootstrap */
@@ -450,20 +512,6 @@ static struct pv_entry *pv_unlink(struct vm_page *page, struct pmap *pmap, vm_of
 }
 
 /*
- * The count of present entries a user page table keeps in its frame's
- * wire_count (as FreeBSD's page-table pages keep theirs), so that range
- * operations pass over a table with none without reading its entries.
- * pte is any entry of the table.  Kernel tables, some made before the
- * frame table, are not counted.  => pmap->lock held
- */
-static uint32_t *pt_present_count(const uint64_t *pte)
-{
-	paddr_t table = ((uintptr_t)pte - DMAP_BASE) & ~(paddr_t)PAGE_MASK;
-
-	return &vm_page_from_phys(table)->wire_count;
-}
-
-/*
  * Clears the 4 KiB mapping *pte of va; for a managed page, drops its pv
  * entry.  The caller flushes the TLB.  => pmap->lock held
  */
@@ -493,11 +541,24 @@ static void assert_range(struct pmap *pmap, vm_offset_t start, vm_offset_t end)
 	        "pmap: range %#lx-%#lx is outside this pmap's half", start, end);
 }
 
+/* Makes *pte map page with bits, in place of what it mapped.  => pmap->lock held */
+static void install_pte(struct pmap *pmap, uint64_t *pte, vm_offset_t va, struct vm_page *page,
+                        struct pv_entry *pv, uint64_t bits)
+{
+	remove_pte(pmap, pte, va);
+	pv_insert(page, pv, pmap, va);
+	*pte = bits;
+	pmap->resident++;
+	if (is_user_va(va))
+		(*pt_present_count(pte))++;
+}
+
 kern_return_t pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *page, vm_prot_t prot,
                          unsigned flags)
 {
 	paddr_t pa = vm_page_to_phys(page);
 	uint64_t bits = pa | prot_bits(prot, is_user_va(va)) | PTE_MANAGED;
+	struct vm_page *dead = NULL;
 
 	assert_range(pmap, va, va + PAGE_SIZE);
 	KASSERT(prot != VM_PROT_NONE && (flags & ~PMAP_WIRED) == 0,
@@ -510,17 +571,14 @@ kern_return_t pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *page, vm_p
 	if (pte != NULL && (*pte & (PTE_P | PTE_ADDR)) == (pa | PTE_P)) {
 		*pte = bits | (*pte & (PTE_A | PTE_D));   /* same page, new rights */
 	} else if (pte != NULL) {
-		remove_pte(pmap, pte, va);
-		pv_insert(page, pv, pmap, va);
+		install_pte(pmap, pte, va, page, pv, bits);
 		pv = NULL;
-		*pte = bits;
-		pmap->resident++;
-		if (is_user_va(va))
-			(*pt_present_count(pte))++;
+	} else if (is_user_va(va)) {
+		unlink_empty_tables(pmap, va, &dead);     /* what walk made before it ran out */
 	}
-	if (pte != NULL)
-		tlb_invalidate(pmap, va, va + PAGE_SIZE);
+	tlb_invalidate(pmap, va, va + PAGE_SIZE);
 	spin_unlock(&pmap->lock);
+	free_dead_tables(dead);
 	if (pv)
 		zfree(&pv_zone, pv);
 	return pte ? KERN_SUCCESS : KERN_RESOURCE_SHORTAGE;
@@ -548,35 +606,74 @@ static uint64_t *range_pte(struct pmap *pmap, vm_offset_t va, vm_offset_t *next)
 	return &table[pt_index(va, 1)];
 }
 
+/* One range operation: what it does to each present entry, and what it leaves to do after. */
+struct range_op {
+	void (*fn)(struct pmap *, uint64_t *, vm_offset_t, vm_prot_t);
+	vm_prot_t prot;
+	bool prune;                    /* unlink the user tables it leaves with no entry */
+	vm_offset_t seen_start, seen_end;   /* the entries fn saw, for the TLB flush */
+	struct vm_page *dead;          /* tables unlinked, to free after the flush */
+};
+
 /*
- * Calls fn on every present 4 KiB entry in [start, end), a page table at
+ * Calls op->fn on the present entries of [va, end) in the page table at
+ * pte (which ends at next), then, if the operation prunes, unlinks the
+ * tables it left empty.  => pmap->lock held
+ */
+static void range_op_table(struct pmap *pmap, struct range_op *op, uint64_t *pte,
+                           vm_offset_t va, vm_offset_t end, vm_offset_t next)
+{
+	uint32_t *present = pmap != kernel_pmap ? pt_present_count(pte) : NULL;
+	/* locals, not op's fields: those would go through memory around every call of fn */
+	void (*fn)(struct pmap *, uint64_t *, vm_offset_t, vm_prot_t) = op->fn;
+	vm_prot_t prot = op->prot;
+	vm_offset_t first = end, last = va;
+	vm_offset_t limit = present != NULL && *present == 0 ? va : next;   /* none: skip it */
+
+	for (vm_offset_t at = va; at < end && at - va < limit - va; at += PAGE_SIZE, pte++) {
+		if (!(*pte & PTE_P))
+			continue;
+		fn(pmap, pte, at, prot);
+		first = at < first ? at : first;
+		last = at + PAGE_SIZE;
+	}
+	if (first < last) {
+		op->seen_start = first < op->seen_start ? first : op->seen_start;
+		op->seen_end = last;
+	}
+	if (present && op->prune && *present == 0)
+		unlink_empty_tables(pmap, va, &op->dead);
+}
+
+/*
+ * Runs op over every present 4 KiB entry in [start, end), a page table at
  * a time, passing over user tables with no entry present; then flushes
- * the TLB over the entries fn saw, if any (under emulation a flush, and
- * refilling what it threw away, is dear).
+ * the TLB over the entries it saw, if any (under emulation a flush, and
+ * refilling what it threw away, is dear), or over one page when it only
+ * unlinked tables (that drops the CPU's cached walks through them), and
+ * frees those tables.
  */
 static void for_each_pte(struct pmap *pmap, vm_offset_t start, vm_offset_t end,
-                         void (*fn)(struct pmap *, uint64_t *, vm_offset_t, vm_prot_t),
-                         vm_prot_t prot)
+                         struct range_op *op)
 {
-	vm_offset_t next, seen_start = end, seen_end = start;
+	vm_offset_t next;
 
 	assert_range(pmap, start, end);
+	op->seen_start = end;
+	op->seen_end = start;
+	op->dead = NULL;
 	spin_lock(&pmap->lock);
 	for (vm_offset_t va = start; va < end && va >= start; va = next) {
 		uint64_t *pte = range_pte(pmap, va, &next);
-		if (pte == NULL || (pmap != kernel_pmap && *pt_present_count(pte) == 0))
-			continue;
-		for (vm_offset_t at = va; at < end && at - va < next - va; at += PAGE_SIZE, pte++) {
-			if (!(*pte & PTE_P))
-				continue;
-			fn(pmap, pte, at, prot);
-			seen_start = at < seen_start ? at : seen_start;
-			seen_end = at + PAGE_SIZE;
-		}
+		if (pte != NULL)
+			range_op_table(pmap, op, pte, va, end, next);
 	}
-	if (seen_start < seen_end)
-		tlb_invalidate(pmap, seen_start, seen_end);
+	if (op->seen_start < op->seen_end)
+		tlb_invalidate(pmap, op->seen_start, op->seen_end);
+	else if (op->dead != NULL)
+		tlb_invalidate(pmap, start, start + PAGE_SIZE);
 	spin_unlock(&pmap->lock);
+	free_dead_tables(op->dead);
 }
 
 static void remove_one(struct pmap *pmap, uint64_t *pte, vm_offset_t va, vm_prot_t unused)
@@ -601,9 +698,10 @@ static void lower_one(struct pmap *pmap, uint64_t *pte, vm_offset_t va, vm_prot_
 	lower_pte(pte, prot);
 }
 
+/* Page tables it leaves with no entry go back at once: a task cannot pile them up. */
 void pmap_remove(pmap_t pmap, vm_offset_t start, vm_offset_t end)
 {
-	for_each_pte(pmap, start, end, remove_one, VM_PROT_NONE);
+	for_each_pte(pmap, start, end, &(struct range_op){ .fn = remove_one, .prune = true });
 }
 
 void pmap_protect(pmap_t pmap, vm_offset_t start, vm_offset_t end, vm_prot_t prot)
@@ -611,7 +709,7 @@ void pmap_protect(pmap_t pmap, vm_offset_t start, vm_offset_t end, vm_prot_t pro
 	if (prot == VM_PROT_NONE)
 		pmap_remove(pmap, start, end);
 	else
-		for_each_pte(pmap, start, end, lower_one, prot);
+		for_each_pte(pmap, start, end, &(struct range_op){ .fn = lower_one, .prot = prot });
 }
 
 /*
@@ -727,10 +825,11 @@ vm_prot_t pmap_access(pmap_t pmap, vm_offset_t va)
 
 /*
  * The A/D bits of every mapping of page, or-ed together with those of
- * mappings already gone; with clear, also clears them everywhere.  Page
- * tables cannot vanish while pv_lock is held (pmap_destroy unlinks pv
- * entries under it first), so no pmap lock is needed: the CPU itself
- * sets these bits without one.
+ * mappings already gone; with clear, also clears them everywhere.  The
+ * tables over a mapping cannot vanish while pv_lock is held (a table goes
+ * only once it maps nothing, and each mapping's pv entry is unlinked
+ * under pv_lock first), so no pmap lock is needed: the CPU itself sets
+ * these bits without one.
  */
 static uint8_t page_ad_bits(struct vm_page *page, uint64_t bit, bool clear)
 {

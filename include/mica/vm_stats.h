@@ -15,7 +15,8 @@ struct mica_vm_stats {
 	uint64_t kernel_frames;        /* frames in use: wired kernel memory (stacks, zones) */
 	uint64_t pagetable_frames;     /* ... page tables of every pmap */
 	uint64_t object_frames;        /* ... data of VM objects */
-	uint64_t zone_frames;          /* of kernel_frames, those the zones hold (they keep them) */
+	uint64_t zone_frames;          /* of kernel_frames, those the zones hold (in use, or a
+	                                  few empty ones each zone keeps in reserve) */
 	uint64_t zone_elements;        /* elements in use, over the zones (kalloc's included) but
 	                                  those of map and pv entries, which follow live maps */
 	uint64_t zone_in_use[MICA_VM_STATS_ZONES];   /* elements of kalloc.16 ... kalloc.2048 */

@@ -251,6 +251,83 @@ KTEST(pmap, destroy_returns_every_table_frame)
 	}
 }
 
+static uint64_t table_frames(void)
+{
+	struct vm_page_stats s;
+
+	vm_page_get_stats(&s);
+	return s.count[VM_PAGE_PAGETABLE];
+}
+
+/* A page to map, an empty pmap, and the page-table frames in use with it. */
+struct table_fixture {
+	struct vm_page *page;
+	pmap_t pm;
+	uint64_t tables;
+};
+
+static bool table_fixture_init(struct table_fixture *f)
+{
+	f->page = vm_page_alloc(VM_PAGE_KERNEL, VM_PAGE_ZERO);
+	f->pm = pmap_create();
+	f->tables = table_frames();
+	return f->page && f->pm;
+}
+
+static void table_fixture_fini(struct table_fixture *f)
+{
+	pmap_destroy(f->pm);
+	KT_EXPECT(f->page->pv_list == NULL);
+	vm_page_free(f->page);
+}
+
+/* Maps the fixture's page, read-only, at each of the n addresses. */
+static void enter_all(struct table_fixture *f, const vm_offset_t *va, int n)
+{
+	for (int i = 0; i < n; i++)
+		KT_EXPECT_EQ(pmap_enter(f->pm, va[i], f->page, VM_PROT_READ, 0), KERN_SUCCESS);
+}
+
+KTEST(pmap, remove_frees_the_tables_it_empties)
+{
+	const vm_offset_t a = TEST_UVA, gib = 1ul << 30;
+	/* two page tables under one directory, a second directory, a second PDPT */
+	const vm_offset_t va[] = { a, a + (2ul << 20), a + gib, a + 512 * gib };
+	struct table_fixture f;
+
+	KT_ASSERT(table_fixture_init(&f));
+	enter_all(&f, va, 4);
+	KT_EXPECT_EQ(table_frames(), f.tables + 9);
+	pmap_remove(f.pm, va[0], va[0] + PAGE_SIZE);        /* its page table only */
+	KT_EXPECT_EQ(table_frames(), f.tables + 8);
+	pmap_remove(f.pm, va[1], va[1] + PAGE_SIZE);        /* its page table and directory */
+	KT_EXPECT_EQ(table_frames(), f.tables + 6);
+	pmap_remove(f.pm, a, va[3] + PAGE_SIZE);            /* everything, both PDPTs */
+	KT_EXPECT_EQ(table_frames(), f.tables);
+	/* a table pmap_page_protect emptied goes with the next remove over it */
+	enter_all(&f, va, 1);
+	pmap_page_protect(f.page, VM_PROT_NONE);
+	KT_EXPECT_EQ(table_frames(), f.tables + 3);
+	pmap_remove(f.pm, a, a + PAGE_SIZE);
+	KT_EXPECT_EQ(table_frames(), f.tables);
+	table_fixture_fini(&f);
+}
+
+KTEST(pmap, a_failed_enter_leaves_no_table_behind)
+{
+	struct table_fixture f;
+
+	KT_ASSERT(table_fixture_init(&f));
+	/* two frames: a pv entry's or a PDPT, then a directory, but never the three tables */
+	vm_page_set_reserve_floor(vm_page_free_count() - 2);
+	kern_return_t kr = pmap_enter(f.pm, TEST_UVA, f.page, VM_PROT_READ, 0);
+	vm_page_set_reserve_floor(0);
+	KT_EXPECT_EQ(kr, KERN_RESOURCE_SHORTAGE);
+	KT_EXPECT_EQ(table_frames(), f.tables);
+	enter_all(&f, (const vm_offset_t[]){ TEST_UVA }, 1);
+	table_fixture_fini(&f);
+}
+
 KTEST(pmap, pcid_tags_address_spaces)
 {
 	if (!cpu_features.pcid)

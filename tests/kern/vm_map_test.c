@@ -360,6 +360,23 @@ KTEST(vm_map, out_of_memory_fails_cleanly)
 	vm_map_deallocate(map);
 }
 
+/* A fork that cannot have one index node gives up, and releases nothing it did not reserve. */
+KTEST(vm_map, fork_without_an_index_node_fails_cleanly)
+{
+	vm_map_t parent = test_map();
+	pmap_t child_pmap = pmap_create();
+
+	KT_ASSERT(child_pmap != NULL);
+	test_alloc_at(parent, A, PAGE_SIZE);
+	zone_drain();                          /* index nodes take a frame each: none is left free */
+	vm_page_set_reserve_floor(vm_page_free_count());
+	vm_map_t child = vm_map_fork(parent, child_pmap);
+	vm_page_set_reserve_floor(0);
+	KT_EXPECT(child == NULL);
+	pmap_destroy(child_pmap);              /* a failed fork leaves the pmap the caller's */
+	vm_map_deallocate(parent);
+}
+
 KTEST(vm_map, teardown_returns_every_frame)
 {
 	struct leak_counts before;

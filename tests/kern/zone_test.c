@@ -1,7 +1,8 @@
 /*
- * Zone reservations (kern/zone.c): all or none, taken and given back at
- * once, counted as in use while reserved.  A zone of its own, so that no
- * other user's elements are counted.
+ * Zones (kern/zone.c): reservations all or none, taken and given back at
+ * once, counted as in use while reserved; frames given back once empty,
+ * but for a small reserve.  A zone of its own, so that no other user's
+ * elements are counted.
  */
 #include "kern/ktest.h"
 #include "kern/zone.h"
@@ -64,4 +65,72 @@ KTEST(zone, reserve_is_all_or_none_when_memory_is_short)
 	KT_EXPECT_EQ(z->in_use, in_use + free);
 	zone_reserve_release(&r);
 	KT_EXPECT_EQ(z->in_use, in_use);
+}
+
+/*
+ * A burst of allocations and its release: the frames the burst took go
+ * back to vm_page, but for the reserve, and the elements left in use
+ * stay where they were.
+ */
+KTEST(zone, empty_frames_go_back_beyond_the_reserve)
+{
+	enum { FRAMES = 10, PER_FRAME = PAGE_SIZE / ELEM };
+	struct zone *z = the_zone();
+	static void *elems[FRAMES * PER_FRAME];
+	uint64_t held = vm_page_free_count() + z->pages;
+
+	KT_ASSERT_EQ(z->in_use, 0);
+	for (int i = 0; i < FRAMES * PER_FRAME; i++) {
+		elems[i] = zalloc(z);
+		KT_ASSERT(elems[i] != NULL);
+	}
+	KT_EXPECT(z->pages >= FRAMES);
+	for (int i = 0; i < FRAMES * PER_FRAME; i++)
+		zfree(z, elems[i]);
+	KT_EXPECT_EQ(z->in_use, 0);
+	KT_EXPECT(z->pages <= ZONE_EMPTY_RESERVE);
+	KT_EXPECT_EQ(vm_page_free_count() + z->pages, held);
+}
+
+/* Freeing and allocating one element at a frame's edge takes no frame from vm_page each time. */
+KTEST(zone, the_reserve_stops_a_frame_edge_from_thrashing)
+{
+	enum { PER_FRAME = PAGE_SIZE / ELEM };
+	struct zone *z = the_zone();
+	void *full[PER_FRAME];
+
+	KT_ASSERT_EQ(z->in_use, 0);
+	for (int i = 0; i < PER_FRAME; i++)
+		KT_ASSERT((full[i] = zalloc(z)) != NULL);
+	void *edge = zalloc(z);                /* a second frame, for one element */
+	KT_ASSERT(edge != NULL);
+	zfree(z, edge);
+	uint64_t free_frames = vm_page_free_count();
+	for (int i = 0; i < 100; i++) {
+		edge = zalloc(z);
+		KT_ASSERT(edge != NULL);
+		zfree(z, edge);
+		KT_ASSERT_EQ(vm_page_free_count(), free_frames);
+	}
+	for (int i = 0; i < PER_FRAME; i++)
+		zfree(z, full[i]);
+}
+
+/* zone_drain gives back even the reserve; the elements in use keep their frames. */
+KTEST(zone, drain_gives_back_every_empty_frame)
+{
+	struct zone *z = the_zone();
+	void *kept = zalloc(z), *other[2 * PAGE_SIZE / ELEM];
+
+	KT_ASSERT(kept != NULL);
+	for (unsigned i = 0; i < 2 * PAGE_SIZE / ELEM; i++)
+		KT_ASSERT((other[i] = zalloc(z)) != NULL);
+	for (unsigned i = 0; i < 2 * PAGE_SIZE / ELEM; i++)
+		zfree(z, other[i]);
+	zone_drain();
+	KT_EXPECT_EQ(z->pages, 1);
+	KT_EXPECT_EQ(z->empty_count, 0);
+	zfree(z, kept);
+	zone_drain();
+	KT_EXPECT_EQ(z->pages, 0);
 }
