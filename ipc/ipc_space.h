@@ -63,7 +63,7 @@ struct ipc_entry {
 
 struct ipc_space {
 	struct spinlock lock;          /* rank IPC_SPACE: every field below, and the entries */
-	/* top[i][j] is the leaf of entries i * IPC_MID_LEAVES + j; NULL pointers at any
+	/* top[i][j] is leaf number i * IPC_MID_LEAVES + j, a page of entries; NULL at any
 	 * level: no name there yet.  Pieces live as long as the space: entries never move. */
 	struct ipc_entry ***top;
 	uint32_t next_leaf;            /* every leaf below this one is made */
