@@ -13,11 +13,9 @@
  * profiler, and says so.
  */
 #include "arch/x86_64/cpu.h"
-#include "arch/x86_64/pmap_md.h"
 #include "kern/clock.h"
 #include "kern/machine.h"
-#include "vm/vm_map.h"
-#include "vm/vm_user.h"
+#include "vm/vm_kern.h"
 
 #define IOAPIC_PHYS        0xfec00000ul
 #define IOAPIC_REGSEL      0               /* 32-bit word indexes into the window */
@@ -53,14 +51,13 @@ static void ioapic_write(unsigned reg, uint32_t value)
 static bool ioapic_find(void)
 {
 	static bool looked;
-	vm_address_t va = 0;
+	vm_offset_t va;
 
 	if (looked)
 		return ioapic != NULL;
 	looked = true;
-	if (vm_allocate(kernel_map, &va, PAGE_SIZE, VM_FLAGS_ANYWHERE) != KERN_SUCCESS ||
-	    pmap_kenter_device(va, IOAPIC_PHYS) != KERN_SUCCESS)
-		return false;                      /* the page is kept, as apic.c keeps its own */
+	if (kmem_map_device(IOAPIC_PHYS, PAGE_SIZE, &va) != KERN_SUCCESS)
+		return false;
 	ioapic = (volatile uint32_t *)va;
 	uint32_t version = ioapic_read(IOAPIC_VERSION);
 	unsigned pins = ((version >> 16) & 0xff) + 1;
