@@ -101,7 +101,7 @@ static unsigned list_suites(const struct boot_options *o, bool last, const char 
                             unsigned n)
 {
 	for (const struct ktest *t = _ktests_start; t < _ktests_end; t++) {
-		if (!test_selected(o, t) || !(t->flags & KTEST_RUNS_LAST) != !last)
+		if (!test_selected(o, t) || ((t->flags & KTEST_RUNS_LAST) != 0) != last)
 			continue;
 		unsigned i = 0;
 		while (i < n && strcmp(suites[i], t->suite) != 0)

@@ -435,7 +435,7 @@ static unsigned kernel_addresses(uint64_t *out)
 	out[n++] = (uint64_t)_text_start;
 	out[n++] = (uint64_t)_data_start;
 	out[n++] = (uint64_t)boot_stack_guard;
-	out[n++] = ~0ul & ~(uint64_t)PAGE_MASK;   /* the last page of the address space */
+	out[n++] = ~(uint64_t)PAGE_MASK;          /* the last page of the address space */
 	out[n++] = USER_MAX;                      /* non-canonical, just above user space */
 	out[n++] = DMAP_BASE - PAGE_SIZE;         /* non-canonical, just below the kernel half */
 	return n;
