@@ -8,6 +8,8 @@
 #include "kern/ksym.h"
 #include "kern/machine.h"
 #include "kern/printf.h"
+#include "kern/thread.h"
+#include "vm/vm_kern.h"
 
 extern char _kernel_start[], _kernel_end[], _text_start[], _text_end[];
 
@@ -22,10 +24,25 @@ void backtrace_format_addr(uint64_t addr, char *buf, size_t len)
 		ksnprintf(buf, len, "%#lx", addr);
 }
 
+/* Is [lo, lo + 16) inside [start, end)? */
+static bool inside(uint64_t lo, uint64_t start, uint64_t end)
+{
+	return lo >= start && lo + 16 <= end;
+}
+
+/*
+ * A frame lies on the boot stack (in the image) or on the running
+ * thread's kernel stack, above the one before it.
+ */
 static int frame_ok(uint64_t rbp, uint64_t prev)
 {
-	return rbp != 0 && (rbp & 7) == 0 && rbp > prev &&
-	       rbp >= (uint64_t)_kernel_start && rbp + 16 <= (uint64_t)_kernel_end;
+	struct thread *t = current_thread();
+	uint64_t kstack = t ? t->kstack : 0;
+
+	if (rbp == 0 || (rbp & 7) != 0 || rbp <= prev)
+		return 0;
+	return inside(rbp, (uint64_t)_kernel_start, (uint64_t)_kernel_end) ||
+	       (kstack && inside(rbp, kstack, kstack + KSTACK_SIZE));
 }
 
 int backtrace_collect(uint64_t rbp, uint64_t *pcs, int max)
