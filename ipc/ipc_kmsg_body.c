@@ -347,22 +347,35 @@ static mach_msg_return_t copyout_memory(vm_map_t map, mach_msg_ool_descriptor_t 
 	return MACH_RCV_BODY_ERROR;
 }
 
-/* Gives one carried right to space; MACH_RCV_BODY_ERROR (the right lost) when it cannot. */
-static mach_msg_return_t copyout_port(struct ipc_space *space, mach_msg_port_descriptor_t *d)
+/*
+ * Gives one carried right of k to space; MACH_RCV_BODY_ERROR (the right
+ * lost) when it cannot, after k's lost step, which may still read the
+ * descriptor's port (a reference keeps it).
+ */
+static mach_msg_return_t copyout_port(struct ipc_kmsg *k, struct ipc_space *space,
+                                      mach_msg_port_descriptor_t *d)
 {
 	struct ipc_port *port = descriptor_port((const char *)d);
 	mach_port_name_t name = port == PORT_DEAD ? MACH_PORT_DEAD : MACH_PORT_NULL;
 	mach_msg_return_t mr = MACH_MSG_SUCCESS;
+	bool held = k->lost && port && port != PORT_DEAD;
 
+	if (held)
+		ipc_port_reference(port);
 	if (port && port != PORT_DEAD &&
-	    ipc_space_copyout_right(space, port, d->disposition, &name) != KERN_SUCCESS)
+	    ipc_space_copyout_right(space, port, d->disposition, &name) != KERN_SUCCESS) {
 		mr = MACH_RCV_BODY_ERROR;
+		ipc_kmsg_lost(k);
+	}
+	if (held)
+		ipc_port_release(port);
 	d->name = name;
 	d->pad1 = 0;
 	return mr;
 }
 
-static mach_msg_return_t copyout_descriptor(vm_map_t map, struct ipc_space *space, char *d);
+static mach_msg_return_t copyout_descriptor(struct ipc_kmsg *k, vm_map_t map,
+                                            struct ipc_space *space, char *d);
 
 mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k, struct ipc_space *space)
 {
@@ -374,7 +387,7 @@ mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k, struct ipc_space *sp
 		return mr;                         /* a simple message: no map to look up */
 	vm_map_t map = current_map();
 	for (uint32_t i = count; i > 0; i--, d = next_descriptor(d)) {
-		mach_msg_return_t one = copyout_descriptor(map, space, d);
+		mach_msg_return_t one = copyout_descriptor(k, map, space, d);
 		if (one != MACH_MSG_SUCCESS)
 			mr = one;
 	}
@@ -490,12 +503,13 @@ static mach_msg_return_t copyout_ports(vm_map_t map, struct ipc_space *space,
 	return mr;
 }
 
-/* Delivers one descriptor of any kind to the receiver. */
-static mach_msg_return_t copyout_descriptor(vm_map_t map, struct ipc_space *space, char *d)
+/* Delivers one descriptor of k's of any kind to the receiver. */
+static mach_msg_return_t copyout_descriptor(struct ipc_kmsg *k, vm_map_t map,
+                                            struct ipc_space *space, char *d)
 {
 	switch (descriptor_type(d)) {
 	case MACH_MSG_PORT_DESCRIPTOR:
-		return copyout_port(space, (void *)d);
+		return copyout_port(k, space, (void *)d);
 	case MACH_MSG_OOL_PORTS_DESCRIPTOR:
 		return copyout_ports(map, space, (void *)d);
 	default:

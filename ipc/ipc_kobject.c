@@ -201,14 +201,16 @@ static void send_reply(struct ipc_kmsg *reply, const struct ipc_kmsg *request,
 {
 	struct ipc_port *to = request->reply;
 
+	if (reply)
+		reply->lost = r ? r->reply_lost : NULL;   /* runs wherever the reply is lost */
 	if (reply && to && to->kotype == IKOT_NONE) {
 		reply->dest = to;
 		reply->dest_type = request->reply_type;
 		if (ipc_kmsg_queue(reply))
 			return;
 	}
-	if (reply && r && r->reply_lost)
-		r->reply_lost(&reply->header);
+	if (reply)
+		ipc_kmsg_lost(reply);
 	if (to)
 		ipc_right_release(to, request->reply_type);
 	if (reply) {

@@ -31,9 +31,12 @@ struct ipc_kmsg;
  * the body) and, as MIG's, has no RetCode when it succeeds.
  *
  * reply_lost (NULL: nothing to do) undoes what the reply alone would
- * have handed its caller, when it cannot be delivered (no reply right, a
- * dead port, a kernel object's port): it gets the reply as served, an
- * error reply included, before the rights it carries are released.
+ * have handed its caller, when that does not all reach the caller: the
+ * reply destroyed undelivered (no reply right, a dead port, a kernel
+ * object's port, a port that dies with it queued, a receive short of
+ * memory) or a right in it left without a name.  The reply carries it
+ * (ipc_kmsg.lost); it runs once, with the reply as served, an error reply
+ * included, before the rights it carries are released.
  */
 struct ipc_routine {
 	mach_msg_id_t id;

@@ -38,11 +38,21 @@ static size_t kmsg_bytes(mach_msg_size_t size)
 	return __builtin_offsetof(struct ipc_kmsg, header) + size;
 }
 
+void ipc_kmsg_lost(struct ipc_kmsg *k)
+{
+	void (*lost)(mach_msg_header_t *) = k->lost;
+
+	k->lost = NULL;
+	if (lost)
+		lost(&k->header);
+}
+
 void ipc_kmsg_destroy_list(struct ipc_kmsg *list)
 {
 	while (list) {
 		struct ipc_kmsg *k = list;
 		list = k->next;
+		ipc_kmsg_lost(k);
 		ipc_right_release(k->dest, k->dest_type);
 		if (k->reply)
 			ipc_right_release(k->reply, k->reply_type);
@@ -155,6 +165,7 @@ struct ipc_kmsg *ipc_kmsg_alloc(mach_msg_size_t room)
 		k->dest = k->reply = NULL;
 		k->dest_type = k->reply_type = 0;
 		k->size = k->room = room;
+		k->lost = NULL;
 	}
 	return k;
 }
@@ -269,15 +280,33 @@ static mach_msg_return_t deliver(struct ipc_space *space, mach_port_name_t name,
 }
 
 /*
+ * Makes the user's buffer ubuf (NULL: a kernel buffer) ready for the
+ * message k before anything of k is delivered, so that its names and
+ * mappings never reach a receiver who could not learn them.  A buffer the
+ * VM has no memory for destroys k, lost step and rights with it
+ * (MACH_RCV_HEADER_ERROR: Mach's code for a receive that failed for want
+ * of resources with the message destroyed).  A bad buffer is left to the
+ * copyout, which loses the message as Mach does.
+ */
+static mach_msg_return_t prepare_buffer(void *ubuf, struct ipc_kmsg *k)
+{
+	if (ubuf == NULL || copyout_prepare(ubuf, k->size) != KERN_RESOURCE_SHORTAGE)
+		return MACH_MSG_SUCCESS;
+	ipc_kmsg_destroy_list(k);
+	return MACH_RCV_HEADER_ERROR;
+}
+
+/*
  * mach_msg's receive: waits for a message on the receive right `name`,
  * takes it and delivers it into space; *out is the message, for the
- * caller to copy and free (MACH_MSG_SUCCESS or MACH_RCV_BODY_ERROR).
- * Nothing is held across a wait: the name is looked up afresh each turn,
- * so a thread terminated while it waits leaves nothing behind.
+ * caller to copy to ubuf (NULL: the caller's buffer is the kernel's) and
+ * free (MACH_MSG_SUCCESS or MACH_RCV_BODY_ERROR).  Nothing is held across
+ * a wait: the name is looked up afresh each turn, so a thread terminated
+ * while it waits leaves nothing behind.
  */
 static mach_msg_return_t receive_kmsg(struct ipc_space *space, mach_port_name_t name,
                                       mach_msg_size_t size, mach_msg_option_t option,
-                                      uint64_t deadline, struct ipc_kmsg **out,
+                                      uint64_t deadline, void *ubuf, struct ipc_kmsg **out,
                                       mach_msg_size_t *needed)
 {
 	for (bool first = true;; first = false) {
@@ -288,8 +317,11 @@ static mach_msg_return_t receive_kmsg(struct ipc_space *space, mach_port_name_t 
 		*out = NULL;
 		mach_msg_return_t mr = dequeue(port, space, size, option, out, needed, &ready);
 		ipc_port_release(port);
-		if (mr == MACH_MSG_SUCCESS && *out)
+		if (mr == MACH_MSG_SUCCESS && *out) {
+			if ((mr = prepare_buffer(ubuf, *out)) != MACH_MSG_SUCCESS)
+				return mr;
 			return deliver(space, name, *out);
+		}
 		if (mr == MACH_RCV_TOO_LARGE && *out) {
 			ipc_kmsg_destroy_list(*out);   /* no room for it, and not asked to keep it */
 			*out = NULL;
@@ -309,8 +341,8 @@ mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name
 	struct ipc_kmsg *k;
 	mach_msg_size_t needed = 0;
 	mach_msg_return_t mr = receive_kmsg(space, name, size, option,
-	                                    deadline_for(option, MACH_RCV_TIMEOUT, timeout), &k,
-	                                    &needed);
+	                                    deadline_for(option, MACH_RCV_TIMEOUT, timeout), NULL,
+	                                    &k, &needed);
 
 	if (mr == MACH_MSG_SUCCESS || mr == MACH_RCV_BODY_ERROR) {
 		memcpy(buf, &k->header, k->size);
@@ -321,6 +353,14 @@ mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name
 	return mr;
 }
 
+/* A send's code for a copyin's result: a page the VM had no memory for is a shortage. */
+static mach_msg_return_t copyin_result(kern_return_t kr)
+{
+	if (kr == KERN_SUCCESS)
+		return MACH_MSG_SUCCESS;
+	return kr == KERN_RESOURCE_SHORTAGE ? MACH_SEND_NO_BUFFER : MACH_SEND_INVALID_DATA;
+}
+
 /* The trap's first step for a send: the size checked, the header copied in. */
 static mach_msg_return_t copyin_header(uintptr_t umsg, mach_msg_size_t size,
                                        mach_msg_header_t *head)
@@ -329,24 +369,24 @@ static mach_msg_return_t copyin_header(uintptr_t umsg, mach_msg_size_t size,
 		return MACH_SEND_MSG_TOO_SMALL;
 	if (size > IPC_KMSG_MAX)
 		return MACH_SEND_TOO_LARGE;
-	if (copyin((const void *)umsg, head, sizeof(*head)) != KERN_SUCCESS)
-		return MACH_SEND_INVALID_DATA;
-	return MACH_MSG_SUCCESS;
+	return copyin_result(copyin((const void *)umsg, head, sizeof(*head)));
 }
 
 /*
  * Fills k with the size-byte message at umsg whose header is already in
  * head: the rest is copied in (a bare header needs no second copy), and
- * msgh_size set to size, as Mach does.  False when umsg cannot be read.
+ * msgh_size set to size, as Mach does.  MACH_SEND_INVALID_DATA when umsg
+ * cannot be read, MACH_SEND_NO_BUFFER when its pages could not be made.
  */
-static bool copyin_rest(struct ipc_kmsg *k, const mach_msg_header_t *head, uintptr_t umsg,
-                        mach_msg_size_t size)
+static mach_msg_return_t copyin_rest(struct ipc_kmsg *k, const mach_msg_header_t *head,
+                                     uintptr_t umsg, mach_msg_size_t size)
 {
 	k->header = *head;
 	k->header.msgh_size = k->size = size;
-	return size == sizeof(*head) ||
-	       copyin((const char *)umsg + sizeof(*head), &k->header + 1, size - sizeof(*head)) ==
-	               KERN_SUCCESS;
+	if (size == sizeof(*head))
+		return MACH_MSG_SUCCESS;
+	return copyin_result(copyin((const char *)umsg + sizeof(*head), &k->header + 1,
+	                            size - sizeof(*head)));
 }
 
 /*
@@ -366,9 +406,9 @@ static mach_msg_return_t trap_send(struct ipc_space *space, const mach_msg_heade
 		return mr;
 	if ((k = ipc_kmsg_alloc(size)) == NULL)
 		return MACH_SEND_NO_BUFFER;
-	if (!copyin_rest(k, head, umsg, size)) {
+	if ((mr = copyin_rest(k, head, umsg, size)) != MACH_MSG_SUCCESS) {
 		ipc_kmsg_free(k);
-		return MACH_SEND_INVALID_DATA;
+		return mr;
 	}
 	if (k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX) {
 		/* the body is rewritten on the way in; what to deallocate is named in the original */
@@ -404,8 +444,8 @@ static mach_msg_return_t trap_receive(struct ipc_space *space, uintptr_t umsg,
 	struct ipc_kmsg *k;
 	mach_msg_size_t needed = 0;
 	mach_msg_return_t mr = receive_kmsg(space, name, size, option,
-	                                    deadline_for(option, MACH_RCV_TIMEOUT, timeout), &k,
-	                                    &needed);
+	                                    deadline_for(option, MACH_RCV_TIMEOUT, timeout),
+	                                    (void *)umsg, &k, &needed);
 
 	if (mr == MACH_MSG_SUCCESS || mr == MACH_RCV_BODY_ERROR) {
 		mr = copyout_received(k, umsg, mr);
@@ -460,9 +500,32 @@ static mach_msg_return_t reply_port_remains(struct ipc_space *space, mach_port_n
 		ipc_port_release(port);
 		return MACH_MSG_SUCCESS;
 	}
+	ipc_kmsg_lost(reply);
 	ipc_kmsg_clean_body(reply, &doomed);
 	ipc_kmsg_destroy_list(doomed);
 	return MACH_RCV_INVALID_NAME;
+}
+
+/*
+ * The fast path's receive: reply (on the stack) to the caller's buffer at
+ * umsg, as the general path's receive would deliver it.  The routine may
+ * have changed the caller's map (task_create write-protects it for the
+ * child), so the buffer is made ready again first; a shortage there
+ * loses the reply as prepare_buffer does.
+ */
+static mach_msg_return_t deliver_reply(struct ipc_space *space, struct ipc_kmsg *reply,
+                                       uintptr_t umsg, mach_port_name_t rcv_name)
+{
+	if (copyout_prepare((void *)umsg, reply->size) == KERN_RESOURCE_SHORTAGE) {
+		struct ipc_kmsg *doomed = NULL;
+		ipc_kmsg_lost(reply);
+		ipc_kmsg_clean_body(reply, &doomed);
+		ipc_kmsg_destroy_list(doomed);
+		return MACH_RCV_HEADER_ERROR;
+	}
+	mach_msg_return_t mr = ipc_kmsg_copyout_body(reply, space);
+	set_received_header(reply, MACH_PORT_NULL, rcv_name);
+	return copyout_received(reply, umsg, mr);
 }
 
 /*
@@ -489,26 +552,29 @@ static bool kernel_call(struct ipc_space *space, const mach_msg_header_t *head, 
 
 	if (!(option & MACH_RCV_MSG) || send_size > IPC_KOBJECT_REPLY_MAX ||
 	    (r = kernel_call_routine(head, send_size, rcv_size, rcv_name)) == NULL ||
-	    !copyin_rest(k, head, umsg, send_size) || !ipc_kmsg_body_is_memory_only(k) ||
+	    copyin_rest(k, head, umsg, send_size) != MACH_MSG_SUCCESS ||
+	    !ipc_kmsg_body_is_memory_only(k) ||
 	    (k->dest = ipc_space_kernel_call_port(space, k->header.msgh_remote_port, rcv_name)) == NULL)
 		return false;
 	k->reply = reply.k.reply = NULL;
+	k->lost = reply.k.lost = NULL;
 	reply.k.dest_type = MACH_MSG_TYPE_PORT_SEND_ONCE;  /* as the general path's reply carries */
 	bool complex = k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX;
 	if (complex)
 		memcpy(sent, &k->header, send_size);
-	if ((*mr = ipc_kmsg_copyin_memory(k)) == MACH_MSG_SUCCESS) {
+	/* the reply's room made first, so that a shortage there comes before the routine runs */
+	if (copyout_prepare((void *)umsg, r->reply_size) == KERN_RESOURCE_SHORTAGE)
+		*mr = MACH_SEND_NO_BUFFER;
+	else if ((*mr = ipc_kmsg_copyin_memory(k)) == MACH_MSG_SUCCESS) {
 		ipc_kobject_serve(k, r, &reply.k);
+		reply.k.lost = r->reply_lost;
 		ipc_kmsg_clean_body(k, NULL);                /* what the routine did not take */
 		if (complex)
 			ipc_kmsg_deallocate_sent((const mach_msg_header_t *)sent);
 		*mr = reply_port_remains(space, rcv_name, &reply.k);
 	}
-	if (*mr == MACH_MSG_SUCCESS) {
-		*mr = ipc_kmsg_copyout_body(&reply.k, space);
-		set_received_header(&reply.k, MACH_PORT_NULL, rcv_name);
-		*mr = copyout_received(&reply.k, umsg, *mr);
-	}
+	if (*mr == MACH_MSG_SUCCESS)
+		*mr = deliver_reply(space, &reply.k, umsg, rcv_name);
 	ipc_port_release(k->dest);
 	return true;
 }

@@ -19,6 +19,13 @@ struct ipc_kmsg {
 	mach_msg_type_name_t dest_type, reply_type;
 	mach_msg_size_t size;              /* the message's bytes */
 	mach_msg_size_t room;              /* the bytes allocated for it (ipc_kmsg_alloc) */
+	/*
+	 * A kernel reply's step for when what it carries never all reaches
+	 * its receiver (ipc_kobject.h's reply_lost): run once, with the
+	 * message's rights still in it, when it is destroyed undelivered or
+	 * a right in its body finds no name.  NULL for every other message.
+	 */
+	void (*lost)(mach_msg_header_t *msg);
 	mach_msg_header_t header;          /* then the body: size - sizeof(header) bytes */
 };
 
@@ -134,7 +141,10 @@ void ipc_kmsg_set_ool_ports_descriptor(mach_msg_ool_ports_descriptor_t *d,
                                        struct ipc_port **ports, mach_msg_size_t count,
                                        mach_msg_type_name_t type);
 
-/* Frees messages and the rights they carry (a dying port's queue). */
+/* Frees messages and the rights they carry (a dying port's queue), each lost step run first. */
 void ipc_kmsg_destroy_list(struct ipc_kmsg *list);
+
+/* Runs k's lost step, if it has one that has not run yet. */
+void ipc_kmsg_lost(struct ipc_kmsg *k);
 
 #endif

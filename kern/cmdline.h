@@ -1,6 +1,7 @@
 /*
  * Kernel command line options:
- *   test            run every in-kernel test suite, then exit QEMU
+ *   test            run every in-kernel test suite, then exit QEMU; test programs
+ *                   may make the kernel fail allocations (SYS_alloc_fail)
  *   test=A[,B...]   run only these suites (also ones left out of `test`)
  *   quiet           keep informational boot messages off the console
  *   bench           run the benchmarks (make bench), then exit QEMU

@@ -1,4 +1,5 @@
 #include "kern/kalloc.h"
+#include "kern/alloc_fail.h"
 #include "kern/panic.h"
 #include "kern/string.h"
 #include "kern/zone.h"
@@ -18,8 +19,10 @@ static uint64_t large_in_use;
 
 void kalloc_init(void)
 {
-	for (int i = 0; i < KALLOC_CLASSES; i++)
+	for (int i = 0; i < KALLOC_CLASSES; i++) {
 		zone_init(&kalloc_zones[i], kalloc_names[i], 1ul << (KALLOC_MIN_SHIFT + i));
+		kalloc_zones[i].alloc_kind = MICA_ALLOC_KALLOC;
+	}
 }
 
 /* The size class for size, or -1 when it takes whole frames. */
@@ -37,6 +40,8 @@ void *kalloc(size_t size)
 
 	if (c >= 0)
 		return zalloc(&kalloc_zones[c]);
+	if (alloc_fail_now(MICA_ALLOC_KALLOC))
+		return NULL;
 	struct vm_page *p = vm_page_alloc_contig(round_page(size) / PAGE_SIZE, VM_PAGE_KERNEL, 0);
 	if (p == NULL)
 		return NULL;

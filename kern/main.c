@@ -7,6 +7,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/pmap_md.h"
 #include "ipc/ipc_kobject.h"
+#include "kern/alloc_fail.h"
 #include "kern/bench.h"
 #include "kern/bootinfo.h"
 #include "kern/clock.h"
@@ -104,8 +105,10 @@ void kernel_main(uint64_t boot_info_phys)
 	clock_set_tick_handler(sched_tick);
 	print_memory();
 
-	if (boot_options.test)
+	if (boot_options.test) {
+		alloc_fail_permit();
 		machine_exit(ktest_run(&boot_options) ? MICA_EXIT_PASS : MICA_EXIT_FAIL);
+	}
 	if (boot_options.bench) {
 		bench_run(boot_options.profile);
 		machine_exit(MICA_EXIT_PASS);

@@ -5,6 +5,7 @@
  */
 #include "kern/syscall.h"
 #include "arch/x86_64/layout.h"
+#include "kern/alloc_fail.h"
 #include "kern/clock.h"
 #include "kern/console.h"
 #include "kern/host.h"
@@ -136,7 +137,7 @@ static kern_return_t sys_timebase_info(uint64_t uinfo)
 	return copyout(info, (void *)uinfo, sizeof(info));
 }
 
-uint64_t syscall_handle(uint64_t nr, const uint64_t a[6])
+static uint64_t syscall_run(uint64_t nr, const uint64_t a[6])
 {
 	struct task *task = current_task();
 
@@ -172,7 +173,17 @@ uint64_t syscall_handle(uint64_t nr, const uint64_t a[6])
 		return KERN_SUCCESS;
 	case SYS_profile:
 		return sys_profile((int)a[0], (int)a[1], a[2], a[3]);
+	case SYS_alloc_fail:
+		return alloc_fail_syscall((unsigned)a[0], a[1], a[2]);
 	default:
 		return KERN_INVALID_ARGUMENT;
 	}
+}
+
+uint64_t syscall_handle(uint64_t nr, const uint64_t a[6])
+{
+	alloc_fail_enter_syscall();
+	uint64_t result = syscall_run(nr, a);
+	alloc_fail_leave_syscall();
+	return result;
 }

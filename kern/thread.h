@@ -18,6 +18,7 @@
 #include <mach/kern_return.h>
 #include <mach/vm_types.h>
 #include "arch/x86_64/thread_md.h"
+#include "kern/alloc_fail.h"
 
 enum thread_state {
 	THREAD_SUSPENDED,              /* created, not yet resumed */
@@ -44,6 +45,7 @@ struct thread {
 	uint32_t ref_count;            /* one for being alive, one per holder */
 	unsigned suspend_count;        /* > 0: not given the CPU (thread_suspend/resume) */
 	struct ipc_port *self_port;    /* the thread port (user threads; NULL once it ended) */
+	struct alloc_fail alloc_fail;  /* the test-only failure switch (kern/alloc_fail.h) */
 };
 
 /* A kernel thread running fn(arg); runnable at once.  NULL when memory is short. */

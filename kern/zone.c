@@ -23,6 +23,7 @@
  * can go back.
  */
 #include "kern/zone.h"
+#include "kern/alloc_fail.h"
 #include "kern/panic.h"
 #include "vm/pmap.h"
 #include "vm/vm_page.h"
@@ -44,6 +45,7 @@ void zone_init(struct zone *z, const char *name, size_t elem_size)
 	z->in_use = 0;
 	z->pages = 0;
 	z->follows_maps = false;
+	z->alloc_kind = MICA_ALLOC_ZONE;
 	spin_lock_init(&z->lock, name, LOCK_RANK_ZONE);
 	spin_lock(&all_zones_lock);
 	z->all_next = all_zones;
@@ -186,6 +188,8 @@ static void put_back(struct zone *z, struct zone_free *f)
 
 void *zalloc(struct zone *z)
 {
+	if (alloc_fail_now(z->alloc_kind))
+		return NULL;
 	spin_lock(&z->lock);
 	struct zone_free *f = take(z);
 	spin_unlock(&z->lock);
@@ -217,6 +221,8 @@ bool zone_reserve(struct zone *z, struct zone_reserve *r, unsigned n)
 	r->count = 0;
 	if (n == 0)
 		return true;                  /* the common case for the map index: no lock */
+	if (alloc_fail_now(z->alloc_kind))
+		return false;
 	spin_lock(&z->lock);
 	for (struct zone_free *f; r->count < n && (f = take(z)) != NULL; r->count++) {
 		f->next = r->list;

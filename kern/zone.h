@@ -34,6 +34,8 @@ struct zone {
 	uint64_t pages;                /* frames the zone holds: partial, empty and full ones */
 	struct zone *all_next;         /* every zone, for zone_get_totals (all_zones_lock) */
 	bool follows_maps;             /* its count follows live maps' shapes (entries, pv) */
+	unsigned alloc_kind;           /* which kind an injected failure counts it as
+	                                  (MICA_ALLOC_ZONE, or MICA_ALLOC_KALLOC: kern/alloc_fail.h) */
 };
 
 void zone_init(struct zone *z, const char *name, size_t elem_size);

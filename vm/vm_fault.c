@@ -16,9 +16,11 @@
  * Lock order: the map lock is held throughout (vm_fault takes it;
  * vm_fault_page expects it), objects are locked one at a time inside.
  * Out of memory anywhere: KERN_RESOURCE_SHORTAGE, and nothing visible has
- * changed (a shadow or a zero page made on the way holds the same data).
+ * changed (a shadow or a zero page made on the way holds the same data;
+ * a caller that must give even those back faults through a journal).
  */
 #include "vm/vm_map_internal.h"
+#include "kern/kalloc.h"
 #include "kern/panic.h"
 #include "vm/pmap.h"
 #include "vm/vm_object.h"
@@ -95,6 +97,125 @@ kern_return_t vm_fault_page(vm_map_t map, vm_offset_t va, vm_prot_t type, struct
 	if (pmap_enter(map->pmap, page_va, p, prot, e->wired_count ? PMAP_WIRED : 0) != KERN_SUCCESS)
 		return KERN_RESOURCE_SHORTAGE;
 	*pagep = p;
+	return KERN_SUCCESS;
+}
+
+/* ------------------------------------------------------------- the fault journal */
+
+enum {
+	FAULT_NONE,                        /* not faulted through the journal */
+	FAULT_HAD_PAGE,                    /* faulted; the entry's own object held the page */
+	FAULT_NEW_PAGE,                    /* faulted; any page the object holds now is new */
+};
+
+kern_return_t fault_journal_open(struct fault_journal *j, vm_map_t map, vm_offset_t start,
+                                 vm_offset_t end)
+{
+	j->map = map;
+	j->start = start;
+	j->npages = (end - start) >> PAGE_SHIFT;
+	j->nentries = 0;
+	for (struct vm_map_entry *e = vm_map_lookup_entry(map, start);
+	     e != &map->header && e->start < end; e = e->next)
+		j->nentries++;
+	j->page_state = kzalloc(j->npages);
+	j->entries = kalloc(j->nentries * sizeof(*j->entries));
+	if (j->page_state == NULL || j->entries == NULL) {
+		fault_journal_close(j);
+		return KERN_RESOURCE_SHORTAGE;
+	}
+	struct vm_map_entry *e = vm_map_lookup_entry(map, start);
+	for (unsigned i = 0; i < j->nentries; i++, e = e->next)
+		j->entries[i] = (struct fault_entry_state){ e, e->object, e->offset, e->needs_copy };
+	return KERN_SUCCESS;
+}
+
+void fault_journal_close(struct fault_journal *j)
+{
+	kfree(j->page_state, j->npages);
+	kfree(j->entries, j->nentries * sizeof(*j->entries));
+	j->page_state = NULL;
+	j->entries = NULL;
+}
+
+kern_return_t fault_journal_fault(struct fault_journal *j, vm_offset_t va,
+                                  struct vm_page **pagep)
+{
+	struct vm_map_entry *e = vm_map_lookup_entry(j->map, va);
+	uint64_t offset = e ? e->offset + (trunc_page(va) - e->start) : 0;
+	bool had = e && e->object && vm_object_page_lookup(e->object, offset);
+
+	j->page_state[(va - j->start) >> PAGE_SHIFT] = had ? FAULT_HAD_PAGE : FAULT_NEW_PAGE;
+	return vm_fault_page(j->map, va, VM_PROT_WRITE, pagep);
+}
+
+static const struct fault_entry_state *state_of(const struct fault_journal *j,
+                                                const struct vm_map_entry *e)
+{
+	for (unsigned i = 0; i < j->nentries; i++)
+		if (j->entries[i].entry == e)
+			return &j->entries[i];
+	panic("fault journal: an entry of the range it did not know");
+}
+
+/* Unmaps one faulted page, and frees the page if the fault made it. */
+static void undo_page(struct fault_journal *j, size_t i)
+{
+	vm_offset_t va = j->start + (i << PAGE_SHIFT);
+	struct vm_map_entry *e = vm_map_lookup_entry(j->map, va);
+	struct vm_object *obj = e->object;
+
+	pmap_remove(j->map->pmap, va, va + PAGE_SIZE);
+	if (obj == NULL || (j->page_state[i] == FAULT_HAD_PAGE && obj == state_of(j, e)->object))
+		return;
+	struct vm_page *p = vm_object_page_lookup(obj, e->offset + (va - e->start));
+	if (p) {
+		spin_lock(&obj->lock);
+		vm_object_page_free(obj, p);
+		spin_unlock(&obj->lock);
+	}
+}
+
+/* Gives an entry back the object it had: the one made for it goes (its pages went first). */
+static void undo_entry(const struct fault_entry_state *s)
+{
+	struct vm_map_entry *e = s->entry;
+
+	if (e->object != s->object) {
+		struct vm_object *made = e->object;
+		if (s->object)
+			e->object = vm_object_unshadow(made);
+		else {
+			e->object = NULL;
+			vm_object_deallocate(made);
+		}
+		e->offset = s->offset;
+	}
+	e->needs_copy = s->needs_copy;
+}
+
+void fault_journal_undo(struct fault_journal *j)
+{
+	for (size_t i = j->npages; i-- > 0;)
+		if (j->page_state[i] != FAULT_NONE)
+			undo_page(j, i);
+	for (unsigned i = 0; i < j->nentries; i++)
+		undo_entry(&j->entries[i]);
+}
+
+/* ------------------------------------------------------------- faults */
+
+kern_return_t vm_fault_range(vm_map_t map, vm_offset_t start, vm_offset_t end,
+                             vm_prot_t fault_type)
+{
+	for (vm_offset_t va = trunc_page(start); va < end; va += PAGE_SIZE) {
+		struct vm_page *p;
+		if (pmap_extract_pages(map->pmap, va, 1, fault_type, &p) == 0)
+			continue;                  /* an access would not fault */
+		kern_return_t kr = vm_fault(map, va, fault_type);
+		if (kr != KERN_SUCCESS)
+			return kr;
+	}
 	return KERN_SUCCESS;
 }
 

@@ -101,6 +101,14 @@ uint32_t vm_map_entry_count(vm_map_t map);
 kern_return_t vm_fault(vm_map_t map, vm_offset_t va, vm_prot_t fault_type);
 
 /*
+ * Makes every page of [start, end) mapped with fault_type's rights,
+ * faulting in those that are not, as accesses would: vm_fault's results;
+ * pages faulted in before a failure stay (they hold what they held).
+ */
+kern_return_t vm_fault_range(vm_map_t map, vm_offset_t start, vm_offset_t end,
+                             vm_prot_t fault_type);
+
+/*
  * The same with map locked, returning the page that now holds va's data
  * (resolved for writing when fault_type has VM_PROT_WRITE).
  */

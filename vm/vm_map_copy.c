@@ -17,8 +17,9 @@
  *     copy-on-write and its old pages are released; no byte is copied;
  *   copy: anything else: every destination page is first faulted in for
  *     writing (zero fill, copy-on-write break), and only when all of them
- *     are there are the bytes copied, so running out of memory leaves
- *     the destination untouched.
+ *     are there are the bytes copied, and a fault that runs out of memory
+ *     has the others taken back (fault_journal_undo), so the destination
+ *     is untouched, in its memory too.
  * Both hold the destination map's lock from the check to the last byte.
  */
 #include "vm/vm_map_internal.h"
@@ -311,15 +312,21 @@ static kern_return_t overwrite_by_copying(vm_map_t dst, vm_offset_t addr, vm_map
 	 * fault, so neither does the copy.  Every other takes the fault path.
 	 */
 	size_t missing = pmap_extract_pages(dst->pmap, start, npages, VM_PROT_WRITE, pages);
-	for (size_t i = 0; missing > 0 && i < npages; i++) {
+	struct fault_journal j = { .page_state = NULL };
+	kern_return_t kr = missing ? fault_journal_open(&j, dst, start, end) : KERN_SUCCESS;
+	for (size_t i = 0; kr == KERN_SUCCESS && missing > 0 && i < npages; i++) {
 		if (pages[i])
 			continue;
-		kern_return_t kr = vm_fault_page(dst, start + (i << PAGE_SHIFT), VM_PROT_WRITE, &pages[i]);
-		if (kr != KERN_SUCCESS) {
-			kfree(pages, bytes);
-			return kr;
-		}
+		kr = fault_journal_fault(&j, start + (i << PAGE_SHIFT), &pages[i]);
+		if (kr != KERN_SUCCESS)
+			fault_journal_undo(&j);    /* the destination as it was, memory too */
 		missing--;
+	}
+	if (j.page_state)
+		fault_journal_close(&j);
+	if (kr != KERN_SUCCESS) {
+		kfree(pages, bytes);
+		return kr;
 	}
 	if (!copy->is_buffer)
 		copy_find_pages(copy, pages + npages);   /* after the faults: they may move pages */

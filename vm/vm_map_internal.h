@@ -27,6 +27,46 @@ bool entry_reserve(struct entry_reserve *r, vm_map_t map, unsigned n);
 struct vm_map_entry *entry_take(struct entry_reserve *r);
 void entry_reserve_release(struct entry_reserve *r);
 
+/*
+ * Write faults that can be taken back.  vm_map_copy_overwrite faults in
+ * every destination page before it copies a byte; when one fault fails
+ * for want of memory, what the others made (pages filled or copied up,
+ * the entries' new objects and shadows, their mappings and page tables)
+ * must go again, or a vm_write that failed would leave its target holding
+ * more memory than before.  The journal remembers, for each entry of the
+ * range, its object as it was, and for each page it faulted, whether
+ * the entry's object held that page already.
+ */
+struct fault_entry_state {
+	struct vm_map_entry *entry;
+	struct vm_object *object;
+	uint64_t offset;
+	bool needs_copy;
+};
+
+struct fault_journal {
+	vm_map_t map;
+	vm_offset_t start;                 /* page-aligned */
+	size_t npages;
+	uint8_t *page_state;               /* per page: FAULT_* (vm_fault.c) */
+	struct fault_entry_state *entries;
+	unsigned nentries;
+};
+
+/*
+ * A journal for faults in [start, end), which must be wholly mapped;
+ * KERN_RESOURCE_SHORTAGE (nothing changed) when its memory cannot be had.
+ * => map locked, and held until fault_journal_close
+ */
+kern_return_t fault_journal_open(struct fault_journal *j, vm_map_t map, vm_offset_t start,
+                                 vm_offset_t end);
+/* vm_fault_page for writing at va, remembered in j (a failed fault too). */
+kern_return_t fault_journal_fault(struct fault_journal *j, vm_offset_t va,
+                                  struct vm_page **pagep);
+/* Takes back every fault j remembers: the range holds what it held, in no more memory. */
+void fault_journal_undo(struct fault_journal *j);
+void fault_journal_close(struct fault_journal *j);
+
 /* The last entry starting at or below addr, or &map->header. */
 struct vm_map_entry *vm_map_lookup_floor(vm_map_t map, vm_offset_t addr);
 

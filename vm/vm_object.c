@@ -233,6 +233,18 @@ struct vm_object *vm_object_shadow(struct vm_object *obj, uint64_t offset, uint6
 	return s;
 }
 
+struct vm_object *vm_object_unshadow(struct vm_object *s)
+{
+	struct vm_object *obj = s->shadow;
+
+	KASSERT(s->ref_count == 1 && s->resident_count == 0,
+	        "vm_object_unshadow: the shadow is in use (%u references, %lu pages)",
+	        s->ref_count, s->resident_count);
+	s->shadow = NULL;                  /* its reference is the caller's now */
+	vm_object_deallocate(s);
+	return obj;
+}
+
 struct vm_object *vm_object_copy_now(struct vm_object *obj, uint64_t offset, uint64_t size)
 {
 	struct vm_object *copy = vm_object_allocate(size), *owner;

@@ -34,6 +34,13 @@ struct vm_object {
 
 void vm_object_bootstrap(void);
 
+/*
+ * Takes back a vm_object_shadow that was never used: s (one reference, no
+ * pages) is freed, and the object it shadowed is returned with the
+ * reference s held on it.
+ */
+struct vm_object *vm_object_unshadow(struct vm_object *s);
+
 /* A new empty (all-zero) object of size bytes, with one reference; NULL when out of memory. */
 struct vm_object *vm_object_allocate(uint64_t size);
 

@@ -12,6 +12,7 @@
  *    buddy: when both are free they are merged into one of order k + 1.
  */
 #include "vm/vm_page.h"
+#include "kern/alloc_fail.h"
 #include "kern/lock.h"
 #include "kern/panic.h"
 #include "kern/string.h"
@@ -90,6 +91,8 @@ struct vm_page *vm_page_alloc_contig(size_t npages, enum vm_page_use use, unsign
 
 	KASSERT(use != VM_PAGE_FREE && use != VM_PAGE_RESERVED, "bad use %d", use);
 	if (npages == 0 || order > VM_PAGE_MAX_ORDER)
+		return NULL;
+	if (alloc_fail_now(use == VM_PAGE_PAGETABLE ? MICA_ALLOC_PAGE_TABLE : MICA_ALLOC_FRAME))
 		return NULL;
 	spin_lock(&vm_page_free_lock);
 	if (use_count[VM_PAGE_FREE] >= npages + reserve_floor)

@@ -125,10 +125,11 @@ bad_address:
 	mov eax, KERN_INVALID_ADDRESS
 	ret
 
-; Where a faulting copy resumes: SMAP closed again, the error returned.
+; Where a faulting copy resumes: SMAP closed again, and the error the
+; trap handler put in RAX returned (KERN_INVALID_ADDRESS, or
+; KERN_RESOURCE_SHORTAGE when the VM had no memory for the page).
 fault_return:
 	CLAC
-	mov eax, KERN_INVALID_ADDRESS
 	ret
 
 ; Each entry: faulting range, handler, flags (struct fixup, arch/x86_64/trap.c).

@@ -162,7 +162,12 @@ static bool page_fault_resolved(const struct trap_frame *tf)
 	return last_fault_result == KERN_SUCCESS;
 }
 
-/* Resumes a faulting copy routine at its error return. */
+/*
+ * Resumes a faulting copy routine at its error return, with its result:
+ * KERN_RESOURCE_SHORTAGE when the VM could not make the page for want of
+ * memory (the address is good: a caller may report a shortage, not a
+ * bad buffer), else KERN_INVALID_ADDRESS.
+ */
 static bool fixup_applied(struct trap_frame *tf)
 {
 	const struct fixup *f = fixup_for(tf->rip);
@@ -170,6 +175,8 @@ static bool fixup_applied(struct trap_frame *tf)
 	if (f == NULL || (tf->cs & 3))
 		return false;
 	tf->rip = f->handler;
+	tf->rax = last_fault_result == KERN_RESOURCE_SHORTAGE ? KERN_RESOURCE_SHORTAGE :
+	                                                        KERN_INVALID_ADDRESS;
 	return true;
 }
 

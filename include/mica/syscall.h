@@ -39,12 +39,30 @@
 /* Mica's own. */
 #define SYS_null            14  /* () -> KERN_SUCCESS, doing nothing: the price of a trap */
 #define SYS_profile         15  /* (op, slot, name, size) -> kern_return_t: make bench PROFILE=1 */
-#define SYS_COUNT           16
+#define SYS_alloc_fail      16  /* (op, kinds, n) -> kern_return_t: test boots only (below) */
+#define SYS_COUNT           17
 
 /* SYS_profile's operations (kern/profile.h). */
 #define MICA_PROFILE_RUNNING 0  /* KERN_SUCCESS if the profiler runs, else KERN_FAILURE */
 #define MICA_PROFILE_FILL    1  /* samples go to slot from now on (-1: to none) */
 #define MICA_PROFILE_REPORT  2  /* prints slot's top functions for the case name (a string), size */
+
+/*
+ * SYS_alloc_fail's operations (kern/alloc_fail.h), for tests of every
+ * out-of-memory path.  Outside a test boot every operation gives
+ * KERN_INVALID_ARGUMENT, as an unknown number does.
+ */
+#define MICA_ALLOC_FAIL_ARM   0 /* (kinds, n): the caller's n-th allocation of those kinds
+                                   inside a system call from now on fails (n >= 1) */
+#define MICA_ALLOC_FAIL_FIRED 1 /* KERN_SUCCESS if that failure was injected, else
+                                   KERN_FAILURE; disarms */
+
+/* The kinds of allocation: any set of them. */
+#define MICA_ALLOC_FRAME      0x1  /* a physical frame (vm_page_alloc*), page tables aside */
+#define MICA_ALLOC_PAGE_TABLE 0x2  /* a frame for a page-table page */
+#define MICA_ALLOC_ZONE       0x4  /* an element of a named zone (zalloc, zone_reserve) */
+#define MICA_ALLOC_KALLOC     0x8  /* kalloc, at any size */
+#define MICA_ALLOC_ANY        0xf
 
 /* Where programs live: linked above the 64 KiB null guard. */
 #define USER_TEXT_BASE      0x400000ul

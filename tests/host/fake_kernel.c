@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kern/alloc_fail.h"
 #include "kern/boot_info.h"
 #include "kern/gdbstub.h"
 #include "kern/lock.h"
@@ -97,6 +98,15 @@ uint64_t machine_entropy(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000007ull ^ (uint64_t)ts.tv_nsec;
+}
+
+/* No threads here, so no allocation-failure switch: nothing ever fails on purpose. */
+bool alloc_fail_used;
+
+bool alloc_fail_count(unsigned site)
+{
+	(void)site;
+	return false;
 }
 
 void console_hw_init(void) {}

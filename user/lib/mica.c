@@ -52,6 +52,16 @@ kern_return_t mica_profile(int op, int slot, const char *name, uint64_t size)
 	return (kern_return_t)mica_syscall(SYS_profile, op, slot, (long)(uintptr_t)name, (long)size);
 }
 
+kern_return_t mica_alloc_fail_arm(unsigned kinds, uint64_t n)
+{
+	return (kern_return_t)mica_syscall(SYS_alloc_fail, MICA_ALLOC_FAIL_ARM, kinds, (long)n, 0);
+}
+
+bool mica_alloc_fail_fired(void)
+{
+	return mica_syscall(SYS_alloc_fail, MICA_ALLOC_FAIL_FIRED, 0, 0, 0) == KERN_SUCCESS;
+}
+
 kern_return_t mach_timebase_info(mach_timebase_info_t info)
 {
 	return (kern_return_t)mica_syscall(SYS_timebase_info, (long)(uintptr_t)info, 0, 0, 0);

@@ -9,6 +9,7 @@
 #ifndef MICA_USER_MICA_H
 #define MICA_USER_MICA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <mach/kern_return.h>
 #include <mach/vm_prot.h>
@@ -78,5 +79,16 @@ kern_return_t mica_null_trap(void);
  * <mica/syscall.h>): KERN_FAILURE when it does not run.
  */
 kern_return_t mica_profile(int op, int slot, const char *name, uint64_t size);
+
+/*
+ * Test boots only (SYS_alloc_fail): from now on the n-th allocation of the
+ * kinds given (MICA_ALLOC_* of <mica/syscall.h>) that the kernel makes in
+ * this thread's system calls fails, once.  KERN_INVALID_ARGUMENT outside a
+ * test boot, for no kinds or for n == 0.
+ */
+kern_return_t mica_alloc_fail_arm(unsigned kinds, uint64_t n);
+
+/* Whether the armed failure was injected; disarms. */
+bool mica_alloc_fail_fired(void);
 
 #endif
