@@ -5,6 +5,7 @@
  * it was in before, and the zones hold no more than their reserve.
  */
 #include "tests/kern/vm_user_test.h"
+#include "ipc/ipc_space.h"
 
 #define BUDGET 3000                    /* frames the test may take: a floor stands for the rest */
 #define ENTRY_PAGES 2
@@ -78,4 +79,60 @@ KTEST(vm_exhaustion, every_frame_comes_back_in_its_block)
 	KT_EXPECT_EQ(after.free, before.free);
 	KT_EXPECT_EQ(after.largest, before.largest);
 	KT_EXPECT_EQ(after.largest_blocks, before.largest_blocks);
+}
+
+#define NAMES_PAST_THE_OLD_LIMIT 70000  /* a table that had to double in one block stopped at 65,535 */
+#define MACH_PORT_INDEX(name) ((name) >> 8)   /* a name is its index, then 8 bits of generation */
+
+/* Receive rights made in space until one is refused (or max are made); how many were. */
+static unsigned allocate_ports(struct ipc_space *space, unsigned max, kern_return_t *kr,
+                               mach_port_name_t *highest)
+{
+	unsigned n = 0;
+	mach_port_name_t name = MACH_PORT_NULL;
+
+	*highest = MACH_PORT_NULL;
+	while (n < max &&
+	       (*kr = mach_port_allocate(space, MACH_PORT_RIGHT_RECEIVE, &name)) == KERN_SUCCESS) {
+		n++;
+		if (MACH_PORT_INDEX(name) > MACH_PORT_INDEX(*highest))
+			*highest = name;
+	}
+	return n;
+}
+
+/*
+ * Ports and names until frames run out, then letting go: every frame
+ * comes back in its block, and a space can again name more ports than a
+ * table doubling in one contiguous block ever could.
+ */
+KTEST(vm_exhaustion, names_and_ports_come_back)
+{
+	kern_return_t kr = KERN_SUCCESS;
+	mach_port_name_t highest;
+
+	zone_drain();
+	struct frame_counts before = frame_counts();
+	struct ipc_space *space = ipc_space_create();
+	KT_ASSERT(space != NULL);
+	vm_page_set_reserve_floor(before.free - BUDGET);
+	unsigned made = allocate_ports(space, ~0u, &kr, &highest);
+	vm_page_set_reserve_floor(0);
+	KT_EXPECT_EQ(kr, KERN_RESOURCE_SHORTAGE);
+	KT_EXPECT(made > 1000);
+	ipc_space_destroy(space);
+	zone_drain();
+	struct frame_counts after = frame_counts();
+	KT_EXPECT_EQ(after.free, before.free);
+	KT_EXPECT_EQ(after.largest, before.largest);
+	KT_EXPECT_EQ(after.largest_blocks, before.largest_blocks);
+
+	space = ipc_space_create();
+	KT_ASSERT(space != NULL);
+	KT_EXPECT_EQ(allocate_ports(space, NAMES_PAST_THE_OLD_LIMIT, &kr, &highest),
+	             NAMES_PAST_THE_OLD_LIMIT);
+	KT_EXPECT(MACH_PORT_INDEX(highest) >= NAMES_PAST_THE_OLD_LIMIT);
+	ipc_space_destroy(space);
+	zone_drain();
+	KT_EXPECT_EQ(frame_counts().free, before.free);
 }
