@@ -102,12 +102,6 @@ kern_return_t vm_fault_page(vm_map_t map, vm_offset_t va, vm_prot_t type, struct
 
 /* ------------------------------------------------------------- the fault journal */
 
-enum {
-	FAULT_NONE,                        /* not faulted through the journal */
-	FAULT_HAD_PAGE,                    /* faulted; the entry's own object held the page */
-	FAULT_NEW_PAGE,                    /* faulted; any page the object holds now is new */
-};
-
 kern_return_t fault_journal_open(struct fault_journal *j, vm_map_t map, vm_offset_t start,
                                  vm_offset_t end)
 {
@@ -118,9 +112,9 @@ kern_return_t fault_journal_open(struct fault_journal *j, vm_map_t map, vm_offse
 	for (struct vm_map_entry *e = vm_map_lookup_entry(map, start);
 	     e != &map->header && e->start < end; e = e->next)
 		j->nentries++;
-	j->page_state = kzalloc(j->npages);
+	j->pages = kzalloc(j->npages * sizeof(*j->pages));
 	j->entries = kalloc(j->nentries * sizeof(*j->entries));
-	if (j->page_state == NULL || j->entries == NULL) {
+	if (j->pages == NULL || j->entries == NULL) {
 		fault_journal_close(j);
 		return KERN_RESOURCE_SHORTAGE;
 	}
@@ -132,9 +126,9 @@ kern_return_t fault_journal_open(struct fault_journal *j, vm_map_t map, vm_offse
 
 void fault_journal_close(struct fault_journal *j)
 {
-	kfree(j->page_state, j->npages);
+	kfree(j->pages, j->npages * sizeof(*j->pages));
 	kfree(j->entries, j->nentries * sizeof(*j->entries));
-	j->page_state = NULL;
+	j->pages = NULL;
 	j->entries = NULL;
 }
 
@@ -142,20 +136,14 @@ kern_return_t fault_journal_fault(struct fault_journal *j, vm_offset_t va,
                                   struct vm_page **pagep)
 {
 	struct vm_map_entry *e = vm_map_lookup_entry(j->map, va);
-	uint64_t offset = e ? e->offset + (trunc_page(va) - e->start) : 0;
-	bool had = e && e->object && vm_object_page_lookup(e->object, offset);
+	struct fault_page *fp = &j->pages[(va - j->start) >> PAGE_SHIFT];
+	struct vm_object *owner;
 
-	j->page_state[(va - j->start) >> PAGE_SHIFT] = had ? FAULT_HAD_PAGE : FAULT_NEW_PAGE;
+	fp->faulted = true;
+	fp->before = e && e->object ?
+	             vm_object_page_find(e->object, e->offset + (trunc_page(va) - e->start), &owner) :
+	             NULL;
 	return vm_fault_page(j->map, va, VM_PROT_WRITE, pagep);
-}
-
-static const struct fault_entry_state *state_of(const struct fault_journal *j,
-                                                const struct vm_map_entry *e)
-{
-	for (unsigned i = 0; i < j->nentries; i++)
-		if (j->entries[i].entry == e)
-			return &j->entries[i];
-	panic("fault journal: an entry of the range it did not know");
 }
 
 /* Unmaps one faulted page, and frees the page if the fault made it. */
@@ -166,10 +154,10 @@ static void undo_page(struct fault_journal *j, size_t i)
 	struct vm_object *obj = e->object;
 
 	pmap_remove(j->map->pmap, va, va + PAGE_SIZE);
-	if (obj == NULL || (j->page_state[i] == FAULT_HAD_PAGE && obj == state_of(j, e)->object))
+	if (obj == NULL)
 		return;
 	struct vm_page *p = vm_object_page_lookup(obj, e->offset + (va - e->start));
-	if (p) {
+	if (p && p != j->pages[i].before) {
 		spin_lock(&obj->lock);
 		vm_object_page_free(obj, p);
 		spin_unlock(&obj->lock);
@@ -197,7 +185,7 @@ static void undo_entry(const struct fault_entry_state *s)
 void fault_journal_undo(struct fault_journal *j)
 {
 	for (size_t i = j->npages; i-- > 0;)
-		if (j->page_state[i] != FAULT_NONE)
+		if (j->pages[i].faulted)
 			undo_page(j, i);
 	for (unsigned i = 0; i < j->nentries; i++)
 		undo_entry(&j->entries[i]);

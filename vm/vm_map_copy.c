@@ -312,7 +312,7 @@ static kern_return_t overwrite_by_copying(vm_map_t dst, vm_offset_t addr, vm_map
 	 * fault, so neither does the copy.  Every other takes the fault path.
 	 */
 	size_t missing = pmap_extract_pages(dst->pmap, start, npages, VM_PROT_WRITE, pages);
-	struct fault_journal j = { .page_state = NULL };
+	struct fault_journal j = { .pages = NULL };
 	kern_return_t kr = missing ? fault_journal_open(&j, dst, start, end) : KERN_SUCCESS;
 	for (size_t i = 0; kr == KERN_SUCCESS && missing > 0 && i < npages; i++) {
 		if (pages[i])
@@ -322,7 +322,7 @@ static kern_return_t overwrite_by_copying(vm_map_t dst, vm_offset_t addr, vm_map
 			fault_journal_undo(&j);    /* the destination as it was, memory too */
 		missing--;
 	}
-	if (j.page_state)
+	if (j.pages)
 		fault_journal_close(&j);
 	if (kr != KERN_SUCCESS) {
 		kfree(pages, bytes);

@@ -34,8 +34,10 @@ void entry_reserve_release(struct entry_reserve *r);
  * the entries' new objects and shadows, their mappings and page tables)
  * must go again, or a vm_write that failed would leave its target holding
  * more memory than before.  The journal remembers, for each entry of the
- * range, its object as it was, and for each page it faulted, whether
- * the entry's object held that page already.
+ * range, its object as it was, and for each page it faulted, the page
+ * that held its data before: a page the entry's object holds there
+ * afterwards is new unless it is that one (a collapse may have moved it
+ * up the chain, and it must stay).
  */
 struct fault_entry_state {
 	struct vm_map_entry *entry;
@@ -44,11 +46,16 @@ struct fault_entry_state {
 	bool needs_copy;
 };
 
+struct fault_page {
+	bool faulted;                      /* through the journal */
+	struct vm_page *before;            /* where its data was then (NULL: zeroes) */
+};
+
 struct fault_journal {
 	vm_map_t map;
 	vm_offset_t start;                 /* page-aligned */
 	size_t npages;
-	uint8_t *page_state;               /* per page: FAULT_* (vm_fault.c) */
+	struct fault_page *pages;          /* per page of the range */
 	struct fault_entry_state *entries;
 	unsigned nentries;
 };
