@@ -310,14 +310,18 @@ static kern_return_t write_small(void)
 static void vm_write_into_a_child(void)
 {
 	KT_ASSERT(child_set_out());
-	struct oom_case aligned = { .call = "vm_write (two aligned pages)", .run = write_two_aligned_pages,
-				.codes = rpc_codes, .window = { CHILD_WINDOW } };
-	struct oom_case unaligned = { .call = "vm_write (unaligned)", .run = write_unaligned,
-				.codes = rpc_codes,
-				      .window = { CHILD_WINDOW } };
-	struct oom_case small = { .call = "vm_write (100 bytes)", .run = write_small,
-				.codes = rpc_codes,
-				  .window = { CHILD_WINDOW } };
+	struct oom_case aligned = {
+		.call = "vm_write (two aligned pages)", .run = write_two_aligned_pages,
+		.codes = rpc_codes, .window = { CHILD_WINDOW },
+	};
+	struct oom_case unaligned = {
+		.call = "vm_write (unaligned)", .run = write_unaligned, .codes = rpc_codes,
+		.window = { CHILD_WINDOW },
+	};
+	struct oom_case small = {
+		.call = "vm_write (100 bytes)", .run = write_small, .codes = rpc_codes,
+		.window = { CHILD_WINDOW },
+	};
 
 	KT_EXPECT_EQ(sweep(&aligned), KERN_SUCCESS);
 	KT_EXPECT(holds_source(child, W_ADDR + PAGE, 0, 2 * PAGE));
@@ -344,12 +348,14 @@ static kern_return_t read_small(void)
 static void vm_read_from_a_child(void)
 {
 	KT_ASSERT(child_set_out());
-	struct oom_case two = { .call = "vm_read (two pages)", .run = read_two_pages,
-				.codes = vm_read_codes,
-				.window = { CHILD_WINDOW, OWN_WINDOW } };
-	struct oom_case small = { .call = "vm_read (100 bytes)", .run = read_small,
-				.codes = vm_read_codes,
-				  .window = { CHILD_WINDOW, OWN_WINDOW } };
+	struct oom_case two = {
+		.call = "vm_read (two pages)", .run = read_two_pages, .codes = vm_read_codes,
+		.window = { CHILD_WINDOW, OWN_WINDOW },
+	};
+	struct oom_case small = {
+		.call = "vm_read (100 bytes)", .run = read_small, .codes = vm_read_codes,
+		.window = { CHILD_WINDOW, OWN_WINDOW },
+	};
 
 	KT_EXPECT_EQ(sweep(&two), KERN_SUCCESS);
 	KT_EXPECT(child_holds_at(read_data, W_ADDR + 100, 2 * PAGE));
@@ -388,17 +394,22 @@ static kern_return_t protect_the_middle(void)
 static void vm_calls_on_a_child(void)
 {
 	KT_ASSERT(child_set_out());
-	struct oom_case copy = { .call = "vm_copy", .run = copy_two_pages,
-				.codes = rpc_codes, .window = { CHILD_WINDOW } };
-	struct oom_case anywhere = { .call = "vm_allocate (anywhere)", .run = allocate_anywhere,
-				.codes = rpc_codes,
-				     .window = { { child, 0, USER_TOP, false } } };
-	struct oom_case fixed = { .call = "vm_allocate (fixed)", .run = allocate_in_the_hole,
-				.codes = rpc_codes,
-				  .window = { CHILD_WINDOW } };
-	struct oom_case protect = { .call = "vm_protect", .run = protect_the_middle,
-				.codes = rpc_codes,
-				    .window = { CHILD_WINDOW } };
+	struct oom_case copy = {
+		.call = "vm_copy", .run = copy_two_pages, .codes = rpc_codes,
+		.window = { CHILD_WINDOW },
+	};
+	struct oom_case anywhere = {
+		.call = "vm_allocate (anywhere)", .run = allocate_anywhere, .codes = rpc_codes,
+		.window = { { child, 0, USER_TOP, false } },
+	};
+	struct oom_case fixed = {
+		.call = "vm_allocate (fixed)", .run = allocate_in_the_hole, .codes = rpc_codes,
+		.window = { CHILD_WINDOW },
+	};
+	struct oom_case protect = {
+		.call = "vm_protect", .run = protect_the_middle, .codes = rpc_codes,
+		.window = { CHILD_WINDOW },
+	};
 
 	KT_EXPECT_EQ(sweep(&copy), KERN_SUCCESS);
 	KT_EXPECT_EQ(sweep(&anywhere), KERN_SUCCESS);
@@ -429,11 +440,14 @@ static void made_task_ends(void)
 /* task_create, with and without the caller's memory: no task, port or page left over. */
 static void task_create_with_and_without_memory(void)
 {
-	struct oom_case empty = { .call = "task_create", .run = create_empty_task,
-				.codes = task_create_codes,
-				  .window = { OWN_WINDOW } };
-	struct oom_case inheriting = { .call = "task_create (inherit)", .run = create_inheriting_task,
-				.codes = task_create_codes, .window = { OWN_WINDOW } };
+	struct oom_case empty = {
+		.call = "task_create", .run = create_empty_task, .codes = task_create_codes,
+		.window = { OWN_WINDOW },
+	};
+	struct oom_case inheriting = {
+		.call = "task_create (inherit)", .run = create_inheriting_task,
+		.codes = task_create_codes, .window = { OWN_WINDOW },
+	};
 
 	KT_EXPECT_EQ(sweep(&empty), KERN_SUCCESS);
 	made_task_ends();
@@ -451,8 +465,10 @@ static kern_return_t create_thread(void)
 static void thread_create_in_a_child(void)
 {
 	KT_ASSERT(child_set_out());
-	struct oom_case c = { .call = "thread_create", .run = create_thread,
-				.codes = rpc_codes, .window = { CHILD_WINDOW } };
+	struct oom_case c = {
+		.call = "thread_create", .run = create_thread, .codes = rpc_codes,
+		.window = { CHILD_WINDOW },
+	};
 
 	KT_EXPECT_EQ(sweep(&c), KERN_SUCCESS);
 	thread_terminate(made_thread);
@@ -501,22 +517,19 @@ static void vm_write_into_shared_and_copy_on_write_memory(void)
 	ktap_fill((void *)y_addr, 2 * PAGE, 4);
 	KT_ASSERT_EQ(vm_inherit(mach_task_self(), y_addr, 2 * PAGE, VM_INHERIT_SHARE), 0);
 	KT_ASSERT_EQ(task_create(mach_task_self(), 1, &heir), KERN_SUCCESS);
+#define BOTH_SIDES(addr) { heir, addr, addr + 2 * PAGE, true }, \
+			 { mach_task_self(), addr, addr + 2 * PAGE, true }
 	struct oom_case cases[] = {
 		{ .call = "vm_write (copy-on-write, small)", .run = write_cow_small,
-					.codes = rpc_codes,
-		  .window = { { heir, x_addr, x_addr + 2 * PAGE, true },
-		    { mach_task_self(), x_addr, x_addr + 2 * PAGE, true } } },
+		  .codes = rpc_codes, .window = { BOTH_SIDES(x_addr) } },
 		{ .call = "vm_write (copy-on-write, pages)", .run = write_cow_pages,
-					.codes = rpc_codes,
-		  .window = { { heir, x_addr, x_addr + 2 * PAGE, true },
-		    { mach_task_self(), x_addr, x_addr + 2 * PAGE, true } } },
-		{ .call = "vm_write (shared, small)", .run = write_shared_small, .codes = rpc_codes,
-		  .window = { { heir, y_addr, y_addr + 2 * PAGE, true },
-		    { mach_task_self(), y_addr, y_addr + 2 * PAGE, true } } },
-		{ .call = "vm_write (shared, pages)", .run = write_shared_pages, .codes = rpc_codes,
-		  .window = { { heir, y_addr, y_addr + 2 * PAGE, true },
-		    { mach_task_self(), y_addr, y_addr + 2 * PAGE, true } } },
+		  .codes = rpc_codes, .window = { BOTH_SIDES(x_addr) } },
+		{ .call = "vm_write (shared, small)", .run = write_shared_small,
+		  .codes = rpc_codes, .window = { BOTH_SIDES(y_addr) } },
+		{ .call = "vm_write (shared, pages)", .run = write_shared_pages,
+		  .codes = rpc_codes, .window = { BOTH_SIDES(y_addr) } },
 	};
+#undef BOTH_SIDES
 
 	KT_EXPECT_EQ(sweep(&cases[0]), KERN_SUCCESS);
 	KT_EXPECT(holds_source(heir, x_addr + 100, 0, 300));
@@ -546,7 +559,10 @@ struct rich_msg {
 
 static mach_port_t to_port, carried_port, reply_port;
 
-/* Out-of-line data (two pages, not aligned), a send right made from a receive right, a reply right. */
+/*
+ * Out-of-line data (two pages, not aligned), a send right made from a
+ * receive right, a reply right.
+ */
 static kern_return_t send_rich(void)
 {
 	struct rich_msg m = { 0 };
@@ -623,12 +639,14 @@ static void mach_msg_with_memory_and_rights(void)
 	carried_port = mach_reply_port();
 	reply_port = mach_reply_port();
 	KT_ASSERT(to_port && carried_port && reply_port);
-	struct oom_case send = { .call = "mach_msg (send)", .run = send_rich,
-				 .codes = send_codes, .window = { OWN_WINDOW },
-				 .unchanged = nothing_was_sent };
-	struct oom_case receive = { .call = "mach_msg (receive)", .run = receive_rich,
-				    .codes = receive_codes, .prepare = send_unarmed,
-				    .cleanup = release_received };
+	struct oom_case send = {
+		.call = "mach_msg (send)", .run = send_rich, .codes = send_codes,
+		.window = { OWN_WINDOW }, .unchanged = nothing_was_sent,
+	};
+	struct oom_case receive = {
+		.call = "mach_msg (receive)", .run = receive_rich, .codes = receive_codes,
+		.prepare = send_unarmed, .cleanup = release_received,
+	};
 
 	KT_EXPECT_EQ(sweep(&send), MACH_MSG_SUCCESS);
 	KT_EXPECT_EQ(receive_rich(), MACH_MSG_SUCCESS);
