@@ -1,14 +1,31 @@
 /*
- * Spin locks.  Mica runs on one CPU today, but every shared structure
- * already has its lock, taken in the order each file documents, so SMP is
- * a matter of starting the other CPUs.  Holding a spin lock keeps
- * interrupts off on this CPU (an interrupt handler taking the same lock
- * would otherwise deadlock); unlock restores what lock found.
+ * Spin locks, and the one statement of Mica's concurrency model and lock
+ * order.
  *
- * The lock order, outermost first (tasks come before everything).  With INVARIANTS (the default build),
- * taking a lock of a lower rank than one already held panics, naming
- * both: the order is checked on every acquisition, not hoped for.
- * Objects of a shadow chain share a rank and are taken front to back.
+ * The model, as it is today.  Mica runs on one CPU.  System calls, page
+ * faults and kernel-object routines run with interrupts off from entry to
+ * exit, so the clock interrupt arrives only in user mode, in the idle
+ * loop, or in a kernel thread that has them on.  A spin lock therefore
+ * never waits: finding one taken means this CPU holds it already, a
+ * deadlock, and spin_lock panics saying so.  A thread that waits
+ * (mach_msg on a full or empty queue, a task wait) polls with sched_yield
+ * and holds no lock meanwhile.  A map's lock is held across whole faults
+ * and copies, an unaligned 16 MiB vm_write included.  None of this would
+ * hold with a second CPU: before one starts, spin locks must spin, system
+ * calls must run with interrupts on, waits must sleep, and long holds
+ * must become sleeping locks.
+ *
+ * Kinds.  Every lock is a spin lock.  Holding one keeps interrupts off on
+ * this CPU (an interrupt handler taking the same lock would deadlock);
+ * unlock restores what lock found.
+ *
+ * The lock order is enum lock_rank below, outermost first, and is written
+ * nowhere else.  With INVARIANTS (the default build), taking a lock of a
+ * lower rank than one already held panics, naming both: the order is
+ * checked on every acquisition, not hoped for.  Objects of a shadow chain
+ * share a rank and are taken front to back.  Each structure says, beside
+ * its fields, which lock protects each (the legend letters of its header),
+ * and a function that expects a lock held asserts it (LOCK_ASSERT_HELD).
  */
 #ifndef MICA_KERN_LOCK_H
 #define MICA_KERN_LOCK_H
@@ -48,6 +65,13 @@ void spin_lock_init(struct spinlock *l, const char *name, enum lock_rank rank);
 /* Takes l if it is free; false (and nothing taken) otherwise.  Exempt from the order check. */
 bool spin_trylock(struct spinlock *l);
 bool spin_held(const struct spinlock *l);
+
+/* A precondition "l is held", checked in the INVARIANTS build. */
+#ifdef INVARIANTS
+#define LOCK_ASSERT_HELD(l) KASSERT(spin_held(l), "%s must be held", (l)->name)
+#else
+#define LOCK_ASSERT_HELD(l) ((void)(l))
+#endif
 
 /*
  * spin_lock and spin_unlock are inline: a kernel call takes eight locks,
