@@ -1,11 +1,15 @@
 /*
- * x86-64 pmap: four-level page tables (vm/pmap.h is the interface).
+ * x86-64 pmap: four-level page tables and the reverse maps (vm/pmap.h is
+ * the interface).
  *
  * The pmap is a cache of vm_map state.  It may forget a mapping (vm_fault
  * makes it again), but every removal or reduction of rights it is asked
  * for is in the page tables, and out of the TLB, when the call returns.
- * This file alone knows the hardware bits: P, RW, US, PWT/PCD, A, D, PS,
- * G, NX, CR3 and INVLPG.
+ * The pmap alone knows the hardware bits: P, RW, US, PWT/PCD, A, D, PS,
+ * G and NX here, CR3 and INVLPG in its CPU half (arch/x86_64/pmap_cpu.h).
+ * This file reaches memory only through pmap_phys_to_virt and the TLB
+ * only through pmap_tlb_invalidate, so the host tests run it as it is,
+ * over page tables in malloc'd memory.
  *
  * Invariants:
  *  - a page's effective rights are its leaf entry's: intermediate entries
@@ -28,24 +32,14 @@
  * first, so it only try-locks each pmap and starts again when that fails.
  * Both are spin locks and come after vm_map and vm_object locks.
  */
-#include "arch/x86_64/pmap_md.h"
-#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/pmap_cpu.h"
 #include "arch/x86_64/layout.h"
-#include "arch/x86_64/percpu.h"
 #include "kern/console.h"
 #include "kern/lock.h"
 #include "kern/panic.h"
 #include "kern/string.h"
 #include "kern/zone.h"
 #include "vm/pmap.h"
-
-struct pmap {
-	uint64_t *pml4;                /* through the direct map */
-	paddr_t pml4_pa;
-	uint16_t pcid;                 /* 0 when PCID is off, and for the kernel */
-	struct spinlock lock;
-	uint64_t resident;             /* leaf 4 KiB mappings */
-};
 
 /* One mapping of a managed page: pmap and virtual address. */
 struct pv_entry {
@@ -59,18 +53,12 @@ struct pmap *const kernel_pmap = &kernel_pmap_store;
 
 static struct spinlock pv_lock = SPINLOCK_INIT("pv_lists", LOCK_RANK_PV);
 static struct zone pmap_zone, pv_zone;
-static bool pcid_enabled;
-static uint16_t next_pcid = 1;
 
 /* Bootstrap memory: page tables and the frame table, before vm_page exists. */
 static struct {
 	paddr_t start, next, end;      /* stolen [start, next) out of [start, end) */
 	bool closed;                   /* vm_page owns memory: no more stealing */
 } boot_mem;
-
-extern char _text_start[], _text_end[], _rodata_start[], _rodata_end[];
-extern char _data_start[], _data_end[], _kernel_start[], _kernel_end[];
-extern char boot_stack_guard[];
 
 /* -------------------------------------------------------------- addresses */
 
@@ -110,46 +98,12 @@ static uint64_t level_size(int level)
 
 /* ------------------------------------------------------- protection bits */
 
-/* The leaf entry bits that grant prot, for a kernel or user address. */
-static uint64_t prot_bits(vm_prot_t prot, bool user)
-{
-	uint64_t bits = PTE_P;
-
-	if (prot & VM_PROT_WRITE)
-		bits |= PTE_RW;
-	if (!(prot & VM_PROT_EXECUTE))
-		bits |= PTE_NX;
-	bits |= user ? PTE_US : PTE_G;
-	return bits;
-}
-
 static vm_prot_t pte_prot(uint64_t pte)
 {
 	if (!(pte & PTE_P))
 		return VM_PROT_NONE;
 	return VM_PROT_READ | ((pte & PTE_RW) ? VM_PROT_WRITE : 0) |
 	       ((pte & PTE_NX) ? 0 : VM_PROT_EXECUTE);
-}
-
-/* ------------------------------------------------------- the TLB */
-
-/*
- * Drops stale translations of [start, end) of pmap on this CPU.  A pmap
- * that is not active here has none (activation reloads CR3).  With SMP,
- * this is where shootdown IPIs to the other CPUs using pmap will go.
- */
-static void tlb_invalidate(struct pmap *pmap, vm_offset_t start, vm_offset_t end)
-{
-	if (pmap != kernel_pmap && pmap != curcpu()->pmap)
-		return;
-	if ((end - start) / PAGE_SIZE <= TLB_INVLPG_MAX) {
-		for (vm_offset_t va = start; va < end; va += PAGE_SIZE)
-			invlpg(va);
-	} else if (pmap == kernel_pmap) {
-		tlb_flush_all_with_globals();
-	} else {
-		write_cr3(read_cr3());
-	}
 }
 
 /* ------------------------------------------------------- table pages */
@@ -180,7 +134,7 @@ static void table_page_free(paddr_t pa)
  */
 static uint32_t *pt_present_count(const uint64_t *pte)
 {
-	paddr_t table = ((uintptr_t)pte - DMAP_BASE) & ~(paddr_t)PAGE_MASK;
+	paddr_t table = pmap_direct_to_phys(pte) & ~(paddr_t)PAGE_MASK;
 
 	return &vm_page_from_phys(table)->wire_count;
 }
@@ -228,6 +182,11 @@ static uint64_t *find_leaf(struct pmap *pmap, vm_offset_t va, int *level)
 		table = table_at(*e & PTE_ADDR);
 	}
 	return NULL;
+}
+
+uint64_t *pmap_pte(struct pmap *pmap, vm_offset_t va)
+{
+	return walk(pmap, va, 1, false);
 }
 
 /*
@@ -314,12 +273,11 @@ bool pmap_frame_available(paddr_t pa)
 	return pa >= (1ull << 20) && !(pa >= boot_mem.start && pa < boot_mem.next);
 }
 
-/* Maps [va, va+size) to [pa, ...) in the kernel pmap with the largest pages that fit. */
-static void boot_map(vm_offset_t va, paddr_t pa, uint64_t size, uint64_t bits, bool large_ok)
+void pmap_boot_map(vm_offset_t va, paddr_t pa, uint64_t size, uint64_t bits, int max_level)
 {
 	while (size > 0) {
 		int level = 1;
-		for (int l = cpu_features.page1g ? 3 : 2; l >= 2 && large_ok; l--)
+		for (int l = max_level; l >= 2; l--)
 			if (((va | pa) & (level_size(l) - 1)) == 0 && size >= level_size(l)) {
 				level = l;
 				break;
@@ -332,122 +290,13 @@ static void boot_map(vm_offset_t va, paddr_t pa, uint64_t size, uint64_t bits, b
 	}
 }
 
-/* Memory the direct map covers: RAM of any kind, not holes or firmware. */
-static bool is_ram(uint32_t type)
+void pmap_tables_bootstrap(const struct boot_info *bi)
 {
-	return type != BOOT_MEM_RESERVED && type != BOOT_MEM_BAD;
-}
-
-/* The end of the last RAM region: the direct map lies within [0, that). */
-static paddr_t ram_top(const struct boot_info *bi)
-{
-	paddr_t top = 0;
-
-	for (uint32_t i = 0; i < bi->mmap_count; i++)
-		if (is_ram(bi->mmap[i].type))
-			top = bi->mmap[i].base + bi->mmap[i].length;
-	return round_page(top);
-}
-
-/*
- * The direct map: every RAM region at DMAP_BASE + its address, RW- and
- * NX, except the kernel image, which is R-- there so that no frame of it
- * is both writable through one mapping and executable through another.
- * Holes (device memory, firmware) stay unmapped: mapping them cacheable
- * would clash with the uncached mappings devices need.
- */
-static void map_direct(const struct boot_info *bi)
-{
-	uint64_t rw = PTE_P | PTE_RW | PTE_NX | PTE_G, ro = PTE_P | PTE_NX | PTE_G;
-
-	for (uint32_t i = 0; i < bi->mmap_count; i++) {
-		const struct boot_mmap_entry *e = &bi->mmap[i];
-		paddr_t lo = trunc_page(e->base), hi = round_page(e->base + e->length);
-		if (!is_ram(e->type) || lo >= DMAP_MAX_SIZE)
-			continue;
-		if (hi > DMAP_MAX_SIZE)
-			hi = DMAP_MAX_SIZE;
-		boot_map(DMAP_BASE + lo, lo, hi - lo, e->type == BOOT_MEM_KERNEL ? ro : rw, true);
-	}
-}
-
-static void map_kernel_range(char *start, char *end, vm_prot_t prot)
-{
-	vm_offset_t va = (vm_offset_t)start;
-
-	boot_map(va, kernel_image_phys(start), round_page((vm_offset_t)end) - va,
-	         prot_bits(prot, false), false);
-}
-
-/* The kernel image, section by section; the page below the boot stack stays unmapped. */
-static void map_kernel_image(void)
-{
-	char *guard_end = boot_stack_guard + PAGE_SIZE;
-
-	map_kernel_range(_text_start, _text_end, VM_PROT_READ | VM_PROT_EXECUTE);
-	map_kernel_range(_rodata_start, _rodata_end, VM_PROT_READ);
-	map_kernel_range(_data_start, boot_stack_guard, VM_PROT_READ | VM_PROT_WRITE);
-	map_kernel_range(guard_end, _data_end, VM_PROT_READ | VM_PROT_WRITE);
-	map_kernel_range((char *)round_page((vm_offset_t)_data_end), _kernel_end, VM_PROT_READ);
-}
-
-/* Control-register features: globals, and SMEP/SMAP/UMIP/PCID where the CPU has them. */
-static void enable_protection_features(void)
-{
-	uint64_t cr4 = read_cr4() | CR4_PGE;
-
-	if (cpu_features.smep)
-		cr4 |= CR4_SMEP;
-	if (cpu_features.smap)
-		cr4 |= CR4_SMAP;
-	else
-		cpu_patch_out_smap();  /* copy.asm's stac and clac would be invalid opcodes */
-	if (cpu_features.umip)
-		cr4 |= CR4_UMIP;
-	if (cpu_features.pcid) {
-		cr4 |= CR4_PCIDE;      /* needs CR3[11:0] = 0: we run on PCID 0 here */
-		pcid_enabled = true;
-	}
-	write_cr4(cr4);
-	write_cr0(read_cr0() | CR0_WP);
-	KASSERT(rdmsr(MSR_EFER) & EFER_NXE, "pmap_bootstrap: EFER.NXE is off");
-}
-
-uint64_t kernel_image_offset;
-
-/*
- * Learns where the loader put the image, and refuses a boot_info whose
- * placement would map the image onto frames it does not say are the image's.
- */
-static void kernel_image_locate(const struct boot_info *bi)
-{
-	paddr_t start, end;
-
-	kernel_image_offset = bi->kernel_virt_base - bi->kernel_phys_base;
-	start = kernel_image_phys(_kernel_start);
-	end = kernel_image_phys(_kernel_end);
-	if ((kernel_image_offset & PAGE_MASK) != 0 || start < bi->kernel_phys_start ||
-	    end > bi->kernel_phys_end || end < start)
-		panic("pmap_bootstrap: boot_info places the image at %#lx-%#lx, outside its frames "
-		      "%#lx-%#lx", start, end, bi->kernel_phys_start, bi->kernel_phys_end);
-}
-
-void pmap_bootstrap(const struct boot_info *bi)
-{
-	kernel_image_locate(bi);
 	boot_mem_init(bi);
 	kernel_pmap->pml4_pa = table_page_alloc();
 	kernel_pmap->pml4 = table_at(kernel_pmap->pml4_pa);
 	spin_lock_init(&kernel_pmap->lock, "kernel_pmap", LOCK_RANK_PMAP);
-	map_direct(bi);
-	map_kernel_image();
 	walk(kernel_pmap, KVA_BASE, 3, true);     /* the kernel-VM PDPT, shared by all */
-
-	write_cr3(kernel_pmap->pml4_pa);
-	pmap_direct_base = DMAP_BASE;
-	kernel_pmap->pml4 = table_at(kernel_pmap->pml4_pa);
-	curcpu()->pmap = kernel_pmap;
-	enable_protection_features();
 }
 
 uint64_t pmap_pv_entries(void)
@@ -557,12 +406,14 @@ kern_return_t pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *page, vm_p
                          unsigned flags)
 {
 	paddr_t pa = vm_page_to_phys(page);
-	uint64_t bits = pa | prot_bits(prot, is_user_va(va)) | PTE_MANAGED;
+	uint64_t bits = pa | pmap_prot_bits(prot, is_user_va(va)) | PTE_MANAGED;
 	struct vm_page *dead = NULL;
 
 	assert_range(pmap, va, va + PAGE_SIZE);
-	KASSERT(prot != VM_PROT_NONE && (flags & ~PMAP_WIRED) == 0,
+	KASSERT(prot != VM_PROT_NONE && (prot & ~VM_PROT_ALL) == 0 && (flags & ~PMAP_WIRED) == 0,
 	        "pmap_enter: prot %#x flags %#x", prot, flags);
+	KASSERT(page->use != VM_PAGE_FREE && page->use != VM_PAGE_RESERVED,
+	        "pmap_enter: frame %#lx is not in use", pa);
 	struct pv_entry *pv = zalloc(&pv_zone);
 	if (pv == NULL)
 		return KERN_RESOURCE_SHORTAGE;
@@ -576,7 +427,7 @@ kern_return_t pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *page, vm_p
 	} else if (is_user_va(va)) {
 		unlink_empty_tables(pmap, va, &dead);     /* what walk made before it ran out */
 	}
-	tlb_invalidate(pmap, va, va + PAGE_SIZE);
+	pmap_tlb_invalidate(pmap, va, va + PAGE_SIZE);
 	spin_unlock(&pmap->lock);
 	free_dead_tables(dead);
 	if (pv)
@@ -669,9 +520,9 @@ static void for_each_pte(struct pmap *pmap, vm_offset_t start, vm_offset_t end,
 			range_op_table(pmap, op, pte, va, end, next);
 	}
 	if (op->seen_start < op->seen_end)
-		tlb_invalidate(pmap, op->seen_start, op->seen_end);
+		pmap_tlb_invalidate(pmap, op->seen_start, op->seen_end);
 	else if (op->dead != NULL)
-		tlb_invalidate(pmap, start, start + PAGE_SIZE);
+		pmap_tlb_invalidate(pmap, start, start + PAGE_SIZE);
 	spin_unlock(&pmap->lock);
 	free_dead_tables(op->dead);
 }
@@ -720,7 +571,7 @@ static void page_protect_one(struct vm_page *page, struct pv_entry *pv, vm_prot_
 {
 	uint64_t *pte = walk(pv->pmap, pv->va, 1, false);
 
-	KASSERT(pte && (*pte & PTE_ADDR) == vm_page_to_phys(page),
+	KASSERT(pte && (*pte & PTE_P) && (*pte & PTE_ADDR) == vm_page_to_phys(page),
 	        "pmap_page_protect: pv entry %#lx does not map frame %#lx", pv->va,
 	        vm_page_to_phys(page));
 	if (prot == VM_PROT_NONE) {
@@ -732,7 +583,7 @@ static void page_protect_one(struct vm_page *page, struct pv_entry *pv, vm_prot_
 	} else {
 		lower_pte(pte, prot);
 	}
-	tlb_invalidate(pv->pmap, pv->va, pv->va + PAGE_SIZE);
+	pmap_tlb_invalidate(pv->pmap, pv->va, pv->va + PAGE_SIZE);
 }
 
 /*
@@ -844,7 +695,7 @@ static uint8_t page_ad_bits(struct vm_page *page, uint64_t bit, bool clear)
 		if (old & bit) {
 			seen |= flag;
 			if (clear)
-				tlb_invalidate(pv->pmap, pv->va, pv->va + PAGE_SIZE);
+				pmap_tlb_invalidate(pv->pmap, pv->va, pv->va + PAGE_SIZE);
 		}
 	}
 	if (clear)
@@ -857,22 +708,6 @@ bool pmap_is_modified(struct vm_page *page) { return page_ad_bits(page, PTE_D, f
 void pmap_clear_modify(struct vm_page *page) { page_ad_bits(page, PTE_D, true); }
 bool pmap_is_referenced(struct vm_page *page) { return page_ad_bits(page, PTE_A, false); }
 void pmap_clear_reference(struct vm_page *page) { page_ad_bits(page, PTE_A, true); }
-
-void pmap_activate(pmap_t pmap)
-{
-	curcpu()->pmap = pmap;
-	write_cr3(pmap->pml4_pa | pmap->pcid);
-}
-
-uint16_t pmap_pcid(pmap_t pmap)
-{
-	return pmap->pcid;
-}
-
-pmap_t pmap_current(void)
-{
-	return curcpu()->pmap;
-}
 
 /* Through the direct map, with the kernel's unrolled memset and memcpy. */
 void pmap_zero_page(struct vm_page *page)
@@ -902,7 +737,7 @@ static kern_return_t kenter(vm_offset_t va, uint64_t pte_value)
 
 kern_return_t pmap_kenter(vm_offset_t va, paddr_t pa, vm_prot_t prot)
 {
-	return kenter(va, pa | prot_bits(prot, false));
+	return kenter(va, pa | pmap_prot_bits(prot, false));
 }
 
 /*
@@ -911,7 +746,9 @@ kern_return_t pmap_kenter(vm_offset_t va, paddr_t pa, vm_prot_t prot)
  */
 kern_return_t pmap_kenter_device(vm_offset_t va, paddr_t pa)
 {
-	return kenter(va, pa | prot_bits(VM_PROT_READ | VM_PROT_WRITE, false) | PTE_PCD | PTE_PWT);
+	uint64_t bits = pmap_prot_bits(VM_PROT_READ | VM_PROT_WRITE, false);
+
+	return kenter(va, pa | bits | PTE_PCD | PTE_PWT);
 }
 
 void pmap_kremove(vm_offset_t va)
@@ -921,9 +758,10 @@ void pmap_kremove(vm_offset_t va)
 	assert_range(kernel_pmap, va, va + PAGE_SIZE);
 	spin_lock(&kernel_pmap->lock);
 	uint64_t *pte = range_pte(kernel_pmap, va, &next);
-	KASSERT(pte && !(*pte & PTE_MANAGED), "pmap_kremove: %#lx is not a kenter mapping", va);
+	KASSERT(pte && (*pte & PTE_P) && !(*pte & PTE_MANAGED),
+	        "pmap_kremove: %#lx is not a kenter mapping", va);
 	*pte = 0;
-	tlb_invalidate(kernel_pmap, va, va + PAGE_SIZE);
+	pmap_tlb_invalidate(kernel_pmap, va, va + PAGE_SIZE);
 	spin_unlock(&kernel_pmap->lock);
 }
 
@@ -947,10 +785,7 @@ pmap_t pmap_create(void)
 	pmap->pml4 = table_at(pmap->pml4_pa);
 	for (unsigned i = 256; i < 512; i++)        /* share the kernel half */
 		pmap->pml4[i] = kernel_pmap->pml4[i];
-	if (pcid_enabled) {
-		pmap->pcid = next_pcid;
-		next_pcid = next_pcid == 4095 ? 1 : next_pcid + 1;
-	}
+	pmap->pcid = pmap_pcid_new();
 	return pmap;
 }
 
@@ -979,7 +814,7 @@ static void free_table(struct pmap *pmap, paddr_t pa, int level, vm_offset_t bas
 
 void pmap_destroy(pmap_t pmap)
 {
-	KASSERT(pmap != kernel_pmap && pmap != curcpu()->pmap,
+	KASSERT(pmap != kernel_pmap && pmap != pmap_current(),
 	        "pmap_destroy: pmap %p is the kernel's or in use", pmap);
 	spin_lock(&pmap->lock);
 	for (unsigned i = 0; i < 256; i++)
@@ -1080,57 +915,4 @@ void pmap_audit(pmap_t pmap, struct pmap_audit *out)
 			out->aliased_write_execute++;
 	}
 	spin_unlock(&audit_marks.lock);
-}
-
-/* ------------------------------------------------------- the layout, as the tables say */
-
-static void prot_string(vm_prot_t prot, char out[4])
-{
-	out[0] = (prot & VM_PROT_READ) ? 'R' : '-';
-	out[1] = (prot & VM_PROT_WRITE) ? 'W' : '-';
-	out[2] = (prot & VM_PROT_EXECUTE) ? 'X' : '-';
-	out[3] = '\0';
-}
-
-/* One line of the layout; the rights shown are read back from the page tables at start. */
-static void layout_line(const char *what, vm_offset_t start, vm_offset_t end)
-{
-	char prot[4];
-
-	prot_string(pmap_access(kernel_pmap, start), prot);
-	klog("  %-13s 0x%016lx-0x%016lx %8lu KiB  %s\n", what, start, end - 1, (end - start) >> 10,
-	     prot);
-}
-
-void pmap_print_kernel_layout(const struct boot_info *bi)
-{
-	vm_offset_t data_end = round_page((vm_offset_t)_data_end);
-
-	klog("kernel address space (rights read from the page tables):\n");
-	klog("  %-13s 0x%016lx-0x%016lx  user space, one per task\n", "user", 0ul, USER_MAX - 1);
-	layout_line("direct map", DMAP_BASE, DMAP_BASE + ram_top(bi));
-	layout_line("  (kernel)", DMAP_BASE + bi->kernel_phys_start, DMAP_BASE + bi->kernel_phys_end);
-	klog("  %-13s 0x%016lx-0x%016lx  stacks, each with an unmapped guard page\n", "kernel VM",
-	     KVA_BASE, KVA_BASE + KVA_SIZE - 1);
-	layout_line("kernel text", (vm_offset_t)_text_start, round_page((vm_offset_t)_text_end));
-	layout_line("kernel rodata", (vm_offset_t)_rodata_start, round_page((vm_offset_t)_rodata_end));
-	layout_line("kernel data", (vm_offset_t)_data_start, data_end);
-	layout_line("stack guard", (vm_offset_t)boot_stack_guard,
-	            (vm_offset_t)boot_stack_guard + PAGE_SIZE);
-	layout_line("symbols", data_end, (vm_offset_t)_kernel_end);
-}
-
-static const char *on_off(bool on)
-{
-	return on ? "on" : "off";
-}
-
-void pmap_print_protection(void)
-{
-	uint64_t cr4 = read_cr4();
-
-	klog("protection: CR0.WP %s, EFER.NXE %s, SMEP %s, SMAP %s, UMIP %s, global pages %s, "
-	     "PCID %s\n", on_off(read_cr0() & CR0_WP), on_off(rdmsr(MSR_EFER) & EFER_NXE),
-	     on_off(cr4 & CR4_SMEP), on_off(cr4 & CR4_SMAP), on_off(cr4 & CR4_UMIP),
-	     on_off(cr4 & CR4_PGE), on_off(cr4 & CR4_PCIDE));
 }

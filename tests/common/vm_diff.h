@@ -17,10 +17,11 @@
  * the free frames: it may then fail with KERN_RESOURCE_SHORTAGE, and must
  * have changed nothing when it does.
  *
- * The file is freestanding: the same code runs on the host (against
- * tests/host/fake_kernel.c's fake pmap, with sanitizers) and in the
- * kernel (tests/kern/vm_diff_test.c, against the real pmap).  It uses
- * only the VM's public interface, kprintf, and static arrays.
+ * The file is freestanding: the same code runs on the host (with
+ * sanitizers, over the kernel's pmap on tests/host/fake_kernel.c's fake
+ * machine) and in the kernel (tests/kern/vm_diff_test.c, on the real
+ * one).  It uses only the VM's public interface, kprintf, and static
+ * arrays.
  *
  * Operations are generated (vd_generate, which looks at the model to pick
  * interesting addresses) separately from their execution (vd_execute,

@@ -42,8 +42,11 @@ HOST_TEST_SRCS_efi_elf := boot/efi/elf.c
 HOST_TEST_SRCS_bench := kern/bench.c kern/printf.c
 HOST_TEST_SRCS_gdb_packet := kern/gdb_packet.c
 HOST_TEST_SRCS_gdbstub := kern/gdbstub.c kern/gdb_packet.c kern/printf.c
-HOST_TEST_SRCS_vm_diff := tests/common/vm_diff.c tests/host/fake_kernel.c $(wildcard vm/*.c) kern/zone.c kern/kalloc.c kern/lock.c kern/printf.c kern/console.c kern/panic.c
-HOST_TEST_SRCS_vm_map_index := tests/host/fake_kernel.c $(wildcard vm/*.c) kern/zone.c kern/kalloc.c kern/lock.c kern/printf.c kern/console.c kern/panic.c
+# The VM over the kernel's own pmap, on the fake machine of fake_kernel.c.
+host_vm_srcs := tests/host/fake_kernel.c arch/x86_64/pmap.c $(wildcard vm/*.c) kern/zone.c \
+	kern/kalloc.c kern/lock.c kern/printf.c kern/console.c kern/panic.c
+HOST_TEST_SRCS_vm_diff := tests/common/vm_diff.c $(host_vm_srcs)
+HOST_TEST_SRCS_vm_map_index := $(host_vm_srcs)
 
 KTAP_SUMMARY_SRCS := tools/ktap-summary.c kern/ktap.c kern/printf.c
 

@@ -1,7 +1,7 @@
 /*
  * The VM's randomized differential test on the host (tests/common/vm_diff.h):
- * vm/ built for Linux with ASan and UBSan over the fake machine of
- * tests/host/fake_kernel.c.
+ * vm/ and the kernel's pmap (arch/x86_64/pmap.c) built for Linux with ASan
+ * and UBSan, over the fake machine of tests/host/fake_kernel.c.
  *
  * Environment:
  *   VM_DIFF_OPS=n            operations (default 1000000)
@@ -30,12 +30,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch/x86_64/pmap_md.h"
 #include "tests/common/vm_diff.h"
 #include "tests/host/htest.h"
 
 void fake_machine_boot(void);
 void fake_pmap_access(pmap_t pmap, vm_offset_t va, vm_prot_t access);
-uint64_t fake_pmap_pv_entries(void);
 
 static uint64_t nops = 1000000;
 static struct vd_config config;
@@ -70,7 +70,7 @@ static void test_boot(void)
 {
 	fake_machine_boot();
 	booted = true;
-	pv_at_boot = fake_pmap_pv_entries();
+	pv_at_boot = pmap_pv_entries();
 	HT_EXPECT_TRUE(booted);
 }
 
@@ -114,7 +114,7 @@ static void test_random_operations_match_the_model(void)
 static void test_teardown_returns_every_frame_and_object(void)
 {
 	HT_EXPECT_EQ(stats.leaks, 0);
-	HT_EXPECT_EQ(fake_pmap_pv_entries(), pv_at_boot);     /* every mapping gone */
+	HT_EXPECT_EQ(pmap_pv_entries(), pv_at_boot);     /* every mapping gone */
 }
 
 /* ------------------------------------------------------------- shrinking */

@@ -1,0 +1,73 @@
+/*
+ * The two halves of the x86-64 pmap, and what each gives the other.
+ *
+ * arch/x86_64/pmap.c is the page tables and the reverse maps: plain C
+ * over memory it reaches through pmap_phys_to_virt, which asks the CPU
+ * for nothing but a TLB flush (pmap_tlb_invalidate).  The CPU half is
+ * the rest: arch/x86_64/pmap_cpu.c in the kernel (CR3, CR4, INVLPG,
+ * PCIDs, the boot mappings of RAM and of the image), and
+ * tests/host/fake_kernel.c in the host tests, which build pmap.c as it
+ * is over page tables in malloc'd memory.  Only the pmap's own files
+ * include this header: vm/ sees vm/pmap.h alone.
+ */
+#ifndef MICA_ARCH_PMAP_CPU_H
+#define MICA_ARCH_PMAP_CPU_H
+
+#include "arch/x86_64/pmap_md.h"
+#include "kern/lock.h"
+
+struct pmap {
+	uint64_t *pml4;                /* through the direct map */
+	paddr_t pml4_pa;
+	uint16_t pcid;                 /* 0 when PCID is off, and for the kernel */
+	struct spinlock lock;
+	uint64_t resident;             /* leaf 4 KiB mappings */
+};
+
+/* The leaf entry bits that grant prot, for a kernel or user address. */
+static inline uint64_t pmap_prot_bits(vm_prot_t prot, bool user)
+{
+	uint64_t bits = PTE_P;
+
+	if (prot & VM_PROT_WRITE)
+		bits |= PTE_RW;
+	if (!(prot & VM_PROT_EXECUTE))
+		bits |= PTE_NX;
+	bits |= user ? PTE_US : PTE_G;
+	return bits;
+}
+
+/* ---- the page-table half (arch/x86_64/pmap.c) ---- */
+
+/*
+ * Takes the bootstrap memory from bi and makes the kernel pmap: its
+ * top-level table and the kernel-VM table under it that every pmap
+ * shares.  => pmap_direct_base reaches RAM
+ */
+void pmap_tables_bootstrap(const struct boot_info *bi);
+
+/*
+ * Maps [va, va + size) to [pa, ...) with bits in the kernel pmap, in the
+ * largest pages that fit up to level max_level (1: 4 KiB pages only,
+ * 2: 2 MiB, 3: 1 GiB).  Bootstrap only: nothing is flushed.
+ */
+void pmap_boot_map(vm_offset_t va, paddr_t pa, uint64_t size, uint64_t bits, int max_level);
+
+/*
+ * The 4 KiB leaf entry for va, or NULL when no page table covers it: for
+ * a CPU half that plays the processor's part in an access (A and D).
+ */
+uint64_t *pmap_pte(struct pmap *pmap, vm_offset_t va);
+
+/* ---- the CPU half ---- */
+
+/*
+ * Drops stale translations of [start, end) of pmap from every TLB that
+ * may hold them, before it returns.
+ */
+void pmap_tlb_invalidate(struct pmap *pmap, vm_offset_t start, vm_offset_t end);
+
+/* The PCID that tags a new address space's TLB entries; 0 when there are none. */
+uint16_t pmap_pcid_new(void);
+
+#endif
