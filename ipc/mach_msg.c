@@ -171,17 +171,17 @@ struct ipc_kmsg *ipc_kmsg_alloc(mach_msg_size_t room)
 }
 
 /*
- * Sends k, which holds the message as its sender wrote it, from space;
- * sent is that message where the sender's out-of-line memory marked for
- * deallocation is named (NULL: a simple message, none).  Takes k: on any
- * error it is freed and nothing was taken from the sender.
+ * Sends k, which holds the message as its sender wrote it, from space and
+ * map; sent is that message where the sender's out-of-line memory marked
+ * for deallocation is named (NULL: a simple message, none).  Takes k: on
+ * any error it is freed and nothing was taken from the sender.
  */
-static mach_msg_return_t kmsg_send(struct ipc_space *space, struct ipc_kmsg *k,
-                                   const mach_msg_header_t *sent)
+static mach_msg_return_t kmsg_send(struct ipc_space *space, struct vm_map *map,
+                                   struct ipc_kmsg *k, const mach_msg_header_t *sent)
 {
 	mach_msg_return_t mr = check_header(&k->header, k->size);
 
-	if (mr != MACH_MSG_SUCCESS || (mr = ipc_kmsg_copyin_body(k)) != MACH_MSG_SUCCESS ||
+	if (mr != MACH_MSG_SUCCESS || (mr = ipc_kmsg_copyin_body(k, map)) != MACH_MSG_SUCCESS ||
 	    (mr = ipc_kmsg_copyin_rights(k, space)) != MACH_MSG_SUCCESS) {
 		ipc_kmsg_free(k);
 		return mr;
@@ -191,13 +191,13 @@ static mach_msg_return_t kmsg_send(struct ipc_space *space, struct ipc_kmsg *k,
 	else
 		mr = ipc_kmsg_enqueue(k);          /* MACH_SEND_INVALID_DEST if it died meanwhile */
 	if (mr == MACH_MSG_SUCCESS && sent)
-		ipc_kmsg_deallocate_sent(sent);    /* sent: now the sender's memory may go */
+		ipc_kmsg_deallocate_sent(sent, map);   /* sent: now the sender's memory may go */
 	return mr;
 }
 
-mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t *msg,
-                               mach_msg_size_t size, mach_msg_option_t option,
-                               mach_msg_timeout_t timeout)
+mach_msg_return_t ipc_msg_send(struct ipc_space *space, struct vm_map *map,
+                               const mach_msg_header_t *msg, mach_msg_size_t size,
+                               mach_msg_option_t option, mach_msg_timeout_t timeout)
 {
 	mach_msg_return_t mr = check_header(msg, size);
 	struct ipc_kmsg *k;
@@ -210,7 +210,7 @@ mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t 
 	if ((k = ipc_kmsg_alloc(size)) == NULL)
 		return MACH_SEND_NO_BUFFER;
 	memcpy(&k->header, msg, size);
-	return kmsg_send(space, k, msg);
+	return kmsg_send(space, map, k, msg);
 }
 
 /*
@@ -261,14 +261,14 @@ static void set_received_header(struct ipc_kmsg *k, mach_port_name_t reply, mach
 
 /*
  * Makes k's header what the receiver sees and its body the receiver's:
- * its out-of-line memory mapped in the current task, its rights named in
- * space (MACH_RCV_BODY_ERROR when some did not fit).
+ * its out-of-line memory mapped in map, its rights named in space
+ * (MACH_RCV_BODY_ERROR when some did not fit).
  */
-static mach_msg_return_t deliver(struct ipc_space *space, mach_port_name_t name,
-                                 struct ipc_kmsg *k)
+static mach_msg_return_t deliver(struct ipc_space *space, struct vm_map *map,
+                                 mach_port_name_t name, struct ipc_kmsg *k)
 {
 	mach_port_name_t reply = MACH_PORT_NULL;
-	mach_msg_return_t mr = ipc_kmsg_copyout_body(k, space);
+	mach_msg_return_t mr = ipc_kmsg_copyout_body(k, space, map);
 
 	if (k->reply && ipc_space_copyout_right(space, k->reply, k->reply_type, &reply) !=
 	    KERN_SUCCESS)
@@ -298,16 +298,16 @@ static mach_msg_return_t prepare_buffer(void *ubuf, struct ipc_kmsg *k)
 
 /*
  * mach_msg's receive: waits for a message on the receive right `name`,
- * takes it and delivers it into space; *out is the message, for the
+ * takes it and delivers it into space and map; *out is the message, for the
  * caller to copy to ubuf (NULL: the caller's buffer is the kernel's) and
  * free (MACH_MSG_SUCCESS or MACH_RCV_BODY_ERROR).  Nothing is held across
  * a wait: the name is looked up afresh each turn, so a thread terminated
  * while it waits leaves nothing behind.
  */
-static mach_msg_return_t receive_kmsg(struct ipc_space *space, mach_port_name_t name,
-                                      mach_msg_size_t size, mach_msg_option_t option,
-                                      uint64_t deadline, void *ubuf, struct ipc_kmsg **out,
-                                      mach_msg_size_t *needed)
+static mach_msg_return_t receive_kmsg(struct ipc_space *space, struct vm_map *map,
+                                      mach_port_name_t name, mach_msg_size_t size,
+                                      mach_msg_option_t option, uint64_t deadline, void *ubuf,
+                                      struct ipc_kmsg **out, mach_msg_size_t *needed)
 {
 	for (bool first = true;; first = false) {
 		struct ipc_port *port;
@@ -320,7 +320,7 @@ static mach_msg_return_t receive_kmsg(struct ipc_space *space, mach_port_name_t 
 		if (mr == MACH_MSG_SUCCESS && *out) {
 			if ((mr = prepare_buffer(ubuf, *out)) != MACH_MSG_SUCCESS)
 				return mr;
-			return deliver(space, name, *out);
+			return deliver(space, map, name, *out);
 		}
 		if (mr == MACH_RCV_TOO_LARGE && *out) {
 			ipc_kmsg_destroy_list(*out);   /* no room for it, and not asked to keep it */
@@ -334,13 +334,14 @@ static mach_msg_return_t receive_kmsg(struct ipc_space *space, mach_port_name_t 
 	}
 }
 
-mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name,
-                                  mach_msg_header_t *buf, mach_msg_size_t size,
-                                  mach_msg_option_t option, mach_msg_timeout_t timeout)
+mach_msg_return_t ipc_msg_receive(struct ipc_space *space, struct vm_map *map,
+                                  mach_port_name_t name, mach_msg_header_t *buf,
+                                  mach_msg_size_t size, mach_msg_option_t option,
+                                  mach_msg_timeout_t timeout)
 {
 	struct ipc_kmsg *k;
 	mach_msg_size_t needed = 0;
-	mach_msg_return_t mr = receive_kmsg(space, name, size, option,
+	mach_msg_return_t mr = receive_kmsg(space, map, name, size, option,
 	                                    deadline_for(option, MACH_RCV_TIMEOUT, timeout), NULL,
 	                                    &k, &needed);
 
@@ -393,9 +394,10 @@ static mach_msg_return_t copyin_rest(struct ipc_kmsg *k, const mach_msg_header_t
  * The trap's send half, after copyin_header.  It waits for room before it
  * copies the rest of the message in, so nothing is held while it waits.
  */
-static mach_msg_return_t trap_send(struct ipc_space *space, const mach_msg_header_t *head,
-                                   uintptr_t umsg, mach_msg_option_t option,
-                                   mach_msg_size_t size, mach_msg_timeout_t timeout)
+static mach_msg_return_t trap_send(struct ipc_space *space, struct vm_map *map,
+                                   const mach_msg_header_t *head, uintptr_t umsg,
+                                   mach_msg_option_t option, mach_msg_size_t size,
+                                   mach_msg_timeout_t timeout)
 {
 	mach_msg_header_t *sent = NULL;
 	struct ipc_kmsg *k;
@@ -418,7 +420,7 @@ static mach_msg_return_t trap_send(struct ipc_space *space, const mach_msg_heade
 		}
 		memcpy(sent, &k->header, size);
 	}
-	mr = kmsg_send(space, k, sent);
+	mr = kmsg_send(space, map, k, sent);
 	if (sent)
 		kfree(sent, size);
 	return mr;
@@ -437,13 +439,14 @@ static mach_msg_return_t copyout_received(const struct ipc_kmsg *k, uintptr_t um
 }
 
 /* The trap's receive half: the message goes straight from the kernel's copy to the caller's buffer. */
-static mach_msg_return_t trap_receive(struct ipc_space *space, uintptr_t umsg,
-                                      mach_msg_option_t option, mach_msg_size_t size,
-                                      mach_port_name_t name, mach_msg_timeout_t timeout)
+static mach_msg_return_t trap_receive(struct ipc_space *space, struct vm_map *map,
+                                      uintptr_t umsg, mach_msg_option_t option,
+                                      mach_msg_size_t size, mach_port_name_t name,
+                                      mach_msg_timeout_t timeout)
 {
 	struct ipc_kmsg *k;
 	mach_msg_size_t needed = 0;
-	mach_msg_return_t mr = receive_kmsg(space, name, size, option,
+	mach_msg_return_t mr = receive_kmsg(space, map, name, size, option,
 	                                    deadline_for(option, MACH_RCV_TIMEOUT, timeout),
 	                                    (void *)umsg, &k, &needed);
 
@@ -513,8 +516,9 @@ static mach_msg_return_t reply_port_remains(struct ipc_space *space, mach_port_n
  * child), so the buffer is made ready again first; a shortage there
  * loses the reply as prepare_buffer does.
  */
-static mach_msg_return_t deliver_reply(struct ipc_space *space, struct ipc_kmsg *reply,
-                                       uintptr_t umsg, mach_port_name_t rcv_name)
+static mach_msg_return_t deliver_reply(struct ipc_space *space, struct vm_map *map,
+                                       struct ipc_kmsg *reply, uintptr_t umsg,
+                                       mach_port_name_t rcv_name)
 {
 	if (copyout_prepare((void *)umsg, reply->size) == KERN_RESOURCE_SHORTAGE) {
 		struct ipc_kmsg *doomed = NULL;
@@ -523,7 +527,7 @@ static mach_msg_return_t deliver_reply(struct ipc_space *space, struct ipc_kmsg 
 		ipc_kmsg_destroy_list(doomed);
 		return MACH_RCV_HEADER_ERROR;
 	}
-	mach_msg_return_t mr = ipc_kmsg_copyout_body(reply, space);
+	mach_msg_return_t mr = ipc_kmsg_copyout_body(reply, space, map);
 	set_received_header(reply, MACH_PORT_NULL, rcv_name);
 	return copyout_received(reply, umsg, mr);
 }
@@ -540,10 +544,10 @@ static mach_msg_return_t deliver_reply(struct ipc_space *space, struct ipc_kmsg 
  * routine that destroys the reply port leaves MACH_RCV_INVALID_NAME.  head
  * is the header copyin_header read.
  */
-static bool kernel_call(struct ipc_space *space, const mach_msg_header_t *head, uintptr_t umsg,
-                        mach_msg_option_t option, mach_msg_size_t send_size,
-                        mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
-                        mach_msg_return_t *mr)
+static bool kernel_call(struct ipc_space *space, struct vm_map *map,
+                        const mach_msg_header_t *head, uintptr_t umsg, mach_msg_option_t option,
+                        mach_msg_size_t send_size, mach_msg_size_t rcv_size,
+                        mach_port_name_t rcv_name, mach_msg_return_t *mr)
 {
 	union kmsg_buffer request, reply;
 	_Alignas(8) char sent[IPC_KOBJECT_REPLY_MAX];   /* the sender's descriptors, for deallocation */
@@ -565,36 +569,37 @@ static bool kernel_call(struct ipc_space *space, const mach_msg_header_t *head, 
 	/* the reply's room made first, so that a shortage there comes before the routine runs */
 	if (copyout_prepare((void *)umsg, r->reply_size) == KERN_RESOURCE_SHORTAGE)
 		*mr = MACH_SEND_NO_BUFFER;
-	else if ((*mr = ipc_kmsg_copyin_memory(k)) == MACH_MSG_SUCCESS) {
+	else if ((*mr = ipc_kmsg_copyin_memory(k, map)) == MACH_MSG_SUCCESS) {
 		ipc_kobject_serve(k, r, &reply.k);
 		reply.k.lost = r->reply_lost;
 		ipc_kmsg_clean_body(k, NULL);                /* what the routine did not take */
 		if (complex)
-			ipc_kmsg_deallocate_sent((const mach_msg_header_t *)sent);
+			ipc_kmsg_deallocate_sent((const mach_msg_header_t *)sent, map);
 		*mr = reply_port_remains(space, rcv_name, &reply.k);
 	}
 	if (*mr == MACH_MSG_SUCCESS)
-		*mr = deliver_reply(space, &reply.k, umsg, rcv_name);
+		*mr = deliver_reply(space, map, &reply.k, umsg, rcv_name);
 	ipc_port_release(k->dest);
 	return true;
 }
 
-mach_msg_return_t mach_msg_trap(struct ipc_space *space, uintptr_t umsg, mach_msg_option_t option,
-                                mach_msg_size_t send_size, mach_msg_size_t rcv_size,
-                                mach_port_name_t rcv_name, mach_msg_timeout_t timeout)
+mach_msg_return_t mach_msg_trap(struct ipc_space *space, struct vm_map *map, uintptr_t umsg,
+                                mach_msg_option_t option, mach_msg_size_t send_size,
+                                mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
+                                mach_msg_timeout_t timeout)
 {
 	mach_msg_return_t mr = MACH_MSG_SUCCESS;
 	mach_msg_header_t head;
 
 	if (option & MACH_SEND_MSG) {
 		mr = copyin_header(umsg, send_size, &head);
-		if (mr == MACH_MSG_SUCCESS &&
-		    kernel_call(space, &head, umsg, option, send_size, rcv_size, rcv_name, &mr))
+		if (mr == MACH_MSG_SUCCESS && kernel_call(space, map, &head, umsg, option,
+		                                          send_size, rcv_size, rcv_name, &mr))
 			return mr;
 		if (mr == MACH_MSG_SUCCESS)
-			mr = trap_send(space, &head, umsg, option, send_size, timeout);
+			mr = trap_send(space, map, &head, umsg, option, send_size, timeout);
 	}
 	if (mr == MACH_MSG_SUCCESS && (option & MACH_RCV_MSG))
-		mr = trap_receive(space, umsg, option, rcv_size, rcv_name, timeout);
+		mr = trap_receive(space, map, umsg, option, rcv_size, rcv_name, timeout);
 	return mr;
 }
