@@ -1,6 +1,6 @@
 /*
  * The body of a complex message: out-of-line memory and port rights
- * (ipc/mach_msg.h).
+ * (ipc/ipc_kmsg.h).
  *
  * Sending, each memory descriptor's range is taken from the sender's map
  * with vm_map_copyin (whole pages copy-on-write: no byte moves), and the
@@ -16,7 +16,8 @@
  *
  * Lock order: no IPC lock is held here; the VM and ipc_space take their own.
  */
-#include "ipc/mach_msg.h"
+#include "ipc/ipc_kmsg.h"
+#include "ipc/ipc_space.h"
 #include "kern/kalloc.h"
 #include "kern/string.h"
 #include "vm/vm_map.h"

@@ -8,7 +8,7 @@
 #include "ipc/ipc_kobject.h"
 #include <mach/mig_errors.h>
 #include "ipc/ipc_space.h"
-#include "ipc/mach_msg.h"
+#include "ipc/ipc_kmsg.h"
 #include "kern/host.h"
 #include "kern/mach_port_server.h"
 #include "kern/panic.h"

@@ -4,7 +4,7 @@
  */
 #include "kern/host.h"
 #include <mach/host_rpc.h>
-#include "ipc/mach_msg.h"
+#include "ipc/ipc_kmsg.h"
 #include "kern/exec.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"

@@ -11,7 +11,7 @@
 #include "kern/mach_port_server.h"
 #include <mach/mach_port_rpc.h>
 #include "ipc/ipc_space.h"
-#include "ipc/mach_msg.h"
+#include "ipc/ipc_kmsg.h"
 #include "kern/task.h"
 
 /* The task's space with the task locked, or NULL (nothing locked) once it is terminated. */

@@ -6,7 +6,7 @@
  * argument.
  */
 #include "kern/task_server.h"
-#include "ipc/mach_msg.h"
+#include "ipc/ipc_kmsg.h"
 #include "kern/task.h"
 #include <mach/thread_rpc.h>
 #include <mach/vm_map_rpc.h>

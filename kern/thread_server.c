@@ -9,7 +9,7 @@
  */
 #include "kern/thread_server.h"
 #include <mach/thread_rpc.h>
-#include "ipc/mach_msg.h"
+#include "ipc/ipc_kmsg.h"
 #include "kern/kalloc.h"
 #include "kern/string.h"
 #include "kern/task.h"

@@ -3,6 +3,7 @@
  * exact error codes for every misuse, dead names after a port dies, and
  * no port left behind.
  */
+#include "ipc/ipc_kmsg.h"
 #include "ipc/ipc_kobject.h"
 #include "ipc/ipc_space.h"
 #include "ipc/mach_msg.h"
