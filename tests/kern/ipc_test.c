@@ -65,6 +65,7 @@ static void expect_found(const struct ipc_routine *routines, size_t count)
 KTEST(ipc, every_routine_is_found_by_its_id_and_no_other)
 {
 	expect_found(task_server_routines, task_server_routine_count);
+	expect_found(thread_server_task_routines, thread_server_task_routine_count);
 	expect_found(thread_server_routines, thread_server_routine_count);
 	expect_found(mach_port_server_routines, mach_port_server_routine_count);
 	expect_found(host_server_routines, host_server_routine_count);
