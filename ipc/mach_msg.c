@@ -259,24 +259,60 @@ static mach_msg_return_t receive_kmsg(struct ipc_space *space, struct vm_map *ma
 	}
 }
 
+/* Copies len bytes to dst in the receiver's buffer: user memory (copyout) or the kernel's. */
+static kern_return_t put(void *dst, bool user, const void *src, size_t len)
+{
+	if (user)
+		return copyout(src, dst, len);
+	memcpy(dst, src, len);
+	return KERN_SUCCESS;
+}
+
+/*
+ * Copies a received message to the caller's buffer.  A buffer it cannot
+ * be copied out to loses the message (MACH_RCV_INVALID_DATA), as in Mach;
+ * rights it carried stay named in the space.  Else the receive's mr.
+ */
+static mach_msg_return_t copyout_received(const struct ipc_kmsg *k, void *buf, bool user,
+                                          mach_msg_return_t mr)
+{
+	return put(buf, user, &k->header, k->size) == KERN_SUCCESS ? mr : MACH_RCV_INVALID_DATA;
+}
+
+/*
+ * mach_msg's receive, from the kernel and from the trap alike: the
+ * message goes straight from the kernel's copy to buf (size bytes), in
+ * user memory if user, else the kernel's.  A message too large for it
+ * and kept (MACH_RCV_LARGE) leaves its size in buf's msgh_size.
+ */
+static mach_msg_return_t receive_into(struct ipc_space *space, struct vm_map *map,
+                                      mach_port_name_t name, void *buf, bool user,
+                                      mach_msg_size_t size, mach_msg_option_t option,
+                                      mach_msg_timeout_t timeout)
+{
+	struct ipc_kmsg *k;
+	mach_msg_size_t needed = 0;
+	mach_msg_return_t mr = receive_kmsg(space, map, name, size, option,
+	                                    deadline_for(option, MACH_RCV_TIMEOUT, timeout),
+	                                    user ? buf : NULL, &k, &needed);
+
+	if (mr == MACH_MSG_SUCCESS || mr == MACH_RCV_BODY_ERROR) {
+		mr = copyout_received(k, buf, user, mr);
+		ipc_kmsg_free(k);
+	} else if (mr == MACH_RCV_TOO_LARGE && (option & MACH_RCV_LARGE) &&
+	           size >= sizeof(mach_msg_header_t)) {
+		put((char *)buf + __builtin_offsetof(mach_msg_header_t, msgh_size), user, &needed,
+		    sizeof(needed));               /* best effort, as the size is all it says */
+	}
+	return mr;
+}
+
 mach_msg_return_t ipc_msg_receive(struct ipc_space *space, struct vm_map *map,
                                   mach_port_name_t name, mach_msg_header_t *buf,
                                   mach_msg_size_t size, mach_msg_option_t option,
                                   mach_msg_timeout_t timeout)
 {
-	struct ipc_kmsg *k;
-	mach_msg_size_t needed = 0;
-	mach_msg_return_t mr = receive_kmsg(space, map, name, size, option,
-	                                    deadline_for(option, MACH_RCV_TIMEOUT, timeout), NULL,
-	                                    &k, &needed);
-
-	if (mr == MACH_MSG_SUCCESS || mr == MACH_RCV_BODY_ERROR) {
-		memcpy(buf, &k->header, k->size);
-		ipc_kmsg_free(k);
-	} else if (mr == MACH_RCV_TOO_LARGE && (option & MACH_RCV_LARGE) && size >= sizeof(*buf)) {
-		buf->msgh_size = needed;           /* the size a receive needs */
-	}
-	return mr;
+	return receive_into(space, map, name, buf, false, size, option, timeout);
 }
 
 /* A send's code for a copyin's result: a page the VM had no memory for is a shortage. */
@@ -351,41 +387,6 @@ static mach_msg_return_t trap_send(struct ipc_space *space, struct vm_map *map,
 	return mr;
 }
 
-/*
- * Copies a received message to the caller's buffer.  A buffer it cannot
- * be copied out to loses the message (MACH_RCV_INVALID_DATA), as in Mach;
- * rights it carried stay named in the space.  Else the receive's mr.
- */
-static mach_msg_return_t copyout_received(const struct ipc_kmsg *k, uintptr_t umsg,
-                                          mach_msg_return_t mr)
-{
-	return copyout(&k->header, (void *)umsg, k->size) == KERN_SUCCESS ? mr :
-	                                                                    MACH_RCV_INVALID_DATA;
-}
-
-/* The trap's receive half: the message goes straight from the kernel's copy to the caller's buffer. */
-static mach_msg_return_t trap_receive(struct ipc_space *space, struct vm_map *map,
-                                      uintptr_t umsg, mach_msg_option_t option,
-                                      mach_msg_size_t size, mach_port_name_t name,
-                                      mach_msg_timeout_t timeout)
-{
-	struct ipc_kmsg *k;
-	mach_msg_size_t needed = 0;
-	mach_msg_return_t mr = receive_kmsg(space, map, name, size, option,
-	                                    deadline_for(option, MACH_RCV_TIMEOUT, timeout),
-	                                    (void *)umsg, &k, &needed);
-
-	if (mr == MACH_MSG_SUCCESS || mr == MACH_RCV_BODY_ERROR) {
-		mr = copyout_received(k, umsg, mr);
-		ipc_kmsg_free(k);
-	} else if (mr == MACH_RCV_TOO_LARGE && (option & MACH_RCV_LARGE) &&
-	           size >= sizeof(mach_msg_header_t)) {
-		copyout(&needed, (char *)umsg + __builtin_offsetof(mach_msg_header_t, msgh_size),
-		        sizeof(needed));           /* best effort, as the size is all it says */
-	}
-	return mr;
-}
-
 /* A kmsg on the stack, with room for any kernel call's request or reply. */
 union kmsg_buffer {
 	struct ipc_kmsg k;
@@ -454,7 +455,7 @@ static mach_msg_return_t deliver_reply(struct ipc_space *space, struct vm_map *m
 	}
 	mach_msg_return_t mr = ipc_kmsg_copyout_body(reply, space, map);
 	set_received_header(reply, MACH_PORT_NULL, rcv_name);
-	return copyout_received(reply, umsg, mr);
+	return copyout_received(reply, (void *)umsg, true, mr);
 }
 
 /*
@@ -525,6 +526,7 @@ mach_msg_return_t mach_msg_trap(struct ipc_space *space, struct vm_map *map, uin
 			mr = trap_send(space, map, &head, umsg, option, send_size, timeout);
 	}
 	if (mr == MACH_MSG_SUCCESS && (option & MACH_RCV_MSG))
-		mr = trap_receive(space, map, umsg, option, rcv_size, rcv_name, timeout);
+		mr = receive_into(space, map, rcv_name, (void *)umsg, true, rcv_size, option,
+		                  timeout);
 	return mr;
 }
