@@ -1,6 +1,6 @@
 /*
  * The body of a complex message: out-of-line memory and port rights
- * (ipc/mach_msg.h).
+ * (ipc/ipc_kmsg.h).
  *
  * Sending, each memory descriptor's range is taken from the sender's map
  * with vm_map_copyin (whole pages copy-on-write: no byte moves), and the
@@ -10,15 +10,16 @@
  * nothing), and the descriptor holds the port in its name and pad1 words.
  * Receiving, each copy is mapped into the receiver's map with
  * vm_map_copyout and each right becomes a name in the receiver's space.
- * The maps are the current task's, as Mach's current_map(): a kernel
- * thread has none, and its messages carry no memory.
+ * The maps come from the caller, as the spaces do: the trap layer knows
+ * whose they are, and ipc/ knows only ports.  A kernel thread has none
+ * (NULL), and its messages carry no memory.
  *
  * Lock order: no IPC lock is held here; the VM and ipc_space take their own.
  */
-#include "ipc/mach_msg.h"
+#include "ipc/ipc_kmsg.h"
+#include "ipc/ipc_space.h"
 #include "kern/kalloc.h"
 #include "kern/string.h"
-#include "kern/task.h"
 #include "vm/vm_map.h"
 #include "vm/vm_user.h"
 
@@ -27,13 +28,6 @@
 
 /* A port descriptor in kernel form that carries the name MACH_PORT_DEAD. */
 #define PORT_DEAD ((struct ipc_port *)~0ul)
-
-static vm_map_t current_map(void)
-{
-	struct task *t = current_task();
-
-	return t ? t->map : NULL;
-}
 
 /* How many descriptors the message at h has (0 for a simple message). */
 static uint32_t descriptor_count(const mach_msg_header_t *h)
@@ -219,23 +213,20 @@ static mach_msg_return_t copyin_memory(vm_map_t map, mach_msg_ool_descriptor_t *
 	return MACH_MSG_SUCCESS;
 }
 
-mach_msg_return_t ipc_kmsg_copyin_body(struct ipc_kmsg *k)
+mach_msg_return_t ipc_kmsg_copyin_body(struct ipc_kmsg *k, vm_map_t map)
 {
 	if (!(k->header.msgh_bits & MACH_MSGH_BITS_COMPLEX))
 		return MACH_MSG_SUCCESS;
 	mach_msg_return_t mr = check_body(k);
-	return mr == MACH_MSG_SUCCESS ? ipc_kmsg_copyin_memory(k) : mr;
+	return mr == MACH_MSG_SUCCESS ? ipc_kmsg_copyin_memory(k, map) : mr;
 }
 
-mach_msg_return_t ipc_kmsg_copyin_memory(struct ipc_kmsg *k)
+mach_msg_return_t ipc_kmsg_copyin_memory(struct ipc_kmsg *k, vm_map_t map)
 {
 	uint32_t left = descriptor_count(&k->header);
 	mach_msg_return_t mr = MACH_MSG_SUCCESS;
 	char *d = first_descriptor(&k->header);
 
-	if (left == 0)
-		return mr;                         /* a simple message: no map to look up */
-	vm_map_t map = current_map();
 	for (; left > 0; left--, d = next_descriptor(d))
 		if (descriptor_type(d) == MACH_MSG_OOL_DESCRIPTOR &&
 		    (mr = copyin_memory(map, (void *)d)) != MACH_MSG_SUCCESS)
@@ -317,7 +308,7 @@ mach_msg_return_t ipc_kmsg_copyin_rights(struct ipc_kmsg *k, struct ipc_space *s
 	return mr;
 }
 
-void ipc_kmsg_deallocate_sent(const mach_msg_header_t *sent)
+void ipc_kmsg_deallocate_sent(const mach_msg_header_t *sent, vm_map_t map)
 {
 	char *d = first_descriptor(sent);
 
@@ -327,7 +318,7 @@ void ipc_kmsg_deallocate_sent(const mach_msg_header_t *sent)
 			continue;
 		__builtin_memcpy(&ool, d, sizeof(ool));
 		if (ool.deallocate && ool.size)
-			vm_deallocate(current_map(), (vm_address_t)ool.address, ool.size);
+			vm_deallocate(map, (vm_address_t)ool.address, ool.size);
 	}
 }
 
@@ -377,16 +368,13 @@ static mach_msg_return_t copyout_port(struct ipc_kmsg *k, struct ipc_space *spac
 static mach_msg_return_t copyout_descriptor(struct ipc_kmsg *k, vm_map_t map,
                                             struct ipc_space *space, char *d);
 
-mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k, struct ipc_space *space)
+mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k, struct ipc_space *space,
+                                        vm_map_t map)
 {
-	uint32_t count = descriptor_count(&k->header);
 	mach_msg_return_t mr = MACH_MSG_SUCCESS;
 	char *d = first_descriptor(&k->header);
 
-	if (count == 0)
-		return mr;                         /* a simple message: no map to look up */
-	vm_map_t map = current_map();
-	for (uint32_t i = count; i > 0; i--, d = next_descriptor(d)) {
+	for (uint32_t i = descriptor_count(&k->header); i > 0; i--, d = next_descriptor(d)) {
 		mach_msg_return_t one = copyout_descriptor(k, map, space, d);
 		if (one != MACH_MSG_SUCCESS)
 			mr = one;

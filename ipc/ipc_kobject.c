@@ -1,23 +1,16 @@
 /*
  * Kernel-object ports and the dispatcher that serves them
  * (ipc/ipc_kobject.h).  The routine tables live beside the objects they
- * serve (kern/task_server.c, kern/thread_server.c, kern/host.c); this file finds the routine, holds the
- * object while it runs, and sends the reply, playing the part of MIG's
- * generated server loop.
+ * serve, in kern/, which registers them at boot with how their objects
+ * are held; this file finds the routine, holds the object while it runs,
+ * and sends the reply, playing the part of MIG's generated server loop.
  */
 #include "ipc/ipc_kobject.h"
 #include <mach/mig_errors.h>
+#include "ipc/ipc_kmsg.h"
 #include "ipc/ipc_space.h"
-#include "ipc/mach_msg.h"
-#include "kern/host.h"
-#include "kern/mach_port_server.h"
 #include "kern/panic.h"
 #include "kern/string.h"
-#include "kern/task.h"
-#include "kern/task_server.h"
-#include "kern/thread.h"
-#include "kern/thread_server.h"
-#include "vm/vm_map.h"
 
 struct ipc_port *ipc_kobject_port_alloc(void *object, enum ipc_kobject_type type)
 {
@@ -38,120 +31,116 @@ void ipc_kobject_port_destroy(struct ipc_port *port)
 	ipc_port_destroy(port);
 }
 
-static const struct {
-	const struct ipc_routine *routines;
-	const size_t *count;
-} servers[] = {
-	{ task_server_routines, &task_server_routine_count },
-	{ mach_port_server_routines, &mach_port_server_routine_count },
-	{ host_server_routines, &host_server_routine_count },
-	{ thread_server_routines, &thread_server_routine_count },
-};
+/* How each kind's objects are held; NULL until the kind registers (its ports serve nothing). */
+static const struct ipc_kobject_ops *kind_ops[IKOT_COUNT];
 
 /*
  * Every routine by its msgh_id, as MIG's server tables are found in
- * Mach: a hash with linear probing, filled once at boot.  The ids are
- * sparse (202 to 4701), and a search of every table took 150 of a null
- * RPC's 1,060 instructions.
+ * Mach: a hash with linear probing, filled at boot as each kind
+ * registers.  The ids are sparse (202 to 4701), and a search of every
+ * table took 150 of a null RPC's 1,060 instructions.
  */
 #define ROUTINE_SLOTS 128              /* a power of two, over twice the routines */
 
-static const struct ipc_routine *routine_slots[ROUTINE_SLOTS];
+static struct routine_slot {
+	const struct ipc_routine *routine;
+	enum ipc_kobject_type kind;    /* the objects it acts on */
+} routine_slots[ROUTINE_SLOTS];
+
+static unsigned routines_registered;
+static mach_msg_size_t largest_reply = sizeof(mig_reply_error_t);
 
 static unsigned slot_of(mach_msg_id_t id)
 {
 	return (unsigned)id & (ROUTINE_SLOTS - 1);
 }
 
-void ipc_kobject_init(void)
+/* The slot that holds id's routine, or the empty one where it would go. */
+static struct routine_slot *slot_for(mach_msg_id_t id)
 {
-	unsigned filled = 0;
+	unsigned k = slot_of(id);
 
-	for (size_t s = 0; s < sizeof(servers) / sizeof(servers[0]); s++) {
-		for (size_t i = 0; i < *servers[s].count; i++) {
-			const struct ipc_routine *r = &servers[s].routines[i];
-			if (ipc_kobject_routine(r->id) != NULL)
-				panic("ipc_kobject_init: two routines answer msgh_id %d", r->id);
-			if (++filled > ROUTINE_SLOTS / 2)
-				panic("ipc_kobject_init: more than %d routines", ROUTINE_SLOTS / 2);
-			unsigned k = slot_of(r->id);
-			while (routine_slots[k])
-				k = (k + 1) & (ROUTINE_SLOTS - 1);
-			routine_slots[k] = r;
-		}
+	while (routine_slots[k].routine && routine_slots[k].routine->id != id)
+		k = (k + 1) & (ROUTINE_SLOTS - 1);
+	return &routine_slots[k];
+}
+
+/* Indexes r, which acts on objects of kind.  Panics on a duplicate id or a full index. */
+static void index_routine(const struct ipc_routine *r, enum ipc_kobject_type kind)
+{
+	struct routine_slot *slot = slot_for(r->id);
+
+	if (slot->routine != NULL)
+		panic("ipc_kobject_register: two routines answer msgh_id %d", r->id);
+	if (++routines_registered > ROUTINE_SLOTS / 2)
+		panic("ipc_kobject_register: more than %d routines", ROUTINE_SLOTS / 2);
+	slot->routine = r;
+	slot->kind = kind;
+	if (r->reply_size > largest_reply)
+		largest_reply = r->reply_size;
+}
+
+void ipc_kobject_register(enum ipc_kobject_type kind, const struct ipc_kobject_ops *ops,
+                          const struct ipc_routine *routines, size_t count)
+{
+	if (kind == IKOT_NONE || kind >= IKOT_COUNT || (kind_ops[kind] && kind_ops[kind] != ops))
+		panic("ipc_kobject_register: kind %d is none, or held two ways", kind);
+	kind_ops[kind] = ops;
+	for (size_t i = 0; i < count; i++) {
+		if (routines[i].converted && ops->convert == NULL)
+			panic("ipc_kobject_register: msgh_id %d wants a conversion kind %d lacks",
+			      routines[i].id, kind);
+		index_routine(&routines[i], kind);
 	}
 }
 
 const struct ipc_routine *ipc_kobject_routine(mach_msg_id_t id)
 {
-	for (unsigned k = slot_of(id); routine_slots[k]; k = (k + 1) & (ROUTINE_SLOTS - 1))
-		if (routine_slots[k]->id == id)
-			return routine_slots[k];
-	return NULL;
+	return slot_for(id)->routine;
 }
 
 mach_msg_size_t ipc_kobject_largest_reply(void)
 {
-	mach_msg_size_t largest = sizeof(mig_reply_error_t);
-
-	for (size_t s = 0; s < sizeof(servers) / sizeof(servers[0]); s++)
-		for (size_t i = 0; i < *servers[s].count; i++)
-			if (servers[s].routines[i].reply_size > largest)
-				largest = servers[s].routines[i].reply_size;
-	return largest;
+	return largest_reply;
 }
 
-/* A reference to object for a routine, if it can still have one; the host never dies. */
-static bool object_reference(void *object, enum ipc_kobject_type type)
+void *ipc_kobject_reference(struct ipc_port *port, enum ipc_kobject_type kind)
 {
-	switch (type) {
-	case IKOT_TASK:
-		return task_reference_if_live(object);
-	case IKOT_THREAD:
-		return thread_reference_if_live(object);
-	default:
-		return true;
-	}
-}
-
-void *ipc_kobject_take(struct ipc_port *port, enum ipc_kobject_type type)
-{
+	const struct ipc_kobject_ops *ops = kind_ops[kind];
 	void *object = NULL;
 
 	spin_lock(&port->lock);
-	if (port->kotype == type && port->kobject && object_reference(port->kobject, type))
+	if (port->kotype == kind && port->kobject && ops &&
+	    (ops->reference == NULL || ops->reference(port->kobject)))
 		object = port->kobject;
 	spin_unlock(&port->lock);
 	return object;
 }
 
-void ipc_kobject_drop(void *object, enum ipc_kobject_type type)
-{
-	if (type == IKOT_TASK)
-		task_deallocate(object);
-	else if (type == IKOT_THREAD)
-		thread_deallocate(object);
-}
-
-/* Runs r on the object; KERN_INVALID_ARGUMENT when it is of another type or gone. */
+/*
+ * Runs r on the object request's port stands for, held while r runs (and
+ * converted first, if r asks); KERN_INVALID_ARGUMENT when the port is of
+ * another kind, the object is gone, or it has nothing to convert to.
+ */
 static kern_return_t serve_object(const struct ipc_routine *r, struct ipc_kmsg *request,
                                   mach_msg_header_t *reply)
 {
-	void *object = ipc_kobject_take(request->dest, r->kotype);
+	enum ipc_kobject_type kind = slot_for(r->id)->kind;
+	const struct ipc_kobject_ops *ops = kind_ops[kind];
+	void *object = ipc_kobject_reference(request->dest, kind);
+	void *served = object;
 	kern_return_t kr = KERN_INVALID_ARGUMENT;
 
 	if (object == NULL)
 		return kr;
-	if (!r->on_map) {
-		kr = r->serve(object, &request->header, reply);
-	} else {
-		vm_map_t map = task_map_reference(object);   /* on_map routines are the task's */
-		if (map) {
-			kr = r->serve(map, &request->header, reply);
-			vm_map_deallocate(map);
-		}
-	}
-	ipc_kobject_drop(object, r->kotype);
+	if (r->converted)
+		served = ops->convert(object);
+	if (served)
+		kr = r->serve(served, &request->header, reply);
+	if (served && r->converted)
+		ops->release_converted(served);
+	if (ops->release)
+		ops->release(object);
 	return kr;
 }
 

@@ -1,27 +1,50 @@
 /*
- * Kernel objects behind ports.  A task (later a thread, the host) is
- * named to user space by a port whose receive right the kernel holds; a
- * message sent there is not queued but served at once, in the sender's
- * thread, by the routine its msgh_id names, and the reply goes to the
- * request's reply right.  Authority is exactly holding a send right.
+ * Kernel objects behind ports.  An object the kernel serves is named to
+ * user space by a port whose receive right the kernel holds; a message
+ * sent there is not queued but served at once, in the sender's thread,
+ * by the routine its msgh_id names, and the reply goes to the request's
+ * reply right.  Authority is exactly holding a send right.
  *
- * Lock order: a port's lock alone; routines run with no IPC lock held.
+ * ipc/ knows ports, not the objects behind them: each kind's owner in
+ * kern/ registers at boot how an object of its kind is held
+ * (struct ipc_kobject_ops) and the routines that serve it, and converts
+ * its own ports to objects (convert_port_to_task, kern/task.h).
+ *
+ * Lock order: a port's lock alone (an ops reference runs under it and
+ * takes no lock); routines run with no IPC lock held.
  */
 #ifndef MICA_IPC_IPC_KOBJECT_H
 #define MICA_IPC_IPC_KOBJECT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <mach/message.h>
 #include "ipc/ipc_port.h"
 
 struct ipc_kmsg;
 
 /*
+ * How the dispatcher holds an object of one kind while a routine runs.
+ * reference takes a reference to object if it is still live (false once
+ * it is going; it runs under the port's lock) and release drops it; NULL
+ * for both: the object never dies.  convert, for the routines that ask
+ * for it (converted), turns the held object into what they act on, with
+ * a reference of its own (a task's map: Mach's vm calls take a vm_map_t),
+ * or NULL when there is none; release_converted drops that.
+ */
+struct ipc_kobject_ops {
+	bool (*reference)(void *object);
+	void (*release)(void *object);
+	void *(*convert)(void *object);
+	void (*release_converted)(void *converted);
+};
+
+/*
  * One routine of a kernel object's server.  serve gets the object the
- * request's port stands for, with a reference the dispatcher holds (with
- * on_map, a task port's map rather than the task, as Mach's vm calls
- * take a vm_map_t); the request, whose size is exactly request_size; and
- * a zeroed reply of reply_size bytes whose header the dispatcher fills.
+ * request's port stands for, held by the dispatcher (with converted,
+ * what its kind's convert makes of it); the request, whose size is
+ * exactly request_size; and a zeroed reply of reply_size bytes whose
+ * header the dispatcher fills.
  * The request carries exactly the descriptors the routine names (a port
  * descriptor in kernel form: ipc_kmsg_descriptor_port).
  * It returns the reply's RetCode and fills any other field.  It may take
@@ -40,8 +63,7 @@ struct ipc_kmsg;
  */
 struct ipc_routine {
 	mach_msg_id_t id;
-	enum ipc_kobject_type kotype;  /* the object it acts on */
-	bool on_map;
+	bool converted;                /* serve gets what the kind's convert makes of the object */
 	mach_msg_size_t request_size, reply_size;
 	kern_return_t (*serve)(void *object, mach_msg_header_t *request, mach_msg_header_t *reply);
 	const char *descriptors;       /* the request's, in order: 'o' memory, 'p' a port; NULL: simple */
@@ -49,14 +71,33 @@ struct ipc_routine {
 };
 
 /*
- * The object port stands for, held for the caller, if it is still there
- * and of type; else NULL.  A task or thread is held by a reference
- * (refused once its last one is gone, or a thread has ended); the host
- * never dies.  The dispatcher uses it for a request's port, routines for the
- * ports their requests carry (vm_wire's task); ipc_kobject_drop lets go.
+ * A row of a routine table, the one shape every server's table has:
+ * serve answers msgh_id id, request and reply being its messages' types
+ * (the dispatcher checks their sizes); what a routine needs beyond that
+ * follows as designated initializers (.converted = true,
+ * .descriptors = "o", .reply_lost = f).
  */
-void *ipc_kobject_take(struct ipc_port *port, enum ipc_kobject_type type);
-void ipc_kobject_drop(void *object, enum ipc_kobject_type type);
+#define IPC_ROUTINE(id_, request, reply, serve_, ...)                                   \
+	{ .id = (id_), .request_size = sizeof(request), .reply_size = sizeof(reply),    \
+	  .serve = (serve_), __VA_ARGS__ }
+
+/*
+ * Registers count routines that act on objects of kind, held as ops says
+ * (the same ops at every call for a kind: a task's routines come in
+ * several tables), at boot before the first message.  Panics on a
+ * msgh_id registered already, or a converted routine whose kind has no
+ * convert.
+ */
+void ipc_kobject_register(enum ipc_kobject_type kind, const struct ipc_kobject_ops *ops,
+                          const struct ipc_routine *routines, size_t count);
+
+/*
+ * The object port stands for, held by its kind's reference, if it is of
+ * kind and still live; else NULL.  For the kind's owner, whose
+ * convert_port_to_* it is (the ports a request carries: vm_wire's task);
+ * the owner lets go as it does of any reference.
+ */
+void *ipc_kobject_reference(struct ipc_port *port, enum ipc_kobject_type kind);
 
 /*
  * Defines name, the serve function of a routine whose request is a bare
@@ -80,13 +121,10 @@ void ipc_kobject_port_destroy(struct ipc_port *port);
 
 #define IPC_KOBJECT_REPLY_MAX 512      /* no routine's reply is larger (the ipc suite checks) */
 
-/* Indexes every routine by its msgh_id; at boot, before the first message.  Panics on a duplicate id. */
-void ipc_kobject_init(void);
-
 /* The routine msgh_id id names, or NULL. */
 const struct ipc_routine *ipc_kobject_routine(mach_msg_id_t id);
 
-/* The largest reply any routine makes, an error reply included. */
+/* The largest reply any registered routine makes, an error reply included. */
 mach_msg_size_t ipc_kobject_largest_reply(void);
 
 /*

@@ -1,5 +1,5 @@
 #include "ipc/ipc_port.h"
-#include "ipc/mach_msg.h"
+#include "ipc/ipc_kmsg.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
 

@@ -25,12 +25,17 @@ struct ipc_kmsg;
 
 #define IPC_PORT_QLIMIT_DEFAULT 5      /* Mach's MACH_PORT_QLIMIT_DEFAULT */
 
-/* What a port whose receive right the kernel holds stands for (ipc/ipc_kobject.h). */
+/*
+ * What a port whose receive right the kernel holds stands for: a kind
+ * whose owner registers its routines (ipc/ipc_kobject.h).  ipc/ uses the
+ * names only as keys, as Mach's IKOT_ constants.
+ */
 enum ipc_kobject_type {
 	IKOT_NONE,                     /* an ordinary port: messages wait for a receiver */
 	IKOT_TASK,
 	IKOT_THREAD,
 	IKOT_HOST,
+	IKOT_COUNT
 };
 
 struct ipc_port {

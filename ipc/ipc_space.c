@@ -16,7 +16,7 @@
  * released: they may hold memory, and no IPC lock is held across a VM call.
  */
 #include "ipc/ipc_space.h"
-#include "ipc/mach_msg.h"
+#include "ipc/ipc_kmsg.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
 #include "kern/string.h"

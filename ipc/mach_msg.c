@@ -26,40 +26,13 @@
  */
 #include "ipc/mach_msg.h"
 #include <mach/mig_errors.h>
+#include "ipc/ipc_kmsg.h"
 #include "ipc/ipc_kobject.h"
 #include "kern/clock.h"
 #include "kern/copy.h"
 #include "kern/kalloc.h"
 #include "kern/sched.h"
 #include "kern/string.h"
-
-static size_t kmsg_bytes(mach_msg_size_t size)
-{
-	return __builtin_offsetof(struct ipc_kmsg, header) + size;
-}
-
-void ipc_kmsg_lost(struct ipc_kmsg *k)
-{
-	void (*lost)(mach_msg_header_t *) = k->lost;
-
-	k->lost = NULL;
-	if (lost)
-		lost(&k->header);
-}
-
-void ipc_kmsg_destroy_list(struct ipc_kmsg *list)
-{
-	while (list) {
-		struct ipc_kmsg *k = list;
-		list = k->next;
-		ipc_kmsg_lost(k);
-		ipc_right_release(k->dest, k->dest_type);
-		if (k->reply)
-			ipc_right_release(k->reply, k->reply_type);
-		ipc_kmsg_clean_body(k, &list);     /* ports whose receive rights die add their queues */
-		ipc_kmsg_free(k);
-	}
-}
 
 /* Is the header one Mica can send: sizes and dispositions (the body is checked apart)? */
 static mach_msg_return_t check_header(const mach_msg_header_t *msg, mach_msg_size_t size)
@@ -122,66 +95,18 @@ static mach_msg_return_t wait_for_room(struct ipc_space *space, mach_port_name_t
 	}
 }
 
-bool ipc_kmsg_queue(struct ipc_kmsg *k)
-{
-	struct ipc_port *port = k->dest;
-
-	spin_lock(&port->lock);
-	bool live = port->active;
-	if (live) {
-		k->next = NULL;
-		if (port->queue_tail)
-			port->queue_tail->next = k;
-		else
-			port->queue_head = k;
-		port->queue_tail = k;
-		port->msg_count++;
-	}
-	spin_unlock(&port->lock);
-	return live;                           /* a waiting receiver finds it on its next turn */
-}
-
-mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k)
-{
-	if (k->dest->kotype != IKOT_NONE)
-		return ipc_kobject_server(k);      /* a reply sent to a kernel port: served, refused */
-	if (ipc_kmsg_queue(k))
-		return MACH_MSG_SUCCESS;
-	ipc_kmsg_destroy_list(k);
-	return MACH_SEND_INVALID_DEST;
-}
-
-void ipc_kmsg_free(struct ipc_kmsg *k)
-{
-	kfree(k, kmsg_bytes(k->room));
-}
-
-struct ipc_kmsg *ipc_kmsg_alloc(mach_msg_size_t room)
-{
-	struct ipc_kmsg *k = kalloc(kmsg_bytes(room));
-
-	if (k) {
-		k->next = NULL;
-		k->dest = k->reply = NULL;
-		k->dest_type = k->reply_type = 0;
-		k->size = k->room = room;
-		k->lost = NULL;
-	}
-	return k;
-}
-
 /*
- * Sends k, which holds the message as its sender wrote it, from space;
- * sent is that message where the sender's out-of-line memory marked for
- * deallocation is named (NULL: a simple message, none).  Takes k: on any
- * error it is freed and nothing was taken from the sender.
+ * Sends k, which holds the message as its sender wrote it, from space and
+ * map; sent is that message where the sender's out-of-line memory marked
+ * for deallocation is named (NULL: a simple message, none).  Takes k: on
+ * any error it is freed and nothing was taken from the sender.
  */
-static mach_msg_return_t kmsg_send(struct ipc_space *space, struct ipc_kmsg *k,
-                                   const mach_msg_header_t *sent)
+static mach_msg_return_t kmsg_send(struct ipc_space *space, struct vm_map *map,
+                                   struct ipc_kmsg *k, const mach_msg_header_t *sent)
 {
 	mach_msg_return_t mr = check_header(&k->header, k->size);
 
-	if (mr != MACH_MSG_SUCCESS || (mr = ipc_kmsg_copyin_body(k)) != MACH_MSG_SUCCESS ||
+	if (mr != MACH_MSG_SUCCESS || (mr = ipc_kmsg_copyin_body(k, map)) != MACH_MSG_SUCCESS ||
 	    (mr = ipc_kmsg_copyin_rights(k, space)) != MACH_MSG_SUCCESS) {
 		ipc_kmsg_free(k);
 		return mr;
@@ -191,13 +116,13 @@ static mach_msg_return_t kmsg_send(struct ipc_space *space, struct ipc_kmsg *k,
 	else
 		mr = ipc_kmsg_enqueue(k);          /* MACH_SEND_INVALID_DEST if it died meanwhile */
 	if (mr == MACH_MSG_SUCCESS && sent)
-		ipc_kmsg_deallocate_sent(sent);    /* sent: now the sender's memory may go */
+		ipc_kmsg_deallocate_sent(sent, map);   /* sent: now the sender's memory may go */
 	return mr;
 }
 
-mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t *msg,
-                               mach_msg_size_t size, mach_msg_option_t option,
-                               mach_msg_timeout_t timeout)
+mach_msg_return_t ipc_msg_send(struct ipc_space *space, struct vm_map *map,
+                               const mach_msg_header_t *msg, mach_msg_size_t size,
+                               mach_msg_option_t option, mach_msg_timeout_t timeout)
 {
 	mach_msg_return_t mr = check_header(msg, size);
 	struct ipc_kmsg *k;
@@ -210,7 +135,7 @@ mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t 
 	if ((k = ipc_kmsg_alloc(size)) == NULL)
 		return MACH_SEND_NO_BUFFER;
 	memcpy(&k->header, msg, size);
-	return kmsg_send(space, k, msg);
+	return kmsg_send(space, map, k, msg);
 }
 
 /*
@@ -261,14 +186,14 @@ static void set_received_header(struct ipc_kmsg *k, mach_port_name_t reply, mach
 
 /*
  * Makes k's header what the receiver sees and its body the receiver's:
- * its out-of-line memory mapped in the current task, its rights named in
- * space (MACH_RCV_BODY_ERROR when some did not fit).
+ * its out-of-line memory mapped in map, its rights named in space
+ * (MACH_RCV_BODY_ERROR when some did not fit).
  */
-static mach_msg_return_t deliver(struct ipc_space *space, mach_port_name_t name,
-                                 struct ipc_kmsg *k)
+static mach_msg_return_t deliver(struct ipc_space *space, struct vm_map *map,
+                                 mach_port_name_t name, struct ipc_kmsg *k)
 {
 	mach_port_name_t reply = MACH_PORT_NULL;
-	mach_msg_return_t mr = ipc_kmsg_copyout_body(k, space);
+	mach_msg_return_t mr = ipc_kmsg_copyout_body(k, space, map);
 
 	if (k->reply && ipc_space_copyout_right(space, k->reply, k->reply_type, &reply) !=
 	    KERN_SUCCESS)
@@ -298,16 +223,16 @@ static mach_msg_return_t prepare_buffer(void *ubuf, struct ipc_kmsg *k)
 
 /*
  * mach_msg's receive: waits for a message on the receive right `name`,
- * takes it and delivers it into space; *out is the message, for the
+ * takes it and delivers it into space and map; *out is the message, for the
  * caller to copy to ubuf (NULL: the caller's buffer is the kernel's) and
  * free (MACH_MSG_SUCCESS or MACH_RCV_BODY_ERROR).  Nothing is held across
  * a wait: the name is looked up afresh each turn, so a thread terminated
  * while it waits leaves nothing behind.
  */
-static mach_msg_return_t receive_kmsg(struct ipc_space *space, mach_port_name_t name,
-                                      mach_msg_size_t size, mach_msg_option_t option,
-                                      uint64_t deadline, void *ubuf, struct ipc_kmsg **out,
-                                      mach_msg_size_t *needed)
+static mach_msg_return_t receive_kmsg(struct ipc_space *space, struct vm_map *map,
+                                      mach_port_name_t name, mach_msg_size_t size,
+                                      mach_msg_option_t option, uint64_t deadline, void *ubuf,
+                                      struct ipc_kmsg **out, mach_msg_size_t *needed)
 {
 	for (bool first = true;; first = false) {
 		struct ipc_port *port;
@@ -320,7 +245,7 @@ static mach_msg_return_t receive_kmsg(struct ipc_space *space, mach_port_name_t 
 		if (mr == MACH_MSG_SUCCESS && *out) {
 			if ((mr = prepare_buffer(ubuf, *out)) != MACH_MSG_SUCCESS)
 				return mr;
-			return deliver(space, name, *out);
+			return deliver(space, map, name, *out);
 		}
 		if (mr == MACH_RCV_TOO_LARGE && *out) {
 			ipc_kmsg_destroy_list(*out);   /* no room for it, and not asked to keep it */
@@ -334,23 +259,60 @@ static mach_msg_return_t receive_kmsg(struct ipc_space *space, mach_port_name_t 
 	}
 }
 
-mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name,
-                                  mach_msg_header_t *buf, mach_msg_size_t size,
-                                  mach_msg_option_t option, mach_msg_timeout_t timeout)
+/* Copies len bytes to dst in the receiver's buffer: user memory (copyout) or the kernel's. */
+static kern_return_t put(void *dst, bool user, const void *src, size_t len)
+{
+	if (user)
+		return copyout(src, dst, len);
+	memcpy(dst, src, len);
+	return KERN_SUCCESS;
+}
+
+/*
+ * Copies a received message to the caller's buffer.  A buffer it cannot
+ * be copied out to loses the message (MACH_RCV_INVALID_DATA), as in Mach;
+ * rights it carried stay named in the space.  Else the receive's mr.
+ */
+static mach_msg_return_t copyout_received(const struct ipc_kmsg *k, void *buf, bool user,
+                                          mach_msg_return_t mr)
+{
+	return put(buf, user, &k->header, k->size) == KERN_SUCCESS ? mr : MACH_RCV_INVALID_DATA;
+}
+
+/*
+ * mach_msg's receive, from the kernel and from the trap alike: the
+ * message goes straight from the kernel's copy to buf (size bytes), in
+ * user memory if user, else the kernel's.  A message too large for it
+ * and kept (MACH_RCV_LARGE) leaves its size in buf's msgh_size.
+ */
+static mach_msg_return_t receive_into(struct ipc_space *space, struct vm_map *map,
+                                      mach_port_name_t name, void *buf, bool user,
+                                      mach_msg_size_t size, mach_msg_option_t option,
+                                      mach_msg_timeout_t timeout)
 {
 	struct ipc_kmsg *k;
 	mach_msg_size_t needed = 0;
-	mach_msg_return_t mr = receive_kmsg(space, name, size, option,
-	                                    deadline_for(option, MACH_RCV_TIMEOUT, timeout), NULL,
-	                                    &k, &needed);
+	mach_msg_return_t mr = receive_kmsg(space, map, name, size, option,
+	                                    deadline_for(option, MACH_RCV_TIMEOUT, timeout),
+	                                    user ? buf : NULL, &k, &needed);
 
 	if (mr == MACH_MSG_SUCCESS || mr == MACH_RCV_BODY_ERROR) {
-		memcpy(buf, &k->header, k->size);
+		mr = copyout_received(k, buf, user, mr);
 		ipc_kmsg_free(k);
-	} else if (mr == MACH_RCV_TOO_LARGE && (option & MACH_RCV_LARGE) && size >= sizeof(*buf)) {
-		buf->msgh_size = needed;           /* the size a receive needs */
+	} else if (mr == MACH_RCV_TOO_LARGE && (option & MACH_RCV_LARGE) &&
+	           size >= sizeof(mach_msg_header_t)) {
+		put((char *)buf + __builtin_offsetof(mach_msg_header_t, msgh_size), user, &needed,
+		    sizeof(needed));               /* best effort, as the size is all it says */
 	}
 	return mr;
+}
+
+mach_msg_return_t ipc_msg_receive(struct ipc_space *space, struct vm_map *map,
+                                  mach_port_name_t name, mach_msg_header_t *buf,
+                                  mach_msg_size_t size, mach_msg_option_t option,
+                                  mach_msg_timeout_t timeout)
+{
+	return receive_into(space, map, name, buf, false, size, option, timeout);
 }
 
 /* A send's code for a copyin's result: a page the VM had no memory for is a shortage. */
@@ -393,9 +355,10 @@ static mach_msg_return_t copyin_rest(struct ipc_kmsg *k, const mach_msg_header_t
  * The trap's send half, after copyin_header.  It waits for room before it
  * copies the rest of the message in, so nothing is held while it waits.
  */
-static mach_msg_return_t trap_send(struct ipc_space *space, const mach_msg_header_t *head,
-                                   uintptr_t umsg, mach_msg_option_t option,
-                                   mach_msg_size_t size, mach_msg_timeout_t timeout)
+static mach_msg_return_t trap_send(struct ipc_space *space, struct vm_map *map,
+                                   const mach_msg_header_t *head, uintptr_t umsg,
+                                   mach_msg_option_t option, mach_msg_size_t size,
+                                   mach_msg_timeout_t timeout)
 {
 	mach_msg_header_t *sent = NULL;
 	struct ipc_kmsg *k;
@@ -418,43 +381,9 @@ static mach_msg_return_t trap_send(struct ipc_space *space, const mach_msg_heade
 		}
 		memcpy(sent, &k->header, size);
 	}
-	mr = kmsg_send(space, k, sent);
+	mr = kmsg_send(space, map, k, sent);
 	if (sent)
 		kfree(sent, size);
-	return mr;
-}
-
-/*
- * Copies a received message to the caller's buffer.  A buffer it cannot
- * be copied out to loses the message (MACH_RCV_INVALID_DATA), as in Mach;
- * rights it carried stay named in the space.  Else the receive's mr.
- */
-static mach_msg_return_t copyout_received(const struct ipc_kmsg *k, uintptr_t umsg,
-                                          mach_msg_return_t mr)
-{
-	return copyout(&k->header, (void *)umsg, k->size) == KERN_SUCCESS ? mr :
-	                                                                    MACH_RCV_INVALID_DATA;
-}
-
-/* The trap's receive half: the message goes straight from the kernel's copy to the caller's buffer. */
-static mach_msg_return_t trap_receive(struct ipc_space *space, uintptr_t umsg,
-                                      mach_msg_option_t option, mach_msg_size_t size,
-                                      mach_port_name_t name, mach_msg_timeout_t timeout)
-{
-	struct ipc_kmsg *k;
-	mach_msg_size_t needed = 0;
-	mach_msg_return_t mr = receive_kmsg(space, name, size, option,
-	                                    deadline_for(option, MACH_RCV_TIMEOUT, timeout),
-	                                    (void *)umsg, &k, &needed);
-
-	if (mr == MACH_MSG_SUCCESS || mr == MACH_RCV_BODY_ERROR) {
-		mr = copyout_received(k, umsg, mr);
-		ipc_kmsg_free(k);
-	} else if (mr == MACH_RCV_TOO_LARGE && (option & MACH_RCV_LARGE) &&
-	           size >= sizeof(mach_msg_header_t)) {
-		copyout(&needed, (char *)umsg + __builtin_offsetof(mach_msg_header_t, msgh_size),
-		        sizeof(needed));           /* best effort, as the size is all it says */
-	}
 	return mr;
 }
 
@@ -513,8 +442,9 @@ static mach_msg_return_t reply_port_remains(struct ipc_space *space, mach_port_n
  * child), so the buffer is made ready again first; a shortage there
  * loses the reply as prepare_buffer does.
  */
-static mach_msg_return_t deliver_reply(struct ipc_space *space, struct ipc_kmsg *reply,
-                                       uintptr_t umsg, mach_port_name_t rcv_name)
+static mach_msg_return_t deliver_reply(struct ipc_space *space, struct vm_map *map,
+                                       struct ipc_kmsg *reply, uintptr_t umsg,
+                                       mach_port_name_t rcv_name)
 {
 	if (copyout_prepare((void *)umsg, reply->size) == KERN_RESOURCE_SHORTAGE) {
 		struct ipc_kmsg *doomed = NULL;
@@ -523,9 +453,9 @@ static mach_msg_return_t deliver_reply(struct ipc_space *space, struct ipc_kmsg 
 		ipc_kmsg_destroy_list(doomed);
 		return MACH_RCV_HEADER_ERROR;
 	}
-	mach_msg_return_t mr = ipc_kmsg_copyout_body(reply, space);
+	mach_msg_return_t mr = ipc_kmsg_copyout_body(reply, space, map);
 	set_received_header(reply, MACH_PORT_NULL, rcv_name);
-	return copyout_received(reply, umsg, mr);
+	return copyout_received(reply, (void *)umsg, true, mr);
 }
 
 /*
@@ -540,10 +470,10 @@ static mach_msg_return_t deliver_reply(struct ipc_space *space, struct ipc_kmsg 
  * routine that destroys the reply port leaves MACH_RCV_INVALID_NAME.  head
  * is the header copyin_header read.
  */
-static bool kernel_call(struct ipc_space *space, const mach_msg_header_t *head, uintptr_t umsg,
-                        mach_msg_option_t option, mach_msg_size_t send_size,
-                        mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
-                        mach_msg_return_t *mr)
+static bool kernel_call(struct ipc_space *space, struct vm_map *map,
+                        const mach_msg_header_t *head, uintptr_t umsg, mach_msg_option_t option,
+                        mach_msg_size_t send_size, mach_msg_size_t rcv_size,
+                        mach_port_name_t rcv_name, mach_msg_return_t *mr)
 {
 	union kmsg_buffer request, reply;
 	_Alignas(8) char sent[IPC_KOBJECT_REPLY_MAX];   /* the sender's descriptors, for deallocation */
@@ -565,36 +495,38 @@ static bool kernel_call(struct ipc_space *space, const mach_msg_header_t *head, 
 	/* the reply's room made first, so that a shortage there comes before the routine runs */
 	if (copyout_prepare((void *)umsg, r->reply_size) == KERN_RESOURCE_SHORTAGE)
 		*mr = MACH_SEND_NO_BUFFER;
-	else if ((*mr = ipc_kmsg_copyin_memory(k)) == MACH_MSG_SUCCESS) {
+	else if ((*mr = ipc_kmsg_copyin_memory(k, map)) == MACH_MSG_SUCCESS) {
 		ipc_kobject_serve(k, r, &reply.k);
 		reply.k.lost = r->reply_lost;
 		ipc_kmsg_clean_body(k, NULL);                /* what the routine did not take */
 		if (complex)
-			ipc_kmsg_deallocate_sent((const mach_msg_header_t *)sent);
+			ipc_kmsg_deallocate_sent((const mach_msg_header_t *)sent, map);
 		*mr = reply_port_remains(space, rcv_name, &reply.k);
 	}
 	if (*mr == MACH_MSG_SUCCESS)
-		*mr = deliver_reply(space, &reply.k, umsg, rcv_name);
+		*mr = deliver_reply(space, map, &reply.k, umsg, rcv_name);
 	ipc_port_release(k->dest);
 	return true;
 }
 
-mach_msg_return_t mach_msg_trap(struct ipc_space *space, uintptr_t umsg, mach_msg_option_t option,
-                                mach_msg_size_t send_size, mach_msg_size_t rcv_size,
-                                mach_port_name_t rcv_name, mach_msg_timeout_t timeout)
+mach_msg_return_t mach_msg_trap(struct ipc_space *space, struct vm_map *map, uintptr_t umsg,
+                                mach_msg_option_t option, mach_msg_size_t send_size,
+                                mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
+                                mach_msg_timeout_t timeout)
 {
 	mach_msg_return_t mr = MACH_MSG_SUCCESS;
 	mach_msg_header_t head;
 
 	if (option & MACH_SEND_MSG) {
 		mr = copyin_header(umsg, send_size, &head);
-		if (mr == MACH_MSG_SUCCESS &&
-		    kernel_call(space, &head, umsg, option, send_size, rcv_size, rcv_name, &mr))
+		if (mr == MACH_MSG_SUCCESS && kernel_call(space, map, &head, umsg, option,
+		                                          send_size, rcv_size, rcv_name, &mr))
 			return mr;
 		if (mr == MACH_MSG_SUCCESS)
-			mr = trap_send(space, &head, umsg, option, send_size, timeout);
+			mr = trap_send(space, map, &head, umsg, option, send_size, timeout);
 	}
 	if (mr == MACH_MSG_SUCCESS && (option & MACH_RCV_MSG))
-		mr = trap_receive(space, umsg, option, rcv_size, rcv_name, timeout);
+		mr = receive_into(space, map, rcv_name, (void *)umsg, true, rcv_size, option,
+		                  timeout);
 	return mr;
 }

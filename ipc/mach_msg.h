@@ -1,9 +1,10 @@
 /*
- * Messages in the kernel, and mach_msg's send and receive on a space.
- * A message is copied into a kernel buffer when it is sent; the rights
- * its header names travel with it (a reference each) and become rights
- * in the receiver's space when it is received; out-of-line memory
- * travels as a vm_map_copy, and port descriptors' rights as ports.
+ * mach_msg's send and receive on a space, in the kernel and from user
+ * space.  A message is copied into a kernel buffer (ipc/ipc_kmsg.h) when
+ * it is sent; the rights its header names travel with it (a reference
+ * each) and become rights in the receiver's space when it is received;
+ * out-of-line memory travels as a vm_map_copy, and port descriptors'
+ * rights as ports.
  */
 #ifndef MICA_IPC_MACH_MSG_H
 #define MICA_IPC_MACH_MSG_H
@@ -11,140 +12,46 @@
 #include <mach/message.h>
 #include "ipc/ipc_space.h"
 
-#define IPC_KMSG_MAX (64 * 1024)       /* the largest message, header included */
-
-struct ipc_kmsg {
-	struct ipc_kmsg *next;
-	struct ipc_port *dest, *reply;     /* the carried rights (reply may be NULL) */
-	mach_msg_type_name_t dest_type, reply_type;
-	mach_msg_size_t size;              /* the message's bytes */
-	mach_msg_size_t room;              /* the bytes allocated for it (ipc_kmsg_alloc) */
-	/*
-	 * A kernel reply's step for when what it carries never all reaches
-	 * its receiver (ipc_kobject.h's reply_lost): run once, with the
-	 * message's rights still in it, when it is destroyed undelivered or
-	 * a right in its body finds no name.  NULL for every other message.
-	 */
-	void (*lost)(mach_msg_header_t *msg);
-	mach_msg_header_t header;          /* then the body: size - sizeof(header) bytes */
-};
+struct vm_map;
 
 /*
- * Sends the message at msg (size bytes, in kernel memory) from space.  A
- * full queue waits, or with MACH_SEND_TIMEOUT gives up after timeout
- * milliseconds (MACH_SEND_TIMED_OUT).  The wait comes before anything is
- * taken from the sender, so on any error nothing was sent and the
- * sender's rights are as they were.
+ * Sends the message at msg (size bytes, in kernel memory) from space; its
+ * out-of-line memory is in map (NULL: the sender has none).  A full queue
+ * waits, or with MACH_SEND_TIMEOUT gives up after timeout milliseconds
+ * (MACH_SEND_TIMED_OUT).  The wait comes before anything is taken from
+ * the sender, so on any error nothing was sent and the sender's rights
+ * are as they were.
  */
-mach_msg_return_t ipc_msg_send(struct ipc_space *space, const mach_msg_header_t *msg,
-                               mach_msg_size_t size, mach_msg_option_t option,
-                               mach_msg_timeout_t timeout);
+mach_msg_return_t ipc_msg_send(struct ipc_space *space, struct vm_map *map,
+                               const mach_msg_header_t *msg, mach_msg_size_t size,
+                               mach_msg_option_t option, mach_msg_timeout_t timeout);
 
 /*
- * Receives the next message of the receive right `name` into buf (size
- * bytes): waits, or with MACH_RCV_TIMEOUT gives up after timeout
- * milliseconds.  A message larger than buf gives MACH_RCV_TOO_LARGE: it
- * is destroyed, as in Mach, unless option has MACH_RCV_LARGE, which leaves
- * it queued and puts its size in buf->msgh_size.  A port that dies while
- * waiting, or whose receive right leaves in a message, gives
- * MACH_RCV_PORT_DIED.
+ * Receives the next message of the receive right `name` in space into buf
+ * (size bytes), its out-of-line memory mapped in map (NULL: none): waits,
+ * or with MACH_RCV_TIMEOUT gives up after timeout milliseconds.  A
+ * message larger than buf gives MACH_RCV_TOO_LARGE: it is destroyed, as in
+ * Mach, unless option has MACH_RCV_LARGE, which leaves it queued and puts
+ * its size in buf->msgh_size.  A port that dies while waiting, or whose
+ * receive right leaves in a message, gives MACH_RCV_PORT_DIED.
  */
-mach_msg_return_t ipc_msg_receive(struct ipc_space *space, mach_port_name_t name,
-                                  mach_msg_header_t *buf, mach_msg_size_t size,
-                                  mach_msg_option_t option, mach_msg_timeout_t timeout);
+mach_msg_return_t ipc_msg_receive(struct ipc_space *space, struct vm_map *map,
+                                  mach_port_name_t name, mach_msg_header_t *buf,
+                                  mach_msg_size_t size, mach_msg_option_t option,
+                                  mach_msg_timeout_t timeout);
 
 /*
- * mach_msg from user space: umsg is the caller's buffer.  With
- * MACH_SEND_MSG, send_size bytes from it are sent (an unreadable buffer:
- * MACH_SEND_INVALID_DATA); then, if that worked and MACH_RCV_MSG is set,
- * a message from rcv_name is received into it (at most rcv_size bytes;
- * a buffer outside the caller's memory: MACH_RCV_INVALID_DATA).  One
- * timeout serves each half.
+ * mach_msg from user space: umsg is the caller's buffer; space and map
+ * are its task's names and memory, which the trap layer knows and ipc/
+ * does not.  With MACH_SEND_MSG, send_size bytes from it are sent (an
+ * unreadable buffer: MACH_SEND_INVALID_DATA); then, if that worked and
+ * MACH_RCV_MSG is set, a message from rcv_name is received into it (at
+ * most rcv_size bytes; a buffer outside the caller's memory:
+ * MACH_RCV_INVALID_DATA).  One timeout serves each half.
  */
-mach_msg_return_t mach_msg_trap(struct ipc_space *space, uintptr_t umsg, mach_msg_option_t option,
-                                mach_msg_size_t send_size, mach_msg_size_t rcv_size,
-                                mach_port_name_t rcv_name, mach_msg_timeout_t timeout);
-
-/*
- * A kmsg with room for a message of room bytes (header included), or
- * NULL: no rights, its size room, the message itself for the caller to
- * write.  ipc_kmsg_free frees only its memory.
- */
-struct ipc_kmsg *ipc_kmsg_alloc(mach_msg_size_t room);
-void ipc_kmsg_free(struct ipc_kmsg *k);
-
-/*
- * Queues k on k->dest now, whatever the queue's length (the kernel's
- * replies: Mach lets a send-once right through a full queue).  Consumes
- * k; MACH_SEND_INVALID_DEST if the port is dead.  A kernel-object port
- * queues nothing: k is served there (a reply sent to one is refused as an
- * unknown request, so nothing piles up where no one receives).
- */
-mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k);
-
-/*
- * enqueue's step for a port no kernel object stands for: true when k is
- * queued; false, k untouched and still the caller's, when the port is dead.
- */
-bool ipc_kmsg_queue(struct ipc_kmsg *k);
-
-/*
- * Complex messages' bodies (ipc/ipc_kmsg_body.c), in the order a send uses them:
- *  - copyin_body checks the descriptors (MACH_SEND_MSG_TOO_SMALL,
- *    MACH_SEND_INVALID_TYPE) and takes each memory range from the current
- *    task's map (MACH_SEND_INVALID_MEMORY when one cannot be read,
- *    MACH_MSG_VM_KERNEL when the kernel has no memory to copy it; then no
- *    copy is kept);
- *  - copyin_rights takes the header's rights and the port descriptors'
- *    from space, all or nothing (ipc_space_copyin_rights' errors; on one,
- *    the copies are dropped too), and fills k->dest and k->reply;
- *  - deallocate_sent then unmaps from the sender the ranges whose
- *    descriptors in sent (the sender's own message) asked for it, once the
- *    send cannot fail.
- * copyout_body maps each copy into the current task's map and names each
- * carried right in space (MACH_RCV_BODY_ERROR when one does not fit: that
- * data or right is lost).  clean_body drops what the body still holds; a
- * receive right's port dies, and with doomed (not NULL) its queued
- * messages join that list instead of being destroyed at once, so that a
- * chain of ports in transit is freed in a loop, not by recursion.
- */
-mach_msg_return_t ipc_kmsg_copyin_body(struct ipc_kmsg *k);
-/* Is k's body, as its sender wrote it, well formed and without port descriptors (or is k simple)? */
-bool ipc_kmsg_body_is_memory_only(const struct ipc_kmsg *k);
-/* copyin_body's second half, the out-of-line memory.  => body checked (body_is_memory_only) */
-mach_msg_return_t ipc_kmsg_copyin_memory(struct ipc_kmsg *k);
-mach_msg_return_t ipc_kmsg_copyin_rights(struct ipc_kmsg *k, struct ipc_space *space);
-void ipc_kmsg_deallocate_sent(const mach_msg_header_t *sent);
-mach_msg_return_t ipc_kmsg_copyout_body(struct ipc_kmsg *k, struct ipc_space *space);
-void ipc_kmsg_clean_body(struct ipc_kmsg *k, struct ipc_kmsg **doomed);
-
-/*
- * Makes d a port descriptor carrying a right of type (MACH_MSG_TYPE_PORT_*)
- * to port, whose reference the message now holds: the kernel's replies
- * (task_create's child).
- */
-void ipc_kmsg_set_port_descriptor(mach_msg_port_descriptor_t *d, struct ipc_port *port,
-                                  mach_msg_type_name_t type);
-
-/* Is k simple when kinds is empty, else complex with one descriptor per letter ('o' memory, 'p' port)? */
-bool ipc_kmsg_descriptors_are(const struct ipc_kmsg *k, const char *kinds);
-
-/* The port a descriptor in kernel form carries (its disposition says which right), or NULL. */
-struct ipc_port *ipc_kmsg_descriptor_port(const mach_msg_port_descriptor_t *d);
-
-/*
- * Makes d an out-of-line array of the count ports at ports (kalloc'd,
- * count * sizeof(*ports) bytes), each with a right of type: the message
- * now holds the array and the rights (task_threads' reply).
- */
-void ipc_kmsg_set_ool_ports_descriptor(mach_msg_ool_ports_descriptor_t *d,
-                                       struct ipc_port **ports, mach_msg_size_t count,
-                                       mach_msg_type_name_t type);
-
-/* Frees messages and the rights they carry (a dying port's queue), each lost step run first. */
-void ipc_kmsg_destroy_list(struct ipc_kmsg *list);
-
-/* Runs k's lost step, if it has one that has not run yet. */
-void ipc_kmsg_lost(struct ipc_kmsg *k);
+mach_msg_return_t mach_msg_trap(struct ipc_space *space, struct vm_map *map, uintptr_t umsg,
+                                mach_msg_option_t option, mach_msg_size_t send_size,
+                                mach_msg_size_t rcv_size, mach_port_name_t rcv_name,
+                                mach_msg_timeout_t timeout);
 
 #endif

@@ -4,7 +4,7 @@
  */
 #include "kern/host.h"
 #include <mach/host_rpc.h>
-#include "ipc/mach_msg.h"
+#include "ipc/ipc_kmsg.h"
 #include "kern/exec.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
@@ -21,8 +21,13 @@ static struct {
 	struct ipc_port *port;
 } host;
 
+/* The host never dies: the dispatcher has no reference to take. */
+static const struct ipc_kobject_ops host_kobject_ops;
+
 void host_init(void)
 {
+	ipc_kobject_register(IKOT_HOST, &host_kobject_ops, host_server_routines,
+	                     host_server_routine_count);
 	host.port = ipc_kobject_port_alloc(&host, IKOT_HOST);
 	if (host.port == NULL)
 		panic("host_init: no memory for the host port");
@@ -76,9 +81,7 @@ static kern_return_t serve_vm_wire(void *host, mach_msg_header_t *request,
                                    mach_msg_header_t *reply)
 {
 	const vm_wire_request_t *in = (const void *)request;
-	struct ipc_port *port = ipc_kmsg_descriptor_port(&in->task);
-	struct task *task = port ? ipc_kobject_take(port, IKOT_TASK) : NULL;
-	vm_map_t map = task ? task_map_reference(task) : NULL;
+	vm_map_t map = convert_port_to_map(ipc_kmsg_descriptor_port(&in->task));
 	kern_return_t kr = KERN_INVALID_TASK;
 
 	(void)host;
@@ -87,8 +90,6 @@ static kern_return_t serve_vm_wire(void *host, mach_msg_header_t *request,
 		kr = vm_wire(map, in->address, in->size, in->desired_access);
 		vm_map_deallocate(map);
 	}
-	if (task)
-		ipc_kobject_drop(task, IKOT_TASK);
 	return kr;
 }
 
@@ -128,14 +129,13 @@ static kern_return_t serve_task_spawn(void *host, mach_msg_header_t *request,
 }
 
 const struct ipc_routine host_server_routines[] = {
-	{ HOST_PAGE_SIZE_ID, IKOT_HOST, false, sizeof(host_request_t),
-	  sizeof(host_page_size_reply_t), serve_host_page_size, NULL, NULL },
-	{ MICA_HOST_VM_STATS_ID, IKOT_HOST, false, sizeof(host_request_t),
-	  sizeof(host_vm_stats_reply_t), serve_host_vm_stats, NULL, NULL },
-	{ VM_WIRE_ID, IKOT_HOST, false, sizeof(vm_wire_request_t), sizeof(mig_reply_error_t),
-	  serve_vm_wire, "p", NULL },
-	{ MICA_TASK_SPAWN_ID, IKOT_HOST, false, sizeof(task_spawn_request_t),
-	  sizeof(task_spawn_reply_t), serve_task_spawn, NULL, NULL },
+	IPC_ROUTINE(HOST_PAGE_SIZE_ID, host_request_t, host_page_size_reply_t,
+	            serve_host_page_size),
+	IPC_ROUTINE(MICA_HOST_VM_STATS_ID, host_request_t, host_vm_stats_reply_t,
+	            serve_host_vm_stats),
+	IPC_ROUTINE(VM_WIRE_ID, vm_wire_request_t, mig_reply_error_t, serve_vm_wire,
+	            .descriptors = "p"),
+	IPC_ROUTINE(MICA_TASK_SPAWN_ID, task_spawn_request_t, task_spawn_reply_t, serve_task_spawn),
 };
 
 const size_t host_server_routine_count =

@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include "ipc/ipc_kobject.h"
 
-/* Makes the host port; panics without memory (boot cannot go on). */
+/*
+ * Registers the host's routines and makes its port; panics without
+ * memory (boot cannot go on).
+ */
 void host_init(void);
 
 /* The host port (the kernel holds its receive right). */

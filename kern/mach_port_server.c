@@ -11,7 +11,7 @@
 #include "kern/mach_port_server.h"
 #include <mach/mach_port_rpc.h>
 #include "ipc/ipc_space.h"
-#include "ipc/mach_msg.h"
+#include "ipc/ipc_kmsg.h"
 #include "kern/task.h"
 
 /* The task's space with the task locked, or NULL (nothing locked) once it is terminated. */
@@ -124,23 +124,27 @@ static kern_return_t serve_mach_port_insert_right(void *task, mach_msg_header_t 
 	return kr;
 }
 
-#define ON_SPACE(descriptors, id, request, reply, serve) \
-	{ (id), IKOT_TASK, false, sizeof(request), sizeof(reply), (serve), (descriptors), NULL }
-
+/* On the task, not converted: the space is reached under the task's lock (space_lock). */
 const struct ipc_routine mach_port_server_routines[] = {
-	ON_SPACE(NULL, MACH_PORT_TYPE_ID, mach_port_name_request_t, mach_port_type_reply_t,
-	         serve_mach_port_type),
-	ON_SPACE(NULL, MACH_PORT_ALLOCATE_ID, mach_port_allocate_request_t,
-	         mach_port_allocate_reply_t, serve_mach_port_allocate),
-	ON_SPACE(NULL, MACH_PORT_DEALLOCATE_ID, mach_port_name_request_t, mig_reply_error_t,
-	         serve_mach_port_deallocate),
-	ON_SPACE(NULL, MACH_PORT_GET_REFS_ID, mach_port_refs_request_t, mach_port_get_refs_reply_t,
-	         serve_mach_port_get_refs),
-	ON_SPACE(NULL, MACH_PORT_MOD_REFS_ID, mach_port_refs_request_t, mig_reply_error_t,
-	         serve_mach_port_mod_refs),
-	ON_SPACE("p", MACH_PORT_INSERT_RIGHT_ID, mach_port_insert_right_request_t,
-	         mig_reply_error_t, serve_mach_port_insert_right),
+	IPC_ROUTINE(MACH_PORT_TYPE_ID, mach_port_name_request_t, mach_port_type_reply_t,
+	            serve_mach_port_type),
+	IPC_ROUTINE(MACH_PORT_ALLOCATE_ID, mach_port_allocate_request_t,
+	            mach_port_allocate_reply_t, serve_mach_port_allocate),
+	IPC_ROUTINE(MACH_PORT_DEALLOCATE_ID, mach_port_name_request_t, mig_reply_error_t,
+	            serve_mach_port_deallocate),
+	IPC_ROUTINE(MACH_PORT_GET_REFS_ID, mach_port_refs_request_t, mach_port_get_refs_reply_t,
+	            serve_mach_port_get_refs),
+	IPC_ROUTINE(MACH_PORT_MOD_REFS_ID, mach_port_refs_request_t, mig_reply_error_t,
+	            serve_mach_port_mod_refs),
+	IPC_ROUTINE(MACH_PORT_INSERT_RIGHT_ID, mach_port_insert_right_request_t,
+	            mig_reply_error_t, serve_mach_port_insert_right, .descriptors = "p"),
 };
 
 const size_t mach_port_server_routine_count =
 	sizeof(mach_port_server_routines) / sizeof(mach_port_server_routines[0]);
+
+void mach_port_server_init(void)
+{
+	ipc_kobject_register(IKOT_TASK, &task_kobject_ops, mach_port_server_routines,
+	                     mach_port_server_routine_count);
+}

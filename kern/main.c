@@ -6,7 +6,6 @@
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/pmap_md.h"
-#include "ipc/ipc_kobject.h"
 #include "kern/alloc_fail.h"
 #include "kern/bench.h"
 #include "kern/bootinfo.h"
@@ -19,8 +18,11 @@
 #include "kern/kalloc.h"
 #include "kern/ktest.h"
 #include "kern/machine.h"
+#include "kern/mach_port_server.h"
 #include "kern/panic.h"
 #include "kern/sched.h"
+#include "kern/task_server.h"
+#include "kern/thread_server.h"
 #include "vm/pmap.h"
 #include "vm/vm_kern.h"
 #include "vm/vm_map.h"
@@ -94,7 +96,9 @@ void kernel_main(uint64_t boot_info_phys)
 	vm_map_bootstrap();
 	cpu_init_ist();
 	sched_init();
-	ipc_kobject_init();
+	task_server_init();        /* each kind's routines, before the first message */
+	mach_port_server_init();
+	thread_server_init();
 	host_init();
 
 	print_banner();

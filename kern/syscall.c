@@ -158,9 +158,9 @@ static uint64_t syscall_run(uint64_t nr, const uint64_t a[6])
 	case SYS_mach_reply_port:
 		return sys_mach_reply_port(task);
 	case SYS_mach_msg:
-		return mach_msg_trap(task->space, a[0], (mach_msg_option_t)a[1], (mach_msg_size_t)a[2],
-		                     (mach_msg_size_t)a[3], (mach_port_name_t)a[4],
-		                     (mach_msg_timeout_t)a[5]);
+		return mach_msg_trap(task->space, task->map, a[0], (mach_msg_option_t)a[1],
+		                     (mach_msg_size_t)a[2], (mach_msg_size_t)a[3],
+		                     (mach_port_name_t)a[4], (mach_msg_timeout_t)a[5]);
 	case SYS_task_self:            /* Mach's task_self_trap: one name, a user reference per call */
 		return give_send_right(task, task->self_port);
 	case SYS_host_self:

@@ -115,6 +115,49 @@ vm_map_t task_map_reference(struct task *task)
 	return map;
 }
 
+/* task_kobject_ops' members: the dispatcher's void * is a task, or a map once converted. */
+static bool task_kobject_reference(void *task)
+{
+	return task_reference_if_live(task);
+}
+
+static void task_kobject_release(void *task)
+{
+	task_deallocate(task);
+}
+
+static void *task_kobject_map(void *task)
+{
+	return task_map_reference(task);
+}
+
+static void task_kobject_map_release(void *map)
+{
+	vm_map_deallocate(map);
+}
+
+const struct ipc_kobject_ops task_kobject_ops = {
+	.reference = task_kobject_reference,
+	.release = task_kobject_release,
+	.convert = task_kobject_map,
+	.release_converted = task_kobject_map_release,
+};
+
+struct task *convert_port_to_task(struct ipc_port *port)
+{
+	return port ? ipc_kobject_reference(port, IKOT_TASK) : NULL;
+}
+
+vm_map_t convert_port_to_map(struct ipc_port *port)
+{
+	struct task *task = convert_port_to_task(port);
+	vm_map_t map = task ? task_map_reference(task) : NULL;
+
+	if (task)
+		task_deallocate(task);
+	return map;
+}
+
 void task_deallocate(struct task *task)
 {
 	uint32_t left = __atomic_sub_fetch(&task->ref_count, 1, __ATOMIC_ACQ_REL);

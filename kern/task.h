@@ -17,6 +17,8 @@
 struct thread;
 struct task;
 struct ipc_space;
+struct ipc_port;
+struct ipc_kobject_ops;
 
 /* The lowest user address: the first 64 KiB are never mapped (a null-pointer guard). */
 #define USER_MIN 0x10000ul
@@ -61,6 +63,24 @@ void task_deallocate(struct task *task);
 bool task_reference_if_live(struct task *task);
 /* The task's map with a reference, or NULL once the task is terminated. */
 vm_map_t task_map_reference(struct task *task);
+
+/*
+ * How the dispatcher holds a task while a routine runs on its port, and
+ * turns it into its map for the vm calls (converted routines): a task's
+ * kind registers with it (task_server.c, mach_port_server.c,
+ * thread_server.c), so that ipc/ need not know what a task is.
+ */
+extern const struct ipc_kobject_ops task_kobject_ops;
+
+/*
+ * The live task port stands for, with a reference for the caller to drop
+ * (task_deallocate); NULL for NULL, a dead port or another kind's, as
+ * GNU Mach's convert_port_to_task.
+ */
+struct task *convert_port_to_task(struct ipc_port *port);
+
+/* The map of the task port stands for, with a reference (vm_map_deallocate), or NULL likewise. */
+vm_map_t convert_port_to_map(struct ipc_port *port);
 
 /*
  * Stops every thread and frees the address space; the structure lives

@@ -2,11 +2,11 @@
  * The kernel's side of the calls on a task port (include/mach/
  * vm_map_rpc.h).  The dispatcher (ipc/ipc_kobject.c) has checked each
  * request's size and hands each routine the task, or for the VM calls
- * its map, with a reference; the kern and vm_user functions check every
- * argument.
+ * its map (task_kobject_ops' conversion), with a reference; the kern and
+ * vm_user functions check every argument.
  */
 #include "kern/task_server.h"
-#include "ipc/mach_msg.h"
+#include "ipc/ipc_kmsg.h"
 #include "kern/task.h"
 #include <mach/thread_rpc.h>
 #include <mach/vm_map_rpc.h>
@@ -140,11 +140,11 @@ static void task_create_reply_lost(mach_msg_header_t *reply)
 
 	if (!(reply->msgh_bits & MACH_MSGH_BITS_COMPLEX))
 		return;
-	child = ipc_kobject_take(ipc_kmsg_descriptor_port(&out->child_task), IKOT_TASK);
+	child = convert_port_to_task(ipc_kmsg_descriptor_port(&out->child_task));
 	if (child == NULL)
 		return;
 	task_terminate(child);                 /* drops task_create's reference */
-	ipc_kobject_drop(child, IKOT_TASK);
+	task_deallocate(child);
 }
 
 /*
@@ -167,28 +167,37 @@ static kern_return_t serve_task_terminate(void *task, mach_msg_header_t *request
 IPC_ROUTINE_ON_OBJECT(serve_task_suspend, task_suspend, struct task)
 IPC_ROUTINE_ON_OBJECT(serve_task_resume, task_resume, struct task)
 
-#define ON_TASK_LOSING(lost, id, request, reply, serve) \
-	{ (id), IKOT_TASK, false, sizeof(request), sizeof(reply), (serve), NULL, (lost) }
-#define ON_TASK(id, request, reply, serve) ON_TASK_LOSING(NULL, id, request, reply, serve)
-#define ON_MAP_CARRYING(descriptors, id, request, reply, serve) \
-	{ (id), IKOT_TASK, true, sizeof(request), sizeof(reply), (serve), (descriptors), NULL }
-#define ON_MAP(id, request, reply, serve) ON_MAP_CARRYING(NULL, id, request, reply, serve)
-
+/* The vm calls are converted: they get the task's map (task_kobject_ops), as Mach's do. */
 const struct ipc_routine task_server_routines[] = {
-	ON_TASK_LOSING(task_create_reply_lost, TASK_CREATE_ID, task_create_request_t,
-	               task_create_reply_t, serve_task_create),
-	ON_TASK(TASK_TERMINATE_ID, task_terminate_request_t, mig_reply_error_t, serve_task_terminate),
-	ON_TASK(TASK_SUSPEND_ID, object_request_t, mig_reply_error_t, serve_task_suspend),
-	ON_TASK(TASK_RESUME_ID, object_request_t, mig_reply_error_t, serve_task_resume),
-	ON_MAP(VM_REGION_ID, vm_region_request_t, vm_region_reply_t, serve_vm_region),
-	ON_MAP(VM_ALLOCATE_ID, vm_allocate_request_t, vm_allocate_reply_t, serve_vm_allocate),
-	ON_MAP(VM_DEALLOCATE_ID, vm_deallocate_request_t, mig_reply_error_t, serve_vm_deallocate),
-	ON_MAP(VM_PROTECT_ID, vm_protect_request_t, mig_reply_error_t, serve_vm_protect),
-	ON_MAP(VM_INHERIT_ID, vm_inherit_request_t, mig_reply_error_t, serve_vm_inherit),
-	ON_MAP(VM_READ_ID, vm_read_request_t, vm_read_reply_t, serve_vm_read),
-	ON_MAP_CARRYING("o", VM_WRITE_ID, vm_write_request_t, mig_reply_error_t, serve_vm_write),
-	ON_MAP(VM_COPY_ID, vm_copy_request_t, mig_reply_error_t, serve_vm_copy),
+	IPC_ROUTINE(TASK_CREATE_ID, task_create_request_t, task_create_reply_t, serve_task_create,
+	            .reply_lost = task_create_reply_lost),
+	IPC_ROUTINE(TASK_TERMINATE_ID, task_terminate_request_t, mig_reply_error_t,
+	            serve_task_terminate),
+	IPC_ROUTINE(TASK_SUSPEND_ID, object_request_t, mig_reply_error_t, serve_task_suspend),
+	IPC_ROUTINE(TASK_RESUME_ID, object_request_t, mig_reply_error_t, serve_task_resume),
+	IPC_ROUTINE(VM_REGION_ID, vm_region_request_t, vm_region_reply_t, serve_vm_region,
+	            .converted = true),
+	IPC_ROUTINE(VM_ALLOCATE_ID, vm_allocate_request_t, vm_allocate_reply_t, serve_vm_allocate,
+	            .converted = true),
+	IPC_ROUTINE(VM_DEALLOCATE_ID, vm_deallocate_request_t, mig_reply_error_t,
+	            serve_vm_deallocate, .converted = true),
+	IPC_ROUTINE(VM_PROTECT_ID, vm_protect_request_t, mig_reply_error_t, serve_vm_protect,
+	            .converted = true),
+	IPC_ROUTINE(VM_INHERIT_ID, vm_inherit_request_t, mig_reply_error_t, serve_vm_inherit,
+	            .converted = true),
+	IPC_ROUTINE(VM_READ_ID, vm_read_request_t, vm_read_reply_t, serve_vm_read,
+	            .converted = true),
+	IPC_ROUTINE(VM_WRITE_ID, vm_write_request_t, mig_reply_error_t, serve_vm_write,
+	            .converted = true, .descriptors = "o"),
+	IPC_ROUTINE(VM_COPY_ID, vm_copy_request_t, mig_reply_error_t, serve_vm_copy,
+	            .converted = true),
 };
 
 const size_t task_server_routine_count =
 	sizeof(task_server_routines) / sizeof(task_server_routines[0]);
+
+void task_server_init(void)
+{
+	ipc_kobject_register(IKOT_TASK, &task_kobject_ops, task_server_routines,
+	                     task_server_routine_count);
+}

@@ -158,6 +158,22 @@ void thread_deallocate(struct thread *t)
 		thread_free(t);
 }
 
+/* thread_kobject_ops' members: the dispatcher's void * is a thread. */
+static bool thread_kobject_reference(void *thread)
+{
+	return thread_reference_if_live(thread);
+}
+
+static void thread_kobject_release(void *thread)
+{
+	thread_deallocate(thread);
+}
+
+const struct ipc_kobject_ops thread_kobject_ops = {
+	.reference = thread_kobject_reference,
+	.release = thread_kobject_release,
+};
+
 /* No call reaches t through its port from now on; senders get MACH_SEND_INVALID_DEST. */
 static void thread_port_kill(struct thread *t)
 {

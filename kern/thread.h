@@ -30,6 +30,7 @@ enum thread_state {
 
 struct task;
 struct ipc_port;
+struct ipc_kobject_ops;
 
 struct thread {
 	struct machine_thread md;
@@ -73,6 +74,13 @@ kern_return_t thread_resume(struct thread *t);
 bool thread_reference_if_live(struct thread *t);
 /* Drops a reference; the last one frees the stack and the structure. */
 void thread_deallocate(struct thread *t);
+
+/*
+ * How the dispatcher holds a thread while a routine runs on its port
+ * (thread_server.c registers the thread kind with it): by a reference,
+ * which keeps its structure and kernel stack.
+ */
+extern const struct ipc_kobject_ops thread_kobject_ops;
 
 /* Ends t and kills its port (the current thread does not return). */
 void thread_terminate(struct thread *t);

@@ -9,7 +9,7 @@
  */
 #include "kern/thread_server.h"
 #include <mach/thread_rpc.h>
-#include "ipc/mach_msg.h"
+#include "ipc/ipc_kmsg.h"
 #include "kern/kalloc.h"
 #include "kern/string.h"
 #include "kern/task.h"
@@ -151,25 +151,32 @@ static kern_return_t serve_thread_set_state(void *thread, mach_msg_header_t *req
 IPC_ROUTINE_ON_OBJECT(serve_thread_suspend, thread_suspend, struct thread)
 IPC_ROUTINE_ON_OBJECT(serve_thread_resume, thread_resume, struct thread)
 
-#define ROUTINE(id, kotype, request, reply, serve) \
-	{ (id), (kotype), false, sizeof(request), sizeof(reply), (serve), NULL, NULL }
+const struct ipc_routine thread_server_task_routines[] = {
+	IPC_ROUTINE(THREAD_CREATE_ID, object_request_t, thread_create_reply_t, serve_thread_create),
+	IPC_ROUTINE(TASK_THREADS_ID, object_request_t, task_threads_reply_t, serve_task_threads),
+};
+
+const size_t thread_server_task_routine_count =
+	sizeof(thread_server_task_routines) / sizeof(thread_server_task_routines[0]);
 
 const struct ipc_routine thread_server_routines[] = {
-	ROUTINE(THREAD_CREATE_ID, IKOT_TASK, object_request_t, thread_create_reply_t,
-	        serve_thread_create),
-	ROUTINE(TASK_THREADS_ID, IKOT_TASK, object_request_t, task_threads_reply_t,
-	        serve_task_threads),
-	ROUTINE(THREAD_TERMINATE_ID, IKOT_THREAD, object_request_t, mig_reply_error_t,
-	        serve_thread_terminate),
-	ROUTINE(THREAD_GET_STATE_ID, IKOT_THREAD, thread_get_state_request_t,
-	        thread_get_state_reply_t, serve_thread_get_state),
-	ROUTINE(THREAD_SET_STATE_ID, IKOT_THREAD, thread_set_state_request_t, mig_reply_error_t,
-	        serve_thread_set_state),
-	ROUTINE(THREAD_SUSPEND_ID, IKOT_THREAD, object_request_t, mig_reply_error_t,
-	        serve_thread_suspend),
-	ROUTINE(THREAD_RESUME_ID, IKOT_THREAD, object_request_t, mig_reply_error_t,
-	        serve_thread_resume),
+	IPC_ROUTINE(THREAD_TERMINATE_ID, object_request_t, mig_reply_error_t,
+	            serve_thread_terminate),
+	IPC_ROUTINE(THREAD_GET_STATE_ID, thread_get_state_request_t, thread_get_state_reply_t,
+	            serve_thread_get_state),
+	IPC_ROUTINE(THREAD_SET_STATE_ID, thread_set_state_request_t, mig_reply_error_t,
+	            serve_thread_set_state),
+	IPC_ROUTINE(THREAD_SUSPEND_ID, object_request_t, mig_reply_error_t, serve_thread_suspend),
+	IPC_ROUTINE(THREAD_RESUME_ID, object_request_t, mig_reply_error_t, serve_thread_resume),
 };
 
 const size_t thread_server_routine_count =
 	sizeof(thread_server_routines) / sizeof(thread_server_routines[0]);
+
+void thread_server_init(void)
+{
+	ipc_kobject_register(IKOT_TASK, &task_kobject_ops, thread_server_task_routines,
+	                     thread_server_task_routine_count);
+	ipc_kobject_register(IKOT_THREAD, &thread_kobject_ops, thread_server_routines,
+	                     thread_server_routine_count);
+}

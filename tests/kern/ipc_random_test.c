@@ -89,14 +89,14 @@ static void random_send(struct side *s)
 		                                          .type = MACH_MSG_PORT_DESCRIPTOR };
 	mach_msg_size_t size = sizeof(m) - (2 - count) * sizeof(m.port[0]);
 	m.header.msgh_size = size;
-	ipc_msg_send(s->space, &m.header, size, MACH_SEND_TIMEOUT, 0);
+	ipc_msg_send(s->space, NULL, &m.header, size, MACH_SEND_TIMEOUT, 0);
 }
 
 static void random_receive(struct side *s)
 {
 	struct rights_msg m;
 
-	if (ipc_msg_receive(s->space, pick(s), &m.header, sizeof(m), MACH_RCV_TIMEOUT, 0) !=
+	if (ipc_msg_receive(s->space, NULL, pick(s), &m.header, sizeof(m), MACH_RCV_TIMEOUT, 0) !=
 	    MACH_MSG_SUCCESS)
 		return;
 	remember(s, m.header.msgh_remote_port);

@@ -3,6 +3,7 @@
  * exact error codes for every misuse, dead names after a port dies, and
  * no port left behind.
  */
+#include "ipc/ipc_kmsg.h"
 #include "ipc/ipc_kobject.h"
 #include "ipc/ipc_space.h"
 #include "ipc/mach_msg.h"
@@ -64,6 +65,7 @@ static void expect_found(const struct ipc_routine *routines, size_t count)
 KTEST(ipc, every_routine_is_found_by_its_id_and_no_other)
 {
 	expect_found(task_server_routines, task_server_routine_count);
+	expect_found(thread_server_task_routines, thread_server_task_routine_count);
 	expect_found(thread_server_routines, thread_server_routine_count);
 	expect_found(mach_port_server_routines, mach_port_server_routine_count);
 	expect_found(host_server_routines, host_server_routine_count);
@@ -356,7 +358,7 @@ static mach_msg_return_t send_msg(struct ipc_space *s, mach_port_name_t dest,
 	};
 
 	strncpy_test(m.body, text, sizeof(m.body));
-	return ipc_msg_send(s, &m.header, sizeof(m), option, 0);
+	return ipc_msg_send(s, NULL, &m.header, sizeof(m), option, 0);
 }
 
 KTEST(ipc, a_message_reaches_its_receive_right)
@@ -368,7 +370,7 @@ KTEST(ipc, a_message_reaches_its_receive_right)
 	KT_ASSERT_EQ(mach_port_allocate(s, MACH_PORT_RIGHT_RECEIVE, &r), KERN_SUCCESS);
 	KT_ASSERT_EQ(send_msg(s, r, MACH_MSG_TYPE_MAKE_SEND, MACH_PORT_NULL, 0, "hello", 0),
 	             MACH_MSG_SUCCESS);
-	KT_ASSERT_EQ(ipc_msg_receive(s, r, &got.header, sizeof(got), 0, 0), MACH_MSG_SUCCESS);
+	KT_ASSERT_EQ(ipc_msg_receive(s, NULL, r, &got.header, sizeof(got), 0, 0), MACH_MSG_SUCCESS);
 	KT_EXPECT_STREQ(got.body, "hello");
 	KT_EXPECT_EQ(got.header.msgh_id, 4321);
 	KT_EXPECT_EQ(got.header.msgh_size, sizeof(got));
@@ -395,7 +397,8 @@ KTEST(ipc, a_reply_travels_on_a_send_once_right)
 	KT_ASSERT_EQ(send_msg(client, to_server, MACH_MSG_TYPE_COPY_SEND, rc,
 	                      MACH_MSG_TYPE_MAKE_SEND_ONCE, "request", 0), MACH_MSG_SUCCESS);
 	KT_EXPECT_EQ(refs_of(client, to_server, MACH_PORT_RIGHT_SEND), 1);   /* copied, kept */
-	KT_ASSERT_EQ(ipc_msg_receive(server, rs, &got.header, sizeof(got), 0, 0), MACH_MSG_SUCCESS);
+	KT_ASSERT_EQ(ipc_msg_receive(server, NULL, rs, &got.header, sizeof(got), 0, 0),
+	             MACH_MSG_SUCCESS);
 	KT_EXPECT_STREQ(got.body, "request");
 	mach_port_name_t reply = got.header.msgh_remote_port;
 	KT_EXPECT_EQ(MACH_MSGH_BITS_REMOTE(got.header.msgh_bits), MACH_MSG_TYPE_PORT_SEND_ONCE);
@@ -403,7 +406,8 @@ KTEST(ipc, a_reply_travels_on_a_send_once_right)
 	KT_ASSERT_EQ(send_msg(server, reply, MACH_MSG_TYPE_MOVE_SEND_ONCE, MACH_PORT_NULL, 0,
 	                      "reply", 0), MACH_MSG_SUCCESS);
 	KT_EXPECT_EQ(type_of(server, reply), MACH_PORT_TYPE_NONE);            /* used up */
-	KT_ASSERT_EQ(ipc_msg_receive(client, rc, &got.header, sizeof(got), 0, 0), MACH_MSG_SUCCESS);
+	KT_ASSERT_EQ(ipc_msg_receive(client, NULL, rc, &got.header, sizeof(got), 0, 0),
+	             MACH_MSG_SUCCESS);
 	KT_EXPECT_STREQ(got.body, "reply");
 	ipc_space_destroy(server);
 	ipc_space_destroy(client);
@@ -426,23 +430,25 @@ KTEST(ipc, bad_messages_are_refused_and_change_nothing)
 	KT_EXPECT_EQ(send_msg(s, r, 3, 0, 0, "x", 0), MACH_SEND_INVALID_HEADER);
 	m.header.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0);
 	m.header.msgh_remote_port = r;
-	KT_EXPECT_EQ(ipc_msg_send(s, &m.header, sizeof(m.header) - 4, 0, 0), MACH_SEND_MSG_TOO_SMALL);
-	KT_EXPECT_EQ(ipc_msg_send(s, &m.header, sizeof(m) - 1, 0, 0), MACH_SEND_MSG_TOO_SMALL);
+	KT_EXPECT_EQ(ipc_msg_send(s, NULL, &m.header, sizeof(m.header) - 4, 0, 0),
+	             MACH_SEND_MSG_TOO_SMALL);
+	KT_EXPECT_EQ(ipc_msg_send(s, NULL, &m.header, sizeof(m) - 1, 0, 0),
+	             MACH_SEND_MSG_TOO_SMALL);
 	m.header.msgh_bits |= MACH_MSGH_BITS_COMPLEX;
 	m.body[0] = 1;                         /* one descriptor ... */
 	m.body[4 + 11] = 7;                    /* ... of a kind Mach does not have */
-	KT_EXPECT_EQ(ipc_msg_send(s, &m.header, sizeof(m), 0, 0), MACH_SEND_INVALID_TYPE);
+	KT_EXPECT_EQ(ipc_msg_send(s, NULL, &m.header, sizeof(m), 0, 0), MACH_SEND_INVALID_TYPE);
 	m.body[0] = 3;                         /* more descriptors than the message holds */
 	m.body[4 + 11] = MACH_MSG_PORT_DESCRIPTOR;
 	m.body[4 + 10] = m.body[16 + 10] = MACH_MSG_TYPE_COPY_SEND;
-	KT_EXPECT_EQ(ipc_msg_send(s, &m.header, sizeof(m), 0, 0), MACH_SEND_MSG_TOO_SMALL);
+	KT_EXPECT_EQ(ipc_msg_send(s, NULL, &m.header, sizeof(m), 0, 0), MACH_SEND_MSG_TOO_SMALL);
 	m.header.msgh_size = IPC_KMSG_MAX + 4;
-	KT_EXPECT_EQ(ipc_msg_send(s, &m.header, IPC_KMSG_MAX + 4, 0, 0), MACH_SEND_TOO_LARGE);
+	KT_EXPECT_EQ(ipc_msg_send(s, NULL, &m.header, IPC_KMSG_MAX + 4, 0, 0), MACH_SEND_TOO_LARGE);
 	/* nothing was queued, nothing was lost */
-	KT_EXPECT_EQ(ipc_msg_receive(s, r, &got.header, sizeof(got), MACH_RCV_TIMEOUT, 0),
+	KT_EXPECT_EQ(ipc_msg_receive(s, NULL, r, &got.header, sizeof(got), MACH_RCV_TIMEOUT, 0),
 	             MACH_RCV_TIMED_OUT);
 	KT_EXPECT_EQ(type_of(s, d), MACH_PORT_TYPE_DEAD_NAME);
-	KT_EXPECT_EQ(ipc_msg_receive(s, d, &got.header, sizeof(got), MACH_RCV_TIMEOUT, 0),
+	KT_EXPECT_EQ(ipc_msg_receive(s, NULL, d, &got.header, sizeof(got), MACH_RCV_TIMEOUT, 0),
 	             MACH_RCV_INVALID_NAME);
 	ipc_space_destroy(s);
 }
@@ -459,13 +465,15 @@ KTEST(ipc, full_queues_and_small_buffers)
 	KT_EXPECT_EQ(send_msg(s, r, MACH_MSG_TYPE_MAKE_SEND, 0, 0, "q", MACH_SEND_TIMEOUT),
 	             MACH_SEND_TIMED_OUT);
 	got.header.msgh_size = 0;
-	KT_EXPECT_EQ(ipc_msg_receive(s, r, &got.header, sizeof(got.header), MACH_RCV_LARGE, 0),
+	KT_EXPECT_EQ(ipc_msg_receive(s, NULL, r, &got.header, sizeof(got.header),
+	                             MACH_RCV_LARGE, 0),
 	             MACH_RCV_TOO_LARGE);             /* kept, and its size told */
 	KT_EXPECT_EQ(got.header.msgh_size, sizeof(got));
 	KT_EXPECT_EQ(send_msg(s, r, MACH_MSG_TYPE_MAKE_SEND, 0, 0, "q", MACH_SEND_TIMEOUT),
 	             MACH_SEND_TIMED_OUT);            /* still full */
-	KT_EXPECT_EQ(ipc_msg_receive(s, r, &got.header, sizeof(got), 0, 0), MACH_MSG_SUCCESS);
-	KT_EXPECT_EQ(ipc_msg_receive(s, r, &got.header, sizeof(got.header), 0, 0), MACH_RCV_TOO_LARGE);
+	KT_EXPECT_EQ(ipc_msg_receive(s, NULL, r, &got.header, sizeof(got), 0, 0), MACH_MSG_SUCCESS);
+	KT_EXPECT_EQ(ipc_msg_receive(s, NULL, r, &got.header, sizeof(got.header), 0, 0),
+	             MACH_RCV_TOO_LARGE);
 	for (int i = 0; i < 2; i++)                   /* room for the one received, the one destroyed */
 		KT_EXPECT_EQ(send_msg(s, r, MACH_MSG_TYPE_MAKE_SEND, 0, 0, "q", MACH_SEND_TIMEOUT),
 		             MACH_MSG_SUCCESS);
@@ -511,11 +519,11 @@ static mach_msg_return_t allocate_rpc(struct ipc_space *s, mach_port_name_t task
 		.flags = VM_FLAGS_ANYWHERE,
 	};
 	vm_allocate_reply_t rep;
-	mach_msg_return_t mr = ipc_msg_send(s, &req.Head, sizeof(req), 0, 0);
+	mach_msg_return_t mr = ipc_msg_send(s, NULL, &req.Head, sizeof(req), 0, 0);
 
 	if (mr != MACH_MSG_SUCCESS)
 		return mr;
-	mr = ipc_msg_receive(s, reply, &rep.Head, sizeof(rep), MACH_RCV_TIMEOUT, 0);
+	mr = ipc_msg_receive(s, NULL, reply, &rep.Head, sizeof(rep), MACH_RCV_TIMEOUT, 0);
 	if (mr != MACH_MSG_SUCCESS)
 		return mr;
 	*addr = rep.address;
@@ -553,8 +561,8 @@ KTEST(ipc, a_task_port_serves_until_the_task_ends)
 }
 
 /*
- * A message carrying the size bytes at addr out of line, as the current
- * task would send it (the caller frees it).
+ * A message carrying the size bytes at addr out of line, as its sender
+ * would write it (the caller frees it).
  */
 static struct ipc_kmsg *ool_message(vm_address_t addr, vm_size_t size)
 {
@@ -584,29 +592,26 @@ static struct ipc_kmsg *ool_message(vm_address_t addr, vm_size_t size)
 KTEST(ipc, out_of_memory_copying_out_of_line_data_is_the_kernels_shortage)
 {
 	const vm_address_t at = 0x40000000;
-	struct thread *self = current_thread();
-	struct task *t, *was = self->task;
+	struct task *t;
 	struct ipc_kmsg *k;
 
 	KT_ASSERT_EQ(task_create(NULL, false, &t), KERN_SUCCESS);
 	vm_address_t addr = at;
 	KT_ASSERT_EQ(vm_allocate(t->map, &addr, 4 * PAGE_SIZE, VM_FLAGS_FIXED), KERN_SUCCESS);
 	KT_ASSERT_EQ(vm_wire(t->map, at, 4 * PAGE_SIZE, VM_PROT_READ), KERN_SUCCESS);
-	self->task = t;                        /* the sender, as current_map() sees it */
 	k = ool_message(at, 4 * PAGE_SIZE);
 	vm_page_set_reserve_floor(vm_page_free_count());
-	mach_msg_return_t mr = ipc_kmsg_copyin_body(k);
+	mach_msg_return_t mr = ipc_kmsg_copyin_body(k, t->map);   /* t, the sender */
 	vm_page_set_reserve_floor(0);
 	KT_EXPECT_EQ(mr, MACH_MSG_VM_KERNEL);
 	ipc_kmsg_free(k);
 	k = ool_message(at, 4 * PAGE_SIZE);
-	KT_EXPECT_EQ(ipc_kmsg_copyin_body(k), MACH_MSG_SUCCESS);
+	KT_EXPECT_EQ(ipc_kmsg_copyin_body(k, t->map), MACH_MSG_SUCCESS);
 	ipc_kmsg_clean_body(k, NULL);
 	ipc_kmsg_free(k);
 	k = ool_message(at + 8 * PAGE_SIZE, PAGE_SIZE);   /* nothing there: the sender's fault */
-	KT_EXPECT_EQ(ipc_kmsg_copyin_body(k), MACH_SEND_INVALID_MEMORY);
+	KT_EXPECT_EQ(ipc_kmsg_copyin_body(k, t->map), MACH_SEND_INVALID_MEMORY);
 	ipc_kmsg_free(k);
-	self->task = was;
 	task_deallocate(t);
 }
 
