@@ -19,6 +19,7 @@
  * changed (a shadow or a zero page made on the way holds the same data;
  * a caller that must give even those back faults through a journal).
  */
+#include "vm/vm_fault.h"
 #include "vm/vm_map_internal.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"

@@ -22,6 +22,7 @@
  *     is untouched, in its memory too.
  * Both hold the destination map's lock from the check to the last byte.
  */
+#include "vm/vm_map_copy.h"
 #include "vm/vm_map_internal.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"

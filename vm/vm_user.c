@@ -5,6 +5,7 @@
  */
 #include "vm/vm_user.h"
 #include "kern/panic.h"
+#include "vm/vm_fault.h"
 #include "vm/vm_map_internal.h"
 #include "vm/vm_object.h"
 

@@ -6,7 +6,7 @@
 #ifndef MICA_VM_VM_USER_H
 #define MICA_VM_VM_USER_H
 
-#include "vm/vm_map.h"
+#include "vm/vm_map_copy.h"
 
 /*
  * size bytes, rounded up to whole pages, at *addr (truncated to its page)

@@ -4,6 +4,7 @@
  * vm_region, kernel memory, and no leaks.
  */
 #include "tests/kern/vm_user_test.h"
+#include "vm/vm_fault.h"
 #include "vm/vm_kern.h"
 
 #define A 0x100000ul
