@@ -78,6 +78,40 @@ vm_map_t vm_map_fork(vm_map_t map, pmap_t child_pmap);
 /* The entry containing addr, or NULL.  => map locked */
 struct vm_map_entry *vm_map_lookup_entry(vm_map_t map, vm_offset_t addr);
 
+/* ---- wiring (vm/vm_map_wire.c) ---- */
+
+/*
+ * Wires [start, end) (page-aligned) for access (not VM_PROT_NONE): every
+ * page is faulted in as access needs, made the entry's own (a page shared
+ * copy-on-write is copied), mapped, and counted in its vm_page's
+ * wire_count, and each entry is marked wired, so its pages stay resident
+ * and in place until it is unwired.  Entries already wired stay as they
+ * are: wiring does not nest.  => map locked, and held across the call
+ *
+ * KERN_INVALID_ADDRESS at the first hole (outside the map included) or
+ * KERN_PROTECTION_FAILURE at the first entry whose protection lacks
+ * access, in address order; KERN_MEMORY_FAILURE when the range holds a
+ * device entry (kmem_map_device); KERN_RESOURCE_SHORTAGE when memory runs
+ * out, at any point.
+ *
+ * All or nothing: on failure, even partway through, every entry and page
+ * this call wired is unwired again, the pages it faulted in and the
+ * objects it made are given back, and the entries it split are joined:
+ * the map's entries, their wiring, every page's wire count and the
+ * map's contents are as before, in no more memory.
+ */
+kern_return_t vm_map_wire(vm_map_t map, vm_offset_t start, vm_offset_t end, vm_prot_t access);
+
+/*
+ * Unwires every wired entry of [start, end) (page-aligned): each of its
+ * pages is counted once less in its wire_count (they stay resident and
+ * mapped until something else removes them); entries not wired stay as
+ * they are.  KERN_INVALID_ADDRESS at the first hole, or
+ * KERN_RESOURCE_SHORTAGE when no entry can be had to split one at an end
+ * of the range, and then nothing changed.  => map locked
+ */
+kern_return_t vm_map_unwire(vm_map_t map, vm_offset_t start, vm_offset_t end);
+
 /*
  * Checks everything the map promises (index shape and gaps, sorted
  * disjoint entries, copy-on-write pages read-only in the pmap): NULL when
