@@ -21,6 +21,7 @@
 #include "kern/kalloc.h"
 #include "kern/string.h"
 #include "vm/vm_map.h"
+#include "vm/vm_map_copy.h"
 #include "vm/vm_user.h"
 
 #define BODY_OFFSET  sizeof(mach_msg_header_t)

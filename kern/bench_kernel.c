@@ -24,7 +24,7 @@
 #include "kern/task.h"
 #include "vm/pmap.h"
 #include "vm/vm_kern.h"
-#include "vm/vm_map_internal.h"
+#include "vm/vm_map_copy.h"
 #include "vm/vm_user.h"
 
 #define BIG (16ul << 20)               /* the largest size: 16 MiB */

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include "arch/x86_64/layout.h"
 #include "kern/task.h"
-#include "vm/vm_map.h"
+#include "vm/vm_fault.h"
 
 kern_return_t copyout_prepare(void *uaddr, size_t len)
 {

@@ -11,6 +11,7 @@
 #include "kern/string.h"
 #include "kern/task.h"
 #include "kern/thread.h"
+#include "vm/vm_map_copy.h"
 #include "vm/vm_user.h"
 #include <mica/syscall.h>
 

@@ -11,6 +11,7 @@
 #include <mach/thread_rpc.h>
 #include <mach/vm_map_rpc.h>
 #include "vm/vm_map.h"
+#include "vm/vm_map_copy.h"
 #include "vm/vm_user.h"
 
 static kern_return_t serve_vm_allocate(void *map, mach_msg_header_t *request,

@@ -19,6 +19,7 @@
  * changed (a shadow or a zero page made on the way holds the same data;
  * a caller that must give even those back faults through a journal).
  */
+#include "vm/vm_fault.h"
 #include "vm/vm_map_internal.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
@@ -120,7 +121,8 @@ kern_return_t fault_journal_open(struct fault_journal *j, vm_map_t map, vm_offse
 	}
 	struct vm_map_entry *e = vm_map_lookup_entry(map, start);
 	for (unsigned i = 0; i < j->nentries; i++, e = e->next)
-		j->entries[i] = (struct fault_entry_state){ e, e->object, e->offset, e->needs_copy };
+		j->entries[i] = (struct fault_entry_state){ e, e->object, e->offset, e->needs_copy,
+		                                            e->wired_count };
 	return KERN_SUCCESS;
 }
 
@@ -132,7 +134,7 @@ void fault_journal_close(struct fault_journal *j)
 	j->entries = NULL;
 }
 
-kern_return_t fault_journal_fault(struct fault_journal *j, vm_offset_t va,
+kern_return_t fault_journal_fault(struct fault_journal *j, vm_offset_t va, vm_prot_t type,
                                   struct vm_page **pagep)
 {
 	struct vm_map_entry *e = vm_map_lookup_entry(j->map, va);
@@ -143,7 +145,7 @@ kern_return_t fault_journal_fault(struct fault_journal *j, vm_offset_t va,
 	fp->before = e && e->object ?
 	             vm_object_page_find(e->object, e->offset + (trunc_page(va) - e->start), &owner) :
 	             NULL;
-	return vm_fault_page(j->map, va, VM_PROT_WRITE, pagep);
+	return vm_fault_page(j->map, va, type, pagep);
 }
 
 /* Unmaps one faulted page, and frees the page if the fault made it. */
@@ -164,7 +166,10 @@ static void undo_page(struct fault_journal *j, size_t i)
 	}
 }
 
-/* Gives an entry back the object it had: the one made for it goes (its pages went first). */
+/*
+ * Gives an entry back the object and wiring it had: the object made for
+ * it goes (its pages went first).
+ */
 static void undo_entry(const struct fault_entry_state *s)
 {
 	struct vm_map_entry *e = s->entry;
@@ -180,6 +185,7 @@ static void undo_entry(const struct fault_entry_state *s)
 		e->offset = s->offset;
 	}
 	e->needs_copy = s->needs_copy;
+	e->wired_count = s->wired_count;
 }
 
 void fault_journal_undo(struct fault_journal *j)

@@ -11,7 +11,6 @@
 #include "vm/pmap.h"
 #include "vm/vm_map_internal.h"
 #include "vm/vm_page.h"
-#include "vm/vm_user.h"
 
 #define KSTACK_SLOTS 1024
 #define SLOT_SIZE    (KSTACK_SIZE + PAGE_SIZE)
@@ -104,23 +103,70 @@ vm_offset_t kmem_first_free_va(void)
 	return kstack_base + KSTACK_SLOTS * SLOT_SIZE;
 }
 
-vm_offset_t kmem_alloc(vm_size_t size)
+/*
+ * Finds room for size bytes in kernel_map, maps fresh memory there and
+ * wires it, undoing the mapping if the wiring fails: 0 then, and
+ * kernel_map is as it was.  => kernel_map locked
+ */
+static vm_offset_t kmem_alloc_locked(vm_size_t size, struct entry_reserve *r)
 {
-	vm_address_t addr = 0;
+	static const struct vm_map_entry fresh = {
+		.protection = VM_PROT_DEFAULT, .max_protection = VM_PROT_ALL,
+		.inheritance = VM_INHERIT_DEFAULT,
+	};
+	vm_offset_t addr;
 
-	size = round_page(size);
-	if (vm_allocate(kernel_map, &addr, size, VM_FLAGS_ANYWHERE) != KERN_SUCCESS)
+	if (!vm_map_find_space(kernel_map, size, &addr))
 		return 0;
-	if (vm_wire(kernel_map, addr, size, VM_PROT_READ | VM_PROT_WRITE) != KERN_SUCCESS) {
-		vm_deallocate(kernel_map, addr, size);
+	vm_map_insert(kernel_map, addr, addr + size, NULL, 0, &fresh, r);
+	if (vm_map_wire(kernel_map, addr, addr + size, VM_PROT_READ | VM_PROT_WRITE) !=
+	    KERN_SUCCESS) {
+		vm_map_delete(kernel_map, addr, addr + size, r);   /* one whole entry: no clip */
 		return 0;
 	}
 	return addr;
 }
 
+/* One hold of the map lock, so no one sees the memory before it is wired. */
+vm_offset_t kmem_alloc(vm_size_t size)
+{
+	struct entry_reserve r;
+	vm_offset_t addr = 0;
+
+	size = round_page(size);
+	if (size == 0)
+		return 0;
+	spin_lock(&kernel_map->lock);
+	if (entry_reserve(&r, kernel_map, 1)) {
+		addr = kmem_alloc_locked(size, &r);
+		entry_reserve_release(&r);
+	}
+	spin_unlock(&kernel_map->lock);
+	return addr;
+}
+
+/* Is [start, end) one whole entry of kernel_map?  => kernel_map locked */
+static bool kmem_is_entry(vm_offset_t start, vm_offset_t end)
+{
+	struct vm_map_entry *e = vm_map_lookup_entry(kernel_map, start);
+
+	return e != NULL && e->start == start && e->end == end;
+}
+
+/* A whole entry needs no clip, so its removal takes no memory and cannot fail. */
 void kmem_free(vm_offset_t addr, vm_size_t size)
 {
-	vm_deallocate(kernel_map, addr, round_page(size));
+	struct entry_reserve r;
+	vm_offset_t end = addr + round_page(size);
+
+	spin_lock(&kernel_map->lock);
+	KASSERT(kmem_is_entry(addr, end), "kmem_free: [%#lx, %#lx) is not what kmem_alloc gave",
+	        addr, end);
+	bool reserved = entry_reserve(&r, kernel_map, 0);
+	KASSERT(reserved, "kmem_free: an empty reserve failed");
+	vm_map_delete(kernel_map, addr, end, &r);
+	entry_reserve_release(&r);
+	spin_unlock(&kernel_map->lock);
 }
 
 /* Maps pages of device registers from pa at va; on failure, none stays mapped. */

@@ -27,9 +27,14 @@ vm_offset_t kmem_first_free_va(void);
 
 /*
  * Wired, zeroed kernel memory from kernel_map, mapped read/write: size
- * bytes (whole pages), or 0 when memory is short.
+ * bytes (whole pages), or 0 when size is 0, no room is left or memory is
+ * short.  All or nothing: the range is allocated and wired under one hold
+ * of kernel_map's lock (vm_map_wire), and a wiring that fails takes the
+ * allocation back, so on 0 kernel_map is as it was.
  */
 vm_offset_t kmem_alloc(vm_size_t size);
+
+/* Frees what kmem_alloc gave: addr and size as it took and returned them. */
 void kmem_free(vm_offset_t addr, vm_size_t size);
 
 /*

@@ -1,7 +1,8 @@
 /*
  * Address maps (vm/vm_map.h): a sorted list of entries and its index
  * (vm/vm_map_index.c), clipping and merging, free-space search, and the
- * map-level operations the Mach calls (vm/vm_user.c) are built from.
+ * map-level operations the Mach calls (vm/vm_user.c) are built from;
+ * wiring is in vm/vm_map_wire.c.
  *
  * Locking protocol (see vm/vm_map.h): map->lock is held for a whole
  * operation; under it objects are locked one at a time or front to back,
@@ -244,15 +245,24 @@ struct vm_map_entry *vm_map_clip_range(vm_map_t map, vm_offset_t start, vm_offse
 	return first;
 }
 
-/* Can b be folded into a, the entry just before it? */
-static bool entries_mergeable(const struct vm_map_entry *a, const struct vm_map_entry *b)
+/* Could a and b, adjacent, be the two halves of one entry split at b->start? */
+static bool entries_continue(const struct vm_map_entry *a, const struct vm_map_entry *b)
 {
 	if (a->end != b->start || a->protection != b->protection ||
 	    a->max_protection != b->max_protection || a->inheritance != b->inheritance ||
-	    a->needs_copy != b->needs_copy || a->wired_count != 0 || b->wired_count != 0 ||
-	    a->device || b->device || a->object != b->object)
+	    a->needs_copy != b->needs_copy || a->wired_count != b->wired_count ||
+	    a->device != b->device || a->object != b->object)
 		return false;
 	return a->object == NULL || a->offset + (a->end - a->start) == b->offset;
+}
+
+/*
+ * Can b be folded into a, the entry just before it?  Wired and device
+ * entries stay as they were made: a wired entry's range is the one wired.
+ */
+static bool entries_mergeable(const struct vm_map_entry *a, const struct vm_map_entry *b)
+{
+	return entries_continue(a, b) && a->wired_count == 0 && !a->device;
 }
 
 /* Folds b into a (mergeable, adjacent).  => map locked */
@@ -268,6 +278,15 @@ static void entry_merge(vm_map_t map, struct vm_map_entry *a, struct vm_map_entr
 	if (b->object)
 		vm_object_deallocate(b->object);
 	entry_free(b);
+}
+
+void vm_map_unclip(vm_map_t map, vm_offset_t addr)
+{
+	struct vm_map_entry *b = vm_map_lookup_entry(map, addr);
+
+	KASSERT(b != NULL && b->start == addr && b->prev != &map->header &&
+	        entries_continue(b->prev, b), "vm_map_unclip: no clip at %#lx", addr);
+	entry_merge(map, b->prev, b);
 }
 
 void vm_map_simplify_range(vm_map_t map, vm_offset_t start, vm_offset_t end)
@@ -346,9 +365,9 @@ struct vm_map_entry *vm_map_insert(vm_map_t map, vm_offset_t start, vm_offset_t 
 /* Drops one entry's pages from the pmap and its hold on its object.  => map locked */
 static void entry_destroy(vm_map_t map, struct vm_map_entry *e)
 {
-	pmap_remove(map->pmap, e->start, e->end);
 	if (e->wired_count)
-		vm_map_unwire_entry(map, e);
+		vm_map_entry_unwire(e);
+	pmap_remove(map->pmap, e->start, e->end);
 	entry_unlink(map, e);
 	if (e->object)
 		vm_object_deallocate(e->object);

@@ -58,7 +58,6 @@ struct vm_map {
 };
 
 typedef struct vm_map *vm_map_t;
-typedef struct vm_map_copy *vm_map_copy_t;
 
 extern vm_map_t kernel_map;
 
@@ -79,6 +78,40 @@ vm_map_t vm_map_fork(vm_map_t map, pmap_t child_pmap);
 /* The entry containing addr, or NULL.  => map locked */
 struct vm_map_entry *vm_map_lookup_entry(vm_map_t map, vm_offset_t addr);
 
+/* ---- wiring (vm/vm_map_wire.c) ---- */
+
+/*
+ * Wires [start, end) (page-aligned) for access (not VM_PROT_NONE): every
+ * page is faulted in as access needs, made the entry's own (a page shared
+ * copy-on-write is copied), mapped, and counted in its vm_page's
+ * wire_count, and each entry is marked wired, so its pages stay resident
+ * and in place until it is unwired.  Entries already wired stay as they
+ * are: wiring does not nest.  => map locked, and held across the call
+ *
+ * KERN_INVALID_ADDRESS at the first hole (outside the map included) or
+ * KERN_PROTECTION_FAILURE at the first entry whose protection lacks
+ * access, in address order; KERN_MEMORY_FAILURE when the range holds a
+ * device entry (kmem_map_device); KERN_RESOURCE_SHORTAGE when memory runs
+ * out, at any point.
+ *
+ * All or nothing: on failure, even partway through, every entry and page
+ * this call wired is unwired again, the pages it faulted in and the
+ * objects it made are given back, and the entries it split are joined:
+ * the map's entries, their wiring, every page's wire count and the
+ * map's contents are as before, in no more memory.
+ */
+kern_return_t vm_map_wire(vm_map_t map, vm_offset_t start, vm_offset_t end, vm_prot_t access);
+
+/*
+ * Unwires every wired entry of [start, end) (page-aligned): each of its
+ * pages is counted once less in its wire_count (they stay resident and
+ * mapped until something else removes them); entries not wired stay as
+ * they are.  KERN_INVALID_ADDRESS at the first hole, or
+ * KERN_RESOURCE_SHORTAGE when no entry can be had to split one at an end
+ * of the range, and then nothing changed.  => map locked
+ */
+kern_return_t vm_map_unwire(vm_map_t map, vm_offset_t start, vm_offset_t end);
+
 /*
  * Checks everything the map promises (index shape and gaps, sorted
  * disjoint entries, copy-on-write pages read-only in the pmap): NULL when
@@ -88,69 +121,5 @@ const char *vm_map_check_invariants(vm_map_t map);
 
 /* Entries in a map: tests use it to check clipping and merging. */
 uint32_t vm_map_entry_count(vm_map_t map);
-
-/*
- * Resolves a fault at va in map for an access of fault_type (one of
- * VM_PROT_READ, WRITE, EXECUTE): KERN_SUCCESS once the page is mapped
- * with the entry's rights, KERN_INVALID_ADDRESS outside every entry,
- * KERN_PROTECTION_FAILURE when the entry forbids the access,
- * KERN_MEMORY_FAILURE in a device entry (its mapping was lost: RAM must
- * never stand in for the device), KERN_RESOURCE_SHORTAGE when no frame
- * is left.
- */
-kern_return_t vm_fault(vm_map_t map, vm_offset_t va, vm_prot_t fault_type);
-
-/*
- * Makes every page of [start, end) mapped with fault_type's rights,
- * faulting in those that are not, as accesses would: vm_fault's results;
- * pages faulted in before a failure stay (they hold what they held).
- */
-kern_return_t vm_fault_range(vm_map_t map, vm_offset_t start, vm_offset_t end,
-                             vm_prot_t fault_type);
-
-/*
- * The same with map locked, returning the page that now holds va's data
- * (resolved for writing when fault_type has VM_PROT_WRITE).
- */
-kern_return_t vm_fault_page(vm_map_t map, vm_offset_t va, vm_prot_t fault_type,
-                            struct vm_page **pagep);
-
-/* ---- data in transit between maps (vm/vm_map_copy.c) ---- */
-
-/*
- * Snapshots [addr, addr+len) of src: whole pages copy-on-write, small data
- * into a kernel buffer.  KERN_INVALID_ADDRESS for a hole, and
- * KERN_PROTECTION_FAILURE for memory without VM_PROT_READ, in address
- * order; src is unchanged on failure.
- */
-kern_return_t vm_map_copyin(vm_map_t src, vm_address_t addr, vm_size_t len,
-                            vm_map_copy_t *copy);
-
-/* A copy of len bytes of kernel memory at buf. */
-kern_return_t vm_map_copy_from_kernel(const void *buf, vm_size_t len, vm_map_copy_t *copy);
-
-/*
- * Maps copy anywhere in dst (read/write, inheritance copy) and consumes
- * it; *addr is where its first byte landed: at the same offset within its
- * page as in the source, but at the start of a page for a kernel-buffer
- * copy (one made by vm_map_copy_from_kernel, or by vm_map_copyin of
- * under two pages that are not whole aligned pages), as XNU's.  On failure
- * copy is untouched.
- */
-kern_return_t vm_map_copyout(vm_map_t dst, vm_address_t *addr, vm_map_copy_t copy);
-
-/*
- * Overwrites [addr, addr + size of copy) of dst with copy, as if dst's
- * task had written it: every page must allow writing.  All or nothing:
- * on failure dst is byte-for-byte unchanged and copy is untouched; on
- * success copy is consumed.  docs/vm_write.md states the whole contract.
- */
-kern_return_t vm_map_copy_overwrite(vm_map_t dst, vm_address_t addr, vm_map_copy_t copy);
-
-void vm_map_copy_discard(vm_map_copy_t copy);
-vm_size_t vm_map_copy_size(vm_map_copy_t copy);
-
-/* Reads len bytes at addr in map into buf as map's task would (faulting them in). */
-kern_return_t vm_map_read(vm_map_t map, vm_address_t addr, void *buf, vm_size_t len);
 
 #endif

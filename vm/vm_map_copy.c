@@ -22,6 +22,7 @@
  *     is untouched, in its memory too.
  * Both hold the destination map's lock from the check to the last byte.
  */
+#include "vm/vm_map_copy.h"
 #include "vm/vm_map_internal.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
@@ -317,7 +318,7 @@ static kern_return_t overwrite_by_copying(vm_map_t dst, vm_offset_t addr, vm_map
 	for (size_t i = 0; kr == KERN_SUCCESS && missing > 0 && i < npages; i++) {
 		if (pages[i])
 			continue;
-		kr = fault_journal_fault(&j, start + (i << PAGE_SHIFT), &pages[i]);
+		kr = fault_journal_fault(&j, start + (i << PAGE_SHIFT), VM_PROT_WRITE, &pages[i]);
 		if (kr != KERN_SUCCESS)
 			fault_journal_undo(&j);    /* the destination as it was, memory too */
 		missing--;

@@ -1,7 +1,8 @@
 /*
- * The map operations shared by vm_map.c, vm_fault.c, vm_map_copy.c and
- * vm_user.c.  Everything here expects the map locked (=> map locked) and
- * changes nothing unless it says so.
+ * The map operations shared by the files of vm/ (vm_map.c, vm_map_wire.c,
+ * vm_fault.c, vm_map_copy.c, vm_kern.c and vm_user.c).  Everything here
+ * expects the map locked (=> map locked) and changes nothing unless it
+ * says so.
  */
 #ifndef MICA_VM_VM_MAP_INTERNAL_H
 #define MICA_VM_VM_MAP_INTERNAL_H
@@ -28,22 +29,24 @@ struct vm_map_entry *entry_take(struct entry_reserve *r);
 void entry_reserve_release(struct entry_reserve *r);
 
 /*
- * Write faults that can be taken back.  vm_map_copy_overwrite faults in
- * every destination page before it copies a byte; when one fault fails
- * for want of memory, what the others made (pages filled or copied up,
- * the entries' new objects and shadows, their mappings and page tables)
- * must go again, or a vm_write that failed would leave its target holding
- * more memory than before.  The journal remembers, for each entry of the
- * range, its object as it was, and for each page it faulted, the page
- * that held its data before: a page the entry's object holds there
- * afterwards is new unless it is that one (a collapse may have moved it
- * up the chain, and it must stay).
+ * Faults that can be taken back.  vm_map_copy_overwrite faults in every
+ * destination page before it copies a byte, and vm_map_wire every page
+ * it wires before it counts one; when one fault fails for want of
+ * memory, what the others made (pages filled or copied up, the entries'
+ * new objects and shadows, their mappings and page tables) must go
+ * again, or a vm_write or vm_wire that failed would leave its target
+ * holding more memory than before.  The journal remembers, for each
+ * entry of the range, its object and wiring as they were, and for each
+ * page it faulted, the page that held its data before: a page the
+ * entry's object holds there afterwards is new unless it is that one (a
+ * collapse may have moved it up the chain, and it must stay).
  */
 struct fault_entry_state {
 	struct vm_map_entry *entry;
 	struct vm_object *object;
 	uint64_t offset;
 	bool needs_copy;
+	uint32_t wired_count;
 };
 
 struct fault_page {
@@ -67,10 +70,14 @@ struct fault_journal {
  */
 kern_return_t fault_journal_open(struct fault_journal *j, vm_map_t map, vm_offset_t start,
                                  vm_offset_t end);
-/* vm_fault_page for writing at va, remembered in j (a failed fault too). */
-kern_return_t fault_journal_fault(struct fault_journal *j, vm_offset_t va,
+/* vm_fault_page at va for an access of type, remembered in j (a failed fault too). */
+kern_return_t fault_journal_fault(struct fault_journal *j, vm_offset_t va, vm_prot_t type,
                                   struct vm_page **pagep);
-/* Takes back every fault j remembers: the range holds what it held, in no more memory. */
+/*
+ * Takes back every fault j remembers, and gives each entry the object and
+ * wiring it had at fault_journal_open: the range holds what it held, in
+ * no more memory.
+ */
 void fault_journal_undo(struct fault_journal *j);
 void fault_journal_close(struct fault_journal *j);
 
@@ -86,6 +93,13 @@ struct vm_map_entry *vm_map_clip_range(vm_map_t map, vm_offset_t start, vm_offse
 
 /* Merges neighbouring entries that agree in everything, around [start, end]. */
 void vm_map_simplify_range(vm_map_t map, vm_offset_t start, vm_offset_t end);
+
+/*
+ * Takes back a clip at addr: the entry starting there joins the one
+ * before it, which it must have been split from (one object, offsets in
+ * step, the same rights and wiring).  Cannot fail.
+ */
+void vm_map_unclip(vm_map_t map, vm_offset_t addr);
 
 bool vm_map_find_space(vm_map_t map, vm_size_t size, vm_offset_t *addr);
 bool vm_map_range_free(vm_map_t map, vm_offset_t start, vm_offset_t end);
@@ -110,8 +124,12 @@ kern_return_t vm_map_entry_copy_object(vm_map_t map, struct vm_map_entry *e, vm_
                                        vm_offset_t end, struct vm_object **obj, uint64_t *offset,
                                        bool *needs_copy);
 
-/* Unwires every page of a wired entry (vm_user.c). */
-void vm_map_unwire_entry(vm_map_t map, struct vm_map_entry *e);
+/*
+ * Unwires a wired entry: each of its pages (its own object's, where
+ * wiring put them) is counted once less in its wire_count, whether the
+ * pmap still maps it or not (vm_map_wire.c).
+ */
+void vm_map_entry_unwire(struct vm_map_entry *e);
 
 /* Reads [addr, addr+len) through map's objects without faulting anything in. */
 void vm_map_read_locked(vm_map_t map, vm_offset_t addr, void *buf, vm_size_t len);

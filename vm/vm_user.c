@@ -194,62 +194,24 @@ kern_return_t vm_inherit(vm_map_t map, vm_address_t addr, vm_size_t size, vm_inh
 
 /* ------------------------------------------------------------- wiring */
 
-void vm_map_unwire_entry(vm_map_t map, struct vm_map_entry *e)
-{
-	for (vm_offset_t va = e->start; va < e->end; va += PAGE_SIZE) {
-		paddr_t pa;
-		if (pmap_extract(map->pmap, va, &pa))
-			vm_page_from_phys(pa)->wire_count--;
-	}
-	e->wired_count = 0;
-}
-
-/*
- * Faults in and wires every page of e for access; undoes its own work on
- * failure.  The entry is marked wired first, so that each fault gives it
- * a page of its own, copy-on-write resolved, even to read (vm_fault.c):
- * as XNU's vm_map_wire, wiring makes a copy-on-write entry private.
- * => map locked
- */
-static kern_return_t wire_entry(vm_map_t map, struct vm_map_entry *e, vm_prot_t access)
-{
-	e->wired_count = 1;
-	for (vm_offset_t va = e->start; va < e->end; va += PAGE_SIZE) {
-		struct vm_page *p;
-		kern_return_t kr = vm_fault_page(map, va, access, &p);
-		if (kr != KERN_SUCCESS) {
-			for (vm_offset_t back = e->start; back < va; back += PAGE_SIZE) {
-				paddr_t pa;
-				if (pmap_extract(map->pmap, back, &pa))
-					vm_page_from_phys(pa)->wire_count--;
-			}
-			e->wired_count = 0;
-			return kr;
-		}
-		p->wire_count++;
-	}
-	return KERN_SUCCESS;
-}
-
 kern_return_t vm_wire(vm_map_t map, vm_address_t addr, vm_size_t size, vm_prot_t access)
 {
 	vm_offset_t start, end;
-	struct entry_reserve r;
 	kern_return_t kr;
 
 	if (access & ~VM_PROT_ALL)
 		return KERN_INVALID_ARGUMENT;
-	if ((kr = range_begin(map, addr, size, &start, &end, &r)) != KERN_SUCCESS)
-		return range_result(kr);
-	kr = vm_map_check_range(map, start, end, access);
-	struct vm_map_entry *e = kr == KERN_SUCCESS ? vm_map_clip_range(map, start, end, &r) : NULL;
-	for (; kr == KERN_SUCCESS && e != &map->header && e->start < end; e = e->next) {
-		if (access == VM_PROT_NONE && e->wired_count)
-			vm_map_unwire_entry(map, e);
-		else if (access != VM_PROT_NONE && !e->wired_count)
-			kr = wire_entry(map, e, access);
-	}
-	return range_end(map, &r, kr);
+	if (!page_range(addr, size, &start, &end))
+		return KERN_INVALID_ARGUMENT;
+	if (size == 0)
+		return KERN_SUCCESS;
+	spin_lock(&map->lock);
+	if (access == VM_PROT_NONE)
+		kr = vm_map_unwire(map, start, end);
+	else
+		kr = vm_map_wire(map, start, end, access);
+	spin_unlock(&map->lock);
+	return kr;
 }
 
 /* ------------------------------------------------------------- questions */

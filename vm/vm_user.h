@@ -6,7 +6,7 @@
 #ifndef MICA_VM_VM_USER_H
 #define MICA_VM_VM_USER_H
 
-#include "vm/vm_map.h"
+#include "vm/vm_map_copy.h"
 
 /*
  * size bytes, rounded up to whole pages, at *addr (truncated to its page)
@@ -21,7 +21,13 @@ kern_return_t vm_deallocate(vm_map_t map, vm_address_t addr, vm_size_t size);
 kern_return_t vm_protect(vm_map_t map, vm_address_t addr, vm_size_t size, boolean_t set_maximum,
                          vm_prot_t new_prot);
 kern_return_t vm_inherit(vm_map_t map, vm_address_t addr, vm_size_t size, vm_inherit_t inheritance);
-/* Wires (access != VM_PROT_NONE) or unwires the range: wired pages stay resident and mapped. */
+/*
+ * Wires the pages of [addr, addr+size) for access, or with VM_PROT_NONE
+ * unwires them, under one hold of the map lock: vm_map_wire's and
+ * vm_map_unwire's codes and their all-or-nothing rule (vm/vm_map.h), and
+ * KERN_INVALID_ARGUMENT for access outside VM_PROT_ALL or a range that
+ * wraps.  Size 0 succeeds and does nothing.
+ */
 kern_return_t vm_wire(vm_map_t map, vm_address_t addr, vm_size_t size, vm_prot_t access);
 kern_return_t vm_region(vm_map_t map, vm_address_t *addr, vm_size_t *size,
                         vm_region_flavor_t flavor, vm_region_info_t info,

@@ -19,6 +19,7 @@
 #include "kern/profile.h"
 #include "kern/task.h"
 #include "kern/thread.h"
+#include "vm/vm_fault.h"
 #include "vm/vm_kern.h"
 #include "vm/vm_map.h"
 #include "vm/vm_page.h"

@@ -33,7 +33,17 @@
  *              protection: PROTECTION_FAILURE (x86 cannot map a page
  *              writable or executable but not readable, so a read of such
  *              a page may also succeed);
- *   fork       SHARE pages alias, COPY pages are copied, NONE are absent.
+ *   fork       SHARE pages alias, COPY pages are copied, NONE are absent;
+ *              no page of the child is wired;
+ *   wire       bad access: INVALID_ARGUMENT; size 0: success; wrap:
+ *              INVALID_ARGUMENT; then in address order, a hole or a page
+ *              outside the map: INVALID_ADDRESS, a page whose protection
+ *              lacks the access: PROTECTION_FAILURE; then every page is
+ *              wired (access VM_PROT_NONE: unwired).  A failed call
+ *              leaves the map's entries, their wiring and every page's
+ *              wire count as they were, in no more memory than before;
+ *              a mapped page's wire count is always the number of wired
+ *              pages that hold its bytes (a block's wired aliases).
  *
  * Under an injected memory limit an operation may also return
  * KERN_RESOURCE_SHORTAGE, and must then have changed nothing.
@@ -42,7 +52,9 @@
 #include "kern/console.h"
 #include "kern/kalloc.h"
 #include "kern/string.h"
+#include "vm/vm_fault.h"
 #include "vm/vm_map.h"
+#include "vm/vm_map_copy.h"
 #include "vm/vm_object.h"
 #include "vm/vm_page.h"
 #include "vm/vm_user.h"
@@ -58,7 +70,7 @@
 /* ------------------------------------------------------------- state */
 
 struct mpage {
-	uint8_t alloc, prot, max, inh;
+	uint8_t alloc, prot, max, inh, wired;
 	int16_t blk;
 };
 
@@ -141,7 +153,7 @@ static bool chance(unsigned percent)
 
 static const char *const kind_names[VD_KINDS] = {
 	"allocate", "deallocate", "protect", "inherit", "write", "read", "map_read",
-	"copy", "touch", "fork", "region", "hold", "copyout", "check",
+	"copy", "touch", "fork", "region", "hold", "copyout", "wire", "check",
 };
 
 const char *vd_kind_name(unsigned kind)
@@ -247,6 +259,11 @@ void vd_print_op(uint64_t n, const struct vd_op *op)
 	case VD_COPYOUT:
 		kprintf(" slot %u into map%u", op->slot, op->m);
 		break;
+	case VD_WIRE:
+		prot_str((unsigned)op->arg & 7, p);
+		kprintf(" map%u addr %#lx size %#lx access %#x (%s)", op->m, op->addr, op->size,
+		        op->arg, op->arg == VM_PROT_NONE ? "unwire" : p);
+		break;
 	default:
 		break;
 	}
@@ -328,6 +345,7 @@ static void page_allocate(unsigned m, uint64_t va)
 	p->prot = VM_PROT_DEFAULT;
 	p->max = VM_PROT_ALL;
 	p->inh = VM_INHERIT_DEFAULT;
+	p->wired = 0;
 	p->blk = (int16_t)blk_new();
 }
 
@@ -336,6 +354,7 @@ static void page_release(struct mpage *p)
 	if (p->alloc)
 		blk_unref(p->blk);
 	p->alloc = 0;
+	p->wired = 0;
 	p->blk = -1;
 }
 
@@ -456,13 +475,13 @@ static void print_map(unsigned m)
 		unsigned j = i + 1;
 		while (j < VD_NPAGES && model[m][j].alloc == a->alloc &&
 		       (!a->alloc || (model[m][j].prot == a->prot && model[m][j].max == a->max &&
-		                      model[m][j].inh == a->inh)))
+		                      model[m][j].inh == a->inh && model[m][j].wired == a->wired)))
 			j++;
 		if (a->alloc) {
 			prot_str(a->prot, p);
 			prot_str(a->max, x);
-			kprintf(" [%#lx-%#lx %s/%s %s]", VD_MIN + i * PG, VD_MIN + j * PG, p, x,
-			        inh_name(a->inh));
+			kprintf(" [%#lx-%#lx %s/%s %s%s]", VD_MIN + i * PG, VD_MIN + j * PG, p, x,
+			        inh_name(a->inh), a->wired ? " wired" : "");
 			any = true;
 		}
 		i = j;
@@ -531,7 +550,29 @@ static bool same_bytes(const char *what, uint64_t va, const uint8_t *got, const 
 
 /* ------------------------------------------------------------- checks against the VM */
 
-/* The pmap of map m must not grant what the model forbids, and must map the model's bytes. */
+/*
+ * How many times the page holding page va of map m's bytes is wired: once
+ * for every wired page of any map that aliases its block (a wired page is
+ * never shared copy-on-write, so only true aliases share its frame).
+ */
+static unsigned block_wirings(unsigned m, uint64_t va)
+{
+	const struct mpage *p = mp(m, va);
+	unsigned n = 0;
+
+	if (blocks[p->blk].ref == 1)
+		return p->wired;
+	for (unsigned k = 0; k < VD_NMAPS; k++)
+		for (unsigned i = 0; i < VD_NPAGES; i++)
+			n += model[k][i].alloc && model[k][i].blk == p->blk && model[k][i].wired;
+	return n;
+}
+
+/*
+ * The pmap of map m must not grant what the model forbids, must map the
+ * model's bytes, and the page it maps must be wired as often as the model
+ * says.
+ */
 static void check_pmap_page(unsigned m, uint64_t va)
 {
 	pmap_t pm = maps[m]->pmap;
@@ -558,6 +599,10 @@ static void check_pmap_page(unsigned m, uint64_t va)
 	}
 	same_bytes("the page the pmap maps", va, pmap_phys_to_virt(pa & ~(PG - 1)),
 	           blk_bytes(p->blk), PG);
+	uint32_t wires = vm_page_from_phys(pa & ~(PG - 1))->wire_count;
+	if (wires != block_wirings(m, va))
+		mismatch("map%u: the page at %#lx is wired %u times, the model says %u", m, va,
+		         wires, block_wirings(m, va));
 }
 
 /* Reads page va of map m with vm_map_read when the model says it is readable. */
@@ -651,11 +696,14 @@ static uint64_t check_region(unsigned m, uint64_t addr, mach_msg_type_number_t c
 	for (uint64_t va = a; va < a + size; va += PG) {
 		struct mpage *p = mp(m, va);
 		if (!p->alloc || p->prot != (unsigned)b->protection ||
-		    p->max != (unsigned)b->max_protection || p->inh != b->inheritance) {
-			mismatch("vm_region(map%u, %#lx) = [%#lx, +%#lx) prot %#x max %#x inh %u, but "
-			         "the model's page %#lx is %s prot %#x max %#x inh %u", m, addr, a,
-			         size, b->protection, b->max_protection, b->inheritance, va,
-			         p->alloc ? "allocated" : "free", p->prot, p->max, p->inh);
+		    p->max != (unsigned)b->max_protection || p->inh != b->inheritance ||
+		    p->wired != b->user_wired_count) {
+			mismatch("vm_region(map%u, %#lx) = [%#lx, +%#lx) prot %#x max %#x inh %u "
+			         "wired %u, but the model's page %#lx is %s prot %#x max %#x "
+			         "inh %u wired %u", m, addr, a, size, b->protection,
+			         b->max_protection, b->inheritance, b->user_wired_count, va,
+			         p->alloc ? "allocated" : "free", p->prot, p->max, p->inh,
+			         p->wired);
 			return 0;
 		}
 	}
@@ -1137,6 +1185,7 @@ static void do_fork(const struct vd_op *op)
 		} else {
 			next[i].blk = (int16_t)blk_clone(p->blk);
 		}
+		next[i].wired = 0;
 	}
 	vm_map_deallocate(maps[t]);
 	maps[t] = child;
@@ -1259,6 +1308,121 @@ static void do_copyout(const struct vd_op *op)
 	verify_range(m, s, e - s, op->flags & VD_F_VERIFY);
 }
 
+/*
+ * What a failed vm_wire must leave as it found it: the map's entries as
+ * vm_region shows them, and each mapped page with its wire count; and
+ * the memory objects hold, which must not grow.
+ */
+struct wire_snapshot {
+	uint32_t nentries;
+	unsigned nregions;
+	struct {
+		vm_address_t start;
+		vm_size_t size;
+		vm_region_basic_info_data_64_t info;
+	} regions[VD_NPAGES + 1];
+	struct vm_page *page[VD_NPAGES];
+	uint32_t wire_count[VD_NPAGES];
+	uint64_t objects, object_pages;
+};
+
+static struct wire_snapshot wire_before, wire_after;
+
+static void wire_snapshot_take(unsigned m, struct wire_snapshot *s)
+{
+	struct vm_page_stats ps;
+	vm_address_t a = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->nentries = vm_map_entry_count(maps[m]);
+	while (s->nregions <= VD_NPAGES) {
+		mach_msg_type_number_t count = VM_REGION_BASIC_INFO_COUNT_64;
+		vm_size_t size;
+		vm_region_basic_info_data_64_t info;
+		if (vm_region(maps[m], &a, &size, VM_REGION_BASIC_INFO_64, (vm_region_info_t)&info,
+		              &count) != KERN_SUCCESS)
+			break;
+		s->regions[s->nregions].start = a;
+		s->regions[s->nregions].size = size;
+		s->regions[s->nregions++].info = info;
+		a += size;
+	}
+	for (unsigned i = 0; i < VD_NPAGES; i++) {
+		paddr_t pa;
+		if (pmap_extract(maps[m]->pmap, VD_MIN + i * PG, &pa)) {
+			s->page[i] = vm_page_from_phys(pa & ~(PG - 1));
+			s->wire_count[i] = s->page[i]->wire_count;
+		}
+	}
+	vm_page_get_stats(&ps);
+	s->objects = vm_object_count();
+	s->object_pages = ps.count[VM_PAGE_OBJECT];
+}
+
+/* Do the entries of two snapshots agree in everything vm_region shows? */
+static bool same_regions(const struct wire_snapshot *a, const struct wire_snapshot *b)
+{
+	if (a->nentries != b->nentries || a->nregions != b->nregions)
+		return false;
+	for (unsigned i = 0; i < a->nregions; i++)
+		if (a->regions[i].start != b->regions[i].start ||
+		    a->regions[i].size != b->regions[i].size ||
+		    memcmp(&a->regions[i].info, &b->regions[i].info, sizeof(a->regions[i].info)))
+			return false;
+	return true;
+}
+
+/* A failed vm_wire on map m against the snapshot taken before it: all or nothing. */
+static void wire_check_unchanged(unsigned m, const struct wire_snapshot *before)
+{
+	wire_snapshot_take(m, &wire_after);
+	if (!same_regions(before, &wire_after))
+		mismatch("vm_wire failed (%s) but changed map%u's entries: %u entries in %u "
+		         "regions before, %u in %u after", kr_name(last_kr), m, before->nentries,
+		         before->nregions, wire_after.nentries, wire_after.nregions);
+	for (unsigned i = 0; i < VD_NPAGES; i++)
+		if (before->page[i] && before->page[i]->wire_count != before->wire_count[i]) {
+			mismatch("vm_wire failed (%s) but the page at %#lx is wired %u times, "
+			         "%u before", kr_name(last_kr), VD_MIN + i * PG,
+			         before->page[i]->wire_count, before->wire_count[i]);
+			break;
+		}
+	if (wire_after.objects > before->objects || wire_after.object_pages > before->object_pages)
+		mismatch("vm_wire failed (%s) but left more memory: %lu objects with %lu pages "
+		         "before, %lu with %lu after", kr_name(last_kr), before->objects,
+		         before->object_pages, wire_after.objects, wire_after.object_pages);
+}
+
+static void do_wire(const struct vd_op *op)
+{
+	unsigned m = op->m;
+	vm_prot_t access = op->arg;
+	uint64_t s = 0, e = 0;
+	kern_return_t want = KERN_SUCCESS;
+
+	if (access & ~VM_PROT_ALL)                     /* arguments first, as XNU */
+		want = KERN_INVALID_ARGUMENT;
+	else if (op->size != 0 && !page_range(op->addr, op->size, &s, &e))
+		want = KERN_INVALID_ARGUMENT;
+	for (uint64_t va = s; va < e && want == KERN_SUCCESS; va += PG) {
+		if (!in_window(va) || !mp(m, va)->alloc)
+			want = KERN_INVALID_ADDRESS;
+		else if ((mp(m, va)->prot & access) != (unsigned)access)
+			want = KERN_PROTECTION_FAILURE;
+	}
+	wire_snapshot_take(m, &wire_before);
+	limit_on(op);
+	kern_return_t kr = vm_wire(maps[m], op->addr, op->size, access);
+	limit_off();
+	if (expect_kr("vm_wire", kr, want) && kr == KERN_SUCCESS) {
+		for (uint64_t va = s; va < e; va += PG)
+			mp(m, va)->wired = access != VM_PROT_NONE;
+	}
+	if (kr != KERN_SUCCESS)
+		wire_check_unchanged(m, &wire_before);
+	verify_range(m, op->addr, op->size, op->flags & VD_F_VERIFY);
+}
+
 unsigned vd_execute(const struct vd_op *op)
 {
 	uint64_t before = st.mismatches;
@@ -1287,6 +1451,7 @@ unsigned vd_execute(const struct vd_op *op)
 	case VD_REGION: do_region(op); break;
 	case VD_HOLD: do_hold(op); break;
 	case VD_COPYOUT: do_copyout(op); break;
+	case VD_WIRE: do_wire(op); break;
 	case VD_CHECK:
 		check_all();
 		last_kr = st.mismatches == before ? KERN_SUCCESS : KERN_FAILURE;
@@ -1453,6 +1618,51 @@ static void gen_write(struct vd_op *op)
 	op->size = op->size2;
 }
 
+/* Allocated pages of map m from va on, without a hole (at most 16). */
+static unsigned allocated_run(unsigned m, uint64_t va)
+{
+	unsigned n = 0;
+
+	while (n < 16 && in_window(va + n * PG) && mp(m, va + n * PG)->alloc)
+		n++;
+	return n;
+}
+
+/*
+ * A wiring or unwiring, mostly of allocated pages, often across several
+ * entries, and often with memory running out partway (fewer frames than
+ * the range has pages), where all or nothing shows.
+ */
+static void gen_wire(struct vd_op *op)
+{
+	static const int access[] = {
+		VM_PROT_READ, VM_PROT_READ, VM_PROT_READ, VM_PROT_READ | VM_PROT_WRITE,
+		VM_PROT_READ | VM_PROT_WRITE, VM_PROT_READ | VM_PROT_EXECUTE, VM_PROT_ALL,
+		VM_PROT_WRITE, VM_PROT_EXECUTE,
+	};
+	unsigned npages = 1;
+
+	if (chance(80)) {
+		op->addr = some_page(op->m);
+		unsigned run = allocated_run(op->m, op->addr);
+		npages = run ? 1 + (unsigned)below(run) : 1;
+		op->size = npages * PG;
+		if (chance(20)) {                  /* the same pages, from unaligned ends */
+			op->addr += below(PG);
+			op->size -= below(PG) + (op->addr & (PG - 1));
+		}
+	} else {
+		op->addr = gen_addr(op->m);
+		op->size = gen_size(op->addr);
+	}
+	if (chance(3))
+		op->arg = chance(50) ? 8 + (int)below(8) : -1;
+	else
+		op->arg = chance(25) ? VM_PROT_NONE : access[below(9)];
+	if (chance(40))
+		op->oom = (uint8_t)(1 + below(npages + 2));
+}
+
 void vd_generate(struct vd_op *op)
 {
 	memset(op, 0, sizeof(*op));
@@ -1465,7 +1675,7 @@ void vd_generate(struct vd_op *op)
 		{ VD_ALLOCATE, 12 }, { VD_DEALLOCATE, 7 }, { VD_PROTECT, 10 }, { VD_INHERIT, 6 },
 		{ VD_WRITE, 22 }, { VD_READ, 6 }, { VD_MAP_READ, 4 }, { VD_COPY, 8 },
 		{ VD_TOUCH, 20 }, { VD_FORK, 2 }, { VD_REGION, 3 }, { VD_HOLD, 3 },
-		{ VD_COPYOUT, 2 },
+		{ VD_COPYOUT, 2 }, { VD_WIRE, 6 },
 	};
 	unsigned total = 0, r;
 	unsigned n = sizeof(weights) / sizeof(weights[0]);
@@ -1563,6 +1773,9 @@ void vd_generate(struct vd_op *op)
 		break;
 	case VD_COPYOUT:
 		op->slot = (uint8_t)below(VD_PENDING);
+		break;
+	case VD_WIRE:
+		gen_wire(op);
 		break;
 	}
 }

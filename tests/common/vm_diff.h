@@ -4,18 +4,21 @@
  * A seeded generator makes a stream of operations on a few small user
  * maps -- vm_allocate, vm_deallocate, vm_protect, vm_inherit, vm_write,
  * vm_map_copy_overwrite, vm_read, vm_map_read, vm_copy, vm_region,
- * vm_map_copyin / vm_map_copyout of held copies, vm_map_fork, and
- * touches of single bytes "as the task would" -- and runs each against
- * the VM and against a plain reference model: per map and page, whether
- * it is allocated, its protection, maximum protection and inheritance,
- * and a reference-counted block of bytes (SHARE-inherited pages alias a
- * block, COPY-inherited ones get their own).  Every result code is
+ * vm_wire (wiring and unwiring), vm_map_copyin / vm_map_copyout of held
+ * copies, vm_map_fork, and touches of single bytes "as the task would"
+ * -- and runs each against the VM and against a plain reference model:
+ * per map and page, whether it is allocated, its protection, maximum
+ * protection, inheritance and wiring, and a reference-counted block of
+ * bytes (SHARE-inherited pages alias a block, COPY-inherited ones get
+ * their own).  Every result code is
  * compared; so are the bytes an operation touched (through the pmap, at
  * no cost to the VM's state, and now and then through vm_map_read), and,
  * every few hundred operations, every page, mapping and region of every
- * map.  Now and then one operation runs with a reserve floor just below
- * the free frames: it may then fail with KERN_RESOURCE_SHORTAGE, and must
- * have changed nothing when it does.
+ * map, and the wire count of every mapped page.  Now and then one
+ * operation runs with a reserve floor just below the free frames: it may
+ * then fail with KERN_RESOURCE_SHORTAGE, and must have changed nothing
+ * when it does (a failed vm_wire is compared with a snapshot of its map's
+ * entries and wire counts taken before it).
  *
  * The file is freestanding: the same code runs on the host (with
  * sanitizers, over the kernel's pmap on tests/host/fake_kernel.c's fake
@@ -56,6 +59,7 @@ enum vd_kind {
 	VD_REGION,         /* vm_region(m, addr, count = size) */
 	VD_HOLD,           /* pending[slot] = vm_map_copyin(m2, addr2, size2) */
 	VD_COPYOUT,        /* vm_map_copyout(m, &addr, pending[slot]) */
+	VD_WIRE,           /* vm_wire(m, addr, size, arg = access; VM_PROT_NONE unwires) */
 	VD_CHECK,          /* compare everything */
 	VD_KINDS,
 };

@@ -15,6 +15,7 @@
 #include "kern/task.h"
 #include "kern/thread.h"
 #include "tests/kern/vm_user_test.h"
+#include "vm/vm_fault.h"
 #include <mica/syscall.h>
 
 extern char _text_start[], _data_start[], boot_stack_guard[];   /* linker.ld, entry.asm */

@@ -6,6 +6,7 @@
  */
 #include "tests/kern/vm_user_test.h"
 #include "ipc/ipc_space.h"
+#include "vm/vm_fault.h"
 
 #define BUDGET 3000                    /* frames the test may take: a floor stands for the rest */
 #define ENTRY_PAGES 2

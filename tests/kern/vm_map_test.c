@@ -4,6 +4,7 @@
  * vm_region, kernel memory, and no leaks.
  */
 #include "tests/kern/vm_user_test.h"
+#include "vm/vm_fault.h"
 #include "vm/vm_kern.h"
 
 #define A 0x100000ul
@@ -212,6 +213,55 @@ KTEST(vm_map, wired_pages_stay_resident_and_mapped)
 }
 
 /*
+ * A wire that runs out of memory partway, past entries it has already
+ * faulted in, leaves the map as it was: no entry wired or split, no page
+ * wired, and no page it faulted in kept.
+ */
+KTEST(vm_map, wire_that_runs_out_of_memory_changes_nothing)
+{
+	vm_map_t map = test_map();
+	struct vm_page_stats before, after;
+	paddr_t pa;
+
+	test_alloc_at(map, A, 40 * PAGE_SIZE);
+	test_fill(map, A, 2 * PAGE_SIZE, 7);
+	vm_protect(map, A + 4 * PAGE_SIZE, 4 * PAGE_SIZE, false, VM_PROT_ALL);  /* three entries */
+	uint32_t entries = vm_map_entry_count(map);
+	vm_page_get_stats(&before);
+	vm_page_set_reserve_floor(vm_page_free_count() - 12);   /* runs out in the third entry */
+	kern_return_t kr = vm_wire(map, A + PAGE_SIZE, 38 * PAGE_SIZE, VM_PROT_READ);
+	vm_page_set_reserve_floor(0);
+	vm_page_get_stats(&after);
+	KT_EXPECT_EQ(kr, KERN_RESOURCE_SHORTAGE);
+	KT_EXPECT_EQ(vm_map_entry_count(map), entries);
+	KT_EXPECT_EQ(test_region(map, A).user_wired_count, 0);
+	KT_EXPECT_EQ(test_region(map, A + 4 * PAGE_SIZE).user_wired_count, 0);
+	KT_ASSERT(pmap_extract(map->pmap, A, &pa));
+	KT_EXPECT_EQ(vm_page_from_phys(pa)->wire_count, 0);
+	KT_EXPECT(after.count[VM_PAGE_OBJECT] <= before.count[VM_PAGE_OBJECT]);
+	KT_EXPECT(test_holds(map, A, 2 * PAGE_SIZE, 7));
+	KT_EXPECT_EQ(vm_wire(map, A + PAGE_SIZE, 38 * PAGE_SIZE, VM_PROT_READ), KERN_SUCCESS);
+	KT_EXPECT_EQ(test_region(map, A + 4 * PAGE_SIZE).user_wired_count, 1);
+	expect_sane(map);
+	vm_map_deallocate(map);
+}
+
+/* Unwiring finds the wired pages through the entry's object, even unmapped. */
+KTEST(vm_map, unwire_counts_pages_the_pmap_no_longer_maps)
+{
+	vm_map_t map = test_map();
+	paddr_t pa;
+
+	test_alloc_at(map, A, 2 * PAGE_SIZE);
+	KT_ASSERT_EQ(vm_wire(map, A, 2 * PAGE_SIZE, VM_PROT_READ), KERN_SUCCESS);
+	KT_ASSERT(pmap_extract(map->pmap, A, &pa));
+	vm_protect(map, A, 2 * PAGE_SIZE, false, VM_PROT_NONE);   /* unmaps them */
+	KT_EXPECT_EQ(vm_wire(map, A, 2 * PAGE_SIZE, VM_PROT_NONE), KERN_SUCCESS);
+	KT_EXPECT_EQ(vm_page_from_phys(pa)->wire_count, 0);
+	vm_map_deallocate(map);
+}
+
+/*
  * Wiring a page shared copy-on-write, even to read, gives the entry its
  * own copy first: the first write must find the wired page, not copy it
  * up to another one, and the map it was shared with keeps its own.
@@ -344,6 +394,22 @@ KTEST(vm_map, kernel_memory_is_wired_and_zeroed)
 	((volatile uint8_t *)k)[4 * PAGE_SIZE - 1] = 1;     /* writable to the last byte */
 	kmem_free(k, 3 * PAGE_SIZE + 5);
 	KT_EXPECT_PAGE_FAULT(test_read, k, 0);
+}
+
+/* kmem_alloc allocates and wires in one step: when the wiring fails, nothing stays. */
+KTEST(vm_map, kernel_memory_out_of_memory_leaves_kernel_map_as_it_was)
+{
+	uint32_t entries = vm_map_entry_count(kernel_map);
+	vm_size_t size = kernel_map->size;
+
+	vm_page_set_reserve_floor(vm_page_free_count() - 4);
+	vm_offset_t k = kmem_alloc(16 * PAGE_SIZE);
+	vm_page_set_reserve_floor(0);
+	KT_EXPECT_EQ(k, 0);
+	KT_EXPECT_EQ(vm_map_entry_count(kernel_map), entries);
+	KT_EXPECT_EQ(kernel_map->size, size);
+	if (k)
+		kmem_free(k, 16 * PAGE_SIZE);
 }
 
 KTEST(vm_map, out_of_memory_fails_cleanly)

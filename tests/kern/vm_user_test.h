@@ -10,6 +10,7 @@
 #include "kern/string.h"
 #include "kern/zone.h"
 #include "tests/kern/vm_test.h"
+#include "vm/vm_map_copy.h"
 #include "vm/vm_object.h"
 #include "vm/vm_user.h"
 

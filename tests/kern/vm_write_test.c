@@ -4,6 +4,7 @@
  * the page-table bits after the target itself writes.
  */
 #include "tests/kern/vm_user_test.h"
+#include "vm/vm_fault.h"
 
 #define A 0x100000ul                  /* a scratch address in every test map */
 

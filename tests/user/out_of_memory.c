@@ -390,7 +390,28 @@ static kern_return_t protect_the_middle(void)
 	return vm_protect(child, W_ADDR + PAGE, PAGE, 0, VM_PROT_READ);
 }
 
-/* vm_copy, vm_allocate and vm_protect (an entry split in three) in a child. */
+/* Wires the last page of W and the read-only page R: two entries, W's split. */
+static kern_return_t wire_across_entries(void)
+{
+	return vm_wire(host, child, R_ADDR - PAGE, 2 * PAGE, VM_PROT_READ);
+}
+
+/* Is the child's region at addr wired? */
+static bool child_wired_at(vm_address_t addr)
+{
+	struct vm_region_basic_info_64 info;
+	mach_msg_type_number_t n = VM_REGION_BASIC_INFO_COUNT_64;
+	mach_port_t object = MACH_PORT_NULL;
+	vm_size_t size;
+
+	return vm_region(child, &addr, &size, VM_REGION_BASIC_INFO_64, (vm_region_info_t)&info,
+			 &n, &object) == KERN_SUCCESS && info.user_wired_count != 0;
+}
+
+/*
+ * vm_copy, vm_allocate, vm_protect (an entry split in three) and vm_wire
+ * (across two entries) in a child.
+ */
 static void vm_calls_on_a_child(void)
 {
 	KT_ASSERT(child_set_out());
@@ -410,11 +431,18 @@ static void vm_calls_on_a_child(void)
 		.call = "vm_protect", .run = protect_the_middle, .codes = rpc_codes,
 		.window = { CHILD_WINDOW },
 	};
+	struct oom_case wire = {
+		.call = "vm_wire", .run = wire_across_entries, .codes = rpc_codes,
+		.window = { CHILD_WINDOW },
+	};
 
 	KT_EXPECT_EQ(sweep(&copy), KERN_SUCCESS);
 	KT_EXPECT_EQ(sweep(&anywhere), KERN_SUCCESS);
 	KT_EXPECT_EQ(sweep(&fixed), KERN_SUCCESS);
 	KT_EXPECT_EQ(sweep(&protect), KERN_SUCCESS);
+	KT_EXPECT_EQ(sweep(&wire), KERN_SUCCESS);
+	KT_EXPECT(!child_wired_at(R_ADDR - 2 * PAGE) && child_wired_at(R_ADDR - PAGE) &&
+		  child_wired_at(R_ADDR));
 	child_ends();
 }
 
