@@ -17,7 +17,7 @@
  */
 #include "ipc/mach_msg.h"
 #include "kern/kalloc.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/task.h"
 #include "vm/vm_map.h"
 #include "vm/vm_user.h"

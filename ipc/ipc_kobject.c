@@ -12,7 +12,7 @@
 #include "kern/host.h"
 #include "kern/mach_port_server.h"
 #include "kern/panic.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/task.h"
 #include "kern/task_server.h"
 #include "kern/thread.h"

@@ -31,7 +31,7 @@
 #include "kern/copy.h"
 #include "kern/kalloc.h"
 #include "kern/sched.h"
-#include "kern/string.h"
+#include "lib/string.h"
 
 static size_t kmsg_bytes(mach_msg_size_t size)
 {

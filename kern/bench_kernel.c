@@ -1,6 +1,6 @@
 /*
  * make bench (boot option `bench`): the kernel's own cases, measured by
- * kern/bench.c, then the user program user/bin/bench, which measures
+ * lib/bench.c, then the user program user/bin/bench, which measures
  * what a task sees (vm_write by RPC, faults, traps, switches).  Every
  * case prints one BENCH line as it ends; tools/bench-table turns the
  * lines into a table with the targets of docs/performance.md.
@@ -12,7 +12,8 @@
  *   vm_map_lookup               vm_map_lookup_entry at random addresses, by entry count
  *   vm_allocate_deallocate      one page in and out of a map
  */
-#include "kern/bench.h"
+#include "lib/bench.h"
+#include "kern/bench_kernel.h"
 #include "kern/profile.h"
 #include "arch/x86_64/layout.h"
 #include "kern/clock.h"
@@ -20,7 +21,7 @@
 #include "kern/exec.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/task.h"
 #include "vm/pmap.h"
 #include "vm/vm_kern.h"

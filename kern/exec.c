@@ -8,7 +8,7 @@
 #include "kern/console.h"
 #include "kern/elf64.h"
 #include "kern/programs.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/task.h"
 #include "kern/thread.h"
 #include "vm/vm_user.h"

@@ -23,8 +23,8 @@
 #include "kern/console.h"
 #include "kern/gdb_packet.h"
 #include "kern/machine.h"
-#include "kern/printf.h"
-#include "kern/string.h"
+#include "lib/printf.h"
+#include "lib/string.h"
 
 #define MAX_BREAKPOINTS 32
 #define REGISTERS_MAX 512              /* bytes: more than any `g` block */

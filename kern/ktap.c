@@ -10,7 +10,7 @@
 
 #include <stdarg.h>
 
-#include "kern/printf.h"
+#include "lib/printf.h"
 
 /*
  * Numbers longer than this are not KTAP.  Refusing them keeps the

@@ -8,7 +8,7 @@
 #include "kern/ktest.h"
 #include "kern/machine.h"
 #include "kern/setjmp.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/usertest.h"
 
 extern const struct ktest _ktests_start[], _ktests_end[];   /* linker.ld */

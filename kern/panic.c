@@ -2,7 +2,7 @@
 #include "kern/gdbstub.h"
 #include "kern/panic.h"
 #include "kern/machine.h"
-#include "kern/printf.h"
+#include "lib/printf.h"
 
 static int panic_depth;
 

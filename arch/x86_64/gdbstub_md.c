@@ -8,7 +8,7 @@
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/trap.h"
 #include "kern/gdbstub.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "mach/kern_return.h"
 
 kern_return_t copy_probe(void *dst, const void *src, size_t len);   /* copy.asm */

@@ -15,7 +15,7 @@
 #include "kern/console.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
-#include "kern/printf.h"
+#include "lib/printf.h"
 #include "kern/profile.h"
 #include "kern/task.h"
 #include "kern/thread.h"

@@ -3,7 +3,7 @@
 #include "kern/bootinfo.h"
 #include "kern/ktest.h"
 #include "kern/machine.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "vm/pmap.h"
 
 extern char _kernel_start[], _kernel_end[], boot_stack_guard[];

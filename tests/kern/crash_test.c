@@ -6,7 +6,7 @@
  */
 #include "kern/ktest.h"
 #include "kern/lock.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "vm/pmap.h"
 #include "vm/vm_kern.h"
 #include "vm/vm_map.h"

@@ -12,7 +12,7 @@
 #include "ipc/mach_msg.h"
 #include "kern/kalloc.h"
 #include "kern/ktest.h"
-#include "kern/string.h"
+#include "lib/string.h"
 
 #define NAMES 24
 #define OPS   20000

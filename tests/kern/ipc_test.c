@@ -8,7 +8,7 @@
 #include "ipc/mach_msg.h"
 #include "kern/host.h"
 #include "kern/mach_port_server.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/ktest.h"
 #include "kern/task_server.h"
 #include "kern/thread_server.h"

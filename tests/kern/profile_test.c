@@ -6,9 +6,9 @@
 #include "kern/clock.h"
 #include "kern/ktest.h"
 #include "kern/machine.h"
-#include "kern/printf.h"
+#include "lib/printf.h"
 #include "kern/profile.h"
-#include "kern/string.h"
+#include "lib/string.h"
 
 #define SPIN_NS 100000000ul            /* 0.1 s: about 400 samples at PROFILE_HZ */
 

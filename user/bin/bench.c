@@ -11,14 +11,14 @@
  *   cow_fault                 first write to a page shared copy-on-write (vm_copy)
  *
  * Times come from the TSC (mach_absolute_time) at the rate
- * mach_timebase_info gives; each case prints one BENCH line (kern/bench.h).
+ * mach_timebase_info gives; each case prints one BENCH line (lib/bench.h).
  */
 #include <mach/mach.h>
 #include <mach/mach_time.h>
 #include <mica/mica.h>
 #include <stdio.h>
 #include <string.h>
-#include "kern/bench.h"
+#include "lib/bench.h"
 
 #define PAGE 4096ul
 #define BIG (16ul << 20)
