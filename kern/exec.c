@@ -6,7 +6,7 @@
  */
 #include "kern/exec.h"
 #include "kern/console.h"
-#include "kern/elf64.h"
+#include <mica/elf64.h>
 #include "kern/programs.h"
 #include "lib/string.h"
 #include "kern/task.h"

@@ -31,7 +31,7 @@
 #include <time.h>
 
 #include "kern/alloc_fail.h"
-#include "kern/boot_info.h"
+#include <mica/boot_info.h>
 #include "kern/gdbstub.h"
 #include "kern/lock.h"
 #include "kern/machine.h"
