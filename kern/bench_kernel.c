@@ -14,7 +14,7 @@
  */
 #include "lib/bench.h"
 #include "kern/bench_kernel.h"
-#include "kern/profile.h"
+#include "debug/profile.h"
 #include "arch/x86_64/layout.h"
 #include "kern/clock.h"
 #include "kern/console.h"

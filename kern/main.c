@@ -14,7 +14,7 @@
 #include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/demo.h"
-#include "kern/gdbstub.h"
+#include "debug/gdbstub.h"
 #include "kern/host.h"
 #include "kern/kalloc.h"
 #include "kern/ktest.h"

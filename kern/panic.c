@@ -1,5 +1,5 @@
 #include <stdint.h>
-#include "kern/gdbstub.h"
+#include "debug/gdbstub.h"
 #include "kern/panic.h"
 #include "kern/machine.h"
 #include "lib/printf.h"

@@ -9,7 +9,7 @@
 #include "kern/clock.h"
 #include "kern/console.h"
 #include "kern/host.h"
-#include "kern/profile.h"
+#include "debug/profile.h"
 #include "kern/copy.h"
 #include "kern/sched.h"
 #include "kern/task.h"

@@ -32,7 +32,7 @@
 
 #include "kern/alloc_fail.h"
 #include <mica/boot_info.h>
-#include "kern/gdbstub.h"
+#include "debug/gdbstub.h"
 #include "kern/lock.h"
 #include "kern/machine.h"
 #include "kern/panic.h"

@@ -40,8 +40,8 @@ HOST_TEST_SRCS_ktap := kern/ktap.c lib/printf.c
 HOST_TEST_SRCS_efi_config := boot/efi/config.c
 HOST_TEST_SRCS_efi_elf := boot/efi/elf.c
 HOST_TEST_SRCS_bench := lib/bench.c lib/printf.c
-HOST_TEST_SRCS_gdb_packet := kern/gdb_packet.c
-HOST_TEST_SRCS_gdbstub := kern/gdbstub.c kern/gdb_packet.c lib/printf.c
+HOST_TEST_SRCS_gdb_packet := debug/gdb_packet.c
+HOST_TEST_SRCS_gdbstub := debug/gdbstub.c debug/gdb_packet.c lib/printf.c
 HOST_TEST_SRCS_vm_diff := tests/common/vm_diff.c tests/host/fake_kernel.c $(wildcard vm/*.c) kern/zone.c kern/kalloc.c kern/lock.c lib/printf.c kern/console.c kern/panic.c
 HOST_TEST_SRCS_vm_map_index := tests/host/fake_kernel.c $(wildcard vm/*.c) kern/zone.c kern/kalloc.c kern/lock.c lib/printf.c kern/console.c kern/panic.c
 

@@ -10,8 +10,8 @@
  * function right after a call or a return gets more than its share.  Use
  * it to find where time goes; measure how much with the benchmarks.
  */
-#ifndef MICA_KERN_PROFILE_H
-#define MICA_KERN_PROFILE_H
+#ifndef MICA_DEBUG_PROFILE_H
+#define MICA_DEBUG_PROFILE_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * The sampling profiler (kern/profile.h).  The NMI side only stores an
+ * The sampling profiler (debug/profile.h).  The NMI side only stores an
  * address and bumps a count: it may interrupt anything, locks included,
  * so it takes none; the slot being filled changes only between a case's
  * rounds, on the CPU the NMIs go to.
@@ -9,7 +9,7 @@
  * set before the source is armed, and cleared only once the source is
  * masked and an NMI already on its way has had time to land.
  */
-#include "kern/profile.h"
+#include "debug/profile.h"
 #include "kern/clock.h"
 #include "kern/console.h"
 #include "kern/ksym.h"

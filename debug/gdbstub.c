@@ -1,5 +1,5 @@
 /*
- * The in-kernel gdb stub's protocol half (kern/gdbstub.h): gdb's requests
+ * The in-kernel gdb stub's protocol half (debug/gdbstub.h): gdb's requests
  * and our replies, the breakpoint table, and when to stop.
  *
  * Packets served (gdb's "Remote Protocol" appendix names them):
@@ -19,9 +19,9 @@
  * lock.  With SMP it would first stop the other CPUs (an IPI), and every
  * CPU's trap would queue on one stub lock.
  */
-#include "kern/gdbstub.h"
+#include "debug/gdbstub.h"
 #include "kern/console.h"
-#include "kern/gdb_packet.h"
+#include "debug/gdb_packet.h"
 #include "kern/machine.h"
 #include "lib/printf.h"
 #include "lib/string.h"

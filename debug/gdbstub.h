@@ -6,12 +6,12 @@
  * steps, Ctrl-C from gdb and panics stop the machine and hand it to gdb.
  * Without `gdb`, none of this runs: traps are handled as they always were.
  *
- * kern/gdbstub.c speaks the protocol; the machine-dependent half
+ * debug/gdbstub.c speaks the protocol; the machine-dependent half
  * (arch/x86_64/gdbstub_md.c) owns the registers, the port, safe memory
  * access and the trap hooks.  docs/debugging.md tells the whole story.
  */
-#ifndef MICA_KERN_GDBSTUB_H
-#define MICA_KERN_GDBSTUB_H
+#ifndef MICA_DEBUG_GDBSTUB_H
+#define MICA_DEBUG_GDBSTUB_H
 
 #include <stdbool.h>
 #include <stddef.h>
