@@ -7,7 +7,7 @@
 #include "kern/demo.h"
 #include "kern/console.h"
 #include "kern/exec.h"
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "kern/machine.h"
 
 static void __attribute__((noinline)) show_backtrace(void)

@@ -17,7 +17,7 @@
 #include "debug/gdbstub.h"
 #include "kern/host.h"
 #include "kern/kalloc.h"
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
 #include "kern/sched.h"

@@ -36,7 +36,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 # splits and merges them thousands of times.)
 
 # Tests whose kernel sources are not just kern/NAME.c or lib/NAME.c.
-HOST_TEST_SRCS_ktap := kern/ktap.c lib/printf.c
+HOST_TEST_SRCS_ktap := tests/harness/ktap.c lib/printf.c
 HOST_TEST_SRCS_efi_config := boot/efi/config.c
 HOST_TEST_SRCS_efi_elf := boot/efi/elf.c
 HOST_TEST_SRCS_bench := lib/bench.c lib/printf.c
@@ -45,7 +45,7 @@ HOST_TEST_SRCS_gdbstub := debug/gdbstub.c debug/gdb_packet.c lib/printf.c
 HOST_TEST_SRCS_vm_diff := tests/common/vm_diff.c tests/host/fake_kernel.c $(wildcard vm/*.c) kern/zone.c kern/kalloc.c kern/lock.c lib/printf.c kern/console.c kern/panic.c
 HOST_TEST_SRCS_vm_map_index := tests/host/fake_kernel.c $(wildcard vm/*.c) kern/zone.c kern/kalloc.c kern/lock.c lib/printf.c kern/console.c kern/panic.c
 
-KTAP_SUMMARY_SRCS := tools/ktap-summary.c kern/ktap.c lib/printf.c
+KTAP_SUMMARY_SRCS := tools/ktap-summary.c tests/harness/ktap.c lib/printf.c
 
 HOST_TEST_NAMES := $(patsubst tests/host/test_%.c,%,$(wildcard tests/host/test_*.c))
 HOST_TEST_BINS := $(HOST_TEST_NAMES:%=build/host/test_%)

@@ -1,6 +1,6 @@
 /* kprintf in the kernel, and the log ring buffer that keeps what it printed. */
 #include "kern/console.h"
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 

@@ -4,7 +4,7 @@
  * reports.  Only `test=SUITE` runs them (tests/run-all does, and checks
  * the report); plain `test` leaves them out.
  */
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "kern/lock.h"
 #include "lib/string.h"
 #include "vm/pmap.h"

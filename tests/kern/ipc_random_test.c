@@ -11,7 +11,7 @@
 #include "ipc/ipc_space.h"
 #include "ipc/mach_msg.h"
 #include "kern/kalloc.h"
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "lib/string.h"
 
 #define NAMES 24

@@ -9,7 +9,7 @@
 #include "kern/host.h"
 #include "kern/mach_port_server.h"
 #include "lib/string.h"
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "kern/task_server.h"
 #include "kern/thread_server.h"
 #include "tests/kern/vm_user_test.h"

@@ -4,7 +4,7 @@
  * names the function the time went to.  Speed is the benchmarks' business.
  */
 #include "kern/clock.h"
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "kern/machine.h"
 #include "lib/printf.h"
 #include "debug/profile.h"

@@ -1,7 +1,7 @@
 /* The embedded symbol table and frame-pointer backtraces name real functions. */
 #include "arch/x86_64/backtrace.h"
 #include "kern/ksym.h"
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "lib/string.h"
 
 void kernel_main(uint64_t boot_info_phys);

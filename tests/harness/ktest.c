@@ -5,11 +5,11 @@
  * carried test programs) comes after the others, and the suites of
  * KTEST_LAST tests after that.
  */
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "kern/machine.h"
 #include "kern/setjmp.h"
 #include "lib/string.h"
-#include "kern/usertest.h"
+#include "tests/harness/usertest.h"
 
 extern const struct ktest _ktests_start[], _ktests_end[];   /* linker.ld */
 

@@ -7,8 +7,8 @@
  * and end the test.  Each failure prints "# file:line:" and the compared
  * values.  A failing test never stops the run.
  */
-#ifndef MICA_KERN_KTEST_H
-#define MICA_KERN_KTEST_H
+#ifndef MICA_HARNESS_KTEST_H
+#define MICA_HARNESS_KTEST_H
 
 #include <stdbool.h>
 #include <stdint.h>
