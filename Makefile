@@ -49,7 +49,7 @@ LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld
 # in-kernel tests.  lib/ is code both sides run: it is built into the user
 # library too (user/user.mk).
 KERNEL_C := $(wildcard boot/*.c arch/x86_64/*.c kern/*.c lib/*.c vm/*.c ipc/*.c debug/*.c \
-	tests/harness/*.c tests/kern/*.c tests/common/*.c)
+	tests/harness/*.c bench/*.c tests/kern/*.c tests/common/*.c)
 KERNEL_ASM := $(wildcard boot/*.asm arch/x86_64/*.asm tests/kern/*.asm)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(KERNEL_C) $(KERNEL_ASM)))
 

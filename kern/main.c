@@ -8,7 +8,7 @@
 #include "arch/x86_64/pmap_md.h"
 #include "ipc/ipc_kobject.h"
 #include "kern/alloc_fail.h"
-#include "kern/bench_kernel.h"
+#include "bench/bench_kernel.h"
 #include "kern/bootinfo.h"
 #include "kern/clock.h"
 #include "kern/cmdline.h"

@@ -1,6 +1,6 @@
 /*
  * make bench's measuring (lib/bench.c), shared by the kernel's cases
- * (kern/bench_kernel.c) and the user program's (user/bin/bench.c).
+ * (bench/bench_kernel.c) and the user program's (user/bin/bench.c).
  *
  * A case runs `iters` operations and returns the cycles they took (it
  * may leave per-round setup out of its timing).  bench_measure picks an

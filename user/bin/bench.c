@@ -1,6 +1,6 @@
 /*
  * make bench's user part (the kernel starts it after its own cases,
- * kern/bench_kernel.c): what things cost as a task sees them.
+ * bench/bench_kernel.c): what things cost as a task sees them.
  *
  *   vm_write_rpc_aligned      vm_write through a task port into another task:
  *   vm_write_rpc_unaligned    whole pages, or address and data one byte on

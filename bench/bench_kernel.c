@@ -13,7 +13,7 @@
  *   vm_allocate_deallocate      one page in and out of a map
  */
 #include "lib/bench.h"
-#include "kern/bench_kernel.h"
+#include "bench/bench_kernel.h"
 #include "debug/profile.h"
 #include "arch/x86_64/layout.h"
 #include "kern/clock.h"

@@ -1,6 +1,6 @@
-/* make bench's kernel part (kern/bench_kernel.c). */
-#ifndef MICA_KERN_BENCH_KERNEL_H
-#define MICA_KERN_BENCH_KERNEL_H
+/* make bench's kernel part (bench/bench_kernel.c). */
+#ifndef MICA_BENCH_BENCH_KERNEL_H
+#define MICA_BENCH_BENCH_KERNEL_H
 
 #include <stdbool.h>
 
