@@ -45,10 +45,13 @@ bool gdbstub_byte_while_running(char c);
 bool gdbstub_breakpoint_at(uint64_t addr);
 
 /*
- * A panic is under way: stop for gdb once, at tf if the panic comes from
- * a trap, else where the caller stands.  Nothing without the stub.
+ * A panic is under way: stop for gdb once, at tf with signal when the
+ * panic comes from a trap (gdbstub_panic_at, from the trap hooks), else
+ * where the caller stands (gdbstub_panic: the hook gdbstub_start sets
+ * for panic_end).  Nothing without the stub.
  */
-void gdbstub_panic(struct trap_frame *tf, int signal);
+void gdbstub_panic_at(struct trap_frame *tf, int signal);
+void gdbstub_panic(void);
 
 /* ---- the machine-dependent half (arch/x86_64/gdbstub_md.c) ---- */
 

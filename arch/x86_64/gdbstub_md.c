@@ -204,5 +204,5 @@ void gdbstub_poll(struct trap_frame *tf)
 
 void gdbstub_fatal(struct trap_frame *tf)
 {
-	gdbstub_panic(tf, signal_for(tf->vector));
+	gdbstub_panic_at(tf, signal_for(tf->vector));
 }

@@ -58,7 +58,10 @@ uint64_t ktest_seed(void);
 /* How many tests (and, in *suites, suites) `test` would run. */
 unsigned ktest_count(unsigned *suites);
 
-/* Runs the selected suites, prints KTAP; returns true when nothing failed. */
+/*
+ * Runs the selected suites, prints KTAP; returns true when nothing failed.
+ * The boot option `test` runs it (its kern/service.h entry), instead of the demo.
+ */
 bool ktest_run(const struct boot_options *o);
 
 #define KT_EXPECT(cond)                                                          \
