@@ -45,8 +45,11 @@ KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 NASMFLAGS := -f elf64 -g -F dwarf -w+all -Werror -I.
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld
 
-# Everything under these folders is kernel code; tests/kern holds in-kernel tests.
-KERNEL_C := $(wildcard boot/*.c arch/x86_64/*.c kern/*.c vm/*.c ipc/*.c tests/kern/*.c tests/common/*.c)
+# Everything under these folders is kernel code (docs/layout.md); tests/kern holds
+# in-kernel tests.  lib/ is code both sides run: it is built into the user
+# library too (user/user.mk).
+KERNEL_C := $(wildcard boot/*.c arch/x86_64/*.c kern/*.c lib/*.c vm/*.c ipc/*.c debug/*.c \
+	tests/harness/*.c bench/*.c tests/kern/*.c tests/common/*.c)
 KERNEL_ASM := $(wildcard boot/*.asm arch/x86_64/*.asm tests/kern/*.asm)
 KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(KERNEL_C) $(KERNEL_ASM)))
 

@@ -11,7 +11,7 @@
 #define MICA_BOOT_INFO_BUILD_H
 
 #include <stdbool.h>
-#include "kern/boot_info.h"
+#include <mica/boot_info.h>
 
 #define BOOT_INFO_BUILD_MAX_RAW 256
 

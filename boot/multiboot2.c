@@ -9,7 +9,6 @@
  * the kernel image and hence reserved.
  */
 #include <stddef.h>
-#include "arch/x86_64/layout.h"
 #include "boot/boot_info_build.h"
 
 /* Multiboot2 information tags (Multiboot2 specification, section 3.6). */
@@ -59,6 +58,8 @@ struct mb2_tag_framebuffer {
 };
 
 extern char _kernel_phys_start[], _kernel_phys_end[], _kernel_start[];   /* linker.ld */
+/* linker.ld's KERNEL_VMA, the image's virtual minus physical address: a number, as a symbol. */
+extern char KERNEL_VMA[];
 
 static struct boot_info mb2_boot_info;
 static struct boot_info_builder builder;
@@ -70,7 +71,7 @@ static uint8_t rsdp_copy[64] __attribute__((aligned(16)));
  */
 static uint64_t linked_phys(const void *p)
 {
-	return (uint64_t)(uintptr_t)p - KERNEL_VMA_BASE;
+	return (uint64_t)(uintptr_t)p - (uint64_t)(uintptr_t)KERNEL_VMA;
 }
 
 static enum boot_mem_type mb2_mem_type(uint32_t type)

@@ -19,7 +19,7 @@
 #include "ipc/ipc_kmsg.h"
 #include "ipc/ipc_space.h"
 #include "kern/kalloc.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "vm/vm_map.h"
 #include "vm/vm_map_copy.h"
 #include "vm/vm_user.h"

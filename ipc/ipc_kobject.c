@@ -10,7 +10,7 @@
 #include "ipc/ipc_kmsg.h"
 #include "ipc/ipc_space.h"
 #include "kern/panic.h"
-#include "kern/string.h"
+#include "lib/string.h"
 
 struct ipc_port *ipc_kobject_port_alloc(void *object, enum ipc_kobject_type type)
 {

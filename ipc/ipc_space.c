@@ -19,7 +19,7 @@
 #include "ipc/ipc_kmsg.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "vm/vm_page.h"
 
 #define SENDS (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_SEND_ONCE)

@@ -32,7 +32,7 @@
 #include "kern/copy.h"
 #include "kern/kalloc.h"
 #include "kern/sched.h"
-#include "kern/string.h"
+#include "lib/string.h"
 
 /* Is the header one Mica can send: sizes and dispositions (the body is checked apart)? */
 static mach_msg_return_t check_header(const mach_msg_header_t *msg, mach_msg_size_t size)

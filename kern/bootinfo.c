@@ -1,7 +1,7 @@
 #include "kern/bootinfo.h"
 #include "kern/console.h"
 #include "kern/panic.h"
-#include "kern/string.h"
+#include "lib/string.h"
 
 struct boot_info boot_info;
 

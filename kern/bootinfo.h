@@ -1,8 +1,8 @@
-/* The kernel's own copy of what the loader handed it (kern/boot_info.h). */
+/* The kernel's own copy of what the loader handed it (include/mica/boot_info.h). */
 #ifndef MICA_KERN_BOOTINFO_H
 #define MICA_KERN_BOOTINFO_H
 
-#include "kern/boot_info.h"
+#include <mica/boot_info.h>
 
 extern struct boot_info boot_info;
 

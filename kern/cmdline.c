@@ -1,5 +1,5 @@
 #include "kern/cmdline.h"
-#include "kern/string.h"
+#include "lib/string.h"
 
 /* Copies at most len bytes of src into dst[cap], always NUL-terminated. */
 static void copy_word(char *dst, size_t cap, const char *src, size_t len)

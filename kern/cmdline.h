@@ -6,9 +6,9 @@
  *   quiet           keep informational boot messages off the console
  *   bench           run the benchmarks (make bench), then exit QEMU
  *   profile         with bench: sample where each case spends its time
- *                   (make bench PROFILE=1, kern/profile.h)
+ *                   (make bench PROFILE=1, debug/profile.h)
  *   gdb             wait at boot for gdb on COM2, and stop for it at
- *                   breakpoints and panics (kern/gdbstub.h)
+ *                   breakpoints and panics (debug/gdbstub.h)
  *   seed=N          seed for randomized tests (default: a random one)
  *   usertest=A[,B]  also run these carried programs (user/bin) in the user suite
  * Anything else is reported as unknown and boot goes on.

@@ -5,7 +5,7 @@
  */
 #include "kern/console.h"
 #include "kern/machine.h"
-#include "kern/printf.h"
+#include "lib/printf.h"
 
 static char log_ring[LOG_SIZE];
 static unsigned long log_written;      /* total bytes; the ring holds the last LOG_SIZE */

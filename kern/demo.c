@@ -7,8 +7,8 @@
 #include "kern/demo.h"
 #include "kern/console.h"
 #include "kern/exec.h"
-#include "kern/ktest.h"
 #include "kern/machine.h"
+#include "kern/service.h"
 
 static void __attribute__((noinline)) show_backtrace(void)
 {
@@ -33,11 +33,9 @@ static void show_vm_write(void)
 
 void demo_run(void)
 {
-	unsigned suites;
-	unsigned tests = ktest_count(&suites);
-
 	show_vm_write();
 	show_backtrace();
-	kprintf("%u in-kernel tests in %u suites are built in: `make test` runs them\n", tests,
-	        suites);
+	for (const struct kern_service *s = _kern_services_start; s < _kern_services_end; s++)
+		if (s->describe)
+			s->describe();
 }

@@ -6,9 +6,9 @@
  */
 #include "kern/exec.h"
 #include "kern/console.h"
-#include "kern/elf64.h"
+#include <mica/elf64.h>
 #include "kern/programs.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/task.h"
 #include "kern/thread.h"
 #include "vm/vm_map_copy.h"

@@ -8,7 +8,7 @@
 #include "kern/exec.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/task.h"
 #include "kern/thread.h"
 #include "kern/zone.h"

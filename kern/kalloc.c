@@ -1,7 +1,7 @@
 #include "kern/kalloc.h"
 #include "kern/alloc_fail.h"
 #include "kern/panic.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/zone.h"
 #include "vm/pmap.h"
 #include "vm/vm_page.h"

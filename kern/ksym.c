@@ -1,5 +1,5 @@
 #include "kern/ksym.h"
-#include "kern/string.h"
+#include "lib/string.h"
 
 /* ksym_table is sorted by address: find the last symbol at or below addr. */
 const char *ksym_lookup(uint64_t addr, uint64_t *offset)

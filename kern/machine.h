@@ -78,7 +78,7 @@ uint64_t machine_clock_start(unsigned hz);
 /* The cycle counter: counts at a constant rate and never goes back on one CPU. */
 uint64_t machine_cycle_count(void);
 
-/* ---- the profiler's clock, for kern/profile.c (arch/x86_64/profile_md.c) ---- */
+/* ---- the profiler's clock, for debug/profile.c (arch/x86_64/profile_md.c) ---- */
 
 /*
  * Starts a non-maskable interrupt hz times a second, each of which calls

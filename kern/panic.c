@@ -1,10 +1,16 @@
 #include <stdint.h>
-#include "kern/gdbstub.h"
 #include "kern/panic.h"
 #include "kern/machine.h"
-#include "kern/printf.h"
+#include "kern/service.h"
+#include "lib/printf.h"
 
 static int panic_depth;
+static void (*panic_hook)(void);
+
+void panic_set_hook(void (*hook)(void))
+{
+	panic_hook = hook;
+}
 
 /*
  * Interrupts off, then the message.  A panic while panicking (say, a fault
@@ -26,10 +32,11 @@ void panic_begin(const char *fmt, ...)
 	kprintf("\n");
 }
 
-/* With the gdb stub on, gdb sees the panic before the machine goes. */
+/* With the gdb stub on (its hook is set), gdb sees the panic before the machine goes. */
 void panic_end(void)
 {
-	gdbstub_panic(NULL, GDB_SIGTRAP);
+	if (panic_hook)
+		panic_hook();
 	kprintf("mica: halted after panic\n");
 	machine_exit(MICA_EXIT_PANIC);
 }

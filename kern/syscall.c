@@ -9,9 +9,9 @@
 #include "kern/clock.h"
 #include "kern/console.h"
 #include "kern/host.h"
-#include "kern/profile.h"
 #include "kern/copy.h"
 #include "kern/sched.h"
+#include "kern/service.h"
 #include "kern/task.h"
 #include "kern/thread.h"
 #include "ipc/mach_msg.h"
@@ -94,28 +94,12 @@ static uint64_t gcd(uint64_t a, uint64_t b)
 	return a;
 }
 
-/* make bench PROFILE=1 from the user program: SYS_profile's operations (include/mica/syscall.h). */
-static kern_return_t sys_profile(int op, int slot, uint64_t uname, uint64_t size)
-{
-	char name[64];
-	size_t len;
+/* make bench PROFILE=1 from the user program: the sampler serves SYS_profile once it runs. */
+static syscall_profile_fn profile_call;
 
-	if (!profile_running())
-		return KERN_FAILURE;
-	if (op == MICA_PROFILE_RUNNING)
-		return KERN_SUCCESS;
-	if (slot < -1 || slot >= PROFILE_SLOTS || (op == MICA_PROFILE_REPORT && slot < 0))
-		return KERN_INVALID_ARGUMENT;
-	if (op == MICA_PROFILE_FILL) {
-		profile_fill(slot);
-		return KERN_SUCCESS;
-	}
-	if (op != MICA_PROFILE_REPORT)
-		return KERN_INVALID_ARGUMENT;
-	kern_return_t kr = copyinstr((const void *)uname, name, sizeof(name), &len);
-	if (kr == KERN_SUCCESS)
-		profile_report(slot, name, size, kprintf);
-	return kr;
+void syscall_set_profile(syscall_profile_fn fn)
+{
+	profile_call = fn;
 }
 
 /*
@@ -172,7 +156,7 @@ static uint64_t syscall_run(uint64_t nr, const uint64_t a[6])
 	case SYS_null:
 		return KERN_SUCCESS;
 	case SYS_profile:
-		return sys_profile((int)a[0], (int)a[1], a[2], a[3]);
+		return profile_call ? profile_call((int)a[0], (int)a[1], a[2], a[3]) : KERN_FAILURE;
 	case SYS_alloc_fail:
 		return alloc_fail_syscall((unsigned)a[0], a[1], a[2]);
 	default:

@@ -13,7 +13,7 @@
 #include "kern/panic.h"
 #include "kern/refcount.h"
 #include "kern/sched.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/thread.h"
 #include "vm/pmap.h"
 

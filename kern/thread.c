@@ -11,7 +11,7 @@
 #include "kern/panic.h"
 #include "kern/refcount.h"
 #include "kern/sched.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/task.h"
 #include "vm/vm_kern.h"
 

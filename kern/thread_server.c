@@ -11,7 +11,7 @@
 #include <mach/thread_rpc.h>
 #include "ipc/ipc_kmsg.h"
 #include "kern/kalloc.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/task.h"
 #include "kern/thread.h"
 

@@ -2,7 +2,7 @@
  * ktap-summary FILE...: counts the test results in KTAP output files.
  *
  * Each file is parsed as one input (it may hold several streams) with the
- * kernel's own parser, kern/ktap.c, and gets a line
+ * kernel's own parser, tests/harness/ktap.c, and gets a line
  *
  *	# FILE: P passed, F failed, S skipped[; incomplete: WHY]
  *
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <sys/types.h>
 
-#include "kern/ktap.h"
+#include "tests/harness/ktap.h"
 
 /* Feeds every line of path to p; returns false when the file cannot be read. */
 static bool feed_file(struct ktap_parser *p, const char *path)

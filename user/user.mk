@@ -14,7 +14,7 @@
 #
 # tools/gen-programs turns the list of programs into
 #   build/user/programs.S   each ELF, .incbin'd into .rodata
-#   build/user/programs.c   the table kern/programs.h declares: name, start,
+#   build/user/programs.c   the kernel's table of programs: name, start,
 #                           end, and whether it came from tests/user/
 # which are compiled with the kernel's flags into USER_PROGRAM_OBJS for
 # the kernel's link.
@@ -47,10 +47,12 @@ USER_BIN_NAMES := $(basename $(notdir $(USER_BIN_SRCS)))
 USER_NAME_CLASH := $(filter $(USER_TEST_NAMES),$(USER_BIN_NAMES))
 $(if $(USER_NAME_CLASH),$(error tests/user and user/bin both have $(USER_NAME_CLASH)))
 
-# The user library: user/lib's C files, kern/printf.c and kern/string.c,
-# so that printf and the string functions are the kernel's own.  An archive, so each program links only
-# the parts it uses; crt0 stays out of it, as every program needs it.
-USER_LIB_SRCS := $(wildcard user/lib/*.c) kern/printf.c kern/string.c kern/bench.c
+# The user library: user/lib's C files and lib/'s, the code kernel and
+# programs share (printf, the string functions, make bench's measuring), so
+# that printf and the string functions are the kernel's own.  An archive, so
+# each program links only the parts it uses; crt0 stays out of it, as every
+# program needs it.
+USER_LIB_SRCS := $(wildcard user/lib/*.c lib/*.c)
 USER_LIB_OBJS := $(patsubst %,$(BUILD)/user/obj/%.o,$(basename $(USER_LIB_SRCS)))
 USER_LIB := $(BUILD)/user/libuser.a
 USER_CRT0 := $(BUILD)/user/obj/user/lib/crt0.o

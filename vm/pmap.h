@@ -19,7 +19,7 @@
 #include <mach/kern_return.h>
 #include <mach/vm_prot.h>
 #include <mach/vm_types.h>
-#include "kern/boot_info.h"
+#include <mica/boot_info.h>
 #include "vm/vm_page.h"
 
 typedef struct pmap *pmap_t;

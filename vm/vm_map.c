@@ -22,7 +22,7 @@
  */
 #include "vm/vm_map.h"
 #include "kern/panic.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/zone.h"
 #include "vm/vm_map_internal.h"
 #include "vm/vm_object.h"

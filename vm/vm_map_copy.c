@@ -26,7 +26,7 @@
 #include "vm/vm_map_internal.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "vm/vm_object.h"
 
 /* Under two pages, as XNU's test suite expects a small vm_read to land page-aligned. */

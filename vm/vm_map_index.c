@@ -32,7 +32,7 @@
  */
 #include "vm/vm_map_index.h"
 #include "kern/panic.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/zone.h"
 #include "vm/vm_map.h"
 

@@ -15,7 +15,7 @@
  */
 #include "vm/vm_object.h"
 #include "kern/panic.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/zone.h"
 #include "vm/pmap.h"
 

@@ -15,7 +15,7 @@
 #include "kern/alloc_fail.h"
 #include "kern/lock.h"
 #include "kern/panic.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "vm/pmap.h"
 
 struct vm_page *vm_pages;              /* indexed by frame number */

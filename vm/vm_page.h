@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "kern/boot_info.h"
+#include <mica/boot_info.h>
 
 typedef uint64_t paddr_t;
 

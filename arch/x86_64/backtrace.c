@@ -7,7 +7,7 @@
 #include "kern/console.h"
 #include "kern/ksym.h"
 #include "kern/machine.h"
-#include "kern/printf.h"
+#include "lib/printf.h"
 #include "kern/thread.h"
 #include "vm/vm_kern.h"
 

@@ -6,7 +6,7 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
 #include "kern/panic.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "vm/vm_kern.h"
 
 struct cpu cpus[MAX_CPUS];

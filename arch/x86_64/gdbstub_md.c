@@ -1,5 +1,5 @@
 /*
- * The x86-64 half of the gdb stub (kern/gdbstub.h): COM2, the trap frame
+ * The x86-64 half of the gdb stub (debug/gdbstub.h): COM2, the trap frame
  * as gdb's registers, memory access that cannot fault, and the traps
  * that are the debugger's (a planted int3, a single step, Ctrl-C).
  */
@@ -7,8 +7,8 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/trap.h"
-#include "kern/gdbstub.h"
-#include "kern/string.h"
+#include "debug/gdbstub.h"
+#include "lib/string.h"
 #include "mach/kern_return.h"
 
 kern_return_t copy_probe(void *dst, const void *src, size_t len);   /* copy.asm */
@@ -204,5 +204,5 @@ void gdbstub_poll(struct trap_frame *tf)
 
 void gdbstub_fatal(struct trap_frame *tf)
 {
-	gdbstub_panic(tf, signal_for(tf->vector));
+	gdbstub_panic_at(tf, signal_for(tf->vector));
 }

@@ -37,7 +37,7 @@
 #include "kern/console.h"
 #include "kern/lock.h"
 #include "kern/panic.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/zone.h"
 #include "vm/pmap.h"
 

@@ -1,5 +1,5 @@
 /*
- * The profiler's clock (kern/profile.h): the PIT's channel 0 ticking at
+ * The profiler's clock (debug/profile.h): the PIT's channel 0 ticking at
  * the sampling rate, its interrupt routed by the I/O APIC as an NMI.  An
  * NMI, because Mica runs system calls and every locked section with
  * interrupts off, and a sampler that could not see them would see little

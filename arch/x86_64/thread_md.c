@@ -8,7 +8,7 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
 #include "kern/machine.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/thread.h"
 #include "vm/pmap.h"
 #include "vm/vm_kern.h"

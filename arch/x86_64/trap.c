@@ -3,7 +3,7 @@
  * trap_catch on this CPU: record it and jump back) or fatal (dump the
  * machine state with symbol names and panic).  Interrupts arrive here too:
  * the local APIC's timer and spurious vectors are the only ones expected,
- * and, while the profiler runs, its NMIs (kern/profile.h).
+ * and, while the profiler runs, its NMIs (debug/profile.h).
  */
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/apic.h"
@@ -15,8 +15,8 @@
 #include "kern/console.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
-#include "kern/printf.h"
-#include "kern/profile.h"
+#include "lib/printf.h"
+#include "debug/profile.h"
 #include "kern/task.h"
 #include "kern/thread.h"
 #include "vm/vm_fault.h"

@@ -11,7 +11,7 @@
 #define MICA_BOOT_EFI_CONFIG_H
 
 #include <stdint.h>
-#include "kern/boot_info.h"
+#include <mica/boot_info.h>
 
 #define CFG_PATH_MAX 128                   /* bytes, with the NUL */
 #define CFG_FILE_MAX (64u << 10)           /* a longer mica.cfg is refused */

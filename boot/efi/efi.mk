@@ -23,7 +23,7 @@ GNUEFI_LIB := /usr/lib
 EFI_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-ffreestanding -fpic -fshort-wchar -mno-red-zone -maccumulate-outgoing-args \
 	-fno-stack-protector -fno-strict-aliasing -DGNU_EFI_USE_MS_ABI \
-	-I$(GNUEFI_INC) -I$(GNUEFI_INC)/x86_64 -I. -MMD -MP
+	-I$(GNUEFI_INC) -I$(GNUEFI_INC)/x86_64 -I. -Iinclude -MMD -MP
 # --no-undefined: nothing resolves symbols at run time, so a missing one
 # (say, a libgcc helper) must fail the link, not the boot.
 EFI_LDFLAGS := -nostdlib -shared -Bsymbolic -znocombreloc --no-undefined \

@@ -7,7 +7,7 @@
  * the file before the range it lies in has been checked.
  */
 #include "boot/efi/elf.h"
-#include "kern/elf64.h"
+#include <mica/elf64.h>
 
 /* The messages below quote these limits. */
 _Static_assert(ELF_MAX_SEGMENTS == 16 && ELF_HEAD_MAX == 64 << 10, "update the messages");

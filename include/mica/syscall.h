@@ -42,7 +42,7 @@
 #define SYS_alloc_fail      16  /* (op, kinds, n) -> kern_return_t: test boots only (below) */
 #define SYS_COUNT           17
 
-/* SYS_profile's operations (kern/profile.h). */
+/* SYS_profile's operations (debug/profile.h). */
 #define MICA_PROFILE_RUNNING 0  /* KERN_SUCCESS if the profiler runs, else KERN_FAILURE */
 #define MICA_PROFILE_FILL    1  /* samples go to slot from now on (-1: to none) */
 #define MICA_PROFILE_REPORT  2  /* prints slot's top functions for the case name (a string), size */

@@ -3,7 +3,7 @@
  * tests/big/pages.asm, page by page, to where the kernel was linked.
  * Only build/big/mica.elf links this file, so only its boots run it.
  */
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "vm/vm_page.h"
 
 #define PAGE_WORDS (PAGE_SIZE / sizeof(uint64_t))

@@ -51,7 +51,7 @@
 #include "tests/common/vm_diff.h"
 #include "kern/console.h"
 #include "kern/kalloc.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "vm/vm_fault.h"
 #include "vm/vm_map.h"
 #include "vm/vm_map_copy.h"

@@ -21,8 +21,8 @@
 
 #include "arch/x86_64/pmap_cpu.h"
 #include "kern/alloc_fail.h"
-#include "kern/boot_info.h"
-#include "kern/gdbstub.h"
+#include <mica/boot_info.h>
+#include "kern/lock.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
 #include "kern/kalloc.h"
@@ -66,13 +66,6 @@ void machine_exit(enum mica_exit code)
 void machine_backtrace_here(void)
 {
 	fprintf(stderr, "  (no backtrace on the host: run it under gdb)\n");
-}
-
-/* The fake machine has no gdb stub: a panic goes straight on to machine_exit. */
-void gdbstub_panic(struct trap_frame *tf, int signal)
-{
-	(void)tf;
-	(void)signal;
 }
 
 uint64_t machine_installed_ram(void)

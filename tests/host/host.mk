@@ -6,9 +6,9 @@
 #
 # Every tests/host/test_NAME.c becomes the program build/host/test_NAME,
 # linked with the kernel sources it tests, which are compiled for the host
-# into build/host/obj/.  Those sources are kern/NAME.c unless the variable
-# HOST_TEST_SRCS_NAME, set below, lists others.  So a new test of
-# kern/foo.c is tests/host/test_foo.c and needs no change here.
+# into build/host/obj/.  Those sources are kern/NAME.c or lib/NAME.c unless
+# the variable HOST_TEST_SRCS_NAME, set below, lists others.  So a new test
+# of kern/foo.c is tests/host/test_foo.c and needs no change here.
 #
 # host-tests builds and runs every test program and writes their
 # concatenated KTAP output to build/test/host.ktap, echoing it too.  A
@@ -35,20 +35,20 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 # (12-slot map index nodes, not a page's 168: the differential test then
 # splits and merges them thousands of times.)
 
-# Tests whose kernel sources are not just kern/NAME.c.
-HOST_TEST_SRCS_ktap := kern/ktap.c kern/printf.c
+# Tests whose kernel sources are not just kern/NAME.c or lib/NAME.c.
+HOST_TEST_SRCS_ktap := tests/harness/ktap.c lib/printf.c
 HOST_TEST_SRCS_efi_config := boot/efi/config.c
 HOST_TEST_SRCS_efi_elf := boot/efi/elf.c
-HOST_TEST_SRCS_bench := kern/bench.c kern/printf.c
-HOST_TEST_SRCS_gdb_packet := kern/gdb_packet.c
-HOST_TEST_SRCS_gdbstub := kern/gdbstub.c kern/gdb_packet.c kern/printf.c
+HOST_TEST_SRCS_bench := lib/bench.c lib/printf.c
+HOST_TEST_SRCS_gdb_packet := debug/gdb_packet.c
+HOST_TEST_SRCS_gdbstub := debug/gdbstub.c debug/gdb_packet.c lib/printf.c
 # The VM over the kernel's own pmap, on the fake machine of fake_kernel.c.
 host_vm_srcs := tests/host/fake_kernel.c arch/x86_64/pmap.c $(wildcard vm/*.c) kern/zone.c \
-	kern/kalloc.c kern/lock.c kern/printf.c kern/console.c kern/panic.c
+	kern/kalloc.c kern/lock.c lib/printf.c kern/console.c kern/panic.c
 HOST_TEST_SRCS_vm_diff := tests/common/vm_diff.c $(host_vm_srcs)
 HOST_TEST_SRCS_vm_map_index := $(host_vm_srcs)
 
-KTAP_SUMMARY_SRCS := tools/ktap-summary.c kern/ktap.c kern/printf.c
+KTAP_SUMMARY_SRCS := tools/ktap-summary.c tests/harness/ktap.c lib/printf.c
 
 HOST_TEST_NAMES := $(patsubst tests/host/test_%.c,%,$(wildcard tests/host/test_*.c))
 HOST_TEST_BINS := $(HOST_TEST_NAMES:%=build/host/test_%)
@@ -57,7 +57,7 @@ HOST_TEST_BINS := $(HOST_TEST_NAMES:%=build/host/test_%)
 host_objs = $(patsubst %.c,build/host/obj/%.o,$(1))
 # $(call host_test_objs,NAME): every object test_NAME links.
 host_test_objs = $(call host_objs,tests/host/test_$(1).c \
-	$(or $(HOST_TEST_SRCS_$(1)),kern/$(1).c))
+	$(or $(HOST_TEST_SRCS_$(1)),$(wildcard kern/$(1).c lib/$(1).c)))
 
 HOST_OBJS := $(sort $(foreach t,$(HOST_TEST_NAMES),$(call host_test_objs,$(t))) \
 	$(call host_objs,$(KTAP_SUMMARY_SRCS)))

@@ -1,5 +1,5 @@
 /*
- * Tests of kern/bench.c, make bench's measuring: the iteration count it
+ * Tests of lib/bench.c, make bench's measuring: the iteration count it
  * picks, the best and median rounds it keeps, and the BENCH line, over
  * cases whose "cycles" are made up, so every number is known.
  */
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kern/bench.h"
+#include "lib/bench.h"
 #include "tests/host/htest.h"
 
 #define HZ 1000000000ull               /* a 1 GHz counter: a cycle is a nanosecond */

@@ -1,5 +1,5 @@
 /*
- * Tests of kern/gdb_packet.c, the gdb protocol's framing: whole,
+ * Tests of debug/gdb_packet.c, the gdb protocol's framing: whole,
  * fragmented, corrupted, overlong and interleaved packets, the sender's
  * frame and escapes, and the hex helpers' edge cases.
  */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kern/gdb_packet.h"
+#include "debug/gdb_packet.h"
 #include "tests/host/htest.h"
 
 /* The checksum gdb would write for payload. */

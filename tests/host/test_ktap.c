@@ -1,12 +1,12 @@
 /*
- * Tests of kern/ktap.c: counting, nesting, the numbering and plan checks,
+ * Tests of tests/harness/ktap.c: counting, nesting, the numbering and plan checks,
  * tolerance of non-KTAP lines, and inputs holding several streams or
  * stopping early.
  */
 #include <stdbool.h>
 #include <string.h>
 
-#include "kern/ktap.h"
+#include "tests/harness/ktap.h"
 #include "tests/host/htest.h"
 
 /* Shared so that the *why a parse returns stays valid until the next one. */

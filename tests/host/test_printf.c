@@ -1,5 +1,5 @@
 /*
- * Tests of kern/printf.c: every conversion, flag, width, precision and
+ * Tests of lib/printf.c: every conversion, flag, width, precision and
  * length modifier, truncation and return values.  Expected strings are
  * written out by hand; where C defines the result, EXPECT_LIKE_HOST also
  * compares against the host's snprintf.
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include "kern/printf.h"
+#include "lib/printf.h"
 #include "tests/host/htest.h"
 
 /* Expects ksnprintf(buf, ..., fmt, ...) to produce want and return its length. */

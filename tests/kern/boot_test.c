@@ -1,9 +1,9 @@
 /* The boot path's promises: boot_info is whole, sane, and agrees with the image. */
 #include "arch/x86_64/layout.h"
 #include "kern/bootinfo.h"
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "kern/machine.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "vm/pmap.h"
 
 extern char _kernel_start[], _kernel_end[], boot_stack_guard[];

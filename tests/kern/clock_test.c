@@ -9,7 +9,7 @@
 #include "arch/x86_64/pmap_md.h"
 #include "arch/x86_64/trap.h"
 #include "kern/clock.h"
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "tests/kern/vm_test.h"
 
 #define NSEC_PER_SEC 1000000000ull

@@ -1,6 +1,6 @@
 /* Command line parsing: every option, unknown ones, and odd spacing. */
 #include "kern/cmdline.h"
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 
 static struct boot_options o;
 

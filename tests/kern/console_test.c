@@ -1,8 +1,8 @@
 /* kprintf in the kernel, and the log ring buffer that keeps what it printed. */
 #include "kern/console.h"
-#include "kern/ktest.h"
-#include "kern/printf.h"
-#include "kern/string.h"
+#include "tests/harness/ktest.h"
+#include "lib/printf.h"
+#include "lib/string.h"
 
 KTEST(console, ksnprintf_formats_in_kernel)
 {

@@ -3,7 +3,7 @@
  * KERN_INVALID_ADDRESS, never a panic, and good ones copy.
  */
 #include "kern/copy.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "tests/kern/vm_test.h"
 
 static pmap_t space;

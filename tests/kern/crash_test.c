@@ -4,9 +4,9 @@
  * reports.  Only `test=SUITE` runs them (tests/run-all does, and checks
  * the report); plain `test` leaves them out.
  */
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "kern/lock.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "vm/pmap.h"
 #include "vm/vm_kern.h"
 #include "vm/vm_map.h"

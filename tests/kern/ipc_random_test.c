@@ -11,8 +11,8 @@
 #include "ipc/ipc_space.h"
 #include "ipc/mach_msg.h"
 #include "kern/kalloc.h"
-#include "kern/ktest.h"
-#include "kern/string.h"
+#include "tests/harness/ktest.h"
+#include "lib/string.h"
 
 #define NAMES 24
 #define OPS   20000

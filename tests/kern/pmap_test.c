@@ -6,7 +6,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/pmap_md.h"
 #include "kern/bootinfo.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "tests/kern/vm_test.h"
 
 void kernel_main(uint64_t boot_info_phys);

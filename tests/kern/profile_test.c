@@ -1,14 +1,14 @@
 /*
- * make bench PROFILE=1's sampler (kern/profile.h): its NMIs reach code
+ * make bench PROFILE=1's sampler (debug/profile.h): its NMIs reach code
  * that runs with interrupts off, at about the rate asked for, and a report
  * names the function the time went to.  Speed is the benchmarks' business.
  */
 #include "kern/clock.h"
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "kern/machine.h"
-#include "kern/printf.h"
-#include "kern/profile.h"
-#include "kern/string.h"
+#include "lib/printf.h"
+#include "debug/profile.h"
+#include "lib/string.h"
 
 #define SPIN_NS 100000000ul            /* 0.1 s: about 400 samples at PROFILE_HZ */
 

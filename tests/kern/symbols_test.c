@@ -1,8 +1,8 @@
 /* The embedded symbol table and frame-pointer backtraces name real functions. */
 #include "arch/x86_64/backtrace.h"
 #include "kern/ksym.h"
-#include "kern/ktest.h"
-#include "kern/string.h"
+#include "tests/harness/ktest.h"
+#include "lib/string.h"
 
 void kernel_main(uint64_t boot_info_phys);
 extern char _text_start[], _text_end[];

@@ -9,7 +9,7 @@
 #include "kern/clock.h"
 #include "kern/exec.h"
 #include "kern/machine.h"
-#include "kern/elf64.h"
+#include <mica/elf64.h>
 #include "kern/programs.h"
 #include "kern/sched.h"
 #include "kern/task.h"

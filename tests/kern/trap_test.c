@@ -5,7 +5,7 @@
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/trap.h"
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 
 #define UNMAPPED_ADDR     0x00007fff00000000ull   /* boot tables map only the low 4 GiB */
 #define NON_CANONICAL_ADDR 0x0000800000000000ull

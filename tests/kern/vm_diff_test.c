@@ -4,7 +4,7 @@
  * stream the host runs a million of.  The seed is the run's (seed=N on the
  * command line repeats it; SEED=N with make test).
  */
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "tests/common/vm_diff.h"
 
 #define VM_DIFF_KERNEL_OPS 20000

@@ -1,6 +1,6 @@
 /* The frame table and the buddy allocator. */
 #include "kern/bootinfo.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "tests/kern/vm_test.h"
 
 KTEST(vm_page, alloc_and_free_keep_the_counts)

@@ -8,7 +8,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/trap.h"
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "vm/pmap.h"
 #include "vm/vm_page.h"
 

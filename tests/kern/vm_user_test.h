@@ -7,7 +7,7 @@
 
 #include "arch/x86_64/pmap_md.h"
 #include "kern/kalloc.h"
-#include "kern/string.h"
+#include "lib/string.h"
 #include "kern/zone.h"
 #include "tests/kern/vm_test.h"
 #include "vm/vm_map_copy.h"

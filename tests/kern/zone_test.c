@@ -4,7 +4,7 @@
  * but for a small reserve.  A zone of its own, so that no other user's
  * elements are counted.
  */
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
 #include "kern/zone.h"
 #include "vm/vm_page.h"
 

@@ -1,6 +1,6 @@
 /*
  * make bench's user part (the kernel starts it after its own cases,
- * kern/bench_kernel.c): what things cost as a task sees them.
+ * bench/bench_kernel.c): what things cost as a task sees them.
  *
  *   vm_write_rpc_aligned      vm_write through a task port into another task:
  *   vm_write_rpc_unaligned    whole pages, or address and data one byte on
@@ -11,14 +11,14 @@
  *   cow_fault                 first write to a page shared copy-on-write (vm_copy)
  *
  * Times come from the TSC (mach_absolute_time) at the rate
- * mach_timebase_info gives; each case prints one BENCH line (kern/bench.h).
+ * mach_timebase_info gives; each case prints one BENCH line (lib/bench.h).
  */
 #include <mach/mach.h>
 #include <mach/mach_time.h>
 #include <mica/mica.h>
 #include <stdio.h>
 #include <string.h>
-#include "kern/bench.h"
+#include "lib/bench.h"
 
 #define PAGE 4096ul
 #define BIG (16ul << 20)

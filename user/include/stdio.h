@@ -1,6 +1,6 @@
 /*
  * Console output for user programs.  printf has exactly the kernel's
- * formats (kern/printf.h: no floating point); output is kept until a
+ * formats (lib/printf.h: no floating point); output is kept until a
  * newline, a full buffer or exit, and then written with one system call,
  * so a line reaches the console whole.
  */

@@ -4,14 +4,14 @@
  * The kernel shows a program's output indented, a line at a time, so a
  * line is best written in one call: characters collect here until a
  * newline (or a full buffer, or exit) sends them.  The formatting itself
- * is the kernel's kvformat, compiled into this library from kern/printf.c.
+ * is the kernel's kvformat, compiled into this library from lib/printf.c.
  * Programs have one thread, so the buffer needs no lock.
  */
 #include <stdio.h>
 
 #include <mica/mica.h>
 
-#include "kern/printf.h"
+#include "lib/printf.h"
 #include "user/lib/lib.h"
 
 /* Long enough for any KTAP line; a longer line goes out in pieces. */

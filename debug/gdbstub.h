@@ -6,12 +6,12 @@
  * steps, Ctrl-C from gdb and panics stop the machine and hand it to gdb.
  * Without `gdb`, none of this runs: traps are handled as they always were.
  *
- * kern/gdbstub.c speaks the protocol; the machine-dependent half
+ * debug/gdbstub.c speaks the protocol; the machine-dependent half
  * (arch/x86_64/gdbstub_md.c) owns the registers, the port, safe memory
  * access and the trap hooks.  docs/debugging.md tells the whole story.
  */
-#ifndef MICA_KERN_GDBSTUB_H
-#define MICA_KERN_GDBSTUB_H
+#ifndef MICA_DEBUG_GDBSTUB_H
+#define MICA_DEBUG_GDBSTUB_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,10 +45,13 @@ bool gdbstub_byte_while_running(char c);
 bool gdbstub_breakpoint_at(uint64_t addr);
 
 /*
- * A panic is under way: stop for gdb once, at tf if the panic comes from
- * a trap, else where the caller stands.  Nothing without the stub.
+ * A panic is under way: stop for gdb once, at tf with signal when the
+ * panic comes from a trap (gdbstub_panic_at, from the trap hooks), else
+ * where the caller stands (gdbstub_panic: the hook gdbstub_start sets
+ * for panic_end).  Nothing without the stub.
  */
-void gdbstub_panic(struct trap_frame *tf, int signal);
+void gdbstub_panic_at(struct trap_frame *tf, int signal);
+void gdbstub_panic(void);
 
 /* ---- the machine-dependent half (arch/x86_64/gdbstub_md.c) ---- */
 

@@ -1,10 +1,11 @@
 /*
  * struct boot_info: the one thing a loader hands the kernel.
  *
- * Every loader (boot/multiboot2.c behind GRUB, boot/efi/ later) fills this
+ * Every loader (boot/multiboot2.c behind GRUB, boot/efi/) fills this
  * structure and enters the kernel at kernel_entry with RDI = its physical
- * address; the kernel reads nothing else the loader made.  docs/boot.md
- * describes the fields and the entry contract.
+ * address; the kernel reads nothing else the loader made (kern/bootinfo.c
+ * takes its copy).  docs/boot.md describes the fields and the entry
+ * contract.
  *
  * The layout is an ABI between separately built programs, so every field has
  * an explicit width, pointers are physical addresses (uint64_t), and the

@@ -1,14 +1,14 @@
 /*
- * Running the test programs (kern/usertest.h).  A program's console output
+ * Running the test programs (tests/harness/usertest.h).  A program's console output
  * arrives through its task's output hook: whole lines are printed indented
  * two levels (a subtest of the `user` suite) and fed to the KTAP parser
  * that judges the program.
  */
-#include "kern/usertest.h"
+#include "tests/harness/usertest.h"
 #include "kern/cmdline.h"
 #include "kern/console.h"
 #include "kern/exec.h"
-#include "kern/ktap.h"
+#include "tests/harness/ktap.h"
 #include "kern/programs.h"
 #include "kern/task.h"
 

@@ -5,11 +5,13 @@
  * carried test programs) comes after the others, and the suites of
  * KTEST_LAST tests after that.
  */
-#include "kern/ktest.h"
+#include "tests/harness/ktest.h"
+#include "kern/alloc_fail.h"
 #include "kern/machine.h"
+#include "kern/service.h"
 #include "kern/setjmp.h"
-#include "kern/string.h"
-#include "kern/usertest.h"
+#include "lib/string.h"
+#include "tests/harness/usertest.h"
 
 extern const struct ktest _ktests_start[], _ktests_end[];   /* linker.ld */
 
@@ -201,6 +203,7 @@ bool ktest_run(const struct boot_options *o)
 	unsigned nuser = user_suite_selected(o), number = 0;
 	struct totals tot = { 0, 0, 0 };
 
+	alloc_fail_permit();       /* a test boot: programs may make allocations fail */
 	seed = o->seed_given ? o->seed : machine_entropy();
 	kprintf("KTAP version 1\n# seed: %lu (boot with seed=%lu to repeat)\n1..%u\n", seed, seed,
 	        nsuites + nuser + nunknown);
@@ -218,3 +221,21 @@ bool ktest_run(const struct boot_options *o)
 	kprintf("# mica: %u passed, %u failed, %u skipped\n", tot.passed, tot.failed, tot.skipped);
 	return tot.failed == 0;
 }
+
+static bool test_wanted(const struct boot_options *o)
+{
+	return o->test;
+}
+
+/* For the demo: how many tests `make test` would run. */
+static void describe_tests(void)
+{
+	unsigned suites;
+	unsigned tests = ktest_count(&suites);
+
+	kprintf("%u in-kernel tests in %u suites are built in: `make test` runs them\n", tests,
+	        suites);
+}
+
+/* Boot option `test` runs the tests instead of the demo (kern/service.h). */
+KERN_SERVICE(tests) = { "tests", test_wanted, ktest_run, describe_tests };

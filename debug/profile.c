@@ -1,5 +1,5 @@
 /*
- * The sampling profiler (kern/profile.h).  The NMI side only stores an
+ * The sampling profiler (debug/profile.h).  The NMI side only stores an
  * address and bumps a count: it may interrupt anything, locks included,
  * so it takes none; the slot being filled changes only between a case's
  * rounds, on the CPU the NMIs go to.
@@ -9,11 +9,14 @@
  * set before the source is armed, and cleared only once the source is
  * masked and an NMI already on its way has had time to land.
  */
-#include "kern/profile.h"
+#include "debug/profile.h"
 #include "kern/clock.h"
 #include "kern/console.h"
+#include "kern/copy.h"
 #include "kern/ksym.h"
 #include "kern/machine.h"
+#include "kern/service.h"
+#include <mica/syscall.h>
 
 #define USER_SAMPLE 0                  /* the address a user-mode sample is stored as */
 #define DISTINCT_MAX 256               /* functions counted apart in one report */
@@ -34,8 +37,33 @@ static struct {
 static volatile int filling = -1;
 static volatile bool running;
 
+/* make bench PROFILE=1 from the user program: SYS_profile's operations (include/mica/syscall.h). */
+static kern_return_t profile_syscall(int op, int slot, uint64_t uname, uint64_t size)
+{
+	char name[64];
+	size_t len;
+
+	if (!profile_running())
+		return KERN_FAILURE;
+	if (op == MICA_PROFILE_RUNNING)
+		return KERN_SUCCESS;
+	if (slot < -1 || slot >= PROFILE_SLOTS || (op == MICA_PROFILE_REPORT && slot < 0))
+		return KERN_INVALID_ARGUMENT;
+	if (op == MICA_PROFILE_FILL) {
+		profile_fill(slot);
+		return KERN_SUCCESS;
+	}
+	if (op != MICA_PROFILE_REPORT)
+		return KERN_INVALID_ARGUMENT;
+	kern_return_t kr = copyinstr((const void *)uname, name, sizeof(name), &len);
+	if (kr == KERN_SUCCESS)
+		profile_report(slot, name, size, kprintf);
+	return kr;
+}
+
 bool profile_start(void)
 {
+	syscall_set_profile(profile_syscall);   /* kern/service.h; it fails while nothing runs */
 	running = true;
 	if (machine_profile_start(PROFILE_HZ))
 		return true;

@@ -1,16 +1,16 @@
 /*
- * The KTAP parser; kern/ktap.h states the rules it applies.
+ * The KTAP parser; tests/harness/ktap.h states the rules it applies.
  *
  * Each line is first classified on its own (classify), then applied to the
  * stack of open blocks (ktap_feed_line).  The parser never stops at a
  * problem: it records the first one, which is usually the cause of any
  * later ones, and keeps counting so the summary still shows what ran.
  */
-#include "kern/ktap.h"
+#include "tests/harness/ktap.h"
 
 #include <stdarg.h>
 
-#include "kern/printf.h"
+#include "lib/printf.h"
 
 /*
  * Numbers longer than this are not KTAP.  Refusing them keeps the

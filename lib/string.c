@@ -1,12 +1,12 @@
 /*
  * The string and memory functions, for the kernel and (compiled into the
- * user library, like kern/printf.c) for user programs.  GCC may emit calls
+ * user library, like lib/printf.c) for user programs.  GCC may emit calls
  * to memcpy and memset on its own, so these must exist.  memcpy and memset
  * are the copy path's and the page zeroing's engines: their shape was
  * chosen by measurement (docs/performance.md).
  */
 #include <stdint.h>
-#include "kern/string.h"
+#include "lib/string.h"
 
 /* A 64-bit word at any address, which may alias anything. */
 typedef uint64_t __attribute__((may_alias, aligned(1))) word_t;

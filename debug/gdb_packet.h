@@ -8,8 +8,8 @@
  * packet gdb sends `+`/`-` for our own packets, and byte 0x03 to stop a
  * running target.  Our replies never need gdb's run-length encoding.
  */
-#ifndef MICA_KERN_GDB_PACKET_H
-#define MICA_KERN_GDB_PACKET_H
+#ifndef MICA_DEBUG_GDB_PACKET_H
+#define MICA_DEBUG_GDB_PACKET_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -4,8 +4,8 @@
  * as a subtest, and its parent line is `ok` only when every case passed,
  * the plan matched and main returned 0.
  */
-#ifndef MICA_KERN_USERTEST_H
-#define MICA_KERN_USERTEST_H
+#ifndef MICA_HARNESS_USERTEST_H
+#define MICA_HARNESS_USERTEST_H
 
 #include <stdbool.h>
 

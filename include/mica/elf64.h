@@ -3,8 +3,8 @@
  * header and program headers.  Shared by the kernel's program loader
  * (kern/exec.c) and the GNU-EFI loader (boot/efi/elf.c).
  */
-#ifndef MICA_KERN_ELF64_H
-#define MICA_KERN_ELF64_H
+#ifndef MICA_ELF64_H
+#define MICA_ELF64_H
 
 #include <stdint.h>
 

@@ -1,10 +1,10 @@
 /*
- * The measuring behind make bench (kern/bench.h).  Cycles become
+ * The measuring behind make bench (lib/bench.h).  Cycles become
  * picoseconds through a 44.20 fixed-point factor, so that nothing needs
  * 128-bit division (freestanding code has no libgcc to do it).
  */
-#include "kern/bench.h"
-#include "kern/printf.h"
+#include "lib/bench.h"
+#include "lib/printf.h"
 
 #define PS_PER_SEC 1000000000000ull
 #define MAX_GROWTH 100

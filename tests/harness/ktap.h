@@ -23,8 +23,8 @@
  * A stream is complete when each block had a plan, as many results as its
  * plan, correct numbering, and a summary line closing it (depth > 0).
  */
-#ifndef MICA_KTAP_H
-#define MICA_KTAP_H
+#ifndef MICA_HARNESS_KTAP_H
+#define MICA_HARNESS_KTAP_H
 
 #include <stdbool.h>
 #include <stddef.h>

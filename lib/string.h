@@ -1,6 +1,6 @@
 /* The string and memory functions the kernel, user programs and GCC's code generation need. */
-#ifndef MICA_KERN_STRING_H
-#define MICA_KERN_STRING_H
+#ifndef MICA_LIB_STRING_H
+#define MICA_LIB_STRING_H
 
 #include <stddef.h>
 

@@ -7,8 +7,8 @@
  * and end the test.  Each failure prints "# file:line:" and the compared
  * values.  A failing test never stops the run.
  */
-#ifndef MICA_KERN_KTEST_H
-#define MICA_KERN_KTEST_H
+#ifndef MICA_HARNESS_KTEST_H
+#define MICA_HARNESS_KTEST_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -58,7 +58,10 @@ uint64_t ktest_seed(void);
 /* How many tests (and, in *suites, suites) `test` would run. */
 unsigned ktest_count(unsigned *suites);
 
-/* Runs the selected suites, prints KTAP; returns true when nothing failed. */
+/*
+ * Runs the selected suites, prints KTAP; returns true when nothing failed.
+ * The boot option `test` runs it (its kern/service.h entry), instead of the demo.
+ */
 bool ktest_run(const struct boot_options *o);
 
 #define KT_EXPECT(cond)                                                          \

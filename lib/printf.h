@@ -4,8 +4,8 @@
  * kvformat does all the formatting and hands each character to a callback,
  * so kprintf (console) and ksnprintf (memory) share one implementation and
  * differ only in where the characters go.  It is freestanding: the same
- * file is compiled into the kernel and, for tests/host/test_printf.c, into
- * a Linux program.
+ * file is compiled into the kernel, into the user library (whose printf
+ * is this one) and, for tests/host/test_printf.c, into a Linux program.
  *
  * Conversions: %d %i %u %x %X %o %p %s %c %%.
  * Length modifiers: hh h l ll z.  Flags: - 0 + space #.
@@ -15,8 +15,8 @@
  * An unknown conversion is printed as written ("%q" gives "%q").
  * There is no floating point: the kernel is built -mgeneral-regs-only.
  */
-#ifndef MICA_PRINTF_H
-#define MICA_PRINTF_H
+#ifndef MICA_LIB_PRINTF_H
+#define MICA_LIB_PRINTF_H
 
 #include <stdarg.h>
 #include <stddef.h>

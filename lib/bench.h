@@ -1,6 +1,6 @@
 /*
- * make bench's measuring (kern/bench.c), shared by the kernel's cases
- * (kern/bench_kernel.c) and the user program's (user/bin/bench.c).
+ * make bench's measuring (lib/bench.c), shared by the kernel's cases
+ * (bench/bench_kernel.c) and the user program's (user/bin/bench.c).
  *
  * A case runs `iters` operations and returns the cycles they took (it
  * may leave per-round setup out of its timing).  bench_measure picks an
@@ -12,8 +12,8 @@
  * point: the kernel is built without it, so times are integer
  * picoseconds.
  */
-#ifndef MICA_KERN_BENCH_H
-#define MICA_KERN_BENCH_H
+#ifndef MICA_LIB_BENCH_H
+#define MICA_LIB_BENCH_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -71,11 +71,5 @@ int bench_format(const struct bench_case *c, const struct bench_result *r, char 
  */
 void bench_run_cases(const struct bench_case *cases, struct bench_result *r, size_t n,
                      uint64_t cycle_hz, int (*print)(const char *fmt, ...));
-
-/*
- * The kernel's part (kern/bench_kernel.c): its cases, then user/bin/bench's;
- * with profile, each case's samples are reported after its BENCH line.
- */
-void bench_run(bool profile);
 
 #endif

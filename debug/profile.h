@@ -10,8 +10,8 @@
  * function right after a call or a return gets more than its share.  Use
  * it to find where time goes; measure how much with the benchmarks.
  */
-#ifndef MICA_KERN_PROFILE_H
-#define MICA_KERN_PROFILE_H
+#ifndef MICA_DEBUG_PROFILE_H
+#define MICA_DEBUG_PROFILE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,7 +22,11 @@
 #define PROFILE_SAMPLES 16384          /* per slot; more are counted, not kept */
 #define PROFILE_TOP 8                  /* functions a report names */
 
-/* Starts the sampling clock; false when the machine cannot (no I/O APIC), having printed why. */
+/*
+ * Starts the sampling clock; false when the machine cannot (no I/O APIC),
+ * having printed why.  From then on the sampler serves SYS_profile, the
+ * user program's way to fill slots and report them (kern/service.h).
+ */
 bool profile_start(void);
 void profile_stop(void);
 bool profile_running(void);

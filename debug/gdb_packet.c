@@ -1,8 +1,8 @@
 /*
- * gdb remote-protocol framing (kern/gdb_packet.h): a receiver fed one
+ * gdb remote-protocol framing (debug/gdb_packet.h): a receiver fed one
  * byte at a time, the sender's frame, and the hex the packets are made of.
  */
-#include "kern/gdb_packet.h"
+#include "debug/gdb_packet.h"
 
 static const char hex_digits[] = "0123456789abcdef";
 

@@ -1,5 +1,5 @@
 /*
- * kvformat and the ksnprintf family; see kern/printf.h for what is supported.
+ * kvformat and the ksnprintf family; see lib/printf.h for what is supported.
  *
  * A conversion is handled in two steps: parse_spec reads "%-08.3lx" into a
  * struct spec, then convert fetches the argument and prints it.  Every
@@ -10,7 +10,7 @@
  * where the prefix is a sign or "0x", so emit_field does all the padding
  * and the conversions only decide what goes in each part.
  */
-#include "kern/printf.h"
+#include "lib/printf.h"
 
 #include <stdbool.h>
 #include <stdint.h>
