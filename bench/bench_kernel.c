@@ -249,4 +249,4 @@ static bool bench_wanted(const struct boot_options *o)
 }
 
 /* Boot option `bench` runs the benchmarks instead of the demo (kern/service.h). */
-KERN_SERVICE(bench) = { "benchmarks", bench_wanted, bench_run, NULL };
+KERN_SERVICE(bench) = { "benchmarks", bench_wanted, NULL, bench_run, NULL };

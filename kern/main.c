@@ -28,9 +28,6 @@
 #include "vm/vm_object.h"
 #include "vm/vm_page.h"
 
-/* The one header kern/ takes from a room built on it (kern/service.h says why). */
-#include "debug/gdbstub.h"
-
 struct boot_options boot_options;
 
 static void print_banner(void)
@@ -87,8 +84,9 @@ void kernel_main(uint64_t boot_info_phys)
 	console_set_quiet(boot_options.quiet);
 	cpu_features_detect();
 	cpu_init();
-	if (boot_options.gdb)
-		gdbstub_start();     /* as early as traps work: gdb sees the VM come up (kern/service.h) */
+	for (const struct kern_service *s = _kern_services_start; s < _kern_services_end; s++)
+		if (s->early && s->wanted(&boot_options))
+			s->early();          /* the gdb stub: gdb sees the VM come up */
 	pmap_bootstrap(&boot_info);
 	vm_page_bootstrap(&boot_info);
 	pmap_init();
@@ -113,7 +111,7 @@ void kernel_main(uint64_t boot_info_phys)
 
 	/* `test` (tests/harness/) or `bench` (bench/): kern/service.h */
 	for (const struct kern_service *s = _kern_services_start; s < _kern_services_end; s++)
-		if (s->wanted(&boot_options))
+		if (s->run && s->wanted(&boot_options))
 			machine_exit(s->run(&boot_options) ? MICA_EXIT_PASS : MICA_EXIT_FAIL);
 	demo_run();
 	kprintf("mica: demo finished, powering off\n");

@@ -8,18 +8,16 @@
  * Boot services are registered at link time.  Each room defines one
  * struct kern_service with KERN_SERVICE; the link gathers them in the
  * kern_services section (linker.ld), in link order (the Makefile's
- * KERNEL_C: the harness before the benchmarks).  Once the kernel is up,
- * kernel_main lets the first service the command line asks for run the
- * boot instead of the demo; the demo lets each say what it has built in.
+ * KERNEL_C: the harness before the benchmarks).  As soon as traps work,
+ * kernel_main starts every service the command line asks for that has an
+ * early step (the gdb stub: gdb sees the VM come up); once the kernel is
+ * up, it lets the first one asked for that runs a boot run it instead of
+ * the demo; the demo lets each say what it has built in.
  *
  * Run-time hooks are registered by a call, when what serves them starts:
  * panic_set_hook (the gdb stub: a panic stops for gdb before the machine
  * goes) and syscall_set_profile (the sampler: it serves SYS_profile while
  * it runs).
- *
- * One call goes the other way: kernel_main starts the gdb stub itself
- * (gdbstub_start, debug/gdbstub.h), because gdb shows the frames of the
- * stub's first stop only under a direct call (docs/layout.md).
  */
 #ifndef MICA_KERN_SERVICE_H
 #define MICA_KERN_SERVICE_H
@@ -34,9 +32,12 @@ struct kern_service {
 	const char *name;
 	/* Does the command line ask for this service? */
 	bool (*wanted)(const struct boot_options *o);
+	/* Starts it as soon as traps work, before the VM (NULL: nothing to start). */
+	void (*early)(void);
 	/*
 	 * Runs the boot, once the kernel is up, instead of the demo; true when
 	 * it passed (kernel_main then exits with MICA_EXIT_PASS, else _FAIL).
+	 * NULL: the service runs no boot.
 	 */
 	bool (*run)(const struct boot_options *o);
 	/* Prints a line on what the service has built in, for the demo; NULL: nothing. */

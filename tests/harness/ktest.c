@@ -238,4 +238,4 @@ static void describe_tests(void)
 }
 
 /* Boot option `test` runs the tests instead of the demo (kern/service.h). */
-KERN_SERVICE(tests) = { "tests", test_wanted, ktest_run, describe_tests };
+KERN_SERVICE(tests) = { "tests", test_wanted, NULL, ktest_run, describe_tests };
