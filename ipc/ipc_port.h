@@ -9,9 +9,6 @@
  * with no receiver, and `destination` is the port whose queue holds that
  * message.  Following destinations from a port must never lead back to it:
  * such a cycle of messages could never be received, and never freed.
- *
- * Lock order: ipc_space, then the transit lock (every port's destination),
- * then ipc_port; IPC locks are never held across a VM call (design.md).
  */
 #ifndef MICA_IPC_IPC_PORT_H
 #define MICA_IPC_IPC_PORT_H

@@ -11,9 +11,9 @@
  * fails leaves the space as it was; moving a receive right also takes the
  * ports' transit lock (ipc/ipc_port.h), to see that no cycle forms.
  *
- * Lock order: space->lock, then the transit lock, then a port's.  A port
- * that dies under the space lock has its messages destroyed after it is
- * released: they may hold memory, and no IPC lock is held across a VM call.
+ * A port that dies under the space lock has its messages destroyed after
+ * it is released: they may hold memory, and no IPC lock is held across a
+ * VM call.
  */
 #include "ipc/ipc_space.h"
 #include "ipc/ipc_kmsg.h"

@@ -19,8 +19,6 @@
  *   KERN_NO_SPACE          a name the table can never hold (index IPC_NAME_INDEX_LIMIT
  *                          or above), or every name is taken
  *   KERN_RESOURCE_SHORTAGE no memory for the table page a name needs
- *
- * Lock order: space->lock, then a port's lock.
  */
 #ifndef MICA_IPC_IPC_SPACE_H
 #define MICA_IPC_IPC_SPACE_H

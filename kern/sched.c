@@ -1,8 +1,8 @@
 /*
  * Round-robin scheduling (kern/sched.h).
  *
- * Lock order: sched_lock covers the run queue and every thread's state
- * and wait channel.  It is held across machine_switch: the thread that
+ * sched_lock covers the run queue and every thread's state, wait channel
+ * and suspend count.  It is held across machine_switch: the thread that
  * takes the CPU releases it (a new thread does so in thread_start).
  */
 #include "kern/sched.h"

@@ -2,8 +2,6 @@
  * Tasks: an address space (a vm_map with its pmap), an IPC space (the
  * task's names for port rights) and the threads that run in it.  The task
  * port (authority over the task) comes with mach_msg.
- *
- * Lock order: task->lock (LOCK_RANK_TASK) comes before the VM's locks.
  */
 #ifndef MICA_KERN_TASK_H
 #define MICA_KERN_TASK_H

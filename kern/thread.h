@@ -8,8 +8,7 @@
  * structure lives while referenced (the port's dispatcher holds one while
  * it serves a call), its kernel stack with it.
  *
- * Lock order: a thread's fields are changed under sched_lock (kern/sched.c)
- * or by the thread itself; the reference count is atomic.
+ * Which lock covers which field: the legend above struct thread.
  */
 #ifndef MICA_KERN_THREAD_H
 #define MICA_KERN_THREAD_H

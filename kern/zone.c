@@ -33,7 +33,7 @@ struct zone_free {
 };
 
 static struct zone *all_zones;
-static struct spinlock all_zones_lock = SPINLOCK_INIT("all_zones", LOCK_RANK_ZONE - 1);
+static struct spinlock all_zones_lock = SPINLOCK_INIT("all_zones", LOCK_RANK_ALL_ZONES);
 
 void zone_init(struct zone *z, const char *name, size_t elem_size)
 {

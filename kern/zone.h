@@ -5,8 +5,6 @@
  * back to vm_page once none of its elements is in use, keeping at most
  * ZONE_EMPTY_RESERVE empty frames (kern/zone.c says why).  It counts what
  * is in use so tests can prove that nothing leaks.
- *
- * Lock order: a zone's lock comes after every VM lock but vm_page's.
  */
 #ifndef MICA_KERN_ZONE_H
 #define MICA_KERN_ZONE_H

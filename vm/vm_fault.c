@@ -13,7 +13,7 @@
  *   4. pmap_enter it with the entry's protection, without write while the
  *      page still belongs to an object shared copy-on-write.
  *
- * Lock order: the map lock is held throughout (vm_fault takes it;
+ * Locking: the map lock is held throughout (vm_fault takes it;
  * vm_fault_page expects it), objects are locked one at a time inside.
  * Out of memory anywhere: KERN_RESOURCE_SHORTAGE, and nothing visible has
  * changed (a shadow or a zero page made on the way holds the same data;

@@ -1,9 +1,8 @@
 /*
  * Kernel stacks in their own stretch of kernel virtual memory: slot i
  * holds a guard page and then the stack, so every stack has an unmapped
- * page below it.  A bitmap says which slots are taken.
- *
- * Lock order: kstack_lock, then the pmap and vm_page locks it calls into.
+ * page below it.  A bitmap says which slots are taken, under kstack_lock,
+ * a leaf: the pmap and vm_page calls come after it is let go.
  */
 #include "vm/vm_kern.h"
 #include "kern/lock.h"

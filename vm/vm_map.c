@@ -4,9 +4,8 @@
  * map-level operations the Mach calls (vm/vm_user.c) are built from;
  * wiring is in vm/vm_map_wire.c.
  *
- * Locking protocol (see vm/vm_map.h): map->lock is held for a whole
- * operation; under it objects are locked one at a time or front to back,
- * then pmap and vm_page locks.  Functions marked `=> map locked` expect it.
+ * Locking (vm/vm_map.h): map->lock is held for a whole operation, and the
+ * functions marked `=> map locked` assert it (VM_MAP_ASSERT_LOCKED).
  *
  * Free-space search: the gap before an entry is the distance from the
  * previous entry's end (or the map's min).  The list header is a sentinel

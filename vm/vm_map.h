@@ -6,16 +6,12 @@
  * one node a level), plus a lookup hint.
  * The map owns a pmap, which caches what the entries say.
  *
- * Locking protocol:
- *   map->lock  covers the entry list and index, the hint and every entry
- *              field; it is held across a whole operation, faults
- *              included, so a check and the change it guards see the same
- *              map (vm_write's check-then-write relies on this).  The
- *              reference count is atomic and needs no lock.
- *   Order: map lock, then vm_object locks (front to back), then the pmap
- *   and vm_page locks.  Two maps are never locked at once: an operation
- *   between maps (vm_map_copyin, then vm_map_copy_overwrite) works on one
- *   map at a time through a vm_map_copy.
+ * Locking: map->lock covers the entry list and index, the hint and every
+ * entry field (the legend below); it is held across a whole operation,
+ * faults included, so a check and the change it guards see the same map
+ * (vm_write's check-then-write relies on this).  An operation between
+ * maps (vm_map_copyin, then vm_map_copy_overwrite) locks one map at a
+ * time and carries the data in a vm_map_copy.
  */
 #ifndef MICA_VM_VM_MAP_H
 #define MICA_VM_VM_MAP_H

@@ -2,12 +2,11 @@
  * VM objects (vm/vm_object.h): resident pages by offset, shadow chains,
  * reference counts, termination and collapse.
  *
- * Lock order: vm_object locks front to back along a shadow chain (the
- * shared rank LOCK_RANK_OBJECT allows exactly that), then the page hash,
- * then pmap, then vm_page.  The callers (vm_map, vm_fault) hold the map
- * lock, so an object's pages cannot change under a fault in progress.
- * An object's lock covers its pages, its shadow link and `shared`; its
- * reference count is atomic and needs none, as a map's, port's and task's.
+ * Locking: the callers (vm_map, vm_fault) hold the map lock, so an
+ * object's pages cannot change under a fault in progress; a collapse
+ * holds two objects of a chain, front then back.  An object's lock covers
+ * its pages, its shadow link and `shared`; its reference count is atomic
+ * and needs none, as a map's, port's and task's.
  *
  * Resident pages are found through one hash table keyed by (object,
  * offset), as in Mach: O(1) on average whatever the object's size.  Each

@@ -8,9 +8,6 @@
  * falls back to its backing object (`shadow`, at `shadow_offset`) for the
  * rest.  A chain is collapsed when a backing object loses every other
  * reference, so chains stay short.
- *
- * Lock order: a map's lock, then objects front to back along a shadow
- * chain, then vm_page's free lock.
  */
 #ifndef MICA_VM_VM_OBJECT_H
 #define MICA_VM_VM_OBJECT_H

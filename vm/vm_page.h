@@ -7,9 +7,6 @@
  * page tables and stacks, and merges frees back into large blocks.  Each
  * frame in use is counted by what uses it, so tests can prove that
  * tearing something down returned every frame.
- *
- * Lock order: vm_page_free_lock is innermost among the VM locks (below
- * vm_map, vm_object and pmap): nothing is taken while it is held.
  */
 #ifndef MICA_VM_VM_PAGE_H
 #define MICA_VM_VM_PAGE_H

@@ -27,10 +27,10 @@
  *  - no frame is writable through one mapping and executable through
  *    another (pmap_audit checks this, and W^X, after boot and in tests).
  *
- * Lock order: pmap->lock, then pv_lock (all pv lists).  The walk from a
- * page to its mappings (pmap_page_protect, the A/D calls) holds pv_lock
- * first, so it only try-locks each pmap and starts again when that fails.
- * Both are spin locks and come after vm_map and vm_object locks.
+ * Locking: pmap->lock covers a pmap's tables, pv_lock every pv list.  The
+ * walk from a page to its mappings (pmap_page_protect) holds pv_lock
+ * first, against the order (kern/lock.h), so it only try-locks each pmap
+ * and starts again when that fails; the A/D calls take no pmap lock.
  */
 #include "arch/x86_64/pmap_cpu.h"
 #include "arch/x86_64/layout.h"
@@ -587,8 +587,8 @@ static void page_protect_one(struct vm_page *page, struct pv_entry *pv, vm_prot_
 }
 
 /*
- * Visits every mapping of page.  The lock order is pmap before pv_lock,
- * so each pmap is only try-locked here; on failure everything is let go
+ * Visits every mapping of page.  pv_lock ranks after every pmap's, so
+ * each pmap is only try-locked here; on failure everything is let go
  * and the walk starts again.  => caller holds no pmap lock
  */
 void pmap_page_protect(struct vm_page *page, vm_prot_t prot)
