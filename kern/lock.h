@@ -72,11 +72,14 @@ enum lock_rank {
 	                              port-to-name hash, the kernel stacks' bitmap) */
 };
 
+/*
+ * Locks: (a) atomic, (h) its holder, (c) constant after initialization.
+ */
 struct spinlock {
-	volatile uint32_t locked;
-	bool saved_interrupts;     /* were interrupts on when it was taken? */
-	uint8_t rank;              /* enum lock_rank */
-	const char *name;
+	volatile uint32_t locked;  /* (a) */
+	bool saved_interrupts;     /* (h) were interrupts on when it was taken? */
+	uint8_t rank;              /* (c) enum lock_rank */
+	const char *name;          /* (c) */
 };
 
 #define SPINLOCK_INIT(n, r) { .locked = 0, .saved_interrupts = false, .rank = (r), .name = (n) }
@@ -86,11 +89,17 @@ void spin_lock_init(struct spinlock *l, const char *name, enum lock_rank rank);
 bool spin_trylock(struct spinlock *l);
 bool spin_held(const struct spinlock *l);
 
-/* A precondition "l is held", checked in the INVARIANTS build. */
+/*
+ * A precondition "l is held" (or "is not held"), checked in the
+ * INVARIANTS build.  Each structure with a lock has its own, built on
+ * these (VM_MAP_ASSERT_LOCKED, IPC_SPACE_ASSERT_LOCKED, ...).
+ */
 #ifdef INVARIANTS
 #define LOCK_ASSERT_HELD(l) KASSERT(spin_held(l), "%s must be held", (l)->name)
+#define LOCK_ASSERT_NOT_HELD(l) KASSERT(!spin_held(l), "%s must not be held", (l)->name)
 #else
 #define LOCK_ASSERT_HELD(l) ((void)(l))
+#define LOCK_ASSERT_NOT_HELD(l) ((void)(l))
 #endif
 
 /*
@@ -102,10 +111,14 @@ bool spin_held(const struct spinlock *l);
  */
 #define LOCK_HELD_MAX 16
 
-/* The locks held on this CPU, innermost last (one CPU for now: SMP makes this per-CPU). */
+/*
+ * The locks held on this CPU, innermost last (one CPU for now: SMP makes
+ * this per-CPU).  Locks: (i) this CPU, with interrupts off (every lock
+ * keeps them off).
+ */
 struct lock_stack {
-	const struct spinlock *held[LOCK_HELD_MAX];
-	unsigned depth;
+	const struct spinlock *held[LOCK_HELD_MAX];    /* (i) */
+	unsigned depth;                                 /* (i) */
 };
 extern struct lock_stack lock_stack;
 
