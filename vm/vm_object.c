@@ -87,6 +87,7 @@ static struct vm_page *hash_lookup(struct vm_object *obj, uint64_t offset)
 {
 	struct vm_page *p;
 
+	LOCK_ASSERT_HELD(&page_hash_lock);
 	for (p = *bucket(obj, offset); p; p = p->hash_next)
 		if (p->object == obj && p->offset == offset)
 			break;
@@ -95,6 +96,7 @@ static struct vm_page *hash_lookup(struct vm_object *obj, uint64_t offset)
 
 struct vm_page *vm_object_page_lookup(struct vm_object *obj, uint64_t offset)
 {
+	VM_OBJECT_ASSERT_LOCKED(obj);
 	spin_lock(&page_hash_lock);
 	struct vm_page *p = hash_lookup(obj, offset);
 	spin_unlock(&page_hash_lock);
@@ -105,6 +107,7 @@ void vm_object_page_insert(struct vm_object *obj, struct vm_page *page, uint64_t
 {
 	struct vm_page **b = bucket(obj, offset);
 
+	VM_OBJECT_ASSERT_LOCKED(obj);
 	KASSERT(page->object == NULL, "vm_object_page_insert: page already has an object");
 	page->object = obj;
 	page->offset = offset;
@@ -143,6 +146,7 @@ static void page_detach(struct vm_object *obj, struct vm_page *page)
 
 void vm_object_page_free(struct vm_object *obj, struct vm_page *page)
 {
+	VM_OBJECT_ASSERT_LOCKED(obj);
 	pmap_page_protect(page, VM_PROT_NONE);
 	page_detach(obj, page);
 	vm_page_free(page);
@@ -275,6 +279,8 @@ struct vm_object *vm_object_copy_now(struct vm_object *obj, uint64_t offset, uin
  */
 static void collapse_pages(struct vm_object *front, struct vm_object *backing)
 {
+	VM_OBJECT_ASSERT_LOCKED(front);
+	VM_OBJECT_ASSERT_LOCKED(backing);
 	while (backing->pages) {
 		struct vm_page *p = backing->pages;
 		uint64_t off = p->offset - front->shadow_offset;
