@@ -41,6 +41,7 @@ static bool take_thread_ports(struct task *task, struct ipc_port **ports, unsign
 {
 	unsigned i = 0;
 
+	TASK_ASSERT_LOCKED(task);
 	if (task->terminated || task->thread_count != n)
 		return false;
 	for (struct thread *t = task->threads; t; t = t->task_next, i++) {
