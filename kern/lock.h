@@ -37,7 +37,8 @@
 
 /*
  * The lock order, outermost first: a lock may be taken only while every
- * lock this CPU holds ranks below it.  Beside each rank, what its locks
+ * lock this CPU holds ranks below it (objects of one shadow chain share a
+ * rank; spin_trylock is exempt).  Beside each rank, what its locks
  * protect and what else the order asks of them.
  */
 enum lock_rank {

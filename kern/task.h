@@ -34,7 +34,8 @@ typedef void (*task_output_fn)(struct task *task, const char *buf, size_t len, v
  *   (s) set by whoever makes the task, before its first thread runs
  *       (task_create, task_spawn_suspended)
  *   (x) set by task_create; task_terminate clears it once terminated is
- *       set under (t), so read it under (t) after checking terminated
+ *       set under (t) and the task's other threads are stopped: those read
+ *       it freely, anyone else under (t) after checking terminated
  *   (e) the task's own thread, on its way out (task_exit); read once the
  *       task has terminated
  */
