@@ -4,7 +4,7 @@
  * carries when it cannot be delivered.  The body's descriptors are
  * ipc/ipc_kmsg_body.c's; mach_msg's send and receive, ipc/mach_msg.c's.
  *
- * Lock order: a port's lock alone, never held across a call out.
+ * Locking: a port's lock alone, never held across a call out.
  */
 #include "ipc/ipc_kmsg.h"
 #include "ipc/ipc_kobject.h"

@@ -20,20 +20,27 @@ struct vm_map;
 
 #define IPC_KMSG_MAX (64 * 1024)       /* the largest message, header included */
 
+/*
+ * Locks: a kmsg has none of its own.
+ *   (k) its holder: one thread at a time has it, from the send that makes
+ *       it to whatever consumes it; while it waits on a port's queue, no
+ *       one touches it but through (q)
+ *   (q) the lock of the port whose queue it is on, while it is on one
+ */
 struct ipc_kmsg {
-	struct ipc_kmsg *next;
-	struct ipc_port *dest, *reply;     /* the carried rights (reply may be NULL) */
-	mach_msg_type_name_t dest_type, reply_type;
-	mach_msg_size_t size;              /* the message's bytes */
-	mach_msg_size_t room;              /* the bytes allocated for it (ipc_kmsg_alloc) */
+	struct ipc_kmsg *next;             /* (q) that queue; (k) a list of messages to destroy */
+	struct ipc_port *dest, *reply;     /* (k) the carried rights (reply may be NULL) */
+	mach_msg_type_name_t dest_type, reply_type;    /* (k) */
+	mach_msg_size_t size;              /* (k) the message's bytes */
+	mach_msg_size_t room;              /* (k) the bytes allocated for it (ipc_kmsg_alloc) */
 	/*
 	 * A kernel reply's step for when what it carries never all reaches
 	 * its receiver (ipc_kobject.h's reply_lost): run once, with the
 	 * message's rights still in it, when it is destroyed undelivered or
 	 * a right in its body finds no name.  NULL for every other message.
 	 */
-	void (*lost)(mach_msg_header_t *msg);
-	mach_msg_header_t header;          /* then the body: size - sizeof(header) bytes */
+	void (*lost)(mach_msg_header_t *msg);   /* (k) */
+	mach_msg_header_t header;          /* (k) then the body: size - sizeof(header) bytes */
 };
 
 /*

@@ -14,7 +14,7 @@
  * whose they are, and ipc/ knows only ports.  A kernel thread has none
  * (NULL), and its messages carry no memory.
  *
- * Lock order: no IPC lock is held here; the VM and ipc_space take their own.
+ * Locking: no IPC lock is held here; the VM and ipc_space take their own.
  */
 #include "ipc/ipc_kmsg.h"
 #include "ipc/ipc_space.h"

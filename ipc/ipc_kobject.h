@@ -10,8 +10,8 @@
  * (struct ipc_kobject_ops) and the routines that serve it, and converts
  * its own ports to objects (convert_port_to_task, kern/task.h).
  *
- * Lock order: a port's lock alone (an ops reference runs under it and
- * takes no lock); routines run with no IPC lock held.
+ * An ops reference runs under the port's lock and takes no lock;
+ * routines run with no IPC lock held.
  */
 #ifndef MICA_IPC_IPC_KOBJECT_H
 #define MICA_IPC_IPC_KOBJECT_H

@@ -56,9 +56,14 @@ void ipc_port_transit_unlock(void)
 	spin_unlock(&transit_lock);
 }
 
+bool ipc_port_transit_held(void)
+{
+	return spin_held(&transit_lock);
+}
+
 bool ipc_port_would_cycle(const struct ipc_port *port, const struct ipc_port *dest)
 {
-	KASSERT(spin_held(&transit_lock), "ipc_port_would_cycle: transit lock not held");
+	IPC_PORT_ASSERT_TRANSIT_LOCKED();
 	for (const struct ipc_port *p = dest; p; p = p->destination)
 		if (p == port)
 			return true;
@@ -67,7 +72,7 @@ bool ipc_port_would_cycle(const struct ipc_port *port, const struct ipc_port *de
 
 void ipc_port_set_in_transit(struct ipc_port *port, struct ipc_port *dest)
 {
-	KASSERT(spin_held(&transit_lock), "ipc_port_set_in_transit: transit lock not held");
+	IPC_PORT_ASSERT_TRANSIT_LOCKED();
 	port->destination = dest;
 	spin_lock(&port->lock);
 	port->receiver = NULL;

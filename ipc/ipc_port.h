@@ -9,9 +9,6 @@
  * with no receiver, and `destination` is the port whose queue holds that
  * message.  Following destinations from a port must never lead back to it:
  * such a cycle of messages could never be received, and never freed.
- *
- * Lock order: ipc_space, then the transit lock (every port's destination),
- * then ipc_port; IPC locks are never held across a VM call (design.md).
  */
 #ifndef MICA_IPC_IPC_PORT_H
 #define MICA_IPC_IPC_PORT_H
@@ -38,19 +35,31 @@ enum ipc_kobject_type {
 	IKOT_COUNT
 };
 
+/*
+ * Locks:
+ *   (p) port->lock; active and msg_count are also read without it, as a
+ *       glimpse that a death or a message arriving meanwhile may outdate
+ *   (t) the transit lock (ipc_port_transit_lock)
+ *   (a) atomic
+ *   (c) set when the port is made, before anyone else can see it
+ */
 struct ipc_port {
 	struct spinlock lock;
-	uint32_t refs;                 /* one per right anywhere, one per kernel pointer; atomic */
-	uint32_t send_rights;          /* send rights in every space */
-	bool active;                   /* false once the receive right is gone */
-	struct ipc_space *receiver;    /* holder of the receive right; NULL in transit or for the kernel */
-	struct ipc_port *destination;  /* in transit: where the right is queued (transit lock) */
-	struct ipc_kmsg *queue_head, *queue_tail;   /* messages waiting for a receive */
-	uint32_t msg_count;
-	uint32_t qlimit;               /* a send to a port this full waits (or times out) */
-	enum ipc_kobject_type kotype;  /* fixed when the port is made */
-	void *kobject;                 /* the object served here; NULL once it is gone */
+	uint32_t refs;                 /* (a) one per right anywhere, one per kernel pointer */
+	uint32_t send_rights;          /* (p) send rights in every space */
+	bool active;                   /* (p) false once the receive right is gone */
+	struct ipc_space *receiver;    /* (p) holder of the receive right; NULL in transit or for
+	                                  the kernel */
+	struct ipc_port *destination;  /* (t) in transit: where the right is queued */
+	struct ipc_kmsg *queue_head, *queue_tail;   /* (p) messages waiting for a receive */
+	uint32_t msg_count;            /* (p) */
+	uint32_t qlimit;               /* (c) a send to a port this full waits (or times out) */
+	enum ipc_kobject_type kotype;  /* (c) */
+	void *kobject;                 /* (p) the object served here; NULL once it is gone */
 };
+
+/* => port locked */
+#define IPC_PORT_ASSERT_LOCKED(port) LOCK_ASSERT_HELD(&(port)->lock)
 
 /* A new live port whose receive right belongs to receiver (one reference: that right). */
 struct ipc_port *ipc_port_alloc(struct ipc_space *receiver);
@@ -70,6 +79,15 @@ void ipc_port_destroy_into(struct ipc_port *port, struct ipc_kmsg **doomed);
 /* The transit lock, over every port's destination. */
 void ipc_port_transit_lock(void);
 void ipc_port_transit_unlock(void);
+bool ipc_port_transit_held(void);
+
+/* => transit lock held */
+#ifdef INVARIANTS
+#define IPC_PORT_ASSERT_TRANSIT_LOCKED()                                                \
+	KASSERT(ipc_port_transit_held(), "ipc_transit must be held")
+#else
+#define IPC_PORT_ASSERT_TRANSIT_LOCKED() ((void)0)
+#endif
 
 /* Would moving port's receive right to dest make a cycle?  => transit lock held */
 bool ipc_port_would_cycle(const struct ipc_port *port, const struct ipc_port *dest);

@@ -11,9 +11,9 @@
  * fails leaves the space as it was; moving a receive right also takes the
  * ports' transit lock (ipc/ipc_port.h), to see that no cycle forms.
  *
- * Lock order: space->lock, then the transit lock, then a port's.  A port
- * that dies under the space lock has its messages destroyed after it is
- * released: they may hold memory, and no IPC lock is held across a VM call.
+ * A port that dies under the space lock has its messages destroyed after
+ * it is released: they may hold memory, and no IPC lock is held across a
+ * VM call.
  */
 #include "ipc/ipc_space.h"
 #include "ipc/ipc_kmsg.h"
@@ -73,6 +73,7 @@ static bool hash_wanted(const struct ipc_entry *e)
 /* Puts e in the hash or takes it out, as its rights now say.  => space locked */
 static void hash_sync(struct ipc_entry *e)
 {
+	IPC_SPACE_ASSERT_LOCKED(e->space);
 	bool wanted = hash_wanted(e);
 
 	if (wanted == (e->hash_prev != NULL))
@@ -101,6 +102,7 @@ static void hash_sync(struct ipc_entry *e)
  */
 static struct ipc_entry *entry_of_port(struct ipc_space *space, const struct ipc_port *port)
 {
+	IPC_SPACE_ASSERT_LOCKED(space);
 	spin_lock(&hash_lock);
 	struct ipc_entry *e = *hash_bucket(space, port);
 	while (e && (e->space != space || e->port != port))
@@ -112,6 +114,7 @@ static struct ipc_entry *entry_of_port(struct ipc_space *space, const struct ipc
 /* Leaf number leaf (its entries' indexes over IPC_LEAF_ENTRIES), or NULL if not made.  => space locked */
 static struct ipc_entry *leaf_at(const struct ipc_space *space, uint32_t leaf)
 {
+	IPC_SPACE_ASSERT_LOCKED(space);
 	struct ipc_entry **mid = space->top ? space->top[leaf >> IPC_MID_SHIFT] : NULL;
 
 	return mid ? mid[leaf & (IPC_MID_LEAVES - 1)] : NULL;
@@ -120,6 +123,7 @@ static struct ipc_entry *leaf_at(const struct ipc_space *space, uint32_t leaf)
 /* The slot of index i, or NULL if its leaf is not made.  => space locked */
 static struct ipc_entry *entry_at(const struct ipc_space *space, uint32_t i)
 {
+	IPC_SPACE_ASSERT_LOCKED(space);
 	struct ipc_entry *leaf = i < IPC_NAME_INDEX_LIMIT ? leaf_at(space, i >> IPC_LEAF_SHIFT) : NULL;
 
 	return leaf ? &leaf[i & (IPC_LEAF_ENTRIES - 1)] : NULL;
@@ -141,6 +145,7 @@ static struct ipc_entry *next_made_leaf(const struct ipc_space *space, uint32_t 
 /* The slot after e (the first when e is NULL), in the leaves made; NULL after the last.  => space locked */
 static struct ipc_entry *entry_next(const struct ipc_space *space, struct ipc_entry *e)
 {
+	IPC_SPACE_ASSERT_LOCKED(space);
 	uint32_t i = e ? name_index(e->name) + 1 : 0;
 
 	if (e && i % IPC_LEAF_ENTRIES != 0)
@@ -149,9 +154,10 @@ static struct ipc_entry *entry_next(const struct ipc_space *space, struct ipc_en
 	return next_made_leaf(space, &leaf);
 }
 
-/* A zeroed table piece, or NULL when memory is short.  => space locked */
-static void *piece_make(void **slot, size_t bytes)
+/* A zeroed table piece of space at *slot, or NULL when memory is short.  => space locked */
+static void *piece_make(struct ipc_space *space, void **slot, size_t bytes)
 {
+	IPC_SPACE_ASSERT_LOCKED(space);
 	if (*slot == NULL)
 		*slot = kzalloc(bytes);
 	return *slot;
@@ -164,10 +170,11 @@ static void *piece_make(void **slot, size_t bytes)
  */
 static kern_return_t leaf_make(struct ipc_space *space, uint32_t leaf)
 {
-	struct ipc_entry ***top = piece_make((void **)&space->top, TOP_BYTES);
-	struct ipc_entry **mid = top ? piece_make((void **)&top[leaf >> IPC_MID_SHIFT], MID_BYTES) :
-	                               NULL;
-	struct ipc_entry *e = mid ? piece_make((void **)&mid[leaf & (IPC_MID_LEAVES - 1)],
+	IPC_SPACE_ASSERT_LOCKED(space);
+	struct ipc_entry ***top = piece_make(space, (void **)&space->top, TOP_BYTES);
+	struct ipc_entry **mid = top ? piece_make(space, (void **)&top[leaf >> IPC_MID_SHIFT],
+	                                          MID_BYTES) : NULL;
+	struct ipc_entry *e = mid ? piece_make(space, (void **)&mid[leaf & (IPC_MID_LEAVES - 1)],
 	                                       LEAF_BYTES) : NULL;
 
 	if (e == NULL)
@@ -191,6 +198,7 @@ static kern_return_t leaf_make(struct ipc_space *space, uint32_t leaf)
  */
 static kern_return_t entry_alloc(struct ipc_space *space, struct ipc_entry **out)
 {
+	IPC_SPACE_ASSERT_LOCKED(space);
 	for (; space->free_head == 0; space->next_leaf++) {
 		if (space->next_leaf == LEAF_COUNT)
 			return KERN_NO_SPACE;
@@ -208,6 +216,7 @@ static kern_return_t entry_alloc(struct ipc_space *space, struct ipc_entry **out
 /* Returns a slot whose rights are all gone; its next name differs.  => space locked */
 static void entry_free(struct ipc_space *space, struct ipc_entry *e)
 {
+	IPC_SPACE_ASSERT_LOCKED(space);
 	e->port = NULL;
 	e->type = MACH_PORT_TYPE_NONE;
 	e->urefs = 0;
@@ -247,6 +256,7 @@ static void entry_check_dead(struct ipc_entry *e)
 /* The live entry name denotes, or NULL.  => space locked */
 static struct ipc_entry *entry_lookup(struct ipc_space *space, mach_port_name_t name)
 {
+	IPC_SPACE_ASSERT_LOCKED(space);
 	struct ipc_entry *e = name_index(name) ? entry_at(space, name_index(name)) : NULL;
 
 	if (e == NULL || e->type == MACH_PORT_TYPE_NONE || e->name != name)
@@ -390,6 +400,7 @@ static void drop_receive(struct ipc_space *space, struct ipc_entry *e, struct ip
 {
 	struct ipc_port *port = e->port;
 
+	IPC_SPACE_ASSERT_LOCKED(space);
 	e->type &= ~MACH_PORT_TYPE_RECEIVE;
 	ipc_port_destroy_into(port, doomed);  /* port stays allocated while e's send ref holds it */
 	if (e->type & MACH_PORT_TYPE_SEND)
@@ -438,6 +449,7 @@ kern_return_t mach_port_mod_refs(struct ipc_space *space, mach_port_name_t name,
 static kern_return_t entry_claim(struct ipc_space *space, mach_port_name_t name,
                                  struct ipc_entry **out)
 {
+	IPC_SPACE_ASSERT_LOCKED(space);
 	uint32_t i = name_index(name);
 	kern_return_t kr = entry_at(space, i) ? KERN_SUCCESS : leaf_make(space, i >> IPC_LEAF_SHIFT);
 
@@ -458,6 +470,7 @@ static kern_return_t entry_claim(struct ipc_space *space, mach_port_name_t name,
 /* Adds one send right (one uref, saturating as adjust_urefs) for port to e.  => space locked */
 static void add_send(struct ipc_entry *e, struct ipc_port *port)
 {
+	IPC_SPACE_ASSERT_LOCKED(e->space);
 	if (e->type & MACH_PORT_TYPE_SEND) {
 		if (e->urefs < MACH_PORT_UREFS_MAX)
 			e->urefs++;
@@ -606,6 +619,7 @@ static bool sends_dead_name(mach_port_type_t type, mach_msg_type_name_t disposit
  */
 static bool check_item(struct ipc_space *space, const struct ipc_right_item *item, bool body)
 {
+	IPC_SPACE_ASSERT_LOCKED(space);
 	struct ipc_entry *e = entry_lookup(space, item->name);
 	mach_port_type_t need = needed_type(item->disposition);
 
@@ -640,6 +654,7 @@ static struct ipc_port *right_take(struct ipc_space *space, struct ipc_entry *e,
 {
 	struct ipc_port *port = e->port;
 
+	IPC_SPACE_ASSERT_LOCKED(space);
 	ipc_port_reference(port);
 	if (disposition == MACH_MSG_TYPE_MOVE_SEND_ONCE) {
 		drop_send(e);
@@ -665,6 +680,8 @@ static struct ipc_port *receive_take(struct ipc_space *space, struct ipc_entry *
 {
 	struct ipc_port *port = e->port;
 
+	IPC_SPACE_ASSERT_LOCKED(space);
+	IPC_PORT_ASSERT_TRANSIT_LOCKED();
 	e->type &= ~MACH_PORT_TYPE_RECEIVE;
 	if (e->type == MACH_PORT_TYPE_NONE)
 		entry_free(space, e);
@@ -676,6 +693,7 @@ static struct ipc_port *receive_take(struct ipc_space *space, struct ipc_entry *
 static void take_item(struct ipc_space *space, struct ipc_right_item *item, bool body,
                       struct ipc_port *dest)
 {
+	IPC_SPACE_ASSERT_LOCKED(space);
 	struct ipc_entry *e = entry_lookup(space, item->name);
 
 	item->carried = ipc_carried_type(item->disposition);
@@ -709,6 +727,7 @@ static bool carried_as_is(const struct ipc_right_item *items, uint32_t i)
 /* Starts a new check: every entry's check state is stale from now on.  => space locked */
 static void next_epoch(struct ipc_space *space)
 {
+	IPC_SPACE_ASSERT_LOCKED(space);
 	if (++space->copyin_epoch != 0)
 		return;
 	for (struct ipc_entry *e = entry_next(space, NULL); e; e = entry_next(space, e))
@@ -722,6 +741,7 @@ static uint32_t check_items(struct ipc_space *space, const struct ipc_right_item
 {
 	struct ipc_port *dest = NULL;
 
+	IPC_SPACE_ASSERT_LOCKED(space);
 	next_epoch(space);
 	for (uint32_t i = 0; i < count; i++) {
 		const struct ipc_right_item *item = &items[i];
@@ -782,6 +802,7 @@ void ipc_right_release(struct ipc_port *port, mach_msg_type_name_t type)
 /* Makes e hold the carried receive right to port: space is its receiver now.  => space locked */
 static void receive_give(struct ipc_space *space, struct ipc_entry *e, struct ipc_port *port)
 {
+	IPC_SPACE_ASSERT_LOCKED(space);
 	e->port = port;
 	e->type |= MACH_PORT_TYPE_RECEIVE;
 	hash_sync(e);

@@ -19,8 +19,6 @@
  *   KERN_NO_SPACE          a name the table can never hold (index IPC_NAME_INDEX_LIMIT
  *                          or above), or every name is taken
  *   KERN_RESOURCE_SHORTAGE no memory for the table page a name needs
- *
- * Lock order: space->lock, then a port's lock.
  */
 #ifndef MICA_IPC_IPC_SPACE_H
 #define MICA_IPC_IPC_SPACE_H
@@ -43,34 +41,45 @@ enum ipc_table_shape {
 	IPC_TOP_MIDS = IPC_NAME_INDEX_LIMIT >> (IPC_LEAF_SHIFT + IPC_MID_SHIFT),
 };
 
-/* One slot of the table; every field but the hash links is protected by its space's lock. */
+/*
+ * Locks:
+ *   (s) space->lock (an entry's: its space's)
+ *   (h) the port-to-name hash's lock (ipc_space.c)
+ *   (c) set, under (s), when the entry's leaf is made, and never changed
+ */
 struct ipc_entry {
-	struct ipc_port *port;         /* NULL: a free slot, or a dead name */
-	struct ipc_space *space;       /* the space the slot is in: with port, the hash's key */
-	/* The port-to-name hash (ipc_space.c), under its own lock: hash_prev is the
-	 * link that points here, NULL while the entry is not in the hash. */
-	struct ipc_entry *hash_next, **hash_prev;
-	mach_port_type_t type;
-	uint32_t urefs;                /* user references of send rights or a dead name */
-	mach_port_name_t name;         /* the slot's current name: its index, a generation below */
-	uint32_t next_free;            /* free list, while the slot is free */
+	struct ipc_port *port;         /* (s) NULL: a free slot, or a dead name */
+	struct ipc_space *space;       /* (c) the space the slot is in: with port, the hash's key */
+	/* The port-to-name hash (ipc_space.c): hash_prev is the link that points
+	 * here, NULL while the entry is not in the hash (that much changes only
+	 * under (s) as well, so its space may read it without (h)). */
+	struct ipc_entry *hash_next, **hash_prev;   /* (h) */
+	mach_port_type_t type;         /* (s) */
+	uint32_t urefs;                /* (s) user references of send rights or a dead name */
+	mach_port_name_t name;         /* (s) the slot's current name: its index, a generation
+	                                  below */
+	uint32_t next_free;            /* (s) free list, while the slot is free */
 	/* A message's rights are checked before any is taken (ipc_space_copyin_rights):
 	 * what the entry would hold after the items checked so far, valid while
 	 * check_epoch equals the space's copyin_epoch. */
-	uint32_t check_epoch, check_urefs;
-	mach_port_type_t check_type;
+	uint32_t check_epoch, check_urefs;     /* (s) */
+	mach_port_type_t check_type;           /* (s) */
 };
 
 struct ipc_space {
-	struct spinlock lock;          /* rank IPC_SPACE: every field below, and the entries */
+	struct spinlock lock;
 	/* top[i][j] is leaf number i * IPC_MID_LEAVES + j, a page of entries; NULL at any
 	 * level: no name there yet.  Pieces live as long as the space: entries never move. */
-	struct ipc_entry ***top;
-	uint32_t next_leaf;            /* every leaf below this one is made */
-	uint32_t free_head;            /* index of the first free slot, 0 when none (slot 0 is never used) */
-	uint32_t copyin_epoch;         /* one per ipc_space_copyin_rights */
-	bool active;
+	struct ipc_entry ***top;       /* (s) */
+	uint32_t next_leaf;            /* (s) every leaf below this one is made */
+	uint32_t free_head;            /* (s) index of the first free slot, 0 when none (slot 0 is
+	                                  never used) */
+	uint32_t copyin_epoch;         /* (s) one per ipc_space_copyin_rights */
+	bool active;                   /* (s) */
 };
+
+/* => space locked */
+#define IPC_SPACE_ASSERT_LOCKED(space) LOCK_ASSERT_HELD(&(space)->lock)
 
 struct ipc_space *ipc_space_create(void);
 

@@ -21,7 +21,7 @@
  * thread terminated while it waits (its kernel stack simply dropped)
  * leaves no reference, buffer or right behind.
  *
- * Lock order: the space's lock and the port's are never held together
+ * Locking: the space's lock and the port's are never held together
  * here, and neither across a wait.
  */
 #include "ipc/mach_msg.h"

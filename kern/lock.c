@@ -23,6 +23,7 @@ void spin_lock_init(struct spinlock *l, const char *name, enum lock_rank rank)
 void lock_check_order(const struct spinlock *l)
 {
 #ifdef INVARIANTS
+	KASSERT(lock_stack.depth > 0, "lock_check_order: no lock is held");
 	for (unsigned i = 0; i < lock_stack.depth; i++) {
 		const struct spinlock *h = lock_stack.held[i];
 		bool chain = h->rank == LOCK_RANK_OBJECT && l->rank == LOCK_RANK_OBJECT;

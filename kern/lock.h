@@ -35,28 +35,52 @@
 #include "kern/machine.h"
 #include "kern/panic.h"
 
+/*
+ * The lock order, outermost first: a lock may be taken only while every
+ * lock this CPU holds ranks below it (objects of one shadow chain share a
+ * rank; spin_trylock is exempt).  Beside each rank, what its locks
+ * protect and what else the order asks of them.
+ */
 enum lock_rank {
-	LOCK_RANK_TASK = 5,        /* a task's thread list and state */
-	LOCK_RANK_IPC_SPACE = 7,   /* a task's port names; never held across a VM call */
-	LOCK_RANK_IPC_TRANSIT = 8, /* every port's destination while its receive right travels */
-	LOCK_RANK_IPC_PORT = 9,    /* a port's rights and state */
-	LOCK_RANK_MAP = 10,        /* vm_map */
-	LOCK_RANK_OBJECT = 20,     /* vm_object, front to back along a shadow chain */
+	LOCK_RANK_ALL_TASKS = 4,   /* the list of every task */
+	LOCK_RANK_TASK = 5,        /* a task's thread list, state and suspend count; a call on
+	                              the task's space holds it, so the space stays meanwhile */
+	LOCK_RANK_IPC_SPACE = 7,   /* a space's names and entries; like every IPC lock, never
+	                              held across a VM call (a dying port's messages are
+	                              destroyed once it is let go: they may hold memory) */
+	LOCK_RANK_IPC_TRANSIT = 8, /* every port's destination: taken only by a send that moves
+	                              a receive right, and by that right's arrival or death */
+	LOCK_RANK_IPC_PORT = 9,    /* a port's rights, queue and state; one port at a time, and
+	                              a kernel object's reference taken under it takes no lock */
+	LOCK_RANK_MAP = 10,        /* a vm_map's entries, index and hint, held across a whole
+	                              operation, faults included; one map at a time (between two
+	                              maps, data goes through a vm_map_copy) */
+	LOCK_RANK_OBJECT = 20,     /* a vm_object's pages, shadow link and shared flag; several
+	                              only along one shadow chain, front to back */
 	LOCK_RANK_PAGE_HASH = 24,  /* the (object, offset) -> page hash */
 	LOCK_RANK_AUDIT = 28,      /* pmap_audit's bitmaps */
-	LOCK_RANK_PMAP = 30,       /* a pmap's page tables */
-	LOCK_RANK_PV = 35,         /* every page's pv list */
-	LOCK_RANK_ZONE = 40,       /* a zone's free list */
-	LOCK_RANK_VM_PAGE = 50,    /* the free frames */
-	LOCK_RANK_SCHED = 90,      /* the run queue and thread states */
-	LOCK_RANK_LEAF = 100,      /* nothing is taken while a leaf lock is held */
+	LOCK_RANK_PMAP = 30,       /* a pmap's page tables and resident count */
+	LOCK_RANK_PV = 35,         /* every page's pv list and gathered A/D bits; the walk from a
+	                              page to its mappings holds it first, so it only try-locks
+	                              each pmap and starts again when one is taken */
+	LOCK_RANK_ALL_ZONES = 39,  /* the list of every zone */
+	LOCK_RANK_ZONE = 40,       /* a zone's frames and counts, and its frames' zone fields */
+	LOCK_RANK_VM_PAGE = 50,    /* the free frames and the count of frames per use */
+	LOCK_RANK_SCHED = 90,      /* the run queue and every thread's state, wait channel and
+	                              suspend count; held across a switch, and let go by the
+	                              thread switched to */
+	LOCK_RANK_LEAF = 100,      /* nothing is taken while a leaf lock is held (the
+	                              port-to-name hash, the kernel stacks' bitmap) */
 };
 
+/*
+ * Locks: (a) atomic, (h) its holder, (c) constant after initialization.
+ */
 struct spinlock {
-	volatile uint32_t locked;
-	bool saved_interrupts;     /* were interrupts on when it was taken? */
-	uint8_t rank;              /* enum lock_rank */
-	const char *name;
+	volatile uint32_t locked;  /* (a) */
+	bool saved_interrupts;     /* (h) were interrupts on when it was taken? */
+	uint8_t rank;              /* (c) enum lock_rank */
+	const char *name;          /* (c) */
 };
 
 #define SPINLOCK_INIT(n, r) { .locked = 0, .saved_interrupts = false, .rank = (r), .name = (n) }
@@ -66,11 +90,17 @@ void spin_lock_init(struct spinlock *l, const char *name, enum lock_rank rank);
 bool spin_trylock(struct spinlock *l);
 bool spin_held(const struct spinlock *l);
 
-/* A precondition "l is held", checked in the INVARIANTS build. */
+/*
+ * A precondition "l is held" (or "is not held"), checked in the
+ * INVARIANTS build.  Each structure with a lock has its own, built on
+ * these (VM_MAP_ASSERT_LOCKED, IPC_SPACE_ASSERT_LOCKED, ...).
+ */
 #ifdef INVARIANTS
 #define LOCK_ASSERT_HELD(l) KASSERT(spin_held(l), "%s must be held", (l)->name)
+#define LOCK_ASSERT_NOT_HELD(l) KASSERT(!spin_held(l), "%s must not be held", (l)->name)
 #else
 #define LOCK_ASSERT_HELD(l) ((void)(l))
+#define LOCK_ASSERT_NOT_HELD(l) ((void)(l))
 #endif
 
 /*
@@ -82,10 +112,14 @@ bool spin_held(const struct spinlock *l);
  */
 #define LOCK_HELD_MAX 16
 
-/* The locks held on this CPU, innermost last (one CPU for now: SMP makes this per-CPU). */
+/*
+ * The locks held on this CPU, innermost last (one CPU for now: SMP makes
+ * this per-CPU).  Locks: (i) this CPU, with interrupts off (every lock
+ * keeps them off).
+ */
 struct lock_stack {
-	const struct spinlock *held[LOCK_HELD_MAX];
-	unsigned depth;
+	const struct spinlock *held[LOCK_HELD_MAX];    /* (i) */
+	unsigned depth;                                 /* (i) */
 };
 extern struct lock_stack lock_stack;
 

@@ -5,8 +5,8 @@
  * The ipc_space functions check every argument and give Mach's codes; a
  * terminated task has no space left (KERN_INVALID_ARGUMENT).
  *
- * Lock order: the task's lock (it keeps the space from going while a call
- * uses it), then the space's, then a port's.
+ * Each call holds the task's lock across its use of the space, which
+ * keeps the space from going meanwhile (the order: kern/lock.h).
  */
 #include "kern/mach_port_server.h"
 #include <mach/mach_port_rpc.h>

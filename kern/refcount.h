@@ -4,7 +4,7 @@
  * the port (which does not keep the object) can ask for one and be
  * refused.
  *
- * Lock order: none; the count is atomic, so it may be taken under any lock.
+ * The count is atomic and needs no lock, so it may be taken under any.
  */
 #ifndef MICA_KERN_REFCOUNT_H
 #define MICA_KERN_REFCOUNT_H

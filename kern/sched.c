@@ -1,8 +1,8 @@
 /*
  * Round-robin scheduling (kern/sched.h).
  *
- * Lock order: sched_lock covers the run queue and every thread's state
- * and wait channel.  It is held across machine_switch: the thread that
+ * sched_lock covers the run queue and every thread's state, wait channel
+ * and suspend count.  It is held across machine_switch: the thread that
  * takes the CPU releases it (a new thread does so in thread_start).
  */
 #include "kern/sched.h"
@@ -24,6 +24,7 @@ static struct thread boot_thread = { .name = "kernel_main", .state = THREAD_RUNN
 /* => sched_lock held */
 static void runq_push(struct thread *t)
 {
+	LOCK_ASSERT_HELD(&sched_lock);
 	t->run_next = NULL;
 	if (run_tail)
 		run_tail->run_next = t;
@@ -48,6 +49,7 @@ static struct thread *runq_pop(void)
 {
 	struct thread *prev = NULL, *t = run_head;
 
+	LOCK_ASSERT_HELD(&sched_lock);
 	while (t && !may_run(t)) {
 		prev = t;
 		t = t->run_next;
@@ -107,6 +109,7 @@ static struct pmap *address_space(const struct thread *t)
 /* Frees halted threads; runs on some other thread's stack.  => sched_lock not held */
 static void reap_zombies(void)
 {
+	LOCK_ASSERT_NOT_HELD(&sched_lock);
 	spin_lock(&sched_lock);
 	struct thread *list = zombies;
 	zombies = NULL;
@@ -125,6 +128,7 @@ static void reap_zombies(void)
  */
 static void switch_away(void)
 {
+	LOCK_ASSERT_HELD(&sched_lock);
 	struct thread *from = machine_current_thread();
 	struct thread *to = runq_pop();
 

@@ -4,9 +4,8 @@
  * the clock tick (sched_tick) when a user thread or the idle loop is
  * interrupted; kernel code otherwise runs until it blocks or yields.
  *
- * Lock order: sched_lock is the innermost lock but the leaves; a thread
- * switches with it held and the next thread releases it (as in xv6).
- * Callers of sched_sleep hold no other lock.
+ * A thread switches with sched_lock held and the next thread releases it
+ * (as in xv6).  Callers of sched_sleep hold no other lock.
  */
 #ifndef MICA_KERN_SCHED_H
 #define MICA_KERN_SCHED_H

@@ -20,7 +20,7 @@
 static unsigned next_task_id = 1;
 static unsigned tasks_alive;
 static struct task *all_tasks;         /* newest first */
-static struct spinlock all_tasks_lock = SPINLOCK_INIT("all_tasks", LOCK_RANK_TASK - 1);
+static struct spinlock all_tasks_lock = SPINLOCK_INIT("all_tasks", LOCK_RANK_ALL_TASKS);
 
 unsigned task_count(void)
 {

@@ -2,8 +2,6 @@
  * Tasks: an address space (a vm_map with its pmap), an IPC space (the
  * task's names for port rights) and the threads that run in it.  The task
  * port (authority over the task) comes with mach_msg.
- *
- * Lock order: task->lock (LOCK_RANK_TASK) comes before the VM's locks.
  */
 #ifndef MICA_KERN_TASK_H
 #define MICA_KERN_TASK_H
@@ -26,24 +24,43 @@ struct ipc_kobject_ops;
 /* Receives what a task writes to the console (the user test runner judges it). */
 typedef void (*task_output_fn)(struct task *task, const char *buf, size_t len, void *arg);
 
+/*
+ * Locks:
+ *   (t) task->lock; terminated, thread_count and suspend_count are also
+ *       read without it, as a glimpse
+ *   (g) all_tasks_lock (kern/task.c)
+ *   (a) atomic
+ *   (c) constant after task_create
+ *   (s) set by whoever makes the task, before its first thread runs
+ *       (task_create, task_spawn_suspended)
+ *   (x) set by task_create; task_terminate clears it once terminated is
+ *       set under (t) and the task's other threads are stopped: those read
+ *       it freely, anyone else under (t) after checking terminated
+ *   (e) the task's own thread, on its way out (task_exit); read once the
+ *       task has terminated
+ */
 struct task {
-	struct task *all_next;         /* every live task, newest first */
+	struct task *all_next;         /* (g) every live task, newest first */
 	struct spinlock lock;
-	char name[32];
-	unsigned id;
-	uint32_t ref_count;
-	vm_map_t map;
-	struct ipc_space *space;       /* the task's port names */
-	struct ipc_port *self_port;    /* the task port (the kernel holds its receive right) */
-	bool made_by_rpc;              /* task_create's RPC holds its first reference until the task ends */
-	struct thread *threads;
-	unsigned thread_count;
-	bool terminated;
-	unsigned suspend_count;        /* > 0: none of its threads is given the CPU */
-	int exit_status;               /* from SYS_exit; TASK_KILLED after a fatal fault */
-	task_output_fn output;         /* NULL: straight to the console */
-	void *output_arg;
+	char name[32];                 /* (s) */
+	unsigned id;                   /* (c) */
+	uint32_t ref_count;            /* (a) */
+	vm_map_t map;                  /* (x) */
+	struct ipc_space *space;       /* (x) the task's port names */
+	struct ipc_port *self_port;    /* (x) the task port (the kernel holds its receive right) */
+	bool made_by_rpc;              /* (a) task_create's RPC holds its first reference until the
+	                                  task ends */
+	struct thread *threads;        /* (t) */
+	unsigned thread_count;         /* (t) */
+	bool terminated;               /* (t) */
+	unsigned suspend_count;        /* (t) > 0: none of its threads is given the CPU */
+	int exit_status;               /* (e) from SYS_exit; TASK_KILLED after a fatal fault */
+	task_output_fn output;         /* (s) NULL: straight to the console */
+	void *output_arg;              /* (s) */
 };
+
+/* => task locked */
+#define TASK_ASSERT_LOCKED(task) LOCK_ASSERT_HELD(&(task)->lock)
 
 #define TASK_KILLED (-1000)
 

@@ -8,8 +8,7 @@
  * structure lives while referenced (the port's dispatcher holds one while
  * it serves a call), its kernel stack with it.
  *
- * Lock order: a thread's fields are changed under sched_lock (kern/sched.c)
- * or by the thread itself; the reference count is atomic.
+ * Which lock covers which field: the legend above struct thread.
  */
 #ifndef MICA_KERN_THREAD_H
 #define MICA_KERN_THREAD_H
@@ -32,21 +31,36 @@ struct task;
 struct ipc_port;
 struct ipc_kobject_ops;
 
+/*
+ * Locks:
+ *   (s) sched_lock (kern/sched.c); state and suspend_count are also read
+ *       without it, atomically, as a glimpse
+ *   (k) the lock of the thread's task
+ *   (t) the thread itself
+ *   (o) the thread itself, or another while it is off the CPU (one CPU):
+ *       the switch, under (s), and thread_set_state
+ *   (a) atomic
+ *   (c) constant after creation
+ *   (x) set at creation; cleared by thread_port_kill, by the thread itself
+ *       or once it can no longer run
+ */
 struct thread {
-	struct machine_thread md;
-	unsigned id;
-	char name[24];
-	enum thread_state state;
-	struct task *task;             /* NULL for kernel threads */
-	vm_offset_t kstack;            /* lowest address; 0 for the boot thread */
-	struct thread *run_next;       /* run queue */
-	struct thread *task_next;      /* the task's threads */
-	const void *wait_channel;
-	bool terminating;              /* stop at the next chance */
-	uint32_t ref_count;            /* one for being alive, one per holder */
-	unsigned suspend_count;        /* > 0: not given the CPU (thread_suspend/resume) */
-	struct ipc_port *self_port;    /* the thread port (user threads; NULL once it ended) */
-	struct alloc_fail alloc_fail;  /* the test-only failure switch (kern/alloc_fail.h) */
+	struct machine_thread md;      /* (o) */
+	unsigned id;                   /* (c) */
+	char name[24];                 /* (c) */
+	enum thread_state state;       /* (s) but THREAD_HALTED, which thread_terminate sets
+	                                  without it, once the thread is off every queue */
+	struct task *task;             /* (k) NULL for kernel threads; (t) cleared by the thread
+	                                  as its task ends it */
+	vm_offset_t kstack;            /* (c) lowest address; 0 for the boot thread */
+	struct thread *run_next;       /* (s) run queue, sleepers or zombies */
+	struct thread *task_next;      /* (k) the task's threads */
+	const void *wait_channel;      /* (s) */
+	bool terminating;              /* nothing sets or reads it yet */
+	uint32_t ref_count;            /* (a) one for being alive, one per holder */
+	unsigned suspend_count;        /* (s) > 0: not given the CPU (thread_suspend/resume) */
+	struct ipc_port *self_port;    /* (x) the thread port (user threads; NULL once it ended) */
+	struct alloc_fail alloc_fail;  /* (t) the test-only failure switch (kern/alloc_fail.h) */
 };
 
 /* A kernel thread running fn(arg); runnable at once.  NULL when memory is short. */

@@ -4,8 +4,8 @@
  * hands each routine its thread, or for thread_create and task_threads
  * its task, with a reference; kern/thread.c checks every argument.
  *
- * Lock order: task->lock, then a port's lock (task_threads takes a send
- * right to each thread's port with the thread list held still).
+ * task_threads takes a send right to each thread's port (a port's lock)
+ * with task->lock holding the thread list still.
  */
 #include "kern/thread_server.h"
 #include <mach/thread_rpc.h>
@@ -41,6 +41,7 @@ static bool take_thread_ports(struct task *task, struct ipc_port **ports, unsign
 {
 	unsigned i = 0;
 
+	TASK_ASSERT_LOCKED(task);
 	if (task->terminated || task->thread_count != n)
 		return false;
 	for (struct thread *t = task->threads; t; t = t->task_next, i++) {

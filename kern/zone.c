@@ -33,7 +33,7 @@ struct zone_free {
 };
 
 static struct zone *all_zones;
-static struct spinlock all_zones_lock = SPINLOCK_INIT("all_zones", LOCK_RANK_ZONE - 1);
+static struct spinlock all_zones_lock = SPINLOCK_INIT("all_zones", LOCK_RANK_ALL_ZONES);
 
 void zone_init(struct zone *z, const char *name, size_t elem_size)
 {
@@ -56,6 +56,7 @@ void zone_init(struct zone *z, const char *name, size_t elem_size)
 /* Calls fn on every zone, with its lock held.  => all_zones_lock not held */
 static void for_each_zone(void (*fn)(struct zone *, void *), void *arg)
 {
+	LOCK_ASSERT_NOT_HELD(&all_zones_lock);
 	spin_lock(&all_zones_lock);
 	for (struct zone *z = all_zones; z; z = z->all_next) {
 		spin_lock(&z->lock);
@@ -84,6 +85,7 @@ void zone_get_totals(struct zone_totals *t)
 /* Gives the empty frame p back to vm_page.  => z->lock held, p on no list */
 static void release_frame(struct zone *z, struct vm_page *p)
 {
+	ZONE_ASSERT_LOCKED(z);
 	KASSERT(p->zone_used == 0, "zone %s: frame %#lx still has %u elements in use", z->name,
 	        vm_page_to_phys(p), p->zone_used);
 	p->zone_free = NULL;
@@ -98,6 +100,7 @@ static void release_frame(struct zone *z, struct vm_page *p)
  */
 static bool zone_grow(struct zone *z)
 {
+	ZONE_ASSERT_LOCKED(z);
 	struct vm_page *p = vm_page_alloc(VM_PAGE_KERNEL, 0);
 
 	if (p == NULL)
@@ -123,6 +126,7 @@ static bool zone_grow(struct zone *z)
  */
 static bool refill(struct zone *z)
 {
+	ZONE_ASSERT_LOCKED(z);
 	struct vm_page *p = z->empty;
 
 	if (p == NULL)
@@ -139,6 +143,7 @@ static bool refill(struct zone *z)
  */
 static struct zone_free *take(struct zone *z)
 {
+	ZONE_ASSERT_LOCKED(z);
 	if (z->partial == NULL && !refill(z))
 		return NULL;
 	struct vm_page *p = z->partial;
@@ -158,6 +163,7 @@ static struct zone_free *take(struct zone *z)
  */
 static void frame_emptied(struct zone *z, struct vm_page *p, bool was_full)
 {
+	ZONE_ASSERT_LOCKED(z);
 	if (!was_full)
 		vm_page_list_remove(&z->partial, p);
 	if (z->empty_count >= ZONE_EMPTY_RESERVE) {
@@ -171,6 +177,7 @@ static void frame_emptied(struct zone *z, struct vm_page *p, bool was_full)
 /* Returns one element to its frame.  => z->lock held */
 static void put_back(struct zone *z, struct zone_free *f)
 {
+	ZONE_ASSERT_LOCKED(z);
 	struct vm_page *p = vm_page_from_phys(pmap_direct_to_phys(f));
 
 	KASSERT(p != NULL && p->use == VM_PAGE_KERNEL && p->zone == z && p->zone_used > 0,
@@ -206,6 +213,7 @@ void zfree(struct zone *z, void *elem)
 /* Returns every element left in r to its zone.  => r->zone->lock held */
 static void put_back_all(struct zone_reserve *r)
 {
+	ZONE_ASSERT_LOCKED(r->zone);
 	while (r->list != NULL) {
 		struct zone_free *f = r->list;
 		r->list = f->next;

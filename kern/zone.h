@@ -5,8 +5,6 @@
  * back to vm_page once none of its elements is in use, keeping at most
  * ZONE_EMPTY_RESERVE empty frames (kern/zone.c says why).  It counts what
  * is in use so tests can prove that nothing leaks.
- *
- * Lock order: a zone's lock comes after every VM lock but vm_page's.
  */
 #ifndef MICA_KERN_ZONE_H
 #define MICA_KERN_ZONE_H
@@ -22,21 +20,30 @@ struct vm_page;
 /* Empty frames a zone keeps rather than give back. */
 #define ZONE_EMPTY_RESERVE 2
 
+/*
+ * Locks:
+ *   (z) z->lock, which also covers the zone fields of its frames' vm_pages
+ *   (g) all_zones_lock (kern/zone.c)
+ *   (c) set by zone_init, or at boot before the zone's first zalloc
+ */
 struct zone {
-	const char *name;
-	size_t elem_size;
-	struct spinlock lock;          /* spin, LOCK_RANK_ZONE; protects the fields below it, and
-	                                  the zone fields of its frames' vm_pages */
-	struct vm_page *partial;       /* frames with elements both free and in use */
-	struct vm_page *empty;         /* frames with no element in use */
-	unsigned empty_count;          /* frames on empty: at most ZONE_EMPTY_RESERVE */
-	uint64_t in_use;               /* elements handed out and not freed (read without the lock) */
-	uint64_t pages;                /* frames the zone holds: partial, empty and full ones */
-	struct zone *all_next;         /* every zone, for zone_get_totals (all_zones_lock) */
-	bool follows_maps;             /* its count follows live maps' shapes (entries, pv) */
-	unsigned alloc_kind;           /* which kind an injected failure counts it as
+	const char *name;              /* (c) */
+	size_t elem_size;              /* (c) */
+	struct spinlock lock;
+	struct vm_page *partial;       /* (z) frames with elements both free and in use */
+	struct vm_page *empty;         /* (z) frames with no element in use */
+	unsigned empty_count;          /* (z) frames on empty: at most ZONE_EMPTY_RESERVE */
+	uint64_t in_use;               /* (z) elements handed out and not freed (read without the
+	                                  lock, as a count for tests) */
+	uint64_t pages;                /* (z) frames the zone holds: partial, empty and full ones */
+	struct zone *all_next;         /* (g) every zone, for zone_get_totals */
+	bool follows_maps;             /* (c) its count follows live maps' shapes (entries, pv) */
+	unsigned alloc_kind;           /* (c) which kind an injected failure counts it as
 	                                  (MICA_ALLOC_ZONE, or MICA_ALLOC_KALLOC: kern/alloc_fail.h) */
 };
+
+/* => z locked */
+#define ZONE_ASSERT_LOCKED(z) LOCK_ASSERT_HELD(&(z)->lock)
 
 void zone_init(struct zone *z, const char *name, size_t elem_size);
 

@@ -13,7 +13,7 @@
  *   4. pmap_enter it with the entry's protection, without write while the
  *      page still belongs to an object shared copy-on-write.
  *
- * Lock order: the map lock is held throughout (vm_fault takes it;
+ * Locking: the map lock is held throughout (vm_fault takes it;
  * vm_fault_page expects it), objects are locked one at a time inside.
  * Out of memory anywhere: KERN_RESOURCE_SHORTAGE, and nothing visible has
  * changed (a shadow or a zero page made on the way holds the same data;
@@ -26,9 +26,11 @@
 #include "vm/pmap.h"
 #include "vm/vm_object.h"
 
-/* A fresh page for obj at offset, zeroed or copied from src.  => map locked */
-static struct vm_page *page_fill(struct vm_object *obj, uint64_t offset, struct vm_page *src)
+/* A fresh page for obj (an entry's of map) at offset, zeroed or copied from src.  => map locked */
+static struct vm_page *page_fill(vm_map_t map, struct vm_object *obj, uint64_t offset,
+                                 struct vm_page *src)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	struct vm_page *p = vm_page_alloc(VM_PAGE_OBJECT, src ? 0 : VM_PAGE_ZERO);
 
 	if (p == NULL)
@@ -42,23 +44,24 @@ static struct vm_page *page_fill(struct vm_object *obj, uint64_t offset, struct 
 }
 
 /*
- * The page holding offset of e's object: with own, one that belongs to
- * e's own object.  Sets *cow_shared when the page may not be written
- * through this entry.  => map locked
+ * The page holding offset of e's object (e an entry of map): with own,
+ * one that belongs to e's own object.  Sets *cow_shared when the page may
+ * not be written through this entry.  => map locked
  */
-static struct vm_page *fault_lookup(struct vm_map_entry *e, uint64_t offset, bool own,
-                                    bool *cow_shared)
+static struct vm_page *fault_lookup(vm_map_t map, struct vm_map_entry *e, uint64_t offset,
+                                    bool own, bool *cow_shared)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	struct vm_object *owner;
 	struct vm_page *p = vm_object_page_find(e->object, offset, &owner);
 
 	*cow_shared = e->needs_copy;       /* e's own object, but shared copy-on-write */
 	if (p == NULL)
-		return page_fill(e->object, offset, NULL);            /* zero fill */
+		return page_fill(map, e->object, offset, NULL);            /* zero fill */
 	if (owner == e->object)
 		return p;
 	if (own) {                                                     /* copy up */
-		struct vm_page *copy = page_fill(e->object, offset, p);
+		struct vm_page *copy = page_fill(map, e->object, offset, p);
 		/* other users of e's object may map the old page through it:
 		 * they must fault again and find the copy */
 		if (copy)
@@ -71,6 +74,7 @@ static struct vm_page *fault_lookup(struct vm_map_entry *e, uint64_t offset, boo
 
 kern_return_t vm_fault_page(vm_map_t map, vm_offset_t va, vm_prot_t type, struct vm_page **pagep)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	struct vm_map_entry *e = vm_map_lookup_entry(map, va);
 	bool cow_shared;
 
@@ -87,11 +91,12 @@ kern_return_t vm_fault_page(vm_map_t map, vm_offset_t va, vm_prot_t type, struct
 	 * own page even for a read, as XNU's vm_fault treats a wired fault.
 	 */
 	bool own = (type & VM_PROT_WRITE) || e->wired_count;
-	if ((own || e->object == NULL) && !vm_map_entry_resolve_cow(e))
+	if ((own || e->object == NULL) && !vm_map_entry_resolve_cow(map, e))
 		return KERN_RESOURCE_SHORTAGE;
 	vm_object_collapse(e->object);
 	vm_offset_t page_va = trunc_page(va);
-	struct vm_page *p = fault_lookup(e, e->offset + (page_va - e->start), own, &cow_shared);
+	struct vm_page *p = fault_lookup(map, e, e->offset + (page_va - e->start), own,
+	                                 &cow_shared);
 	if (p == NULL)
 		return KERN_RESOURCE_SHORTAGE;
 	vm_prot_t prot = cow_shared ? e->protection & ~VM_PROT_WRITE : e->protection;
@@ -106,6 +111,7 @@ kern_return_t vm_fault_page(vm_map_t map, vm_offset_t va, vm_prot_t type, struct
 kern_return_t fault_journal_open(struct fault_journal *j, vm_map_t map, vm_offset_t start,
                                  vm_offset_t end)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	j->map = map;
 	j->start = start;
 	j->npages = (end - start) >> PAGE_SHIFT;
@@ -128,6 +134,7 @@ kern_return_t fault_journal_open(struct fault_journal *j, vm_map_t map, vm_offse
 
 void fault_journal_close(struct fault_journal *j)
 {
+	VM_MAP_ASSERT_LOCKED(j->map);
 	kfree(j->pages, j->npages * sizeof(*j->pages));
 	kfree(j->entries, j->nentries * sizeof(*j->entries));
 	j->pages = NULL;
@@ -137,6 +144,7 @@ void fault_journal_close(struct fault_journal *j)
 kern_return_t fault_journal_fault(struct fault_journal *j, vm_offset_t va, vm_prot_t type,
                                   struct vm_page **pagep)
 {
+	VM_MAP_ASSERT_LOCKED(j->map);
 	struct vm_map_entry *e = vm_map_lookup_entry(j->map, va);
 	struct fault_page *fp = &j->pages[(va - j->start) >> PAGE_SHIFT];
 	struct vm_object *owner;
@@ -158,12 +166,11 @@ static void undo_page(struct fault_journal *j, size_t i)
 	pmap_remove(j->map->pmap, va, va + PAGE_SIZE);
 	if (obj == NULL)
 		return;
+	spin_lock(&obj->lock);
 	struct vm_page *p = vm_object_page_lookup(obj, e->offset + (va - e->start));
-	if (p && p != j->pages[i].before) {
-		spin_lock(&obj->lock);
+	if (p && p != j->pages[i].before)
 		vm_object_page_free(obj, p);
-		spin_unlock(&obj->lock);
-	}
+	spin_unlock(&obj->lock);
 }
 
 /*
@@ -190,6 +197,7 @@ static void undo_entry(const struct fault_entry_state *s)
 
 void fault_journal_undo(struct fault_journal *j)
 {
+	VM_MAP_ASSERT_LOCKED(j->map);
 	for (size_t i = j->npages; i-- > 0;)
 		if (j->pages[i].faulted)
 			undo_page(j, i);

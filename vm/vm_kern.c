@@ -1,9 +1,8 @@
 /*
  * Kernel stacks in their own stretch of kernel virtual memory: slot i
  * holds a guard page and then the stack, so every stack has an unmapped
- * page below it.  A bitmap says which slots are taken.
- *
- * Lock order: kstack_lock, then the pmap and vm_page locks it calls into.
+ * page below it.  A bitmap says which slots are taken, under kstack_lock,
+ * a leaf: the pmap and vm_page calls come after it is let go.
  */
 #include "vm/vm_kern.h"
 #include "kern/lock.h"
@@ -116,6 +115,7 @@ static vm_offset_t kmem_alloc_locked(vm_size_t size, struct entry_reserve *r)
 	};
 	vm_offset_t addr;
 
+	VM_MAP_ASSERT_LOCKED(kernel_map);
 	if (!vm_map_find_space(kernel_map, size, &addr))
 		return 0;
 	vm_map_insert(kernel_map, addr, addr + size, NULL, 0, &fresh, r);
@@ -148,6 +148,7 @@ vm_offset_t kmem_alloc(vm_size_t size)
 /* Is [start, end) one whole entry of kernel_map?  => kernel_map locked */
 static bool kmem_is_entry(vm_offset_t start, vm_offset_t end)
 {
+	VM_MAP_ASSERT_LOCKED(kernel_map);
 	struct vm_map_entry *e = vm_map_lookup_entry(kernel_map, start);
 
 	return e != NULL && e->start == start && e->end == end;

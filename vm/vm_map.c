@@ -4,9 +4,8 @@
  * map-level operations the Mach calls (vm/vm_user.c) are built from;
  * wiring is in vm/vm_map_wire.c.
  *
- * Locking protocol (see vm/vm_map.h): map->lock is held for a whole
- * operation; under it objects are locked one at a time or front to back,
- * then pmap and vm_page locks.  Functions marked `=> map locked` expect it.
+ * Locking (vm/vm_map.h): map->lock is held for a whole operation, and the
+ * functions marked `=> map locked` assert it (VM_MAP_ASSERT_LOCKED).
  *
  * Free-space search: the gap before an entry is the distance from the
  * previous entry's end (or the map's min).  The list header is a sentinel
@@ -102,6 +101,7 @@ uint32_t vm_map_entry_count(vm_map_t map)
 
 bool entry_reserve(struct entry_reserve *r, vm_map_t map, unsigned n)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	zone_reserve(&entry_zone, &r->entries, 0);   /* empty, so releasing r is right even now */
 	if (!vm_map_index_reserve(&map->index, &r->nodes, n))
 		return false;
@@ -141,6 +141,7 @@ static void entry_free(struct vm_map_entry *e)
  */
 static const struct vm_map_floor *lookup_floor(vm_map_t map, vm_offset_t addr)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	if (!(map->hint.start <= addr && addr < map->hint.end))
 		vm_map_index_floor(&map->index, addr, &map->hint);
 	return &map->hint;
@@ -154,11 +155,13 @@ static void hint_clear(vm_map_t map)
 
 struct vm_map_entry *vm_map_lookup_floor(vm_map_t map, vm_offset_t addr)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	return lookup_floor(map, addr)->entry;
 }
 
 struct vm_map_entry *vm_map_lookup_entry(vm_map_t map, vm_offset_t addr)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	const struct vm_map_floor *f = lookup_floor(map, addr);
 
 	return addr < f->end ? f->entry : NULL;       /* the header's [0, 0) holds nothing */
@@ -174,6 +177,7 @@ struct vm_map_entry *vm_map_lookup_entry(vm_map_t map, vm_offset_t addr)
 static void entry_link(vm_map_t map, struct vm_map_entry *prev, struct vm_map_entry *e,
                        struct entry_reserve *r)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	e->prev = prev;
 	e->next = prev->next;
 	prev->next->prev = e;
@@ -186,6 +190,7 @@ static void entry_link(vm_map_t map, struct vm_map_entry *prev, struct vm_map_en
 /* Takes e out of map; the caller frees it or its object.  => map locked */
 static void entry_unlink(vm_map_t map, struct vm_map_entry *e)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	e->prev->next = e->next;           /* the list first, as in entry_link */
 	e->next->prev = e->prev;
 	vm_map_index_remove(&map->index, e);
@@ -198,6 +203,7 @@ static void entry_unlink(vm_map_t map, struct vm_map_entry *e)
 /* e's end moved (a split or a merge): tell the index and the hint.  => map locked */
 static void entry_set_end(vm_map_t map, struct vm_map_entry *e, vm_offset_t end)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	e->end = end;
 	vm_map_index_end_changed(&map->index, e);
 	if (map->hint.entry == e)
@@ -214,6 +220,7 @@ static void entry_set_end(vm_map_t map, struct vm_map_entry *e, vm_offset_t end)
 static struct vm_map_entry *entry_split(vm_map_t map, struct vm_map_entry *e, vm_offset_t addr,
                                         struct entry_reserve *r)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	struct vm_map_entry *upper = entry_take(r);
 
 	*upper = *e;
@@ -230,6 +237,7 @@ static struct vm_map_entry *entry_split(vm_map_t map, struct vm_map_entry *e, vm
 struct vm_map_entry *vm_map_clip_range(vm_map_t map, vm_offset_t start, vm_offset_t end,
                                        struct entry_reserve *r)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	struct vm_map_entry *first = vm_map_lookup_floor(map, start);
 
 	if (first == &map->header || first->end <= start)
@@ -269,9 +277,9 @@ static bool entries_mergeable(const struct vm_map_entry *a, const struct vm_map_
 static void entry_merge(vm_map_t map, struct vm_map_entry *a, struct vm_map_entry *b)
 {
 	vm_size_t bsize = b->end - b->start;
-
 	vm_offset_t end = b->end;
 
+	VM_MAP_ASSERT_LOCKED(map);
 	entry_unlink(map, b);
 	entry_set_end(map, a, end);
 	map->size += bsize;
@@ -282,6 +290,7 @@ static void entry_merge(vm_map_t map, struct vm_map_entry *a, struct vm_map_entr
 
 void vm_map_unclip(vm_map_t map, vm_offset_t addr)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	struct vm_map_entry *b = vm_map_lookup_entry(map, addr);
 
 	KASSERT(b != NULL && b->start == addr && b->prev != &map->header &&
@@ -291,6 +300,7 @@ void vm_map_unclip(vm_map_t map, vm_offset_t addr)
 
 void vm_map_simplify_range(vm_map_t map, vm_offset_t start, vm_offset_t end)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	struct vm_map_entry *e = vm_map_lookup_floor(map, start);
 
 	if (e != &map->header && e->prev != &map->header)
@@ -311,6 +321,7 @@ void vm_map_simplify_range(vm_map_t map, vm_offset_t start, vm_offset_t end)
  */
 bool vm_map_find_space(vm_map_t map, vm_size_t size, vm_offset_t *addr)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	if (size == 0)
 		return false;
 	struct vm_map_entry *e = vm_map_index_find_gap(&map->index, size);
@@ -328,6 +339,7 @@ bool vm_map_find_space(vm_map_t map, vm_size_t size, vm_offset_t *addr)
 /* Is [start, end) inside the map and free of entries?  => map locked */
 bool vm_map_range_free(vm_map_t map, vm_offset_t start, vm_offset_t end)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	if (start < map->min || end > map->max || start >= end)
 		return false;
 	struct vm_map_entry *e = vm_map_lookup_floor(map, start);
@@ -345,6 +357,7 @@ struct vm_map_entry *vm_map_insert(vm_map_t map, vm_offset_t start, vm_offset_t 
                                    struct vm_object *object, uint64_t offset,
                                    const struct vm_map_entry *attrs, struct entry_reserve *r)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	struct vm_map_entry *e = entry_take(r);
 
 	e->start = start;
@@ -365,8 +378,9 @@ struct vm_map_entry *vm_map_insert(vm_map_t map, vm_offset_t start, vm_offset_t 
 /* Drops one entry's pages from the pmap and its hold on its object.  => map locked */
 static void entry_destroy(vm_map_t map, struct vm_map_entry *e)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	if (e->wired_count)
-		vm_map_entry_unwire(e);
+		vm_map_entry_unwire(map, e);
 	pmap_remove(map->pmap, e->start, e->end);
 	entry_unlink(map, e);
 	if (e->object)
@@ -376,6 +390,7 @@ static void entry_destroy(vm_map_t map, struct vm_map_entry *e)
 
 void vm_map_delete(vm_map_t map, vm_offset_t start, vm_offset_t end, struct entry_reserve *r)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	struct vm_map_entry *e = vm_map_clip_range(map, start, end, r);
 
 	while (e != &map->header && e->start < end) {
@@ -387,6 +402,7 @@ void vm_map_delete(vm_map_t map, vm_offset_t start, vm_offset_t end, struct entr
 
 void vm_map_delete_all(vm_map_t map)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	while (map->header.next != &map->header)
 		entry_destroy(map, map->header.next);
 }
@@ -401,6 +417,7 @@ void vm_map_delete_all(vm_map_t map)
  */
 kern_return_t vm_map_check_range(vm_map_t map, vm_offset_t start, vm_offset_t end, vm_prot_t need)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	if (end < start)
 		return KERN_INVALID_ADDRESS;
 	/* no entry lies outside [min, max): a part out there is a hole like any other */
@@ -427,6 +444,7 @@ bool vm_map_entry_can_share_cow(const struct vm_map_entry *e)
 
 void vm_map_entry_share_cow(vm_map_t map, struct vm_map_entry *e)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	KASSERT(vm_map_entry_can_share_cow(e), "vm_map_entry_share_cow: entry %#lx cannot", e->start);
 	if (e->needs_copy)
 		return;          /* already shared: none of its pages is mapped writable (the invariant) */
@@ -439,8 +457,9 @@ void vm_map_entry_share_cow(vm_map_t map, struct vm_map_entry *e)
  * shares copy-on-write (unless no one else uses that object any more).
  * False when memory is short; e is then unchanged.  => map locked
  */
-bool vm_map_entry_resolve_cow(struct vm_map_entry *e)
+bool vm_map_entry_resolve_cow(vm_map_t map, struct vm_map_entry *e)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	if (e->object == NULL) {
 		e->object = vm_object_allocate(e->end - e->start);
 		e->offset = 0;
@@ -472,6 +491,7 @@ kern_return_t vm_map_entry_copy_object(vm_map_t map, struct vm_map_entry *e, vm_
                                        vm_offset_t end, struct vm_object **obj, uint64_t *offset,
                                        bool *needs_copy)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	uint64_t off = e->offset + (start - e->start);
 
 	*needs_copy = false;
@@ -491,7 +511,10 @@ kern_return_t vm_map_entry_copy_object(vm_map_t map, struct vm_map_entry *e, vm_
 	return *obj ? KERN_SUCCESS : KERN_RESOURCE_SHORTAGE;
 }
 
-/* Adds to child the parent's entry e, as its inheritance says.  => parent locked */
+/*
+ * Adds to child the parent's entry e, as its inheritance says.  => parent
+ * locked, child being built
+ */
 static bool fork_entry(vm_map_t parent, vm_map_t child, struct vm_map_entry *e,
                        struct entry_reserve *r)
 {
@@ -499,10 +522,12 @@ static bool fork_entry(vm_map_t parent, vm_map_t child, struct vm_map_entry *e,
 	struct vm_object *obj;
 	uint64_t offset;
 
+	VM_MAP_ASSERT_LOCKED(parent);
+	VM_MAP_ASSERT_LOCKED(child);
 	if (e->inheritance == VM_INHERIT_NONE)
 		return true;
 	if (e->inheritance == VM_INHERIT_SHARE) {
-		if (!vm_map_entry_resolve_cow(e))
+		if (!vm_map_entry_resolve_cow(parent, e))
 			return false;
 		vm_object_share(e->object);
 		attrs.needs_copy = false;
@@ -523,12 +548,15 @@ vm_map_t vm_map_fork(vm_map_t parent, pmap_t child_pmap)
 
 	if (child == NULL)
 		return NULL;
+	/* Not locked: a second map lock would break the order, and no one else has the child. */
+	child->building = true;
 	spin_lock(&parent->lock);
 	bool ok = entry_reserve(&r, child, parent->nentries);
 	for (struct vm_map_entry *e = parent->header.next; ok && e != &parent->header; e = e->next)
 		ok = fork_entry(parent, child, e, &r);
 	entry_reserve_release(&r);
 	spin_unlock(&parent->lock);
+	child->building = false;
 	if (!ok) {
 		map_teardown(child);             /* child_pmap stays the caller's */
 		return NULL;

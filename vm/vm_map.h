@@ -6,16 +6,12 @@
  * one node a level), plus a lookup hint.
  * The map owns a pmap, which caches what the entries say.
  *
- * Locking protocol:
- *   map->lock  covers the entry list and index, the hint and every entry
- *              field; it is held across a whole operation, faults
- *              included, so a check and the change it guards see the same
- *              map (vm_write's check-then-write relies on this).  The
- *              reference count is atomic and needs no lock.
- *   Order: map lock, then vm_object locks (front to back), then the pmap
- *   and vm_page locks.  Two maps are never locked at once: an operation
- *   between maps (vm_map_copyin, then vm_map_copy_overwrite) works on one
- *   map at a time through a vm_map_copy.
+ * Locking: map->lock covers the entry list and index, the hint and every
+ * entry field (the legend below); it is held across a whole operation,
+ * faults included, so a check and the change it guards see the same map
+ * (vm_write's check-then-write relies on this).  An operation between
+ * maps (vm_map_copyin, then vm_map_copy_overwrite) locks one map at a
+ * time and carries the data in a vm_map_copy.
  */
 #ifndef MICA_VM_VM_MAP_H
 #define MICA_VM_VM_MAP_H
@@ -32,32 +28,52 @@
 
 struct vm_object;
 
+/*
+ * Locks:
+ *   (m) map->lock; or, while vm_map_fork fills a new map that no one else
+ *       can see yet (map->building), the forking thread
+ *   (c) constant after vm_map_create
+ *   (a) atomic
+ *   (f) vm_map_fork, before and after it fills the map
+ */
 struct vm_map_entry {
-	struct vm_map_entry *prev, *next;  /* sorted list; the map's header is the sentinel */
-	vm_offset_t start, end;
-	struct vm_object *object;      /* NULL: zero-fill memory not yet touched */
-	uint64_t offset;               /* of start in object */
-	vm_prot_t protection, max_protection;
-	vm_inherit_t inheritance;
-	uint32_t wired_count;
-	bool needs_copy;               /* object is shared copy-on-write: shadow it before writing */
-	bool device;                   /* device registers the pmap holds (kmem_map_device): no
-	                                  fault may fill it, and it never merges */
+	struct vm_map_entry *prev, *next;  /* (m) sorted list; the map's header is the sentinel */
+	vm_offset_t start, end;        /* (m) */
+	struct vm_object *object;      /* (m) NULL: zero-fill memory not yet touched */
+	uint64_t offset;               /* (m) of start in object */
+	vm_prot_t protection, max_protection;   /* (m) */
+	vm_inherit_t inheritance;      /* (m) */
+	uint32_t wired_count;          /* (m) */
+	bool needs_copy;               /* (m) object is shared copy-on-write: shadow it before
+	                                  writing */
+	bool device;                   /* (m) device registers the pmap holds (kmem_map_device):
+	                                  no fault may fill it, and it never merges */
 };
 
 struct vm_map {
 	struct spinlock lock;
-	struct vm_map_index index;
-	struct vm_map_entry header;    /* list sentinel: header.next is the lowest entry */
-	struct vm_map_floor hint;      /* the last lookup's answer: checking it touches only the map */
-	uint32_t nentries;
-	uint32_t ref_count;            /* atomic */
-	vm_offset_t min, max;          /* the map covers [min, max) */
-	vm_size_t size;                /* bytes mapped */
-	pmap_t pmap;
+	struct vm_map_index index;     /* (m) */
+	struct vm_map_entry header;    /* (m) list sentinel: header.next is the lowest entry;
+	                                  its start and end, the map's max and min, are (c) */
+	struct vm_map_floor hint;      /* (m) the last lookup's answer: checking it touches only
+	                                  the map */
+	uint32_t nentries;             /* (m) */
+	uint32_t ref_count;            /* (a) */
+	vm_offset_t min, max;          /* (c) the map covers [min, max) */
+	vm_size_t size;                /* (m) bytes mapped */
+	pmap_t pmap;                   /* (c) */
+	bool building;                 /* (f) vm_map_fork is filling the map, which no one else
+	                                  can see yet: it counts as locked */
 };
 
 typedef struct vm_map *vm_map_t;
+
+/* => map locked (or being built by vm_map_fork: see building) */
+#define VM_MAP_ASSERT_LOCKED(map)                                                       \
+	do {                                                                            \
+		if (!(map)->building)                                                   \
+			LOCK_ASSERT_HELD(&(map)->lock);                                 \
+	} while (0)
 
 extern vm_map_t kernel_map;
 

@@ -94,6 +94,7 @@ void vm_map_copy_discard(vm_map_copy_t copy)
 /* Copies up to the end of va's page into buf from what the map holds there.  => map locked */
 static vm_size_t read_page_part(vm_map_t map, vm_offset_t va, char *buf, vm_size_t len)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	struct vm_map_entry *e = vm_map_lookup_entry(map, va);
 	vm_size_t n = PAGE_SIZE - (va & PAGE_MASK);
 	struct vm_object *owner;
@@ -111,6 +112,7 @@ static vm_size_t read_page_part(vm_map_t map, vm_offset_t va, char *buf, vm_size
 
 void vm_map_read_locked(vm_map_t map, vm_offset_t addr, void *buf, vm_size_t len)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	for (vm_size_t done = 0; done < len;)
 		done += read_page_part(map, addr + done, (char *)buf + done, len - done);
 }
@@ -165,6 +167,7 @@ kern_return_t vm_map_copy_from_kernel(const void *buf, vm_size_t len, vm_map_cop
 static kern_return_t copy_add_piece(vm_map_t map, vm_map_copy_t copy, struct copy_piece **tail,
                                     struct vm_map_entry *e, vm_offset_t start, vm_offset_t end)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	struct copy_piece *p = copy->npieces == 0 ? &copy->first : kzalloc(sizeof(*p));
 
 	if (p == NULL)
@@ -186,6 +189,7 @@ static kern_return_t copy_add_piece(vm_map_t map, vm_map_copy_t copy, struct cop
 static kern_return_t copyin_buffer(vm_map_t src, vm_offset_t addr, vm_size_t len,
                                    vm_map_copy_t *copyp)
 {
+	VM_MAP_ASSERT_LOCKED(src);
 	vm_map_copy_t copy = buffer_copy_new(len);
 
 	if (copy == NULL)
@@ -199,6 +203,7 @@ static kern_return_t copyin_buffer(vm_map_t src, vm_offset_t addr, vm_size_t len
 static kern_return_t copyin_pieces(vm_map_t src, vm_offset_t addr, vm_size_t len,
                                    vm_map_copy_t *copyp)
 {
+	VM_MAP_ASSERT_LOCKED(src);
 	vm_offset_t start = trunc_page(addr), end = round_page(addr + len);
 	vm_map_copy_t copy = copy_new(len);
 	struct copy_piece **tail;
@@ -299,6 +304,7 @@ static void copy_bytes_to_pages(vm_map_copy_t copy, vm_offset_t addr, struct vm_
  */
 static kern_return_t overwrite_by_copying(vm_map_t dst, vm_offset_t addr, vm_map_copy_t copy)
 {
+	VM_MAP_ASSERT_LOCKED(dst);
 	vm_offset_t start = trunc_page(addr), end = round_page(addr + copy->size);
 	size_t npages = (end - start) >> PAGE_SHIFT;
 	size_t nsrc = copy->is_buffer ? 0 : round_page(copy->offset + copy->size) >> PAGE_SHIFT;
@@ -344,6 +350,7 @@ static bool can_substitute(vm_map_t dst, vm_offset_t addr, vm_map_copy_t copy, u
 {
 	vm_offset_t end = addr + copy->size;
 
+	VM_MAP_ASSERT_LOCKED(dst);
 	if (copy->is_buffer || copy->offset != 0 || (addr & PAGE_MASK) || (copy->size & PAGE_MASK))
 		return false;
 	*nentries = 0;
@@ -370,6 +377,7 @@ static void substitute_pieces(vm_map_t dst, vm_offset_t addr, vm_map_copy_t copy
 	vm_offset_t at = addr;
 	unsigned ri = 0;
 
+	VM_MAP_ASSERT_LOCKED(dst);
 	for (struct copy_piece *p = copy->pieces; p; p = p->next) {
 		vm_offset_t piece_start = at, piece_end = at + p->size;
 		while (at < piece_end) {
@@ -400,6 +408,7 @@ static void substitute_pieces(vm_map_t dst, vm_offset_t addr, vm_map_copy_t copy
  */
 static bool substitute_in_place(vm_map_t dst, vm_offset_t addr, vm_map_copy_t copy)
 {
+	VM_MAP_ASSERT_LOCKED(dst);
 	struct vm_map_entry *e = vm_map_lookup_entry(dst, addr);
 	struct copy_piece *p = copy->pieces;
 
@@ -429,6 +438,7 @@ static kern_return_t overwrite_by_substitution(vm_map_t dst, vm_offset_t addr, v
 	struct entry_reserve r;
 	unsigned n = 0;
 
+	VM_MAP_ASSERT_LOCKED(dst);
 	if (ndst == 1 && substitute_in_place(dst, addr, copy))
 		return KERN_SUCCESS;
 	rights = kalloc(ndst * sizeof(*rights));

@@ -28,7 +28,8 @@
  * one: a split right after a merge would undo it).  Merging never needs a
  * new node.
  *
- * Locking: => map locked, for every function (see vm/vm_map.h).
+ * Locking: => map locked, for every function but vm_map_index_init (see
+ * vm/vm_map.h); each asserts it through the map the index is in.
  */
 #include "vm/vm_map_index.h"
 #include "kern/panic.h"
@@ -51,6 +52,14 @@ struct path {
 };
 
 static struct zone node_zone;
+
+/* The map whose index ix is: its lock covers the index. */
+static struct vm_map *index_map(const struct vm_map_index *ix)
+{
+	return (struct vm_map *)((const char *)ix - __builtin_offsetof(struct vm_map, index));
+}
+
+#define INDEX_ASSERT_LOCKED(ix) VM_MAP_ASSERT_LOCKED(index_map(ix))
 
 void vm_map_index_bootstrap(void)
 {
@@ -108,6 +117,7 @@ static void node_free(struct vm_map_index *ix, struct vm_map_node *n)
 /* Frees the empty root a map keeps once it has had an entry. */
 void vm_map_index_destroy(struct vm_map_index *ix)
 {
+	INDEX_ASSERT_LOCKED(ix);
 	KASSERT(ix->root == NULL || (ix->root->leaf && ix->root->count == 0),
 	        "vm_map_index_destroy: the index still holds entries");
 	if (ix->root)
@@ -149,6 +159,7 @@ static unsigned nodes_needed(const struct vm_map_index *ix, unsigned n)
 
 bool vm_map_index_reserve(const struct vm_map_index *ix, struct zone_reserve *r, unsigned n)
 {
+	INDEX_ASSERT_LOCKED(ix);
 	return zone_reserve(&node_zone, r, nodes_needed(ix, n));
 }
 
@@ -303,6 +314,7 @@ static void gap_changed(struct vm_map_index *ix, const struct vm_map_entry *x)
 
 void vm_map_index_floor(const struct vm_map_index *ix, vm_offset_t addr, struct vm_map_floor *f)
 {
+	INDEX_ASSERT_LOCKED(ix);
 	struct vm_map_node *leaf = ix->root ? descend(ix, addr, NULL) : NULL;
 	unsigned k = leaf ? keys_at_most(leaf, 0, addr) : 0;
 
@@ -322,6 +334,7 @@ struct vm_map_entry *vm_map_index_find_gap(const struct vm_map_index *ix, vm_siz
 {
 	const struct vm_map_node *n = ix->root;
 
+	INDEX_ASSERT_LOCKED(ix);
 	if (n == NULL || n->max_gap < size)
 		return NULL;
 	while (!n->leaf) {
@@ -394,6 +407,7 @@ void vm_map_index_insert(struct vm_map_index *ix, struct vm_map_entry *e, struct
 {
 	struct path p;
 
+	INDEX_ASSERT_LOCKED(ix);
 	if (ix->root == NULL) {
 		ix->root = node_take(ix, r, true);
 		ix->height = 1;
@@ -468,6 +482,7 @@ static void shrink(struct vm_map_index *ix)
 
 void vm_map_index_remove(struct vm_map_index *ix, struct vm_map_entry *e)
 {
+	INDEX_ASSERT_LOCKED(ix);
 	struct path p;
 	int leaf_depth = (int)ix->height - 1;
 	struct vm_map_node *leaf = descend_to_entry(ix, e, &p);
@@ -483,6 +498,7 @@ void vm_map_index_remove(struct vm_map_index *ix, struct vm_map_entry *e)
 
 void vm_map_index_end_changed(struct vm_map_index *ix, struct vm_map_entry *e)
 {
+	INDEX_ASSERT_LOCKED(ix);
 	struct path p;
 	int leaf_depth = (int)ix->height - 1;
 	struct vm_map_node *leaf = descend_to_entry(ix, e, &p);
@@ -543,6 +559,7 @@ const char *vm_map_index_check(const struct vm_map_index *ix)
 	struct check c = { ix, header->next, 0, 0 };
 	const char *wrong = NULL;
 
+	INDEX_ASSERT_LOCKED(ix);
 	if (ix->root == NULL || ix->root->count == 0)
 		return header->next == header && ix->crowded == 0 && ix->nodes == (ix->root != NULL) ?
 		       NULL : "the index is empty, the map is not";

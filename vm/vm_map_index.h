@@ -13,7 +13,8 @@
  * make splits and merges common.
  *
  * Locking: the index belongs to its map and is covered by map->lock; every
- * function here expects it held (=> map locked).
+ * function here but vm_map_index_init (the map not yet made) expects it
+ * held (=> map locked) and asserts it through the map the index is in.
  *
  * Memory: inserting may split a node on every level, and splitting needs
  * new nodes.  The caller reserves them first (vm_map_index_reserve), so
@@ -33,21 +34,29 @@
 
 struct vm_map_entry;
 
+/*
+ * Locks: (m) the map's lock (as its entries', vm/vm_map.h), (c) constant
+ * after vm_map_index_init.
+ */
 struct vm_map_node {
-	uint16_t count;                         /* slots in use; none only in an empty map's root */
-	bool leaf;
-	vm_size_t max_gap;                      /* the largest gap before an entry under this node */
-	vm_offset_t key[VM_MAP_NODE_SLOTS];     /* leaf: entry start; inner: least key of child (not key[0]) */
-	vm_offset_t aux[VM_MAP_NODE_SLOTS];     /* leaf: entry end; inner: child's max_gap */
-	void *ptr[VM_MAP_NODE_SLOTS];           /* leaf: the entry; inner: the child node */
+	uint16_t count;                         /* (m) slots in use; none only in an empty map's
+	                                           root */
+	bool leaf;                              /* (m) */
+	vm_size_t max_gap;                      /* (m) the largest gap before an entry under this
+	                                           node */
+	vm_offset_t key[VM_MAP_NODE_SLOTS];     /* (m) leaf: entry start; inner: least key of
+	                                           child (not key[0]) */
+	vm_offset_t aux[VM_MAP_NODE_SLOTS];     /* (m) leaf: entry end; inner: child's max_gap */
+	void *ptr[VM_MAP_NODE_SLOTS];           /* (m) leaf: the entry; inner: the child node */
 };
 
 struct vm_map_index {
-	struct vm_map_entry *header;            /* the map's list sentinel */
-	struct vm_map_node *root;               /* NULL until the first insert */
-	unsigned height;                        /* levels, leaves included; 0 without a root */
-	unsigned crowded;                       /* nodes with fewer than VM_MAP_NODE_SLACK free slots */
-	unsigned nodes;                         /* nodes in the tree, the root included */
+	struct vm_map_entry *header;            /* (c) the map's list sentinel */
+	struct vm_map_node *root;               /* (m) NULL until the first insert */
+	unsigned height;                        /* (m) levels, leaves included; 0 without a root */
+	unsigned crowded;                       /* (m) nodes with fewer than VM_MAP_NODE_SLACK free
+	                                           slots */
+	unsigned nodes;                         /* (m) nodes in the tree, the root included */
 };
 
 void vm_map_index_bootstrap(void);

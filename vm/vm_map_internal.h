@@ -1,8 +1,8 @@
 /*
  * The map operations shared by the files of vm/ (vm_map.c, vm_map_wire.c,
  * vm_fault.c, vm_map_copy.c, vm_kern.c and vm_user.c).  Everything here
- * expects the map locked (=> map locked) and changes nothing unless it
- * says so.
+ * that is given a map expects it locked (=> map locked), asserts it
+ * (VM_MAP_ASSERT_LOCKED), and changes nothing unless it says so.
  */
 #ifndef MICA_VM_VM_MAP_INTERNAL_H
 #define MICA_VM_VM_MAP_INTERNAL_H
@@ -23,6 +23,7 @@ struct entry_reserve {
  * n entries, and the nodes n inserts into map's index can need (all
  * falling in one range of it: see vm_map_index_reserve).  False:
  * none reserved.  => map locked, or not yet visible to anyone else
+ * (map->building)
  */
 bool entry_reserve(struct entry_reserve *r, vm_map_t map, unsigned n);
 struct vm_map_entry *entry_take(struct entry_reserve *r);
@@ -119,7 +120,7 @@ kern_return_t vm_map_check_range(vm_map_t map, vm_offset_t start, vm_offset_t en
 /* Copy-on-write between entries (see vm_map.c). */
 bool vm_map_entry_can_share_cow(const struct vm_map_entry *e);
 void vm_map_entry_share_cow(vm_map_t map, struct vm_map_entry *e);
-bool vm_map_entry_resolve_cow(struct vm_map_entry *e);
+bool vm_map_entry_resolve_cow(vm_map_t map, struct vm_map_entry *e);
 kern_return_t vm_map_entry_copy_object(vm_map_t map, struct vm_map_entry *e, vm_offset_t start,
                                        vm_offset_t end, struct vm_object **obj, uint64_t *offset,
                                        bool *needs_copy);
@@ -129,7 +130,7 @@ kern_return_t vm_map_entry_copy_object(vm_map_t map, struct vm_map_entry *e, vm_
  * wiring put them) is counted once less in its wire_count, whether the
  * pmap still maps it or not (vm_map_wire.c).
  */
-void vm_map_entry_unwire(struct vm_map_entry *e);
+void vm_map_entry_unwire(vm_map_t map, struct vm_map_entry *e);
 
 /* Reads [addr, addr+len) through map's objects without faulting anything in. */
 void vm_map_read_locked(vm_map_t map, vm_offset_t addr, void *buf, vm_size_t len);

@@ -38,8 +38,9 @@ static void entry_count_wirings(struct vm_map_entry *e, int delta)
 	spin_unlock(&obj->lock);
 }
 
-void vm_map_entry_unwire(struct vm_map_entry *e)
+void vm_map_entry_unwire(vm_map_t map, struct vm_map_entry *e)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	entry_count_wirings(e, -1);
 	e->wired_count = 0;
 }
@@ -47,6 +48,7 @@ void vm_map_entry_unwire(struct vm_map_entry *e)
 /* Does any entry of [start, end) have wired (true) or unwired (false) state?  => map locked */
 static bool range_has(vm_map_t map, vm_offset_t start, vm_offset_t end, bool wired)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	struct vm_map_entry *e = vm_map_lookup_entry(map, start);
 
 	for (; e != &map->header && e->start < end; e = e->next)
@@ -97,6 +99,7 @@ static void unclip(vm_map_t map, vm_offset_t start, vm_offset_t end, const struc
  */
 static kern_return_t wire_fault_in(struct fault_journal *j, vm_prot_t access)
 {
+	VM_MAP_ASSERT_LOCKED(j->map);
 	for (unsigned i = 0; i < j->nentries; i++) {
 		struct vm_map_entry *e = j->entries[i].entry;
 		if (j->entries[i].wired_count)
@@ -120,6 +123,7 @@ static kern_return_t wire_fault_in(struct fault_journal *j, vm_prot_t access)
 static kern_return_t wire_range(vm_map_t map, vm_offset_t start, vm_offset_t end,
                                 vm_prot_t access)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	struct fault_journal j;
 	kern_return_t kr = fault_journal_open(&j, map, start, end);
 
@@ -137,6 +141,7 @@ static kern_return_t wire_range(vm_map_t map, vm_offset_t start, vm_offset_t end
 
 kern_return_t vm_map_wire(vm_map_t map, vm_offset_t start, vm_offset_t end, vm_prot_t access)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	struct entry_reserve r;
 	struct clips c;
 	kern_return_t kr = vm_map_check_range(map, start, end, access);
@@ -157,6 +162,7 @@ kern_return_t vm_map_wire(vm_map_t map, vm_offset_t start, vm_offset_t end, vm_p
 
 kern_return_t vm_map_unwire(vm_map_t map, vm_offset_t start, vm_offset_t end)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	struct entry_reserve r;
 	kern_return_t kr = vm_map_check_range(map, start, end, VM_PROT_NONE);
 
@@ -167,7 +173,7 @@ kern_return_t vm_map_unwire(vm_map_t map, vm_offset_t start, vm_offset_t end)
 	struct vm_map_entry *e = vm_map_clip_range(map, start, end, &r);
 	for (; e != &map->header && e->start < end; e = e->next)
 		if (e->wired_count)
-			vm_map_entry_unwire(e);
+			vm_map_entry_unwire(map, e);
 	vm_map_simplify_range(map, start, end);
 	entry_reserve_release(&r);
 	return KERN_SUCCESS;

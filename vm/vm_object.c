@@ -2,12 +2,11 @@
  * VM objects (vm/vm_object.h): resident pages by offset, shadow chains,
  * reference counts, termination and collapse.
  *
- * Lock order: vm_object locks front to back along a shadow chain (the
- * shared rank LOCK_RANK_OBJECT allows exactly that), then the page hash,
- * then pmap, then vm_page.  The callers (vm_map, vm_fault) hold the map
- * lock, so an object's pages cannot change under a fault in progress.
- * An object's lock covers its pages, its shadow link and `shared`; its
- * reference count is atomic and needs none, as a map's, port's and task's.
+ * Locking: the callers (vm_map, vm_fault) hold the map lock, so an
+ * object's pages cannot change under a fault in progress; a collapse
+ * holds two objects of a chain, front then back.  An object's lock covers
+ * its pages, its shadow link and `shared`; its reference count is atomic
+ * and needs none, as a map's, port's and task's.
  *
  * Resident pages are found through one hash table keyed by (object,
  * offset), as in Mach: O(1) on average whatever the object's size.  Each
@@ -88,6 +87,7 @@ static struct vm_page *hash_lookup(struct vm_object *obj, uint64_t offset)
 {
 	struct vm_page *p;
 
+	LOCK_ASSERT_HELD(&page_hash_lock);
 	for (p = *bucket(obj, offset); p; p = p->hash_next)
 		if (p->object == obj && p->offset == offset)
 			break;
@@ -96,6 +96,7 @@ static struct vm_page *hash_lookup(struct vm_object *obj, uint64_t offset)
 
 struct vm_page *vm_object_page_lookup(struct vm_object *obj, uint64_t offset)
 {
+	VM_OBJECT_ASSERT_LOCKED(obj);
 	spin_lock(&page_hash_lock);
 	struct vm_page *p = hash_lookup(obj, offset);
 	spin_unlock(&page_hash_lock);
@@ -106,6 +107,7 @@ void vm_object_page_insert(struct vm_object *obj, struct vm_page *page, uint64_t
 {
 	struct vm_page **b = bucket(obj, offset);
 
+	VM_OBJECT_ASSERT_LOCKED(obj);
 	KASSERT(page->object == NULL, "vm_object_page_insert: page already has an object");
 	page->object = obj;
 	page->offset = offset;
@@ -144,6 +146,7 @@ static void page_detach(struct vm_object *obj, struct vm_page *page)
 
 void vm_object_page_free(struct vm_object *obj, struct vm_page *page)
 {
+	VM_OBJECT_ASSERT_LOCKED(obj);
 	pmap_page_protect(page, VM_PROT_NONE);
 	page_detach(obj, page);
 	vm_page_free(page);
@@ -276,6 +279,8 @@ struct vm_object *vm_object_copy_now(struct vm_object *obj, uint64_t offset, uin
  */
 static void collapse_pages(struct vm_object *front, struct vm_object *backing)
 {
+	VM_OBJECT_ASSERT_LOCKED(front);
+	VM_OBJECT_ASSERT_LOCKED(backing);
 	while (backing->pages) {
 		struct vm_page *p = backing->pages;
 		uint64_t off = p->offset - front->shadow_offset;

@@ -8,9 +8,6 @@
  * falls back to its backing object (`shadow`, at `shadow_offset`) for the
  * rest.  A chain is collapsed when a backing object loses every other
  * reference, so chains stay short.
- *
- * Lock order: a map's lock, then objects front to back along a shadow
- * chain, then vm_page's free lock.
  */
 #ifndef MICA_VM_VM_OBJECT_H
 #define MICA_VM_VM_OBJECT_H
@@ -21,16 +18,27 @@
 #include "kern/lock.h"
 #include "vm/vm_page.h"
 
+/*
+ * Locks:
+ *   (o) obj->lock; an object no one else can reach (just made, or a shadow
+ *       whose one reference is its maker's) is its maker's without it
+ *   (a) atomic
+ *   (c) constant after creation
+ */
 struct vm_object {
 	struct spinlock lock;
-	uint32_t ref_count;            /* atomic: map entries, copies and shadows that point here */
-	bool shared;                   /* mapped writable by more than one entry: no symmetric COW */
-	uint64_t size;                 /* bytes */
-	struct vm_object *shadow;      /* backing object, or NULL */
-	uint64_t shadow_offset;        /* where this object starts in the backing object */
-	struct vm_page *pages;         /* resident pages, a list through vm_page next/prev */
-	uint64_t resident_count;
+	uint32_t ref_count;            /* (a) map entries, copies and shadows that point here */
+	bool shared;                   /* (o) mapped writable by more than one entry: no symmetric
+	                                  COW */
+	uint64_t size;                 /* (c) bytes */
+	struct vm_object *shadow;      /* (o) backing object, or NULL */
+	uint64_t shadow_offset;        /* (o) where this object starts in the backing object */
+	struct vm_page *pages;         /* (o) resident pages, a list through vm_page next/prev */
+	uint64_t resident_count;       /* (o) */
 };
+
+/* => obj locked */
+#define VM_OBJECT_ASSERT_LOCKED(obj) LOCK_ASSERT_HELD(&(obj)->lock)
 
 void vm_object_bootstrap(void);
 

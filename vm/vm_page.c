@@ -1,8 +1,8 @@
 /*
  * The frame table and the buddy allocator.
  *
- * Lock order: vm_page_free_lock protects the free lists and the counters;
- * it is the innermost VM lock, so the allocator calls nothing that locks.
+ * vm_page_free_lock protects the free lists and the counters; the
+ * allocator calls nothing that locks while it holds it.
  *
  * Buddy invariants:
  *  - a free block of order k is 2^k frames starting at a frame number

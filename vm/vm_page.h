@@ -7,9 +7,6 @@
  * page tables and stacks, and merges frees back into large blocks.  Each
  * frame in use is counted by what uses it, so tests can prove that
  * tearing something down returned every frame.
- *
- * Lock order: vm_page_free_lock is innermost among the VM locks (below
- * vm_map, vm_object and pmap): nothing is taken while it is held.
  */
 #ifndef MICA_VM_VM_PAGE_H
 #define MICA_VM_VM_PAGE_H
@@ -46,26 +43,39 @@ struct zone_free;
  * 64 bytes, a power of two, so that a frame's number and its vm_page turn
  * into each other by a shift: the copy path does that for both frames of
  * every page it copies.
+ *
+ * Locks, by what the frame is doing:
+ *   (f) vm_page_free_lock (vm_page.c), which also clears what an owner
+ *       left (offset, wire_count, pmap_flags) when the frame is freed
+ *   (o) the owning object's lock (VM_PAGE_OBJECT)
+ *   (h) the page hash's lock (vm_object.c)
+ *   (z) the owning zone's lock (a frame a zone carved)
+ *   (t) the lock of the pmap whose page table the frame is
+ *       (VM_PAGE_PAGETABLE), and whoever unlinked it, to free it
+ *   (v) pv_lock (arch/x86_64/pmap.c)
  */
 struct __attribute__((aligned(64))) vm_page {
-	struct vm_page *next, *prev;   /* free list, or the owner's list */
-	struct vm_page *hash_next;     /* (object, offset) hash chain */
+	struct vm_page *next, *prev;   /* (f) free list, or the owner's list: (o), (z), (t) */
+	struct vm_page *hash_next;     /* (h) (object, offset) hash chain */
 	union {
 		struct {                       /* VM_PAGE_OBJECT */
-			struct vm_object *object;      /* owner */
-			uint64_t offset;               /* byte offset in the object */
+			struct vm_object *object;      /* (o) owner */
+			uint64_t offset;               /* (o) byte offset in the object */
 		};
 		struct {                       /* a frame a zone carved (kern/zone.c) */
-			struct zone_free *zone_free;   /* its free elements */
-			struct zone *zone;             /* the zone that holds it */
+			struct zone_free *zone_free;   /* (z) its free elements */
+			struct zone *zone;             /* (z) the zone that holds it */
 		};
 	};
-	struct pv_entry *pv_list;      /* every mapping of this frame (pmap-private) */
-	uint32_t wire_count;
-	uint8_t use;                   /* enum vm_page_use */
-	uint8_t order;                 /* free block head: its order; otherwise VM_PAGE_NOT_HEAD */
-	uint8_t pmap_flags;            /* pmap-private: referenced/modified gathered from removed mappings */
-	uint16_t zone_used;            /* a zone's frame: its elements in use */
+	struct pv_entry *pv_list;      /* (v) every mapping of this frame (pmap-private) */
+	uint32_t wire_count;           /* (o) wirings of an object's page; (t) present entries
+	                                  of a page table */
+	uint8_t use;                   /* (f) enum vm_page_use */
+	uint8_t order;                 /* (f) free block head: its order; otherwise
+	                                  VM_PAGE_NOT_HEAD */
+	uint8_t pmap_flags;            /* (v) pmap-private: referenced/modified gathered from
+	                                  removed mappings */
+	uint16_t zone_used;            /* (z) a zone's frame: its elements in use */
 };
 
 #define VM_PAGE_MAX_ORDER 10       /* largest free block: 2^10 frames = 4 MiB */

@@ -141,6 +141,7 @@ static bool protect_allowed(vm_map_t map, vm_offset_t start, vm_offset_t end, vm
 static void protect_entry(vm_map_t map, struct vm_map_entry *e, boolean_t set_maximum,
                           vm_prot_t prot)
 {
+	VM_MAP_ASSERT_LOCKED(map);
 	if (set_maximum) {
 		e->max_protection = prot;
 		e->protection &= prot;

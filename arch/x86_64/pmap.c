@@ -27,10 +27,10 @@
  *  - no frame is writable through one mapping and executable through
  *    another (pmap_audit checks this, and W^X, after boot and in tests).
  *
- * Lock order: pmap->lock, then pv_lock (all pv lists).  The walk from a
- * page to its mappings (pmap_page_protect, the A/D calls) holds pv_lock
- * first, so it only try-locks each pmap and starts again when that fails.
- * Both are spin locks and come after vm_map and vm_object locks.
+ * Locking: pmap->lock covers a pmap's tables, pv_lock every pv list.  The
+ * walk from a page to its mappings (pmap_page_protect) holds pv_lock
+ * first, against the order (kern/lock.h), so it only try-locks each pmap
+ * and starts again when that fails; the A/D calls take no pmap lock.
  */
 #include "arch/x86_64/pmap_cpu.h"
 #include "arch/x86_64/layout.h"
@@ -41,11 +41,14 @@
 #include "kern/zone.h"
 #include "vm/pmap.h"
 
-/* One mapping of a managed page: pmap and virtual address. */
+/*
+ * One mapping of a managed page: pmap and virtual address.  Locks:
+ * (v) pv_lock, (c) set before it is linked, under its pmap's lock.
+ */
 struct pv_entry {
-	struct pv_entry *next;
-	struct pmap *pmap;
-	vm_offset_t va;
+	struct pv_entry *next;         /* (v) the page's next mapping */
+	struct pmap *pmap;             /* (c) */
+	vm_offset_t va;                /* (c) */
 };
 
 static struct pmap kernel_pmap_store;
@@ -130,10 +133,11 @@ static void table_page_free(paddr_t pa)
  * range operations pass over a page table with none without reading its
  * entries, and a table that comes to none can be freed at once.  pte is
  * any entry of the table.  Kernel tables, some made before the frame
- * table, are not counted.  => pmap->lock held
+ * table, are not counted.  => pmap->lock held, pte in one of its tables
  */
-static uint32_t *pt_present_count(const uint64_t *pte)
+static uint32_t *pt_present_count(struct pmap *pmap, const uint64_t *pte)
 {
+	PMAP_ASSERT_LOCKED(pmap);
 	paddr_t table = pmap_direct_to_phys(pte) & ~(paddr_t)PAGE_MASK;
 
 	return &vm_page_from_phys(table)->wire_count;
@@ -143,11 +147,16 @@ static uint32_t *pt_present_count(const uint64_t *pte)
  * The entry for va at the given level (1 = PT), making missing tables on
  * the way when alloc is set.  NULL when a table is missing (and !alloc, or
  * out of memory), or when a large page maps va above that level.
- * => pmap->lock held (or bootstrap)
+ * => with alloc, pmap->lock held (or bootstrap).  A walk that makes
+ * nothing may run without it, as the CPU's own walks do: under pv_lock
+ * (page_ad_bits), or for the CPU half (pmap_pte).
  */
 static uint64_t *walk(struct pmap *pmap, vm_offset_t va, int level, bool alloc)
 {
 	uint64_t *table = pmap->pml4;
+
+	if (alloc && boot_mem.closed)
+		PMAP_ASSERT_LOCKED(pmap);
 
 	for (int l = 4; l > level; l--) {
 		uint64_t *e = &table[pt_index(va, l)];
@@ -157,7 +166,7 @@ static uint64_t *walk(struct pmap *pmap, vm_offset_t va, int level, bool alloc)
 				return NULL;
 			*e = pa | PTE_P | PTE_RW | (is_user_va(va) ? PTE_US : 0);
 			if (is_user_va(va) && l < 4)
-				(*pt_present_count(e))++;
+				(*pt_present_count(pmap, e))++;
 		} else if (*e & PTE_PS) {
 			return NULL;
 		}
@@ -200,6 +209,7 @@ static void unlink_empty_tables(struct pmap *pmap, vm_offset_t va, struct vm_pag
 	uint64_t *path[5];             /* path[l]: the level-l entry over va */
 	int l = 4;
 
+	PMAP_ASSERT_LOCKED(pmap);
 	path[4] = &pmap->pml4[pt_index(va, 4)];
 	while (l > 2 && (*path[l] & PTE_P)) {
 		path[l - 1] = &table_at(*path[l] & PTE_ADDR)[pt_index(va, l - 1)];
@@ -213,7 +223,7 @@ static void unlink_empty_tables(struct pmap *pmap, vm_offset_t va, struct vm_pag
 			return;
 		*path[l] = 0;
 		if (l < 4)
-			(*pt_present_count(path[l]))--;
+			(*pt_present_count(pmap, path[l]))--;
 		table->next = *dead;
 		*dead = table;
 	}
@@ -333,6 +343,7 @@ static uint8_t page_flags_of(uint64_t pte)
 static void pv_insert(struct vm_page *page, struct pv_entry *pv, struct pmap *pmap,
                       vm_offset_t va)
 {
+	PMAP_ASSERT_LOCKED(pmap);
 	pv->pmap = pmap;
 	pv->va = va;
 	spin_lock(&pv_lock);
@@ -349,6 +360,7 @@ static void pv_insert(struct vm_page *page, struct pv_entry *pv, struct pmap *pm
 static struct pv_entry *pv_unlink(struct vm_page *page, struct pmap *pmap, vm_offset_t va,
                                   uint64_t old_pte)
 {
+	LOCK_ASSERT_HELD(&pv_lock);
 	for (struct pv_entry **pp = &page->pv_list; *pp; pp = &(*pp)->next) {
 		struct pv_entry *pv = *pp;
 		if (pv->pmap == pmap && pv->va == va) {
@@ -366,10 +378,11 @@ static struct pv_entry *pv_unlink(struct vm_page *page, struct pmap *pmap, vm_of
  */
 static void remove_pte(struct pmap *pmap, uint64_t *pte, vm_offset_t va)
 {
+	PMAP_ASSERT_LOCKED(pmap);
 	uint64_t old = __atomic_exchange_n(pte, 0, __ATOMIC_SEQ_CST);
 
 	if ((old & PTE_P) && is_user_va(va))
-		(*pt_present_count(pte))--;
+		(*pt_present_count(pmap, pte))--;
 	if (!(old & PTE_P) || !(old & PTE_MANAGED))
 		return;
 	struct vm_page *page = vm_page_from_phys(old & PTE_ADDR);
@@ -394,12 +407,13 @@ static void assert_range(struct pmap *pmap, vm_offset_t start, vm_offset_t end)
 static void install_pte(struct pmap *pmap, uint64_t *pte, vm_offset_t va, struct vm_page *page,
                         struct pv_entry *pv, uint64_t bits)
 {
+	PMAP_ASSERT_LOCKED(pmap);
 	remove_pte(pmap, pte, va);
 	pv_insert(page, pv, pmap, va);
 	*pte = bits;
 	pmap->resident++;
 	if (is_user_va(va))
-		(*pt_present_count(pte))++;
+		(*pt_present_count(pmap, pte))++;
 }
 
 kern_return_t pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *page, vm_prot_t prot,
@@ -444,6 +458,7 @@ static uint64_t *range_pte(struct pmap *pmap, vm_offset_t va, vm_offset_t *next)
 {
 	uint64_t *table = pmap->pml4;
 
+	PMAP_ASSERT_LOCKED(pmap);
 	for (int l = 4; l > 1; l--) {
 		uint64_t e = table[pt_index(va, l)];
 		if (!(e & PTE_P) || (e & PTE_PS)) {
@@ -474,7 +489,8 @@ struct range_op {
 static void range_op_table(struct pmap *pmap, struct range_op *op, uint64_t *pte,
                            vm_offset_t va, vm_offset_t end, vm_offset_t next)
 {
-	uint32_t *present = pmap != kernel_pmap ? pt_present_count(pte) : NULL;
+	PMAP_ASSERT_LOCKED(pmap);
+	uint32_t *present = pmap != kernel_pmap ? pt_present_count(pmap, pte) : NULL;
 	/* locals, not op's fields: those would go through memory around every call of fn */
 	void (*fn)(struct pmap *, uint64_t *, vm_offset_t, vm_prot_t) = op->fn;
 	vm_prot_t prot = op->prot;
@@ -569,6 +585,8 @@ void pmap_protect(pmap_t pmap, vm_offset_t start, vm_offset_t end, vm_prot_t pro
  */
 static void page_protect_one(struct vm_page *page, struct pv_entry *pv, vm_prot_t prot)
 {
+	LOCK_ASSERT_HELD(&pv_lock);
+	PMAP_ASSERT_LOCKED(pv->pmap);
 	uint64_t *pte = walk(pv->pmap, pv->va, 1, false);
 
 	KASSERT(pte && (*pte & PTE_P) && (*pte & PTE_ADDR) == vm_page_to_phys(page),
@@ -579,7 +597,7 @@ static void page_protect_one(struct vm_page *page, struct pv_entry *pv, vm_prot_
 		pv_unlink(page, pv->pmap, pv->va, old);
 		pv->pmap->resident--;
 		if (is_user_va(pv->va))
-			(*pt_present_count(pte))--;
+			(*pt_present_count(pv->pmap, pte))--;
 	} else {
 		lower_pte(pte, prot);
 	}
@@ -587,8 +605,8 @@ static void page_protect_one(struct vm_page *page, struct pv_entry *pv, vm_prot_
 }
 
 /*
- * Visits every mapping of page.  The lock order is pmap before pv_lock,
- * so each pmap is only try-locked here; on failure everything is let go
+ * Visits every mapping of page.  pv_lock ranks after every pmap's, so
+ * each pmap is only try-locked here; on failure everything is let go
  * and the walk starts again.  => caller holds no pmap lock
  */
 void pmap_page_protect(struct vm_page *page, vm_prot_t prot)
@@ -806,9 +824,9 @@ static void free_table(struct pmap *pmap, paddr_t pa, int level, vm_offset_t bas
 		else
 			free_table(pmap, t[i] & PTE_ADDR, level - 1, va);
 	}
-	KASSERT(level != 1 || *pt_present_count(t) == 0,
+	KASSERT(level != 1 || *pt_present_count(pmap, t) == 0,
 	        "pmap_destroy: page table at %#lx counts %u entries it does not have", base,
-	        *pt_present_count(t));
+	        *pt_present_count(pmap, t));
 	table_page_free(pa);
 }
 
@@ -828,10 +846,14 @@ void pmap_destroy(pmap_t pmap)
 
 /* ------------------------------------------------------- the W^X audit */
 
-/* Per-frame marks for the alias check: writable somewhere, executable somewhere. */
+/*
+ * Per-frame marks for the alias check: writable somewhere, executable
+ * somewhere.  Locks: (a) audit_marks.lock, over the bitmaps' bits; (1) set
+ * once, by the first pmap_audit before it takes the lock (one CPU).
+ */
 static struct {
-	uint64_t *writable, *executable;
-	uint64_t frames;
+	uint64_t *writable, *executable;   /* (1) the pointers; (a) the bits */
+	uint64_t frames;                   /* (1) */
 	struct spinlock lock;
 } audit_marks = { .lock = SPINLOCK_INIT("pmap_audit", LOCK_RANK_AUDIT) };
 

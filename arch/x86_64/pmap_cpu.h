@@ -16,13 +16,23 @@
 #include "arch/x86_64/pmap_md.h"
 #include "kern/lock.h"
 
+/*
+ * Locks:
+ *   (p) pmap->lock: also every entry of its page tables, but the A and D
+ *       bits, which the CPU sets at will and which the A/D calls read and
+ *       clear under pv_lock alone
+ *   (c) constant after creation (bootstrap for the kernel's)
+ */
 struct pmap {
-	uint64_t *pml4;                /* through the direct map */
-	paddr_t pml4_pa;
-	uint16_t pcid;                 /* 0 when PCID is off, and for the kernel */
+	uint64_t *pml4;                /* (c) through the direct map */
+	paddr_t pml4_pa;               /* (c) */
+	uint16_t pcid;                 /* (c) 0 when PCID is off, and for the kernel */
 	struct spinlock lock;
-	uint64_t resident;             /* leaf 4 KiB mappings */
+	uint64_t resident;             /* (p) leaf 4 KiB mappings */
 };
+
+/* => pmap->lock held */
+#define PMAP_ASSERT_LOCKED(pmap) LOCK_ASSERT_HELD(&(pmap)->lock)
 
 /* The leaf entry bits that grant prot, for a kernel or user address. */
 static inline uint64_t pmap_prot_bits(vm_prot_t prot, bool user)

@@ -84,3 +84,11 @@ KTEST_CRASH(crash_lock_order, take_locks_out_of_order)
 	spin_lock(&map_lock);              /* a map lock under an object lock: inverted */
 	KT_FAIL("the lock-order checker let an inversion through");
 }
+
+/* A function that expects a lock held, called without it, must say which lock (INVARIANTS). */
+KTEST_CRASH(crash_lock_assert, look_up_an_entry_without_the_map_lock)
+{
+	kprintf("    # vm_map_lookup_entry on kernel_map, whose lock is not held\n");
+	vm_map_lookup_entry(kernel_map, kernel_map->min);
+	KT_FAIL("vm_map_lookup_entry ran without the map lock and did not assert it");
+}

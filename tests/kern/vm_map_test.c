@@ -467,11 +467,13 @@ KTEST(vm_map, teardown_returns_every_frame)
 /* How many objects deep the shadow chain behind addr goes. */
 static unsigned chain_length(vm_map_t map, vm_address_t addr)
 {
-	struct vm_map_entry *e = vm_map_lookup_entry(map, addr);
 	unsigned n = 0;
 
+	spin_lock(&map->lock);
+	struct vm_map_entry *e = vm_map_lookup_entry(map, addr);
 	for (struct vm_object *o = e ? e->object : NULL; o; o = o->shadow)
 		n++;
+	spin_unlock(&map->lock);
 	return n;
 }
 
