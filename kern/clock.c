@@ -10,6 +10,7 @@
 #include "kern/clock.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
+#include "kern/timer.h"
 
 #define NSEC_PER_SEC 1000000000ull
 
@@ -69,6 +70,7 @@ void clock_interrupt(void)
 	clock_tick_fn fn = __atomic_load_n(&tick_handler, __ATOMIC_ACQUIRE);
 
 	__atomic_fetch_add(&ticks, 1, __ATOMIC_RELAXED);
+	timer_expire(clock_ns());
 	if (fn)
 		fn();
 }

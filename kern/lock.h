@@ -69,6 +69,9 @@ enum lock_rank {
 	LOCK_RANK_SCHED = 90,      /* the run queue and every thread's state, wait channel and
 	                              suspend count; held across a switch, and let go by the
 	                              thread switched to */
+	LOCK_RANK_TIMER = 95,      /* the timer queue (kern/timer.c): taken under the scheduler's
+	                              lock to start a quantum; takes none itself, and a timer's
+	                              function runs with it let go */
 	LOCK_RANK_LEAF = 100,      /* nothing is taken while a leaf lock is held (the
 	                              port-to-name hash, the kernel stacks' bitmap) */
 };

@@ -9,6 +9,7 @@
 #include "arch/x86_64/pmap_md.h"
 #include "arch/x86_64/trap.h"
 #include "kern/clock.h"
+#include "kern/timer.h"
 #include "tests/harness/ktest.h"
 #include "tests/kern/vm_test.h"
 
@@ -186,4 +187,78 @@ KTEST(clock, tick_leaves_interrupted_registers_and_stack_intact)
 			              register_names[i], before_tick[i], after_tick[i]);
 	for (unsigned i = 0; i < 64; i++)
 		KT_EXPECT_EQ(locals[i], ~(uint64_t)i * 0x0101010101010101);
+}
+
+/* A timer with what the tests look at; the timer_call comes first, so fn finds the rest. */
+struct test_timer {
+	struct timer_call call;
+	volatile uint64_t fired_at;        /* clock_ns() when fn ran; 0 until then */
+	unsigned order;                    /* among the timers of one test, 1 for the first to fire */
+};
+
+static unsigned timers_fired;
+
+static void note_firing(struct timer_call *t)
+{
+	struct test_timer *tt = (struct test_timer *)t;
+
+	tt->fired_at = clock_ns();
+	tt->order = ++timers_fired;
+}
+
+/* Lets interrupts in, one halt at a time, until t has fired. */
+static void wait_for(struct test_timer *t)
+{
+	while (t->fired_at == 0)
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+#define NSEC_PER_MSEC 1000000ull
+
+/*
+ * Timers fire in deadline order, whatever order they were entered in;
+ * re-entering one moves it, and a cancelled one never fires.
+ */
+KTEST(clock, timers_fire_in_deadline_order_moved_and_cancelled)
+{
+	struct test_timer t[4] = { 0 };
+	uint64_t now = clock_ns();
+
+	timers_fired = 0;
+	timer_call_enter(&t[0].call, now + 3 * NSEC_PER_MSEC, note_firing);
+	timer_call_enter(&t[1].call, now + 1 * NSEC_PER_MSEC, note_firing);
+	timer_call_enter(&t[2].call, now + 2 * NSEC_PER_MSEC, note_firing);
+	timer_call_enter(&t[3].call, now + 2 * NSEC_PER_MSEC, note_firing);
+	timer_call_enter(&t[1].call, now + 4 * NSEC_PER_MSEC, note_firing);   /* moved last */
+	KT_EXPECT(timer_call_cancel(&t[3].call));
+	KT_EXPECT(!timer_call_cancel(&t[3].call));
+	wait_for(&t[1]);
+	KT_EXPECT_EQ(t[2].order, 1);
+	KT_EXPECT_EQ(t[0].order, 2);
+	KT_EXPECT_EQ(t[1].order, 3);
+	KT_EXPECT_EQ(t[3].fired_at, 0);
+	KT_EXPECT(!timer_call_cancel(&t[1].call));         /* it has run */
+}
+
+/* A function may enter its own timer again: a periodic timer is one that does. */
+static void fire_thrice(struct timer_call *t)
+{
+	struct test_timer *tt = (struct test_timer *)t;
+
+	if (++tt->order < 3)
+		timer_call_enter(t, clock_ns() + NSEC_PER_MSEC, fire_thrice);
+	else
+		tt->fired_at = clock_ns();
+}
+
+KTEST(clock, a_timer_function_may_enter_its_timer_again)
+{
+	struct test_timer t = { 0 };
+	uint64_t start = clock_ns();
+
+	timer_call_enter(&t.call, start + NSEC_PER_MSEC, fire_thrice);
+	wait_for(&t);
+	KT_EXPECT_EQ(t.order, 3);
+	KT_EXPECT(t.fired_at >= start + 3 * NSEC_PER_MSEC);
+	KT_EXPECT(!t.call.queued);
 }
