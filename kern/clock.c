@@ -1,11 +1,13 @@
 /*
- * The clock, machine-independent half: counts ticks, calls the tick
- * handler, and turns cycle-counter readings into nanoseconds.  The
- * hardware (which timer, which counter, how they are calibrated) is the
- * machine layer's, behind kern/machine.h.
+ * The clock, machine-independent half: turns cycle-counter readings into
+ * nanoseconds, counts interrupts, runs the timer queue from them and arms
+ * the one-shot timer for its next deadline.  The hardware (which timer,
+ * which counter, how they are calibrated) is the machine layer's, behind
+ * kern/machine.h.
  *
- * Everything but the tick count and the handler is written once, by
- * clock_init, before any tick can be taken; readers need no lock.
+ * The rates are written once, by clock_init, before any interrupt can be
+ * taken; readers need no lock.  What is armed is this CPU's, changed only
+ * with interrupts off: (i) below.
  */
 #include "kern/clock.h"
 #include "kern/machine.h"
@@ -14,28 +16,27 @@
 
 #define NSEC_PER_SEC 1000000000ull
 
-static unsigned tick_hz;
 static uint64_t cycle_hz;
 static uint64_t cycles_at_init;
 static uint64_t ns_per_cycle;        /* 32.32 fixed point: nanoseconds per 2^32 cycles */
 
-static uint64_t ticks;               /* updated by the tick interrupt */
-static clock_tick_fn tick_handler;   /* replaced at any moment: read it once per tick */
+static uint64_t ticks;               /* updated by the clock interrupt */
+static clock_tick_fn tick_handler;   /* replaced at any moment: read it once per interrupt */
 
-void clock_init(unsigned hz)
+static bool started;                 /* (i) clock_init has started the timer */
+static uint64_t armed = TIMER_NONE;  /* (i) the deadline the one-shot timer is set for */
+static bool in_step;                 /* (i) an interrupt runs its timers: it arms afterwards */
+
+/* Starts the timer only once the rates are known: timers queued before wait until then. */
+void clock_init(void)
 {
-	KASSERT(hz > 0, "clock_init: a tick rate of 0 Hz");
-	tick_hz = hz;
-	cycle_hz = machine_clock_start(hz);
+	cycle_hz = machine_clock_start();
 	if (cycle_hz == 0)
 		panic("clock_init: the cycle counter does not advance");
 	ns_per_cycle = (NSEC_PER_SEC << 32) / cycle_hz;
 	cycles_at_init = machine_cycle_count();
-}
-
-unsigned clock_hz(void)
-{
-	return tick_hz;
+	started = true;
+	clock_arm(timer_next_deadline());
 }
 
 uint64_t clock_ticks(void)
@@ -64,13 +65,40 @@ clock_tick_fn clock_set_tick_handler(clock_tick_fn fn)
 	return __atomic_exchange_n(&tick_handler, fn, __ATOMIC_ACQ_REL);
 }
 
-/* The count goes up before the handler runs, so the handler sees its own tick. */
+/* Sets the one-shot timer for deadline (TIMER_NONE: for nothing), replacing what was armed. */
+static void clock_program(uint64_t deadline)
+{
+	uint64_t now = clock_ns();
+
+	armed = deadline;
+	if (deadline == TIMER_NONE)
+		machine_timer_stop();
+	else
+		machine_timer_oneshot(deadline > now ? deadline - now : 0);
+}
+
+void clock_arm(uint64_t deadline)
+{
+	if (started && !in_step && deadline < armed)
+		clock_program(deadline);
+}
+
+/*
+ * The one-shot timer is spent, so the step arms it again, for the next
+ * deadline, before the handler runs: the handler may switch threads and
+ * come back much later.  Timers entered by the timers that ran are in
+ * that deadline already.  The count goes up first, so the handler sees
+ * its own interrupt.
+ */
 void clock_interrupt(void)
 {
 	clock_tick_fn fn = __atomic_load_n(&tick_handler, __ATOMIC_ACQUIRE);
 
 	__atomic_fetch_add(&ticks, 1, __ATOMIC_RELAXED);
+	in_step = true;
 	timer_expire(clock_ns());
+	in_step = false;
+	clock_program(timer_next_deadline());
 	if (fn)
 		fn();
 }

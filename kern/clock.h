@@ -1,32 +1,32 @@
 /*
- * The clock: a periodic tick for the scheduler, and time in nanoseconds.
+ * The clock: time in nanoseconds, and a one-shot interrupt for the
+ * nearest deadline.
  *
- * The tick is a timer interrupt, taken only where interrupts are on.
- * Each one adds one to clock_ticks() and then calls the tick handler, if
- * one is set, with interrupts off.  Ticks count interrupts taken, not
- * periods elapsed: periods that pass while interrupts are off collapse
- * into one pending interrupt.  For elapsed time use clock_ns(), which
- * reads the cycle counter (the TSC) and is exact whatever interrupts do.
+ * Time is the cycle counter (the TSC), exact whatever interrupts do.
+ * The interrupt is not periodic: the clock arms the machine's one-shot
+ * timer for the earliest deadline of the timer queue (kern/timer.h), the
+ * end of the running thread's quantum among them, and an idle CPU with
+ * nothing queued takes none.  Each interrupt, taken only where interrupts
+ * are on, adds one to clock_ticks(), runs the timers that are due, arms
+ * for the next deadline, then calls the tick handler, if one is set, with
+ * interrupts off.  A deadline that passes while interrupts are off is
+ * served when they come back on.
  */
 #ifndef MICA_KERN_CLOCK_H
 #define MICA_KERN_CLOCK_H
 
 #include <stdint.h>
 
-#define CLOCK_HZ 100               /* the tick rate kernel_main starts the clock at */
-
 typedef void (*clock_tick_fn)(void);
 
 /*
- * Calibrates the cycle counter and starts ticking hz times a second.
- * Once, at boot; leaves interrupts as they were (off).
+ * Calibrates the cycle counter and starts the one-shot timer, armed for
+ * whatever the timer queue already holds.  Once, at boot; leaves
+ * interrupts as they were (off).
  */
-void clock_init(unsigned hz);
+void clock_init(void);
 
-/* The tick rate clock_init was given. */
-unsigned clock_hz(void);
-
-/* Timer interrupts taken since clock_init. */
+/* Clock interrupts taken since clock_init: as many as deadlines needed, not a rate. */
 uint64_t clock_ticks(void);
 
 /* Nanoseconds since clock_init; never goes back.  0 before clock_init. */
@@ -36,16 +36,24 @@ uint64_t clock_ns(void);
 uint64_t clock_tsc_hz(void);
 
 /*
- * Makes fn (NULL for none) the function every tick calls, with interrupts
- * off, after counting it; returns the one it replaces.  May be called
- * before clock_init and with interrupts on.
+ * Makes fn (NULL for none) the function every clock interrupt calls, with
+ * interrupts off, after its timers ran; returns the one it replaces.  May
+ * be called before clock_init and with interrupts on.
  */
 clock_tick_fn clock_set_tick_handler(clock_tick_fn fn);
 
 /*
- * For the machine-dependent interrupt path only: one tick has arrived
- * (interrupts are off, and the interrupt controller has been told it is
- * done, so the handler may switch threads and return much later).
+ * For kern/timer.c, with interrupts off: a clock interrupt is to come at
+ * deadline or soon after (it may come earlier).  Arms the timer only if
+ * nothing armed comes by then.
+ */
+void clock_arm(uint64_t deadline);
+
+/*
+ * For the machine-dependent interrupt path only: the one-shot timer has
+ * gone off (interrupts are off, and the interrupt controller has been
+ * told it is done, so the handler may switch threads and return much
+ * later).
  */
 void clock_interrupt(void);
 

@@ -5,7 +5,11 @@
  * The model, as it is today.  Mica runs on one CPU.  System calls, page
  * faults and kernel-object routines run with interrupts off from entry to
  * exit, so the clock interrupt arrives only in user mode, in the idle
- * loop, or in a kernel thread that has them on.  A spin lock therefore
+ * loop, or in a kernel thread that has them on.  The clock is one-shot:
+ * it interrupts for the nearest deadline of the timer queue, the running
+ * thread's quantum among them (kern/clock.h), and runs the due timers
+ * with interrupts off and no lock held, so a timer may take any lock but
+ * the timer queue's, whose holder is never interrupted.  A spin lock therefore
  * never waits: finding one taken means this CPU holds it already, a
  * deadlock, and spin_lock panics saying so.  A thread that waits
  * (mach_msg on a full or empty queue, a task wait) polls with sched_yield

@@ -67,13 +67,24 @@ uint64_t machine_entropy(void);
 /* ---- the clock's hardware, for kern/clock.c (arch/x86_64/apic.c) ---- */
 
 /*
- * Measures the cycle counter's rate once, then starts a periodic timer
- * interrupt hz times a second, which calls clock_interrupt() with
- * interrupts off.  It is taken only where interrupts are on: this leaves
- * them as they were.  Returns the cycle counter's rate in Hz.  Panics,
- * saying why, on a machine without a timer it can drive.
+ * Measures the cycle counter's rate once and readies a one-shot timer
+ * whose interrupt calls clock_interrupt() with interrupts off; nothing is
+ * armed yet.  The interrupt is taken only where interrupts are on: this
+ * leaves them as they were.  Returns the cycle counter's rate in Hz.
+ * Panics, saying why, on a machine without a timer it can drive.
  */
-uint64_t machine_clock_start(unsigned hz);
+uint64_t machine_clock_start(void);
+
+/*
+ * Arms the one-shot timer to interrupt once, ns nanoseconds from now (0:
+ * as soon as it can), replacing what was armed.  It may come a little
+ * early, as two separately calibrated clocks disagree: clock_interrupt
+ * arms again for what is not yet due.  Interrupts off.
+ */
+void machine_timer_oneshot(uint64_t ns);
+
+/* Disarms the one-shot timer: no clock interrupt until the next machine_timer_oneshot. */
+void machine_timer_stop(void);
 
 /* The cycle counter: counts at a constant rate and never goes back on one CPU. */
 uint64_t machine_cycle_count(void);

@@ -105,7 +105,7 @@ void kernel_main(uint64_t boot_info_phys)
 	warn_unknown_options(&boot_options);
 	print_cpu();
 	boot_info_print(&boot_info);
-	clock_init(CLOCK_HZ);      /* before the W^X audit, so that it covers the APIC page */
+	clock_init();              /* before the W^X audit, so that it covers the APIC page */
 	clock_set_tick_handler(sched_tick);
 	print_memory();
 

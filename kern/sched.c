@@ -6,11 +6,13 @@
  * takes the CPU releases it (a new thread does so in thread_start).
  */
 #include "kern/sched.h"
+#include "kern/clock.h"
 #include "kern/lock.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
 #include "kern/task.h"
 #include "kern/thread.h"
+#include "kern/timer.h"
 #include "vm/vm_map.h"
 
 struct spinlock sched_lock = SPINLOCK_INIT("sched", LOCK_RANK_SCHED);
@@ -20,6 +22,9 @@ static struct thread *idle_thread;
 static struct thread *zombies;         /* halted, waiting to be freed off their stacks */
 static struct thread *sleepers;        /* waiting on a channel, linked through run_next */
 static struct thread boot_thread = { .name = "kernel_main", .state = THREAD_RUNNING };
+static struct timer_call quantum;      /* ends each quantum; its fields are the timer queue's */
+static bool quantum_queued;            /* (s) quantum is in the timer queue */
+static bool quantum_over;              /* (s) a quantum ended since the last switch */
 
 /* => sched_lock held */
 static void runq_push(struct thread *t)
@@ -122,6 +127,34 @@ static void reap_zombies(void)
 }
 
 /*
+ * Quanta follow one another while threads other than idle run, the
+ * clock tick's rhythm without the tick: a switch between two of them
+ * costs no timer call.  The next clock interrupt that finds another
+ * thread runnable switches.  The idle thread gets none, so an idle CPU
+ * takes no interrupt for it; the thread it hands over to starts a quantum.
+ */
+static void quantum_end(struct timer_call *t)
+{
+	spin_lock(&sched_lock);
+	quantum_over = true;
+	quantum_queued = machine_current_thread() != idle_thread;
+	if (quantum_queued)
+		timer_call_enter(t, clock_ns() + SCHED_QUANTUM_NS, quantum_end);
+	spin_unlock(&sched_lock);
+}
+
+/* to is about to run: a quantum is under way unless to is the idle thread.  => sched_lock held */
+static void quantum_switch(struct thread *to)
+{
+	LOCK_ASSERT_HELD(&sched_lock);
+	quantum_over = false;
+	if (to != idle_thread && !quantum_queued) {
+		quantum_queued = true;
+		timer_call_enter(&quantum, clock_ns() + SCHED_QUANTUM_NS, quantum_end);
+	}
+}
+
+/*
  * Gives the CPU to the next runnable thread (or idle); the current one
  * must already have its new state (and be queued, if runnable).
  * => sched_lock held; returns with it released
@@ -136,6 +169,7 @@ static void switch_away(void)
 		to = idle_thread;
 	if (to != from) {
 		to->state = THREAD_RUNNING;
+		quantum_switch(to);
 		machine_switch(from, to, address_space(to));
 	} else {
 		from->state = THREAD_RUNNING;
@@ -196,10 +230,14 @@ void sched_exit(void)
 	panic("sched_exit: a halted thread ran again");
 }
 
-/* An interrupted user thread (or the idle loop) gives way at every tick. */
+/*
+ * A thread interrupted after its quantum gives way, if another can run.
+ * The idle thread has no quantum: its loop looks for runnable threads
+ * after each interrupt.
+ */
 void sched_tick(void)
 {
-	if (runnable_exists())
+	if (quantum_over && runnable_exists())
 		sched_yield();
 }
 
@@ -240,6 +278,9 @@ static void idle_loop(void *unused)
 void sched_init(void)
 {
 	machine_set_current_thread(&boot_thread);
+	spin_lock(&sched_lock);
+	quantum_switch(&boot_thread);      /* its first quantum counts from clock_init */
+	spin_unlock(&sched_lock);
 	idle_thread = thread_create_kernel("idle", idle_loop, NULL);
 	if (idle_thread == NULL)
 		panic("sched_init: no memory for the idle thread");

@@ -52,6 +52,8 @@ void timer_call_enter(struct timer_call *t, uint64_t deadline, void (*fn)(struct
 	t->deadline = deadline;
 	t->fn = fn;
 	timer_insert(t);
+	if (timer_head == t)
+		clock_arm(deadline);
 	spin_unlock(&timer_lock);
 }
 

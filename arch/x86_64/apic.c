@@ -1,20 +1,22 @@
 /*
  * The clock's hardware on x86-64 (kern/machine.h): the local APIC timer
- * interrupts periodically for the tick, and the TSC counts cycles for
- * time.  Neither states its rate, so both are measured once at boot
+ * interrupts once per deadline, armed one-shot, and the TSC counts cycles
+ * for time.  Neither states its rate, so both are measured once at boot
  * against the PIT (the 8254), whose input clock is 1.193182 MHz on every
  * PC.
  *
  * The local APIC is programmed through its xAPIC MMIO page (Intel SDM
  * vol. 3A, the chapter "Advanced Programmable Interrupt Controller"):
  * QEMU's TCG has neither x2APIC nor the TSC-deadline timer, so the timer
- * runs in periodic mode.  Every x86-64 CPU has a local APIC, so there is
+ * runs in one-shot mode, its count converted from nanoseconds at the rate
+ * measured at boot.  Every x86-64 CPU has a local APIC, so there is
  * no PIT-driven fallback, which no test could exercise: a machine without
  * one is refused with a panic that says so.
  */
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/trap.h"
+#include "debug/gdbstub.h"
 #include "kern/console.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
@@ -39,7 +41,6 @@ enum {
 
 #define SVR_ENABLE          (1u << 8)
 #define LVT_MASKED          (1u << 16)
-#define LVT_TIMER_PERIODIC  (1u << 17)     /* reload the initial count at 0 (else one-shot) */
 #define TIMER_DIVIDE_16     0x3            /* the timer counts the APIC's clock / 16 */
 
 #define PIC_MASTER_DATA     0x21           /* the 8259s' interrupt mask registers */
@@ -60,9 +61,14 @@ enum {
 /* Each poll is a port read, about a microsecond on hardware: this is over a minute. */
 #define PIT_POLLS_MAX       (1u << 26)
 
+#define NSEC_PER_SEC        1000000000ull
+/* Under the gdb stub, which polls COM2 from the timer's interrupt, an idle CPU still looks. */
+#define GDB_POLL_NS         (100ull * 1000 * 1000)
+
 _Static_assert(CALIBRATION_COUNT <= 0xffff, "the PIT's counter has 16 bits");
 
 static volatile uint32_t *apic_regs;      /* the MMIO page, mapped uncached */
+static uint64_t timer_counts_per_ns;      /* 32.32 fixed point: the APIC timer's counts per ns */
 
 /* A register is read and written whole: one aligned 32-bit access, as the APIC requires. */
 static uint32_t apic_read(unsigned reg)
@@ -199,28 +205,47 @@ static struct clock_rates calibrate(void)
 	return runs[CALIBRATION_RUNS / 2];
 }
 
-/* Interrupts on T_TIMER every count timer periods, for good. */
-static void apic_timer_periodic(uint32_t count)
-{
-	apic_write(APIC_TIMER_DIVIDE, TIMER_DIVIDE_16);
-	apic_write(APIC_LVT_TIMER, LVT_TIMER_PERIODIC | T_TIMER);
-	apic_write(APIC_TIMER_INITIAL, count);
-}
-
-uint64_t machine_clock_start(unsigned hz)
+/*
+ * Readies the timer in one-shot mode on T_TIMER, unarmed.  The rate is
+ * far below 2^32 counts a second (it is a bus clock divided by 16), so
+ * the 32.32 rate per nanosecond keeps its precision.
+ */
+uint64_t machine_clock_start(void)
 {
 	struct clock_rates rates;
-	uint64_t count;
 
 	apic_init();
 	rates = calibrate();
-	count = rates.apic_timer_hz / hz;
-	if (count == 0 || count > UINT32_MAX)
-		panic("clock: the APIC timer counts at %lu Hz, which cannot make %u ticks a second",
-		      rates.apic_timer_hz, hz);
-	apic_timer_periodic(count);
-	klog("clock: TSC %lu MHz, APIC timer %u Hz\n", (rates.tsc_hz + 500000) / 1000000, hz);
+	if (rates.apic_timer_hz == 0 || rates.apic_timer_hz >= NSEC_PER_SEC)
+		panic("clock: the APIC timer counts at %lu Hz, too %s to time deadlines",
+		      rates.apic_timer_hz, rates.apic_timer_hz ? "fast" : "slow");
+	timer_counts_per_ns = (rates.apic_timer_hz << 32) / NSEC_PER_SEC;
+	apic_write(APIC_TIMER_DIVIDE, TIMER_DIVIDE_16);
+	apic_write(APIC_LVT_TIMER, T_TIMER);
+	apic_write(APIC_TIMER_INITIAL, 0);
+	klog("clock: TSC %lu MHz, APIC timer %lu kHz, one-shot\n",
+	     (rates.tsc_hz + 500000) / 1000000, (rates.apic_timer_hz + 500) / 1000);
 	return rates.tsc_hz;
+}
+
+/*
+ * Rounds up, so the timer runs at least ns by its own clock; a count of
+ * 0 would disarm it, so 1 is the least.  A longer wait than the counter
+ * holds comes early and is armed again.
+ */
+void machine_timer_oneshot(uint64_t ns)
+{
+	uint64_t count = (uint64_t)(((unsigned __int128)ns * timer_counts_per_ns) >> 32) + 1;
+
+	apic_write(APIC_TIMER_INITIAL, count > UINT32_MAX ? UINT32_MAX : (uint32_t)count);
+}
+
+void machine_timer_stop(void)
+{
+	if (gdbstub_enabled())
+		machine_timer_oneshot(GDB_POLL_NS);
+	else
+		apic_write(APIC_TIMER_INITIAL, 0);
 }
 
 uint64_t machine_cycle_count(void)

@@ -1,7 +1,7 @@
 /*
- * The local APIC: each CPU's own interrupt controller, and the timer
- * behind the clock's tick (arch/x86_64/apic.c implements kern/machine.h's
- * clock primitives with it).
+ * The local APIC: each CPU's own interrupt controller, and the one-shot
+ * timer behind the clock's interrupt (arch/x86_64/apic.c implements
+ * kern/machine.h's clock primitives with it).
  */
 #ifndef MICA_ARCH_APIC_H
 #define MICA_ARCH_APIC_H

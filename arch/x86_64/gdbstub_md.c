@@ -194,7 +194,7 @@ bool gdbstub_trap(struct trap_frame *tf)
 	return true;
 }
 
-/* On each clock tick: has gdb sent Ctrl-C (or started talking) while the kernel ran? */
+/* On each clock interrupt: has gdb sent Ctrl-C (or started talking) while the kernel ran? */
 void gdbstub_poll(struct trap_frame *tf)
 {
 	if (gdbstub_enabled() && uart_byte_ready(COM2) &&

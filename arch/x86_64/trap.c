@@ -101,8 +101,8 @@ static void trap_catch_deliver(const struct trap_frame *tf)
 
 /*
  * Handles the interrupts Mica expects; false for any other vector.  The
- * timer's EOI comes before the tick, whose handler may switch threads and
- * come back much later (interrupts stay off all the same).  A spurious
+ * timer's EOI comes before the clock's step, whose handler may switch
+ * threads and come back much later (interrupts stay off all the same).  A spurious
  * interrupt was never in service, so it gets no EOI.
  */
 static bool interrupt_handled(struct trap_frame *tf)

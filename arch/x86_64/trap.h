@@ -18,7 +18,7 @@ enum {
 	T_SIMD_FP = 19, T_VIRTUALIZATION = 20, T_CONTROL_PROTECTION = 21,
 	T_EXCEPTIONS = 32,
 	T_IRQ_BASE = 32,           /* the 8259s are remapped here, and masked */
-	T_TIMER = 0x30,            /* the local APIC timer: the clock's tick (kern/clock.c) */
+	T_TIMER = 0x30,            /* the local APIC timer: the clock's one-shot (kern/clock.c) */
 	T_APIC_SPURIOUS = 0xff,    /* the local APIC's spurious vector: needs no EOI */
 };
 
@@ -71,7 +71,7 @@ void trap_dispatch(struct trap_frame *tf);
 
 /* The gdb stub's hooks (gdbstub_md.c); each does nothing unless the stub is on. */
 bool gdbstub_trap(struct trap_frame *tf);     /* true if the trap was the debugger's */
-void gdbstub_poll(struct trap_frame *tf);     /* a clock tick: did gdb send Ctrl-C? */
+void gdbstub_poll(struct trap_frame *tf);     /* a clock interrupt: did gdb send Ctrl-C? */
 void gdbstub_fatal(struct trap_frame *tf);    /* a fatal trap: gdb sees it first */
 
 #endif

@@ -1,21 +1,28 @@
 /*
- * The clock: ticks arrive where interrupts are on and only there, each
- * calls the tick handler with interrupts off, time from the TSC only goes
- * forward, and a tick leaves the code it interrupted exactly as it was;
- * and the uncached mapping the APIC's registers need.  Rates are checked
- * for plausibility only: speed is for benchmarks.
+ * The clock: its interrupts arrive where interrupts are on and only
+ * there, each calls the tick handler with interrupts off, time from the
+ * TSC only goes forward, and an interrupt leaves the code it interrupted
+ * exactly as it was; timers fire in order, on time, and an idle CPU takes
+ * interrupts only for deadlines; and the uncached mapping the APIC's
+ * registers need.  Rates are checked for plausibility only: speed is for
+ * benchmarks.
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/pmap_md.h"
 #include "arch/x86_64/trap.h"
 #include "kern/clock.h"
+#include "kern/sched.h"
 #include "kern/timer.h"
 #include "tests/harness/ktest.h"
 #include "tests/kern/vm_test.h"
 
 #define NSEC_PER_SEC 1000000000ull
 
-/* Lets interrupts in, one halt at a time, until at least n more ticks have been taken. */
+/*
+ * Lets interrupts in, one halt at a time, until at least n more have been
+ * taken.  The running thread's quantum brings one at least every
+ * SCHED_QUANTUM_NS.
+ */
 static void take_ticks(unsigned n)
 {
 	uint64_t start = clock_ticks();
@@ -23,11 +30,6 @@ static void take_ticks(unsigned n)
 	while (clock_ticks() - start < n)
 		/* sti takes effect after the next instruction: no tick slips in before the hlt */
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
-}
-
-static uint64_t ns_per_tick(void)
-{
-	return NSEC_PER_SEC / clock_hz();
 }
 
 /* The local APIC's usual address: mapped, never touched, by the mapping test. */
@@ -57,7 +59,7 @@ KTEST(clock, tsc_frequency_is_plausible)
 KTEST(clock, no_tick_is_taken_while_interrupts_are_off)
 {
 	uint64_t before = clock_ticks();
-	uint64_t until = clock_ns() + 3 * ns_per_tick();
+	uint64_t until = clock_ns() + 3 * SCHED_QUANTUM_NS;     /* a quantum ends meanwhile */
 
 	while (clock_ns() < until)
 		__asm__ volatile("pause");
@@ -101,19 +103,6 @@ KTEST(clock, time_only_goes_forward)
 		KT_EXPECT(clock_ns() > prev);
 		prev = clock_ns();
 	}
-}
-
-/*
- * The APIC timer and the TSC were calibrated separately: ticks must not
- * come much faster than the tick rate says, measured on the TSC.  (The
- * first tick may be pending already; later ones may come late under load.)
- */
-KTEST(clock, ticks_agree_with_tsc_time)
-{
-	take_ticks(1);
-	uint64_t start = clock_ns();
-	take_ticks(10);
-	KT_EXPECT(clock_ns() - start >= 10 * ns_per_tick() / 2);
 }
 
 KTEST(clock, spurious_vector_is_ignored)
@@ -216,6 +205,27 @@ static void wait_for(struct test_timer *t)
 #define NSEC_PER_MSEC 1000000ull
 
 /*
+ * On an idle machine a timer fires no earlier than its deadline and
+ * within a millisecond after it, whatever its length.
+ */
+KTEST(clock, timers_fire_within_a_millisecond_of_their_deadlines)
+{
+	static const unsigned ms[] = { 1, 5, 20 };
+	struct test_timer t[3] = { 0 };
+
+	for (unsigned i = 0; i < 3; i++) {
+		uint64_t deadline = clock_ns() + ms[i] * NSEC_PER_MSEC;
+		timer_call_enter(&t[i].call, deadline, note_firing);
+		wait_for(&t[i]);
+		int64_t late_us = ((int64_t)t[i].fired_at - (int64_t)deadline) / 1000;
+		if (t[i].fired_at < deadline || t[i].fired_at > deadline + NSEC_PER_MSEC)
+			ktest_fail_at(__FILE__, __LINE__, "a %u ms timer fired %ld us after its deadline",
+			              ms[i], late_us);
+		KT_EXPECT(!t[i].call.queued);
+	}
+}
+
+/*
  * Timers fire in deadline order, whatever order they were entered in;
  * re-entering one moves it, and a cancelled one never fires.
  */
@@ -261,4 +271,26 @@ KTEST(clock, a_timer_function_may_enter_its_timer_again)
 	KT_EXPECT_EQ(t.order, 3);
 	KT_EXPECT(t.fired_at >= start + 3 * NSEC_PER_MSEC);
 	KT_EXPECT(!t.call.queued);
+}
+
+static void wake_sleeper(struct timer_call *t)
+{
+	((struct test_timer *)t)->fired_at = clock_ns();
+	sched_wakeup(t);
+}
+
+/*
+ * While this thread sleeps 50 ms, the CPU is idle: it takes the interrupt
+ * for the timer that wakes it, and at most one the quantum had armed
+ * before (a tick every 10 ms would be five).
+ */
+KTEST(clock, an_idle_cpu_takes_interrupts_only_for_deadlines)
+{
+	struct test_timer t = { 0 };
+	uint64_t before = clock_ticks();
+
+	timer_call_enter(&t.call, clock_ns() + 50 * NSEC_PER_MSEC, wake_sleeper);
+	while (t.fired_at == 0)
+		sched_sleep(&t.call);
+	KT_EXPECT(clock_ticks() - before <= 2);
 }

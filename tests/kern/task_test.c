@@ -238,6 +238,8 @@ KTEST(task, a_thousand_lifetimes_leak_nothing)
 	KT_EXPECT_EQ(ipc_port_count(), ports);
 }
 
+#define NSEC_PER_SEC 1000000000ull
+
 static volatile uint64_t spins[2];
 static volatile bool stop_spinning;
 
@@ -254,14 +256,14 @@ static void spin(void *arg)
 
 KTEST(task, preempted_threads_both_make_progress)
 {
-	uint64_t start = clock_ticks();
+	uint64_t start = clock_ticks(), until = clock_ns() + 20 * NSEC_PER_SEC;
 
 	spins[0] = spins[1] = 0;
 	stop_spinning = false;
 	KT_ASSERT(thread_create_kernel("spin0", spin, (void *)0) != NULL);
 	KT_ASSERT(thread_create_kernel("spin1", spin, (void *)1) != NULL);
-	/* each turn we get ends at a tick, after which both spinners ran a while */
-	while ((spins[0] < 1000 || spins[1] < 1000) && clock_ticks() - start < 20 * clock_hz())
+	/* each turn we get ends with our quantum, after which both spinners ran a while */
+	while ((spins[0] < 1000 || spins[1] < 1000) && clock_ns() < until)
 		sched_yield();
 	stop_spinning = true;
 	for (int i = 0; i < 4; i++)
