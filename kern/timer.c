@@ -26,7 +26,7 @@ static void timer_unlink(struct timer_call *t)
 	t->queued = false;
 }
 
-/* Puts t after every timer due no later than it, so equal deadlines run in order.  => timer_lock held */
+/* Puts t behind the timers due no later: equal deadlines run in order.  => timer_lock held */
 static void timer_insert(struct timer_call *t)
 {
 	struct timer_call **pp = &timer_head;

@@ -182,7 +182,7 @@ KTEST(clock, tick_leaves_interrupted_registers_and_stack_intact)
 struct test_timer {
 	struct timer_call call;
 	volatile uint64_t fired_at;        /* clock_ns() when fn ran; 0 until then */
-	unsigned order;                    /* among the timers of one test, 1 for the first to fire */
+	unsigned order;                    /* among one test's timers, 1 for the first to fire */
 };
 
 static unsigned timers_fired;
@@ -219,7 +219,7 @@ KTEST(clock, timers_fire_within_a_millisecond_of_their_deadlines)
 		wait_for(&t[i]);
 		int64_t late_us = ((int64_t)t[i].fired_at - (int64_t)deadline) / 1000;
 		if (t[i].fired_at < deadline || t[i].fired_at > deadline + NSEC_PER_MSEC)
-			ktest_fail_at(__FILE__, __LINE__, "a %u ms timer fired %ld us after its deadline",
+			ktest_fail_at(__FILE__, __LINE__, "a %u ms timer fired %ld us late",
 			              ms[i], late_us);
 		KT_EXPECT(!t[i].call.queued);
 	}
