@@ -10,6 +10,7 @@
 #include "kern/clock.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
+#include "kern/timer.h"
 
 #define NSEC_PER_SEC 1000000000ull
 
@@ -63,12 +64,17 @@ clock_tick_fn clock_set_tick_handler(clock_tick_fn fn)
 	return __atomic_exchange_n(&tick_handler, fn, __ATOMIC_ACQ_REL);
 }
 
-/* The count goes up before the handler runs, so the handler sees its own tick. */
+/*
+ * The count goes up before the handler runs, so the handler sees its own
+ * tick; timers run before it too, so that a thread they wake may be the
+ * one the handler's scheduling picks.
+ */
 void clock_interrupt(void)
 {
 	clock_tick_fn fn = __atomic_load_n(&tick_handler, __ATOMIC_ACQUIRE);
 
 	__atomic_fetch_add(&ticks, 1, __ATOMIC_RELAXED);
+	timer_expire(clock_ns());
 	if (fn)
 		fn();
 }

@@ -71,6 +71,8 @@ enum lock_rank {
 	                              thread switched to */
 	LOCK_RANK_LEAF = 100,      /* nothing is taken while a leaf lock is held (the
 	                              port-to-name hash, the kernel stacks' bitmap) */
+	LOCK_RANK_TIMER = 95,      /* the timer queue (kern/timer.c); taken under sched_lock by a
+	                              wait with a deadline, and let go before a timer's fn runs */
 };
 
 /*
