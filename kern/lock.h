@@ -8,12 +8,14 @@
  * loop, or in a kernel thread that has them on.  A spin lock therefore
  * never waits: finding one taken means this CPU holds it already, a
  * deadlock, and spin_lock panics saying so.  A thread that waits
- * (mach_msg on a full or empty queue, a task wait) polls with sched_yield
- * and holds no lock meanwhile.  A map's lock is held across whole faults
- * and copies, an unaligned 16 MiB vm_write included.  None of this would
- * hold with a second CPU: before one starts, spin locks must spin, system
- * calls must run with interrupts on, waits must sleep, and long holds
- * must become sleeping locks.
+ * (mach_msg on a full or empty queue, a task wait, a suspension) sleeps:
+ * it declares the wait under the lock that covers its condition, lets go
+ * of every lock (thread_block asserts it) and is off the run queue until
+ * woken (kern/sched.h).  A map's lock is held across whole faults and
+ * copies, an unaligned 16 MiB vm_write included.  None of this would hold
+ * with a second CPU: before one starts, spin locks must spin, system
+ * calls must run with interrupts on, and long holds must become sleeping
+ * locks.
  *
  * Kinds.  Every lock is a spin lock.  Holding one keeps interrupts off on
  * this CPU (an interrupt handler taking the same lock would deadlock);
@@ -69,10 +71,10 @@ enum lock_rank {
 	LOCK_RANK_SCHED = 90,      /* the run queue and every thread's state, wait channel and
 	                              suspend count; held across a switch, and let go by the
 	                              thread switched to */
-	LOCK_RANK_LEAF = 100,      /* nothing is taken while a leaf lock is held (the
-	                              port-to-name hash, the kernel stacks' bitmap) */
 	LOCK_RANK_TIMER = 95,      /* the timer queue (kern/timer.c); taken under sched_lock by a
 	                              wait with a deadline, and let go before a timer's fn runs */
+	LOCK_RANK_LEAF = 100,      /* nothing is taken while a leaf lock is held (the
+	                              port-to-name hash, the kernel stacks' bitmap) */
 };
 
 /*
