@@ -10,6 +10,7 @@
 #include "ipc/ipc_kobject.h"
 #include "ipc/ipc_space.h"
 #include "kern/kalloc.h"
+#include "kern/sched.h"
 
 static size_t kmsg_bytes(mach_msg_size_t size)
 {
@@ -72,9 +73,10 @@ bool ipc_kmsg_queue(struct ipc_kmsg *k)
 			port->queue_head = k;
 		port->queue_tail = k;
 		port->msg_count++;
+		thread_wakeup(port);               /* a receiver waiting for it */
 	}
 	spin_unlock(&port->lock);
-	return live;                           /* a waiting receiver finds it on its next turn */
+	return live;
 }
 
 mach_msg_return_t ipc_kmsg_enqueue(struct ipc_kmsg *k)

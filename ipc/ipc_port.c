@@ -2,6 +2,7 @@
 #include "ipc/ipc_kmsg.h"
 #include "kern/kalloc.h"
 #include "kern/panic.h"
+#include "kern/sched.h"
 
 static uint64_t ports_alive;
 static struct spinlock transit_lock = SPINLOCK_INIT("ipc_transit", LOCK_RANK_IPC_TRANSIT);
@@ -76,6 +77,7 @@ void ipc_port_set_in_transit(struct ipc_port *port, struct ipc_port *dest)
 	port->destination = dest;
 	spin_lock(&port->lock);
 	port->receiver = NULL;
+	thread_wakeup(port);                   /* a receiver waiting here has lost its right */
 	spin_unlock(&port->lock);
 }
 
@@ -104,6 +106,8 @@ void ipc_port_destroy_into(struct ipc_port *port, struct ipc_kmsg **doomed)
 	}
 	port->queue_head = port->queue_tail = NULL;
 	port->msg_count = 0;
+	thread_wakeup(port);                   /* receivers waiting here find it dead, */
+	thread_wakeup(&port->msg_count);       /* and senders find no queue to wait for */
 	spin_unlock(&port->lock);
 	ipc_port_release(port);                /* its messages hold references of their own */
 }

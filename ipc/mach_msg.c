@@ -14,12 +14,16 @@
  * and the reply goes straight to the caller without a right made or a
  * message queued.  Whatever takes it, the caller sees the same.
  *
- * Waiting (a full queue, an empty one) polls once per scheduler turn, as
- * task_wait_timeout does: simple and right on one CPU with a clock tick.
- * A waiting thread holds nothing: each turn looks the port up by name
- * again, and a send waits before it takes anything from the sender, so a
- * thread terminated while it waits (its kernel stack simply dropped)
- * leaves no reference, buffer or right behind.
+ * Waiting (a full queue, an empty one) sleeps (kern/sched.h): a receiver
+ * waits on the port itself, which a message's arrival, the port's death
+ * and its receive right's departure wake; a sender waits on the port's
+ * msg_count, which a message's departure and the port's death wake.
+ * Each declares its wait under the port's lock, where it found the
+ * condition false, so no wakeup falls between.  A timeout is the wait's
+ * deadline.  A waiting thread holds nothing: each turn looks the port up
+ * by name again, and a send waits before it takes anything from the
+ * sender, so a thread terminated while it waits (its wait interrupted,
+ * its kernel stack dropped) leaves no reference, buffer or right behind.
  *
  * Locking: the space's lock and the port's are never held together
  * here, and neither across a wait.
@@ -57,12 +61,13 @@ static bool past(uint64_t deadline)
 	return deadline && clock_ns() >= deadline;
 }
 
+/* A zero timeout only looks: its deadline (1 ns after boot) has always passed. */
 static uint64_t deadline_for(mach_msg_option_t option, mach_msg_option_t timeout_flag,
                              mach_msg_timeout_t ms)
 {
 	if (!(option & timeout_flag))
 		return 0;
-	return clock_ns() + (uint64_t)ms * 1000000 + 1;   /* +1: a zero timeout still has a deadline */
+	return ms ? clock_ns() + (uint64_t)ms * 1000000 : 1;
 }
 
 /*
@@ -85,13 +90,17 @@ static mach_msg_return_t wait_for_room(struct ipc_space *space, mach_port_name_t
 		spin_lock(&port->lock);
 		bool room = !port->active || port->kotype != IKOT_NONE ||
 		            port->msg_count < port->qlimit;
+		bool late = !room && past(deadline);
+		if (!room && !late)
+			assert_wait_deadline(&port->msg_count, "room on port", deadline);
 		spin_unlock(&port->lock);
 		ipc_port_release(port);
 		if (room)
 			return MACH_MSG_SUCCESS;
-		if (past(deadline))
+		if (late)
 			return MACH_SEND_TIMED_OUT;
-		sched_yield();
+		if (thread_block() == THREAD_INTERRUPTED)
+			return MACH_SEND_INTERRUPTED;
 	}
 }
 
@@ -143,18 +152,21 @@ mach_msg_return_t ipc_msg_send(struct ipc_space *space, struct vm_map *map,
  * one is there (MACH_RCV_TOO_LARGE if it is larger than size bytes; it
  * then stays queued with MACH_RCV_LARGE, *needed saying how large, and is
  * taken all the same otherwise, for the caller to destroy, as Mach does).
- * MACH_RCV_PORT_DIED when space no longer receives there; false in *ready
- * when the queue is empty.
+ * MACH_RCV_PORT_DIED when space no longer receives there.  When the queue
+ * is empty: MACH_RCV_TIMED_OUT if the deadline has passed, else false in
+ * *ready and the current thread declared waiting for a message, for the
+ * caller to block once it has let go of the port.
  */
 static mach_msg_return_t dequeue(struct ipc_port *port, struct ipc_space *space,
                                  mach_msg_size_t size, mach_msg_option_t option,
-                                 struct ipc_kmsg **out, mach_msg_size_t *needed, bool *ready)
+                                 uint64_t deadline, struct ipc_kmsg **out,
+                                 mach_msg_size_t *needed, bool *ready)
 {
 	mach_msg_return_t mr = MACH_MSG_SUCCESS;
 
 	spin_lock(&port->lock);
 	struct ipc_kmsg *k = port->queue_head;
-	*ready = k != NULL || port->receiver != space;
+	*ready = true;
 	if (port->receiver != space) {
 		mr = MACH_RCV_PORT_DIED;
 	} else if (k) {
@@ -168,10 +180,16 @@ static mach_msg_return_t dequeue(struct ipc_port *port, struct ipc_space *space,
 			port->msg_count--;
 			k->next = NULL;
 			*out = k;
+			thread_wakeup(&port->msg_count);   /* room for a waiting sender */
 		}
+	} else if (past(deadline)) {
+		mr = MACH_RCV_TIMED_OUT;
+	} else {
+		assert_wait_deadline(port, "a message on port", deadline);
+		*ready = false;
 	}
 	spin_unlock(&port->lock);
-	return mr;                             /* a sender waiting for room sees it on its next turn */
+	return mr;
 }
 
 /* Makes k's header what its receiver sees: the reply right named reply, the receive right name. */
@@ -240,7 +258,8 @@ static mach_msg_return_t receive_kmsg(struct ipc_space *space, struct vm_map *ma
 		if (ipc_space_lookup(space, name, MACH_PORT_TYPE_RECEIVE, &port) != KERN_SUCCESS)
 			return first ? MACH_RCV_INVALID_NAME : MACH_RCV_PORT_DIED;
 		*out = NULL;
-		mach_msg_return_t mr = dequeue(port, space, size, option, out, needed, &ready);
+		mach_msg_return_t mr = dequeue(port, space, size, option, deadline, out, needed,
+		                               &ready);
 		ipc_port_release(port);
 		if (mr == MACH_MSG_SUCCESS && *out) {
 			if ((mr = prepare_buffer(ubuf, *out)) != MACH_MSG_SUCCESS)
@@ -253,9 +272,8 @@ static mach_msg_return_t receive_kmsg(struct ipc_space *space, struct vm_map *ma
 		}
 		if (ready)
 			return mr;
-		if (past(deadline))
-			return MACH_RCV_TIMED_OUT;
-		sched_yield();
+		if (thread_block() == THREAD_INTERRUPTED)
+			return MACH_RCV_INTERRUPTED;
 	}
 }
 

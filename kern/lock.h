@@ -12,12 +12,14 @@
  * the timer queue's, whose holder is never interrupted.  A spin lock therefore
  * never waits: finding one taken means this CPU holds it already, a
  * deadlock, and spin_lock panics saying so.  A thread that waits
- * (mach_msg on a full or empty queue, a task wait) polls with sched_yield
- * and holds no lock meanwhile.  A map's lock is held across whole faults
- * and copies, an unaligned 16 MiB vm_write included.  None of this would
- * hold with a second CPU: before one starts, spin locks must spin, system
- * calls must run with interrupts on, waits must sleep, and long holds
- * must become sleeping locks.
+ * (mach_msg on a full or empty queue, a task wait, a suspension) sleeps:
+ * it declares the wait under the lock that covers its condition, lets go
+ * of every lock (thread_block asserts it) and is off the run queue until
+ * woken (kern/sched.h).  A map's lock is held across whole faults and
+ * copies, an unaligned 16 MiB vm_write included.  None of this would hold
+ * with a second CPU: before one starts, spin locks must spin, system
+ * calls must run with interrupts on, and long holds must become sleeping
+ * locks.
  *
  * Kinds.  Every lock is a spin lock.  Holding one keeps interrupts off on
  * this CPU (an interrupt handler taking the same lock would deadlock);
@@ -70,12 +72,12 @@ enum lock_rank {
 	LOCK_RANK_ALL_ZONES = 39,  /* the list of every zone */
 	LOCK_RANK_ZONE = 40,       /* a zone's frames and counts, and its frames' zone fields */
 	LOCK_RANK_VM_PAGE = 50,    /* the free frames and the count of frames per use */
-	LOCK_RANK_SCHED = 90,      /* the run queue and every thread's state, wait channel and
-	                              suspend count; held across a switch, and let go by the
-	                              thread switched to */
-	LOCK_RANK_TIMER = 95,      /* the timer queue (kern/timer.c): taken under the scheduler's
-	                              lock to start a quantum; takes none itself, and a timer's
-	                              function runs with it let go */
+	LOCK_RANK_SCHED = 90,      /* the run queue, the waiting threads, and every thread's
+	                              state, wait and suspend count; held across a switch, and
+	                              let go by the thread switched to */
+	LOCK_RANK_TIMER = 95,      /* the timer queue (kern/timer.c): taken under sched_lock to
+	                              start a quantum or by a wait with a deadline; takes none
+	                              itself, and a timer's function runs with it let go */
 	LOCK_RANK_LEAF = 100,      /* nothing is taken while a leaf lock is held (the
 	                              port-to-name hash, the kernel stacks' bitmap) */
 };

@@ -1,9 +1,15 @@
 /*
- * Round-robin scheduling (kern/sched.h).
+ * Round-robin scheduling and waits (kern/sched.h).
  *
- * sched_lock covers the run queue and every thread's state, wait channel
- * and suspend count.  It is held across machine_switch: the thread that
- * takes the CPU releases it (a new thread does so in thread_start).
+ * sched_lock covers the run queue, the waiting threads and every thread's
+ * state, wait and suspend count.  It is held across machine_switch: the
+ * thread that takes the CPU releases it (a new thread does so in
+ * thread_start).
+ *
+ * A waiting thread is in one of WAIT_BUCKETS lists, by its event's hash,
+ * linked through run_next as the run queue is (a thread is in one or the
+ * other, never both).  Its state is THREAD_WAITING from assert_wait on,
+ * even while it still runs towards thread_block.
  */
 #include "kern/sched.h"
 #include "kern/clock.h"
@@ -20,7 +26,8 @@ struct spinlock sched_lock = SPINLOCK_INIT("sched", LOCK_RANK_SCHED);
 static struct thread *run_head, *run_tail;
 static struct thread *idle_thread;
 static struct thread *zombies;         /* halted, waiting to be freed off their stacks */
-static struct thread *sleepers;        /* waiting on a channel, linked through run_next */
+#define WAIT_BUCKETS 64
+static struct thread *waiters[WAIT_BUCKETS];   /* waiting threads by event, oldest first */
 static struct thread boot_thread = { .name = "kernel_main", .state = THREAD_RUNNING };
 static struct timer_call quantum;      /* ends each quantum; its fields are the timer queue's */
 static bool quantum_queued;            /* (s) quantum is in the timer queue */
@@ -88,11 +95,66 @@ void sched_make_runnable(struct thread *t)
 	spin_unlock(&sched_lock);
 }
 
+static struct thread **wait_bucket(event_t event)
+{
+	uintptr_t e = (uintptr_t)event;
+
+	return &waiters[(e >> 4 ^ e >> 12) % WAIT_BUCKETS];
+}
+
+/* Adds the current thread t to event's waiters.  => sched_lock held */
+static void wait_enqueue(struct thread *t, event_t event, const char *what, uint64_t deadline)
+{
+	struct thread **pp = wait_bucket(event);
+
+	LOCK_ASSERT_HELD(&sched_lock);
+	KASSERT(t->state == THREAD_RUNNING, "assert_wait: %s is already waiting", t->name);
+	while (*pp)
+		pp = &(*pp)->run_next;
+	t->run_next = NULL;
+	*pp = t;
+	t->wait_event = event;
+	t->wait_what = what;
+	t->wait_deadline = deadline;
+	t->wait_result = THREAD_AWAKENED;
+	t->state = THREAD_WAITING;
+}
+
+/*
+ * Ends t's wait with result: out of its bucket, its timer cancelled, and
+ * runnable again, or, not yet blocked, left running for thread_block to
+ * return at once.  False if t was not waiting.  => sched_lock held
+ */
+static bool wait_end(struct thread *t, wait_result_t result)
+{
+	LOCK_ASSERT_HELD(&sched_lock);
+	if (t->state != THREAD_WAITING)
+		return false;
+	for (struct thread **pp = wait_bucket(t->wait_event); *pp; pp = &(*pp)->run_next) {
+		if (*pp == t) {
+			*pp = t->run_next;
+			break;
+		}
+	}
+	if (t->wait_deadline)
+		timer_call_cancel(&t->wait_timer);   /* it may have just run: that is fine */
+	t->wait_event = NULL;
+	t->wait_deadline = 0;
+	t->wait_result = result;
+	if (t == machine_current_thread()) {
+		t->state = THREAD_RUNNING;
+	} else {
+		t->state = THREAD_RUNNABLE;
+		runq_push(t);
+	}
+	return true;
+}
+
 void sched_remove(struct thread *t)
 {
 	spin_lock(&sched_lock);
-	for (struct thread **pp = t->state == THREAD_WAITING ? &sleepers : &run_head; *pp;
-	     pp = &(*pp)->run_next) {
+	wait_end(t, THREAD_INTERRUPTED);
+	for (struct thread **pp = &run_head; *pp; pp = &(*pp)->run_next) {
 		if (*pp == t) {
 			*pp = t->run_next;
 			if (run_tail == t) {
@@ -170,6 +232,7 @@ static void switch_away(void)
 	if (to != from) {
 		to->state = THREAD_RUNNING;
 		quantum_switch(to);
+		to->switches++;
 		machine_switch(from, to, address_space(to));
 	} else {
 		from->state = THREAD_RUNNING;
@@ -178,44 +241,106 @@ static void switch_away(void)
 	reap_zombies();
 }
 
+/*
+ * A thread that has declared a wait but not yet blocked (a kernel thread
+ * with interrupts on, preempted on its way to thread_block) is not
+ * queued: it blocks here, and its thread_block returns once it is woken.
+ */
 void sched_yield(void)
 {
 	struct thread *t = machine_current_thread();
 
 	spin_lock(&sched_lock);
-	t->state = THREAD_RUNNABLE;
-	if (t != idle_thread)
-		runq_push(t);
+	if (t->state != THREAD_WAITING) {
+		t->state = THREAD_RUNNABLE;
+		if (t != idle_thread)
+			runq_push(t);
+	}
 	switch_away();
 }
 
-void sched_sleep(const void *channel)
+/* A waiting thread's deadline has passed: its timer's fn, from the clock interrupt. */
+static void wait_timed_out(struct timer_call *timer)
+{
+	struct thread *t = (struct thread *)((char *)timer -
+	                                     __builtin_offsetof(struct thread, wait_timer));
+
+	spin_lock(&sched_lock);
+	if (t->state == THREAD_WAITING && t->wait_deadline) {
+		t->wait_deadline = 0;              /* no timer left to cancel */
+		wait_end(t, THREAD_TIMED_OUT);
+	}
+	spin_unlock(&sched_lock);
+}
+
+void assert_wait_deadline(event_t event, const char *what, uint64_t deadline)
 {
 	struct thread *t = machine_current_thread();
 
+	KASSERT(event != NULL, "assert_wait: no event");
 	spin_lock(&sched_lock);
-	t->wait_channel = channel;
-	t->state = THREAD_WAITING;
-	t->run_next = sleepers;
-	sleepers = t;
-	switch_away();
+	wait_enqueue(t, event, what, deadline);
+	if (deadline)
+		timer_call_enter(&t->wait_timer, deadline, wait_timed_out);
+	spin_unlock(&sched_lock);
 }
 
-void sched_wakeup(const void *channel)
+void assert_wait(event_t event, const char *what)
 {
+	assert_wait_deadline(event, what, 0);
+}
+
+/* A thread asleep holding a lock would deadlock whoever wakes it, so none may be held. */
+wait_result_t thread_block(void)
+{
+	struct thread *t = machine_current_thread();
+
+	KASSERT(lock_stack.depth == 0, "thread_block: %s is held across a wait",
+	        lock_stack.depth ? lock_stack.held[lock_stack.depth - 1]->name : "");
 	spin_lock(&sched_lock);
-	for (struct thread **pp = &sleepers; *pp;) {
-		struct thread *t = *pp;
-		if (t->wait_channel != channel) {
-			pp = &t->run_next;
-			continue;
-		}
-		*pp = t->run_next;
-		t->wait_channel = NULL;
-		t->state = THREAD_RUNNABLE;
-		runq_push(t);
+	if (t->state == THREAD_WAITING)
+		switch_away();
+	else
+		spin_unlock(&sched_lock);
+	return t->wait_result;
+}
+
+/*
+ * Wakes event's waiters, every one or only the oldest.  A bucket seen
+ * empty needs no lock: a waiter declares itself before it lets go of the
+ * lock its waker then takes to change the condition.
+ */
+static void wakeup(event_t event, bool one)
+{
+	struct thread **bucket = wait_bucket(event);
+
+	if (__atomic_load_n(bucket, __ATOMIC_ACQUIRE) == NULL)
+		return;
+	spin_lock(&sched_lock);
+	for (struct thread *t = *bucket, *next; t; t = next) {
+		next = t->run_next;
+		if (t->wait_event == event && wait_end(t, THREAD_AWAKENED) && one)
+			break;
 	}
 	spin_unlock(&sched_lock);
+}
+
+void thread_wakeup(event_t event)
+{
+	wakeup(event, false);
+}
+
+void thread_wakeup_one(event_t event)
+{
+	wakeup(event, true);
+}
+
+bool clear_wait(struct thread *t, wait_result_t result)
+{
+	spin_lock(&sched_lock);
+	bool ended = wait_end(t, result);
+	spin_unlock(&sched_lock);
+	return ended;
 }
 
 void sched_exit(void)
@@ -243,7 +368,9 @@ void sched_tick(void)
 
 /*
  * A thread suspended, or whose task was, stops here on its way back to
- * user mode (arch/x86_64/syscall.c), where it holds nothing.
+ * user mode (arch/x86_64/syscall.c), where it holds nothing.  It waits on
+ * the count that stops it (thread_resume and task_resume wake it), and
+ * looks again when woken, as the other count may stop it still.
  */
 void sched_stop_if_suspended(void)
 {
@@ -254,13 +381,15 @@ void sched_stop_if_suspended(void)
 	 * suspension is rare, and a thread suspended just after it looked
 	 * stops on its next way out, as Mach allows.
 	 */
-	if (may_run(t))
-		return;
-	spin_lock(&sched_lock);
-	bool stop = !may_run(t);
-	spin_unlock(&sched_lock);
-	if (stop)
-		sched_yield();
+	while (!may_run(t)) {
+		spin_lock(&sched_lock);
+		if (t->suspend_count)
+			wait_enqueue(t, &t->suspend_count, "thread_resume", 0);
+		else if (!may_run(t))
+			wait_enqueue(t, &t->task->suspend_count, "task_resume", 0);
+		spin_unlock(&sched_lock);
+		thread_block();
+	}
 }
 
 /* The idle thread: wait for an interrupt, then see whether anyone can run. */

@@ -1,40 +1,85 @@
 /*
- * The scheduler: one run queue served round-robin, sleep and wakeup on
- * channels, and an idle thread that halts the CPU.  While threads other
- * than idle run, a timer (kern/timer.h) ends a quantum every
- * SCHED_QUANTUM_NS; the clock interrupt that ends one (sched_tick) gives
- * the CPU to the next runnable thread, so preemption comes where
- * interrupts are on (a user thread, a kernel thread that turns them on);
- * kernel code otherwise runs until it blocks or yields.  The idle thread
- * has no quantum, so an idle CPU takes no interrupt for it.
+ * The scheduler: one run queue served round-robin, waits on events, and
+ * an idle thread that halts the CPU.  While threads other than idle run,
+ * a timer (kern/timer.h) ends a quantum every SCHED_QUANTUM_NS; the clock
+ * interrupt that ends one (sched_tick) gives the CPU to the next runnable
+ * thread, so preemption comes where interrupts are on (a user thread, a
+ * kernel thread that turns them on); kernel code otherwise runs until it
+ * blocks or yields.  The idle thread has no quantum, so an idle CPU takes
+ * no interrupt for it.
  *
  * A thread switches with sched_lock held and the next thread releases it
- * (as in xv6).  Callers of sched_sleep hold no other lock.
+ * (as in xv6).
+ *
+ * Waiting, in Mach's terms.  An event is any address both sides agree on
+ * (a port, a task, a count).  A thread that waits declares it with
+ * assert_wait (or assert_wait_deadline), lets go of every lock, and calls
+ * thread_block; it is then off the run queue, using no CPU, until
+ * thread_wakeup on its event, its deadline, or its termination ends the
+ * wait, and thread_block says which.  Declaring before letting go of the
+ * lock that covers the condition is what keeps a wakeup from being lost:
+ * the waker changes the condition under that lock, then wakes.  A woken
+ * thread checks its condition again, as others may have woken with it.
  */
 #ifndef MICA_KERN_SCHED_H
 #define MICA_KERN_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
 
 #define SCHED_QUANTUM_NS 10000000ull   /* 10 ms: the period of the clock tick it replaces */
 
 struct thread;
 
+typedef const void *event_t;
+
+/* Why a wait ended (thread_block's answer). */
+typedef enum {
+	THREAD_AWAKENED,               /* thread_wakeup on its event */
+	THREAD_TIMED_OUT,              /* its deadline passed */
+	THREAD_INTERRUPTED,            /* ended by clear_wait: the thread is being terminated */
+} wait_result_t;
+
 /* Makes the boot context the first thread and starts the idle thread. */
 void sched_init(void);
 
 void sched_make_runnable(struct thread *t);
-/* Takes t off the run queue (it must not be running). */
+/*
+ * Takes t off the run queue (it must not be running); a wait it was in
+ * ends first, THREAD_INTERRUPTED, so that no event or timer still names it.
+ */
 void sched_remove(struct thread *t);
 
 void sched_yield(void);
 
-/* Waits on channel until sched_wakeup(channel); callers re-check their condition. */
-void sched_sleep(const void *channel);
-void sched_wakeup(const void *channel);
+/*
+ * The current thread will wait for event: it stays on the CPU until it
+ * calls thread_block, and a wakeup meanwhile makes that return at once.
+ * what says what it waits for, for the debugger ("a message on port").
+ * May be called with locks held (they rank before sched_lock).
+ */
+void assert_wait(event_t event, const char *what);
+/* The same, and the wait ends with THREAD_TIMED_OUT at or after deadline (clock_ns()). */
+void assert_wait_deadline(event_t event, const char *what, uint64_t deadline);
+
+/*
+ * Gives the CPU away until the wait assert_wait declared ends, unless it
+ * already has; returns why it ended.  => no lock held
+ */
+wait_result_t thread_block(void);
+
+/* Ends the wait of every thread waiting for event (THREAD_AWAKENED). */
+void thread_wakeup(event_t event);
+/* Ends the wait of the thread that has waited longest for event, if any. */
+void thread_wakeup_one(event_t event);
+
+/* Ends t's wait, if it waits, with result; true if it did.  The current thread may cancel its own. */
+bool clear_wait(struct thread *t, wait_result_t result);
 
 /* The current thread is done: switch away for good. */
 void sched_exit(void) __attribute__((noreturn));
 
-/* Yields until neither the current thread nor its task is suspended. */
+/* Waits until neither the current thread nor its task is suspended. */
 void sched_stop_if_suspended(void);
 
 /* Called on every clock interrupt; switches threads if the quantum has run out. */

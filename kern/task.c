@@ -252,13 +252,13 @@ kern_return_t task_terminate(struct task *task)
 		/* the map's pmap is active: leave it for the kernel's before freeing it */
 		pmap_activate(kernel_pmap);
 		task_release_memory(task);
-		sched_wakeup(task);
+		thread_wakeup(task);
 		self->task = NULL;
 		task_drop_rpc_reference(task);
 		sched_exit();
 	}
 	task_release_memory(task);
-	sched_wakeup(task);
+	thread_wakeup(task);
 	task_drop_rpc_reference(task);         /* the caller holds one of its own, or is done */
 	return KERN_SUCCESS;
 }
@@ -285,6 +285,8 @@ kern_return_t task_resume(struct task *task)
 	else
 		task->suspend_count--;
 	spin_unlock(&task->lock);
+	if (kr == KERN_SUCCESS)
+		thread_wakeup(&task->suspend_count);  /* its threads stopped in sched_stop_if_suspended */
 	return kr;
 }
 
@@ -303,23 +305,34 @@ static bool task_finished(const struct task *task)
 	return task->terminated && task->map == NULL;
 }
 
+/*
+ * Waits until task has finished or deadline (clock_ns(); 0: none) has
+ * passed; true if it finished.  The wait is declared before the look, so
+ * that task_terminate's wakeup, which comes after the task is finished,
+ * cannot fall between them.
+ */
+static bool task_wait_until(struct task *task, uint64_t deadline)
+{
+	for (;;) {
+		assert_wait_deadline(task, "the task's end", deadline);
+		if (task_finished(task)) {
+			clear_wait(current_thread(), THREAD_AWAKENED);
+			return true;
+		}
+		if (thread_block() == THREAD_TIMED_OUT && !task_finished(task))
+			return false;
+	}
+}
+
 void task_wait(struct task *task)
 {
-	while (!task_finished(task))
-		sched_sleep(task);
+	task_wait_until(task, 0);
 }
 
 bool task_wait_timeout(struct task *task, uint64_t timeout_ns)
 {
-	uint64_t deadline = clock_ns() + timeout_ns;
-
-	/* polled once per turn: the clock's tick hands the CPU back here */
-	while (!task_finished(task)) {
-		if (clock_ns() > deadline) {
-			task_terminate(task);
-			return false;
-		}
-		sched_yield();
-	}
-	return true;
+	if (task_wait_until(task, clock_ns() + timeout_ns))
+		return true;
+	task_terminate(task);
+	return false;
 }

@@ -139,6 +139,8 @@ kern_return_t thread_resume(struct thread *t)
 	spin_unlock(&sched_lock);
 	if (start)
 		sched_make_runnable(t);
+	else
+		thread_wakeup(&t->suspend_count);  /* it may be stopped in sched_stop_if_suspended */
 	return KERN_SUCCESS;
 }
 
@@ -195,8 +197,11 @@ void thread_exit(void)
 }
 
 /*
- * Ends a thread that is not running: off the queues, then reaped.  The
- * current thread ends itself through thread_exit.
+ * Ends a thread that is not running: off the queues, then reaped.  A wait
+ * it is blocked in is interrupted there (sched_remove): the thread is off
+ * its event and its timer, and as a wait holds no lock, reference or
+ * buffer, dropping its stack frees all it had.  The current thread ends
+ * itself through thread_exit.
  */
 void thread_terminate(struct thread *t)
 {

@@ -18,6 +18,7 @@
 #include <mach/vm_types.h>
 #include "arch/x86_64/thread_md.h"
 #include "kern/alloc_fail.h"
+#include "kern/timer.h"
 
 enum thread_state {
 	THREAD_SUSPENDED,              /* created, not yet resumed */
@@ -53,9 +54,14 @@ struct thread {
 	struct task *task;             /* (k) NULL for kernel threads; (t) cleared by the thread
 	                                  as its task ends it */
 	vm_offset_t kstack;            /* (c) lowest address; 0 for the boot thread */
-	struct thread *run_next;       /* (s) run queue, sleepers or zombies */
+	struct thread *run_next;       /* (s) run queue, waiters or zombies */
 	struct thread *task_next;      /* (k) the task's threads */
-	const void *wait_channel;      /* (s) */
+	const void *wait_event;        /* (s) what it waits for, while THREAD_WAITING */
+	const char *wait_what;         /* (s) the same, in words, for the debugger */
+	uint64_t wait_deadline;        /* (s) clock_ns() its wait ends at; 0: none */
+	int wait_result;               /* (s) wait_result_t (kern/sched.h): why its wait ended */
+	struct timer_call wait_timer;  /* (s) the deadline's timer, queued while it waits */
+	uint64_t switches;             /* (s) how often the scheduler gave it the CPU */
 	bool terminating;              /* nothing sets or reads it yet */
 	uint32_t ref_count;            /* (a) one for being alive, one per holder */
 	unsigned suspend_count;        /* (s) > 0: not given the CPU (thread_suspend/resume) */

@@ -201,25 +201,31 @@ KTEST(task, kernel_threads_take_turns)
 
 static volatile int woken;
 
-static void sleeper(void *channel)
+static void sleeper(void *event)
 {
-	sched_sleep(channel);
-	woken = 1;
+	assert_wait(event, "a test's wakeup");
+	KT_EXPECT_EQ(thread_block(), THREAD_AWAKENED);
+	woken++;
 }
 
-KTEST(task, sleep_until_wakeup)
+KTEST(task, wait_until_wakeup)
 {
-	static int channel;
+	static int event;
 
 	woken = 0;
-	KT_ASSERT(thread_create_kernel("sleeper", sleeper, &channel) != NULL);
+	KT_ASSERT(thread_create_kernel("sleeper", sleeper, &event) != NULL);
+	KT_ASSERT(thread_create_kernel("sleeper", sleeper, &event) != NULL);
 	for (int i = 0; i < 10; i++)
 		sched_yield();
 	KT_EXPECT_EQ(woken, 0);                           /* asleep, however often we yield */
-	sched_wakeup(&channel);
-	for (int i = 0; i < 3 && !woken; i++)
+	thread_wakeup_one(&event);
+	for (int i = 0; i < 10; i++)
 		sched_yield();
-	KT_EXPECT_EQ(woken, 1);
+	KT_EXPECT_EQ(woken, 1);                           /* one only */
+	thread_wakeup(&event);
+	for (int i = 0; i < 10 && woken < 2; i++)
+		sched_yield();
+	KT_EXPECT_EQ(woken, 2);
 }
 
 KTEST(task, a_thousand_lifetimes_leak_nothing)

@@ -62,8 +62,28 @@ def read_phys_u64(phys):
         raise gdb.GdbError("the direct map is not there yet: stop later than pmap_bootstrap")
 
 
+def wait_text(th):
+    """What a waiting thread waits for (kern/sched.h's assert_wait): the
+    words its wait gave, the event's address (and the task it is, if one
+    is), and its deadline in clock_ns() if it has one; "" if it does not
+    wait."""
+    if str(th["state"]) != "THREAD_WAITING" or int(th["wait_event"]) == 0:
+        return ""
+    event = int(th["wait_event"])
+    what = th["wait_what"].string() if int(th["wait_what"]) != 0 else "event"
+    text = f" for {what} {event:#x}"
+    for t in tasks():
+        if int(t) == event:
+            text += f" (task {int(t['id'])} {task_name(t)})"
+    deadline = int(th["wait_deadline"])
+    if deadline:
+        text += f", until {deadline} ns"
+    return text
+
+
 class MicaTasks(gdb.Command):
-    """mica-tasks: every task with its id, threads and their states."""
+    """mica-tasks: every task with its id, threads and their states, and
+    what each waiting thread waits for."""
 
     def __init__(self):
         super().__init__("mica-tasks", gdb.COMMAND_USER)
@@ -75,7 +95,8 @@ class MicaTasks(gdb.Command):
                   f"suspended {int(t['suspend_count'])}){flags} at {int(t):#x}")
             th = t["threads"]
             while int(th) != 0:
-                print(f"    thread {int(th['id'])} {th['name'].string()}: {th['state']}")
+                print(f"    thread {int(th['id'])} {th['name'].string()}: {th['state']}"
+                      f"{wait_text(th)}")
                 th = th["task_next"]
 
 
@@ -260,7 +281,7 @@ class MicaBt(gdb.Command):
         rsp = int(th["md"]["rsp"])
         # switch_context pushed rbp, rbx, r12-r15 under its return address
         rbp, pc = read_u64(rsp + 40), read_u64(rsp + 48)
-        print(f"thread {int(th['id'])} {th['name'].string()} ({th['state']}):")
+        print(f"thread {int(th['id'])} {th['name'].string()} ({th['state']}){wait_text(th)}:")
         for depth in range(64):
             print(f"  #{depth} {pc:#x} {describe_pc(pc)}")
             if rbp == 0 or pc < KERNEL_TEXT_MIN:
