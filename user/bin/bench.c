@@ -9,6 +9,9 @@
  *   context_switch            yielding to another task that yields back: per switch
  *   zero_fill_fault           first touch of a fresh page
  *   cow_fault                 first write to a page shared copy-on-write (vm_copy)
+ *   wakeup_round_trip         a request to a task asleep in mach_msg's receive, and its answer
+ *   rcv_timeout_idle          how late a receive's 1 ms timeout returns, on an idle CPU,
+ *   rcv_timeout_vm_write      and while another task runs a 64 MiB vm_write
  *
  * Times come from the TSC (mach_absolute_time) at the rate
  * mach_timebase_info gives; each case prints one BENCH line (lib/bench.h).
@@ -19,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "lib/bench.h"
+#include "bench_echo.h"
 
 #define PAGE 4096ul
 #define BIG (16ul << 20)
@@ -30,6 +34,7 @@ static const uint64_t copy_sizes[] = { 4096, 64 << 10, 1 << 20, 16 << 20 };
 static mach_port_t self, host, target;
 static vm_address_t src, dst, cow_src, cow_dst;
 static uint64_t cycle_hz;
+static mach_port_t echo, echo_reply, never;   /* bench_echo's port, its answers', an empty one */
 
 static void fail(const char *what, kern_return_t kr)
 {
@@ -159,6 +164,174 @@ static void run_case(const struct bench_case *c)
 	run_cases(c, 1);
 }
 
+/*
+ * bench_echo started and asleep in its receive; returns a send right to
+ * the port it serves, and in task and sink its task port and its sink's.
+ * Its set-up writes 128 MiB, hence the long wait for its hello.
+ */
+static mach_port_t start_echo(mach_port_t *task, mach_port_t *sink)
+{
+	struct bench_echo_hello hello;
+	mach_port_t boot = MACH_PORT_NULL;
+	kern_return_t kr = mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &boot);
+
+	if (kr == KERN_SUCCESS)
+		kr = task_spawn(host, "bench_echo", task);
+	if (kr == KERN_SUCCESS)
+		kr = mach_port_insert_right(*task, BENCH_ECHO_BOOT_NAME, boot,
+		                            MACH_MSG_TYPE_MAKE_SEND);
+	if (kr != KERN_SUCCESS)
+		fail("starting bench_echo", kr);
+	kr = mach_msg(&hello.header, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(hello), boot,
+	              60000, MACH_PORT_NULL);
+	if (kr != MACH_MSG_SUCCESS || hello.header.msgh_id != BENCH_ECHO_HELLO)
+		fail("waiting for bench_echo", kr);
+	mach_port_mod_refs(self, boot, MACH_PORT_RIGHT_RECEIVE, -1);
+	*sink = hello.sink.name;
+	return hello.port.name;
+}
+
+/* A request to bench_echo, answered on echo_reply. */
+static mach_msg_header_t echo_request(int id)
+{
+	return (mach_msg_header_t){
+		.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE),
+		.msgh_size = sizeof(mach_msg_header_t),
+		.msgh_remote_port = echo,
+		.msgh_local_port = echo_reply,
+		.msgh_id = id,
+	};
+}
+
+/*
+ * bench_echo sleeps in its receive when each request comes, so a round
+ * trip is two wakeups and two switches between the tasks: the request
+ * wakes it, and its answer wakes this task, asleep for it meanwhile.
+ */
+static uint64_t run_wakeup(const struct bench_case *c, uint64_t iters)
+{
+	uint64_t start = mach_absolute_time();
+
+	(void)c;
+	for (uint64_t i = 0; i < iters; i++) {
+		mach_msg_header_t m = echo_request(BENCH_ECHO_PING);
+		kern_return_t kr = mach_msg(&m, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(m), sizeof(m),
+		                            echo_reply, MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+		if (kr != MACH_MSG_SUCCESS)
+			fail("a round trip to bench_echo", kr);
+	}
+	return mach_absolute_time() - start;
+}
+
+#define TIMEOUT_MS 1
+#define TIMEOUT_NS (TIMEOUT_MS * 1000000ull)
+#define IDLE_TIMEOUTS 100              /* a round on an idle CPU: a tenth of a second */
+#define LOADED_TIMEOUTS 10             /* a round under load: ten vm_writes of 64 MiB */
+
+static uint64_t cycles_to_ns(uint64_t cycles)
+{
+	return cycles * 1000000000ull / cycle_hz;
+}
+
+/*
+ * How late, in ns, a receive of TIMEOUT_MS on a port nothing is sent to
+ * returns, counted from before the call.  With load, the same call first
+ * sends bench_echo a LOAD: it wakes, but runs only once this task sleeps
+ * in the receive, so the timeout's deadline falls within its vm_write.
+ */
+static uint64_t timeout_lateness(bool load)
+{
+	mach_msg_header_t m = echo_request(BENCH_ECHO_LOAD);
+	mach_msg_option_t option = (load ? MACH_SEND_MSG : 0) | MACH_RCV_MSG | MACH_RCV_TIMEOUT;
+	uint64_t start = mach_absolute_time();
+	kern_return_t kr = mach_msg(&m, option, load ? sizeof(m) : 0, sizeof(m), never, TIMEOUT_MS,
+	                            MACH_PORT_NULL);
+	uint64_t ns = cycles_to_ns(mach_absolute_time() - start);
+
+	if (kr != MACH_RCV_TIMED_OUT)
+		fail("a receive that should time out", kr);
+	return ns > TIMEOUT_NS ? ns - TIMEOUT_NS : 0;
+}
+
+/* LOAD's answer, once bench_echo's vm_write is over: how long that took, in ns. */
+static uint64_t load_done(void)
+{
+	struct bench_echo_loaded a;
+	kern_return_t kr = mach_msg(&a.header, MACH_RCV_MSG, 0, sizeof(a), echo_reply,
+	                            MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+
+	if (kr != MACH_MSG_SUCCESS || a.result != KERN_SUCCESS)
+		fail("bench_echo's vm_write", kr != MACH_MSG_SUCCESS ? kr : a.result);
+	return cycles_to_ns(a.cycles);
+}
+
+/*
+ * The mean lateness, in picoseconds, of n timeouts one after the other;
+ * *worst becomes the largest lateness seen, in ns, if larger, and
+ * *write_ns gains the time each vm_write took, under load.
+ */
+static uint64_t timeout_round(unsigned n, bool load, uint64_t *worst, uint64_t *write_ns)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t late = timeout_lateness(load);
+		if (load)
+			*write_ns += load_done();
+		total += late;
+		if (late > *worst)
+			*worst = late;
+	}
+	return total * 1000 / n;
+}
+
+/*
+ * As the kernel's timer_lateness: lateness is no cost per operation that
+ * a longer round would average better, so these cases have rounds of
+ * their own, of n timeouts: ns_per_op and median_ns are the best and the
+ * median round's mean lateness, and lines of their own give the worst
+ * timeout and, under load, the vm_write's mean time.
+ */
+static void run_timeout_case(const char *name, unsigned n, bool load)
+{
+	const struct bench_case c = { name, TIMEOUT_MS, 0, NULL, NULL };
+	struct bench_result r = { .iters = n };
+	uint64_t worst = 0, write_ns = 0;
+	char line[192];
+
+	for (int i = 0; i < BENCH_ROUNDS; i++) {
+		uint64_t mean = timeout_round(n, load, &worst, &write_ns);
+		int j = i;
+		for (; j > 0 && r.rounds_ps[j - 1] > mean; j--)    /* insertion sort */
+			r.rounds_ps[j] = r.rounds_ps[j - 1];
+		r.rounds_ps[j] = mean;
+	}
+	r.min_ps = r.rounds_ps[0];
+	r.median_ps = r.rounds_ps[BENCH_ROUNDS / 2];
+	bench_format(&c, &r, line, sizeof(line));
+	printf("%s\n%s: the latest of %u timeouts of %d ms returned %lu ns late\n", line, name,
+	       BENCH_ROUNDS * n, TIMEOUT_MS, worst);
+	if (load)
+		printf("%s: bench_echo's vm_write of %lu bytes took %lu ns on average\n", name,
+		       BENCH_ECHO_LOAD_SIZE, write_ns / (BENCH_ROUNDS * n));
+}
+
+/* The cases with bench_echo, in a task of its own, on the other side. */
+static void run_echo_cases(void)
+{
+	mach_port_t task, sink;
+	kern_return_t kr = mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &never);
+
+	if (kr != KERN_SUCCESS || (echo_reply = mach_reply_port()) == MACH_PORT_NULL)
+		fail("making two ports", kr);
+	echo = start_echo(&task, &sink);
+	run_case(&(struct bench_case){ "wakeup_round_trip", 0, 0, run_wakeup, NULL });
+	run_timeout_case("rcv_timeout_idle", IDLE_TIMEOUTS, false);
+	run_timeout_case("rcv_timeout_vm_write", LOADED_TIMEOUTS, true);
+	task_terminate(task);
+	task_terminate(sink);
+}
+
 static vm_address_t allocate(mach_port_t task, vm_size_t size)
 {
 	vm_address_t addr = 0;
@@ -216,6 +389,7 @@ int main(void)
 		fail("task_spawn bench_partner", kr);
 	run_case(&(struct bench_case){ "context_switch", 0, 0, run_context_switch, NULL });
 	task_terminate(partner);
+	run_echo_cases();
 	task_terminate(target);
 	return 0;
 }
