@@ -1,9 +1,10 @@
 /*
  * make bench (boot option `bench`): the kernel's own cases, measured by
  * lib/bench.c, then the user program user/bin/bench, which measures
- * what a task sees (vm_write by RPC, faults, traps, switches).  Every
- * case prints one BENCH line as it ends; tools/bench-table turns the
- * lines into a table with the targets of docs/performance.md.
+ * what a task sees (vm_write by RPC, faults, traps, switches, wakeups,
+ * timeouts).  Every case prints one BENCH line as it ends;
+ * tools/bench-table turns the lines into a table with the targets of
+ * docs/performance.md.
  *
  * The kernel's cases:
  *   memcpy                      the kernel's memcpy: the copy path's ceiling
