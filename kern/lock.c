@@ -10,6 +10,7 @@
 #include "kern/panic.h"
 
 struct lock_stack lock_stack;
+struct preempt_state preempt_state;
 
 void spin_lock_init(struct spinlock *l, const char *name, enum lock_rank rank)
 {

@@ -132,6 +132,48 @@ struct lock_stack {
 };
 extern struct lock_stack lock_stack;
 
+/*
+ * Preemption, counted per CPU (FreeBSD's critical_enter): while count is
+ * above 0, or a spin lock is held, or an interrupt is being handled, the
+ * clock may not give the CPU to another thread; it sets pending instead,
+ * and the thread gives way when the last of these ends (preempt_enable,
+ * the outermost spin_unlock).  A thread that blocks must have count 0, so
+ * one CPU needs one count.  Locks: (i) this CPU, with interrupts off.
+ */
+struct preempt_state {
+	unsigned count;                /* (i) preempt_disable()s not yet undone */
+	unsigned interrupt_depth;      /* (i) interrupts being handled, nested */
+	bool pending;                  /* (i) the clock asked for a switch it could not make */
+};
+extern struct preempt_state preempt_state;
+
+/* Gives the CPU away for the preemption the clock could not make; kern/sched.c. */
+void sched_preempt_pending(void);
+
+/* The CPU stays with this thread until the matching preempt_enable (they nest). */
+static inline void preempt_disable(void)
+{
+	preempt_state.count++;
+	__asm__ volatile("" ::: "memory");
+}
+
+/* May the clock switch threads here?  Interrupts on is also needed (the caller's to check). */
+static inline bool preempt_allowed(void)
+{
+	return preempt_state.count == 0 && lock_stack.depth == 0 &&
+	       preempt_state.interrupt_depth == 0;
+}
+
+/* Undoes one preempt_disable; the last one takes a preemption left pending meanwhile. */
+static inline void preempt_enable(void)
+{
+	KASSERT(preempt_state.count > 0, "preempt_enable: preemption is not disabled");
+	__asm__ volatile("" ::: "memory");
+	preempt_state.count--;
+	if (__atomic_load_n(&preempt_state.pending, __ATOMIC_RELAXED) && preempt_allowed())
+		sched_preempt_pending();
+}
+
 void lock_check_order(const struct spinlock *l);
 void lock_pop_inner(const struct spinlock *l);
 void lock_panic_deadlock(const struct spinlock *l) __attribute__((noreturn));
@@ -161,6 +203,11 @@ static inline void spin_lock(struct spinlock *l)
 
 	if (lock_stack.depth > 0)
 		lock_check_order(l);
+	/*
+	 * Taken already means taken by this CPU: it is the only one, and
+	 * its interrupts are off from here to the unlock, so no other
+	 * thread runs meanwhile.  Spinning would wait forever: panic.
+	 */
 	if (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) != 0)
 		lock_panic_deadlock(l);
 	lock_push(l, was_on);
@@ -176,8 +223,11 @@ static inline void spin_unlock(struct spinlock *l)
 	else
 		lock_pop_inner(l);
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
-	if (restore)
+	if (restore) {
 		machine_interrupts_on();
+		if (__atomic_load_n(&preempt_state.pending, __ATOMIC_RELAXED) && preempt_allowed())
+			sched_preempt_pending();   /* the outermost lock, in a preemptible context */
+	}
 }
 
 #endif

@@ -210,6 +210,7 @@ static void quantum_switch(struct thread *to)
 {
 	LOCK_ASSERT_HELD(&sched_lock);
 	quantum_over = false;
+	preempt_state.pending = false;     /* the CPU changes hands: what was asked is done */
 	if (to != idle_thread && !quantum_queued) {
 		quantum_queued = true;
 		timer_call_enter(&quantum, clock_ns() + SCHED_QUANTUM_NS, quantum_end);
@@ -230,10 +231,17 @@ static void switch_away(void)
 	if (to == NULL)
 		to = idle_thread;
 	if (to != from) {
+		/*
+		 * Whoever releases sched_lock restores what its taker had; the
+		 * thread that takes the CPU must get back its own interrupt
+		 * state, not that of the thread it follows.
+		 */
+		bool own_interrupts = sched_lock.saved_interrupts;
 		to->state = THREAD_RUNNING;
 		quantum_switch(to);
 		to->switches++;
 		machine_switch(from, to, address_space(to));
+		sched_lock.saved_interrupts = own_interrupts;
 	} else {
 		from->state = THREAD_RUNNING;
 	}
@@ -297,6 +305,7 @@ wait_result_t thread_block(void)
 
 	KASSERT(lock_stack.depth == 0, "thread_block: %s is held across a wait",
 	        lock_stack.depth ? lock_stack.held[lock_stack.depth - 1]->name : "");
+	KASSERT(preempt_state.count == 0, "thread_block: preemption is disabled");
 	spin_lock(&sched_lock);
 	if (t->state == THREAD_WAITING)
 		switch_away();
@@ -356,14 +365,41 @@ void sched_exit(void)
 }
 
 /*
- * A thread interrupted after its quantum gives way, if another can run.
- * The idle thread has no quantum: its loop looks for runnable threads
- * after each interrupt.
+ * A thread interrupted after its quantum gives way, if another can run:
+ * the interrupt's way out makes the switch (sched_interrupt_exit), where
+ * preemption may be allowed.  The idle thread has no quantum: its loop
+ * looks for runnable threads after each interrupt.
  */
 void sched_tick(void)
 {
 	if (quantum_over && runnable_exists())
+		preempt_state.pending = true;
+}
+
+void sched_preempt_pending(void)
+{
+	KASSERT(preempt_allowed(), "sched_preempt_pending: preemption is not allowed here");
+	preempt_state.pending = false;
+	if (runnable_exists())
 		sched_yield();
+}
+
+void sched_interrupt_enter(void)
+{
+	preempt_state.interrupt_depth++;
+}
+
+/*
+ * The interrupted code gives way now if the clock asked and it may be
+ * preempted (it holds no spin lock, as its interrupts were on, and has not
+ * disabled preemption); otherwise the request stays pending until it may.
+ */
+void sched_interrupt_exit(void)
+{
+	KASSERT(preempt_state.interrupt_depth > 0, "sched_interrupt_exit: not in an interrupt");
+	preempt_state.interrupt_depth--;
+	if (preempt_state.pending && preempt_allowed())
+		sched_preempt_pending();
 }
 
 /*

@@ -82,7 +82,15 @@ void sched_exit(void) __attribute__((noreturn));
 /* Waits until neither the current thread nor its task is suspended. */
 void sched_stop_if_suspended(void);
 
-/* Called on every clock interrupt; switches threads if the quantum has run out. */
+/* Called on every clock interrupt; asks for a switch if the quantum has run out. */
 void sched_tick(void);
+
+/*
+ * Brackets the handling of an interrupt: preemption waits meanwhile, and
+ * the exit makes the switch sched_tick asked for, if the interrupted code
+ * may be preempted (kern/lock.h).  => interrupts off
+ */
+void sched_interrupt_enter(void);
+void sched_interrupt_exit(void);
 
 #endif

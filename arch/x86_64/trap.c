@@ -15,6 +15,7 @@
 #include "kern/console.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
+#include "kern/sched.h"
 #include "lib/printf.h"
 #include "debug/profile.h"
 #include "kern/task.h"
@@ -111,7 +112,9 @@ static bool interrupt_handled(struct trap_frame *tf)
 	case T_TIMER:
 		apic_eoi();
 		gdbstub_poll(tf);
+		sched_interrupt_enter();
 		clock_interrupt();
+		sched_interrupt_exit();
 		return true;
 	case T_APIC_SPURIOUS:
 		return true;
