@@ -168,9 +168,13 @@ void sched_remove(struct thread *t)
 	spin_unlock(&sched_lock);
 }
 
+/*
+ * A task ending itself lets go of its map before it lets go of the task
+ * and may be preempted in between: it runs on in the kernel's space.
+ */
 static struct pmap *address_space(const struct thread *t)
 {
-	return t->task ? t->task->map->pmap : kernel_pmap;
+	return t->task && t->task->map ? t->task->map->pmap : kernel_pmap;
 }
 
 /* Frees halted threads; runs on some other thread's stack.  => sched_lock not held */

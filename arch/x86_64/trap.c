@@ -162,8 +162,19 @@ static bool page_fault_resolved(const struct trap_frame *tf)
 		return false;
 	struct task *task = current_task();
 	vm_map_t map = user_va ? (task ? task->map : NULL) : kernel_map;
-	last_fault_result = vm_fault(map, va, type);
-	return last_fault_result == KERN_SUCCESS;
+	/*
+	 * The fault runs as preemptible as the code it interrupted: with
+	 * interrupts on if they were (user mode, a system call), off if that
+	 * code held a spin lock.  CR2 is read: a nested fault may change it.
+	 */
+	bool interruptible = tf->rflags & RFLAGS_IF;
+	if (interruptible)
+		machine_interrupts_on();
+	kern_return_t kr = vm_fault(map, va, type);
+	if (interruptible)
+		machine_interrupts_off();
+	last_fault_result = kr;
+	return kr == KERN_SUCCESS;
 }
 
 /*
