@@ -58,9 +58,11 @@ enum lock_rank {
 	                              a receive right, and by that right's arrival or death */
 	LOCK_RANK_IPC_PORT = 9,    /* a port's rights, queue and state; one port at a time, and
 	                              a kernel object's reference taken under it takes no lock */
-	LOCK_RANK_MAP = 10,        /* a vm_map's entries, index and hint, held across a whole
-	                              operation, faults included; one map at a time (between two
-	                              maps, data goes through a vm_map_copy) */
+	LOCK_RANK_MAP = 10,        /* a vm_map's entries, index and hint: a sleep lock, held
+	                              across a whole operation, faults and copies included, with
+	                              interrupts on and preemptible; never taken while a spin lock
+	                              is held; one map at a time (between two maps, data goes
+	                              through a vm_map_copy) */
 	LOCK_RANK_OBJECT = 20,     /* a vm_object's pages, shadow link and shared flag; several
 	                              only along one shadow chain, front to back */
 	LOCK_RANK_PAGE_HASH = 24,  /* the (object, offset) -> page hash */
@@ -78,6 +80,8 @@ enum lock_rank {
 	LOCK_RANK_TIMER = 95,      /* the timer queue (kern/timer.c): taken under sched_lock to
 	                              start a quantum or by a wait with a deadline; takes none
 	                              itself, and a timer's function runs with it let go */
+	LOCK_RANK_SLEEP_INTERLOCK = 85, /* a sleep lock's own state: held only to change it, and
+	                              to declare a wait for it (sched_lock ranks after) */
 	LOCK_RANK_LEAF = 100,      /* nothing is taken while a leaf lock is held (the
 	                              port-to-name hash, the kernel stacks' bitmap) */
 };
@@ -110,6 +114,57 @@ bool spin_held(const struct spinlock *l);
 #else
 #define LOCK_ASSERT_HELD(l) ((void)(l))
 #define LOCK_ASSERT_NOT_HELD(l) ((void)(l))
+/*
+ * Sleep locks, Mach's lock_t: readers share, a writer is alone, and a
+ * thread that finds one taken sleeps (assert_wait, thread_block) until it
+ * is let go; the holder runs with interrupts on and may be preempted,
+ * even sleep.  So a sleep lock is never taken while a spin lock is held
+ * (sleeping there would deadlock the CPU): lock_read and lock_write
+ * assert it.  timestamp changes with every write hold let go, so a path
+ * that had to let go can tell whether anything changed meanwhile.
+ * Locks: (l) interlock, (c) constant after initialization.
+ */
+struct sleep_lock {
+	struct spinlock interlock;
+	unsigned readers;              /* (l) read holds */
+	bool writer;                   /* (l) held for writing */
+	bool want_upgrade;             /* (l) a reader waits to become the writer */
+	bool waiting;                  /* (l) someone sleeps on the lock */
+	uint32_t timestamp;            /* (l) bumped as each write hold ends */
+	const void *owner;             /* (l) the writing thread */
+	uint8_t rank;                  /* (c) enum lock_rank */
+	const char *name;              /* (c) */
+};
+
+void sleep_lock_init(struct sleep_lock *l, const char *name, enum lock_rank rank);
+/* Holds l shared, after sleeping while a writer holds it or a reader waits to upgrade. */
+void lock_read(struct sleep_lock *l);
+/* Holds l alone, after sleeping while anyone holds it. */
+void lock_write(struct sleep_lock *l);
+/* Lets go of one hold, read or write, and wakes whoever sleeps on l. */
+void lock_done(struct sleep_lock *l);
+/*
+ * A read hold becomes the write hold, once the other readers are gone;
+ * false if another reader asked first: the hold is then let go entirely
+ * (Mach's lock_read_to_write), and the caller must start again.
+ */
+bool lock_read_to_write(struct sleep_lock *l);
+/* The write hold becomes a read hold, without a moment unheld. */
+void lock_write_to_read(struct sleep_lock *l);
+/* Held for writing by the current thread? */
+bool lock_write_held(const struct sleep_lock *l);
+/* Held at all (by some reader, or by the current thread for writing)? */
+bool lock_held(const struct sleep_lock *l);
+
+#ifdef INVARIANTS
+#define SLEEP_LOCK_ASSERT_WRITE(l) KASSERT(lock_write_held(l), "%s must be held for writing", \
+                                           (l)->name)
+#define SLEEP_LOCK_ASSERT_HELD(l) KASSERT(lock_held(l), "%s must be held", (l)->name)
+#else
+#define SLEEP_LOCK_ASSERT_WRITE(l) ((void)(l))
+#define SLEEP_LOCK_ASSERT_HELD(l) ((void)(l))
+#endif
+
 #endif
 
 /*
@@ -229,5 +284,56 @@ static inline void spin_unlock(struct spinlock *l)
 			sched_preempt_pending();   /* the outermost lock, in a preemptible context */
 	}
 }
+
+/*
+ * Sleep locks, Mach's lock_t: readers share, a writer is alone, and a
+ * thread that finds one taken sleeps (assert_wait, thread_block) until it
+ * is let go; the holder runs with interrupts on and may be preempted,
+ * even sleep.  So a sleep lock is never taken while a spin lock is held
+ * (sleeping there would deadlock the CPU): lock_read and lock_write
+ * assert it.  timestamp changes with every write hold let go, so a path
+ * that had to let go can tell whether anything changed meanwhile.
+ * Locks: (l) interlock, (c) constant after initialization.
+ */
+struct sleep_lock {
+	struct spinlock interlock;
+	unsigned readers;              /* (l) read holds */
+	bool writer;                   /* (l) held for writing */
+	bool want_upgrade;             /* (l) a reader waits to become the writer */
+	bool waiting;                  /* (l) someone sleeps on the lock */
+	uint32_t timestamp;            /* (l) bumped as each write hold ends */
+	const void *owner;             /* (l) the writing thread */
+	uint8_t rank;                  /* (c) enum lock_rank */
+	const char *name;              /* (c) */
+};
+
+void sleep_lock_init(struct sleep_lock *l, const char *name, enum lock_rank rank);
+/* Holds l shared, after sleeping while a writer holds it or a reader waits to upgrade. */
+void lock_read(struct sleep_lock *l);
+/* Holds l alone, after sleeping while anyone holds it. */
+void lock_write(struct sleep_lock *l);
+/* Lets go of one hold, read or write, and wakes whoever sleeps on l. */
+void lock_done(struct sleep_lock *l);
+/*
+ * A read hold becomes the write hold, once the other readers are gone;
+ * false if another reader asked first: the hold is then let go entirely
+ * (Mach's lock_read_to_write), and the caller must start again.
+ */
+bool lock_read_to_write(struct sleep_lock *l);
+/* The write hold becomes a read hold, without a moment unheld. */
+void lock_write_to_read(struct sleep_lock *l);
+/* Held for writing by the current thread? */
+bool lock_write_held(const struct sleep_lock *l);
+/* Held at all (by some reader, or by the current thread for writing)? */
+bool lock_held(const struct sleep_lock *l);
+
+#ifdef INVARIANTS
+#define SLEEP_LOCK_ASSERT_WRITE(l) KASSERT(lock_write_held(l), "%s must be held for writing", \
+                                           (l)->name)
+#define SLEEP_LOCK_ASSERT_HELD(l) KASSERT(lock_held(l), "%s must be held", (l)->name)
+#else
+#define SLEEP_LOCK_ASSERT_WRITE(l) ((void)(l))
+#define SLEEP_LOCK_ASSERT_HELD(l) ((void)(l))
+#endif
 
 #endif

@@ -52,8 +52,9 @@ static void runq_push(struct thread *t)
  */
 static bool may_run(const struct thread *t)
 {
-	return __atomic_load_n(&t->suspend_count, __ATOMIC_RELAXED) == 0 &&
-	       (t->task == NULL || __atomic_load_n(&t->task->suspend_count, __ATOMIC_RELAXED) == 0);
+	return t->preempted_in_kernel ||       /* it stops on its way out (sched_stop_if_suspended) */
+	       (__atomic_load_n(&t->suspend_count, __ATOMIC_RELAXED) == 0 &&
+	        (t->task == NULL || __atomic_load_n(&t->task->suspend_count, __ATOMIC_RELAXED) == 0));
 }
 
 /* => sched_lock held */
@@ -150,9 +151,19 @@ static bool wait_end(struct thread *t, wait_result_t result)
 	return true;
 }
 
+/*
+ * A thread preempted inside the kernel may hold memory, references, a
+ * sleep lock: it is let run on (the caller yields to it) until it waits
+ * or is back in user mode, where it holds nothing.
+ */
 void sched_remove(struct thread *t)
 {
 	spin_lock(&sched_lock);
+	while (t->preempted_in_kernel) {
+		spin_unlock(&sched_lock);
+		sched_yield();
+		spin_lock(&sched_lock);
+	}
 	wait_end(t, THREAD_INTERRUPTED);
 	for (struct thread **pp = &run_head; *pp; pp = &(*pp)->run_next) {
 		if (*pp == t) {
@@ -380,12 +391,23 @@ void sched_tick(void)
 		preempt_state.pending = true;
 }
 
+/* The current thread gives way to the next, marked as preempted where in_kernel says. */
+static void sched_preempt(bool in_kernel)
+{
+	struct thread *t = machine_current_thread();
+
+	KASSERT(preempt_allowed(), "sched_preempt: preemption is not allowed here");
+	preempt_state.pending = false;
+	if (!runnable_exists())
+		return;
+	t->preempted_in_kernel = in_kernel;
+	sched_yield();
+	t->preempted_in_kernel = false;
+}
+
 void sched_preempt_pending(void)
 {
-	KASSERT(preempt_allowed(), "sched_preempt_pending: preemption is not allowed here");
-	preempt_state.pending = false;
-	if (runnable_exists())
-		sched_yield();
+	sched_preempt(true);
 }
 
 void sched_interrupt_enter(void)
@@ -398,12 +420,12 @@ void sched_interrupt_enter(void)
  * preempted (it holds no spin lock, as its interrupts were on, and has not
  * disabled preemption); otherwise the request stays pending until it may.
  */
-void sched_interrupt_exit(void)
+void sched_interrupt_exit(bool from_user)
 {
 	KASSERT(preempt_state.interrupt_depth > 0, "sched_interrupt_exit: not in an interrupt");
 	preempt_state.interrupt_depth--;
 	if (preempt_state.pending && preempt_allowed())
-		sched_preempt_pending();
+		sched_preempt(!from_user);
 }
 
 /*

@@ -47,6 +47,7 @@ void sched_make_runnable(struct thread *t);
 /*
  * Takes t off the run queue (it must not be running); a wait it was in
  * ends first, THREAD_INTERRUPTED, so that no event or timer still names it.
+ * A t preempted inside the kernel first runs on to a wait or to user mode.
  */
 void sched_remove(struct thread *t);
 
@@ -91,6 +92,6 @@ void sched_tick(void);
  * may be preempted (kern/lock.h).  => interrupts off
  */
 void sched_interrupt_enter(void);
-void sched_interrupt_exit(void);
+void sched_interrupt_exit(bool from_user);
 
 #endif

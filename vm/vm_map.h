@@ -51,7 +51,7 @@ struct vm_map_entry {
 };
 
 struct vm_map {
-	struct spinlock lock;
+	struct sleep_lock lock;        /* held for writing by every operation, for now */
 	struct vm_map_index index;     /* (m) */
 	struct vm_map_entry header;    /* (m) list sentinel: header.next is the lowest entry;
 	                                  its start and end, the map's max and min, are (c) */
@@ -68,12 +68,26 @@ struct vm_map {
 
 typedef struct vm_map *vm_map_t;
 
-/* => map locked (or being built by vm_map_fork: see building) */
+/* => map locked by this thread (or being built by vm_map_fork: see building) */
 #define VM_MAP_ASSERT_LOCKED(map)                                                       \
 	do {                                                                            \
 		if (!(map)->building)                                                   \
-			LOCK_ASSERT_HELD(&(map)->lock);                                 \
+			SLEEP_LOCK_ASSERT_WRITE(&(map)->lock);                          \
 	} while (0)
+
+/*
+ * Holds map for an operation: it may sleep for it, so no spin lock may be
+ * held; the holder runs with interrupts on and may be preempted.
+ */
+static inline void vm_map_lock(vm_map_t map)
+{
+	lock_write(&map->lock);
+}
+
+static inline void vm_map_unlock(vm_map_t map)
+{
+	lock_done(&map->lock);
+}
 
 extern vm_map_t kernel_map;
 

@@ -114,7 +114,7 @@ static bool interrupt_handled(struct trap_frame *tf)
 		gdbstub_poll(tf);
 		sched_interrupt_enter();
 		clock_interrupt();
-		sched_interrupt_exit();
+		sched_interrupt_exit(tf->cs & 3);
 		return true;
 	case T_APIC_SPURIOUS:
 		return true;
