@@ -2,28 +2,40 @@
  * Spin locks, and the one statement of Mica's concurrency model and lock
  * order.
  *
- * The model, as it is today.  Mica runs on one CPU.  System calls, page
- * faults and kernel-object routines run with interrupts off from entry to
- * exit, so the clock interrupt arrives only in user mode, in the idle
- * loop, or in a kernel thread that has them on.  The clock is one-shot:
- * it interrupts for the nearest deadline of the timer queue, the running
- * thread's quantum among them (kern/clock.h), and runs the due timers
- * with interrupts off and no lock held, so a timer may take any lock but
- * the timer queue's, whose holder is never interrupted.  A spin lock therefore
- * never waits: finding one taken means this CPU holds it already, a
- * deadlock, and spin_lock panics saying so.  A thread that waits
- * (mach_msg on a full or empty queue, a task wait, a suspension) sleeps:
- * it declares the wait under the lock that covers its condition, lets go
- * of every lock (thread_block asserts it) and is off the run queue until
- * woken (kern/sched.h).  A map's lock is held across whole faults and
- * copies, an unaligned 16 MiB vm_write included.  None of this would hold
- * with a second CPU: before one starts, spin locks must spin, system
- * calls must run with interrupts on, and long holds must become sleeping
- * locks.
+ * The model.  Mica runs on one CPU.  System calls, page faults from user
+ * mode and the kernel-object routines they reach run with interrupts on
+ * (arch/x86_64/syscall_entry.asm turns them on once it is on the kernel
+ * stack with the kernel's GS); they are off only inside spin-lock
+ * sections, in interrupt handlers, and from SYSCALL to that point and
+ * back.  The clock is one-shot: it interrupts for the nearest deadline of
+ * the timer queue, the running thread's quantum among them
+ * (kern/clock.h), and runs the due timers with interrupts off and no lock
+ * held, so a timer may take any spin lock but the timer queue's.
  *
- * Kinds.  Every lock is a spin lock.  Holding one keeps interrupts off on
- * this CPU (an interrupt handler taking the same lock would deadlock);
- * unlock restores what lock found.
+ * Preemption.  When a quantum ends, the clock interrupt switches threads
+ * on its way out if the interrupted code may be preempted: no spin lock
+ * held, preemption not disabled (preempt_disable), no other interrupt
+ * under way.  Otherwise the switch is left pending and made when the last
+ * of those ends (preempt_enable, the outermost spin_unlock).  A thread
+ * preempted inside the kernel may hold memory and references: it runs on
+ * to a wait or to user mode before it is stopped or reaped (sched_remove).
+ *
+ * Kinds.  Spin locks cover short sections: the tasks, IPC, the objects,
+ * pages, pmaps, zones, the scheduler and the timers.  Holding one keeps
+ * interrupts off on this CPU (an interrupt handler taking the same lock
+ * would deadlock) and so disables preemption; unlock restores what lock
+ * found.  On one CPU, a spin lock found taken is held by this CPU, a
+ * deadlock: spin_lock panics saying so rather than spin (with a second
+ * CPU it would spin with `pause`).  Sleep locks (struct sleep_lock) cover
+ * long work: a map's lock is one, held across whole faults and copies (a
+ * 64 MiB vm_write included) with interrupts on, so the copy's page steps
+ * are preemption points; a thread that finds it taken sleeps.  A sleep
+ * lock may be held across a wait and a preemption; a spin lock may be
+ * held across neither, and no sleep lock is taken while one is held.
+ * A thread that waits (mach_msg on a full or empty queue, a task wait, a
+ * suspension, a taken sleep lock) declares the wait under the lock that
+ * covers its condition, lets go of every spin lock (thread_block asserts
+ * it) and is off the run queue until woken (kern/sched.h).
  *
  * The lock order is enum lock_rank below, outermost first, and is written
  * nowhere else.  With INVARIANTS (the default build), taking a lock of a

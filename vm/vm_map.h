@@ -6,9 +6,10 @@
  * one node a level), plus a lookup hint.
  * The map owns a pmap, which caches what the entries say.
  *
- * Locking: map->lock covers the entry list and index, the hint and every
- * entry field (the legend below); it is held across a whole operation,
- * faults included, so a check and the change it guards see the same map
+ * Locking: map->lock, a sleep lock (kern/lock.h), covers the entry list
+ * and index, the hint and every entry field (the legend below); it is
+ * held for writing across a whole operation, faults and copies included,
+ * with interrupts on and the holder preemptible, so a check and the change it guards see the same map
  * (vm_write's check-then-write relies on this).  An operation between
  * maps (vm_map_copyin, then vm_map_copy_overwrite) locks one map at a
  * time and carries the data in a vm_map_copy.
