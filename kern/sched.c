@@ -160,6 +160,14 @@ void sched_remove(struct thread *t)
 {
 	spin_lock(&sched_lock);
 	while (t->preempted_in_kernel) {
+		/*
+		 * Preempted after declaring a wait but before blocking, t is on
+		 * no queue and runs again only when woken, which may be never
+		 * (a receive without a deadline): its wait ends here, so that
+		 * its thread_block returns at once and it runs on to its next
+		 * wait or its way out, where its task's end stops it.
+		 */
+		wait_end(t, THREAD_INTERRUPTED);
 		spin_unlock(&sched_lock);
 		sched_yield();
 		spin_lock(&sched_lock);
@@ -428,11 +436,20 @@ void sched_interrupt_exit(bool from_user)
 		sched_preempt(!from_user);
 }
 
+/* t's task is being terminated: t is let run only on to a wait or its way out. */
+static bool task_ending(const struct thread *t)
+{
+	return t->task && __atomic_load_n(&t->task->terminated, __ATOMIC_RELAXED);
+}
+
 /*
  * A thread suspended, or whose task was, stops here on its way back to
  * user mode (arch/x86_64/syscall.c), where it holds nothing.  It waits on
  * the count that stops it (thread_resume and task_resume wake it), and
- * looks again when woken, as the other count may stop it still.
+ * looks again when woken, as the other count may stop it still.  A thread
+ * whose task is being terminated (let run on from the middle of a call
+ * by sched_remove) stops here for good, on an event nobody wakes: the
+ * termination's sched_remove ends it there.
  */
 void sched_stop_if_suspended(void)
 {
@@ -443,9 +460,11 @@ void sched_stop_if_suspended(void)
 	 * suspension is rare, and a thread suspended just after it looked
 	 * stops on its next way out, as Mach allows.
 	 */
-	while (!may_run(t)) {
+	while (!may_run(t) || task_ending(t)) {
 		spin_lock(&sched_lock);
-		if (t->suspend_count)
+		if (task_ending(t))
+			wait_enqueue(t, &t->task->terminated, "the task's end", 0);
+		else if (t->suspend_count)
 			wait_enqueue(t, &t->suspend_count, "thread_resume", 0);
 		else if (!may_run(t))
 			wait_enqueue(t, &t->task->suspend_count, "task_resume", 0);
