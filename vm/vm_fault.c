@@ -228,8 +228,8 @@ kern_return_t vm_fault(vm_map_t map, vm_offset_t va, vm_prot_t fault_type)
 
 	if (map == NULL)
 		return KERN_INVALID_ADDRESS;
-	vm_map_lock(map);
+	spin_lock(&map->lock);
 	kr = vm_fault_page(map, va, fault_type, &p);
-	vm_map_unlock(map);
+	spin_unlock(&map->lock);
 	return kr;
 }
