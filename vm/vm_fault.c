@@ -207,20 +207,6 @@ void fault_journal_undo(struct fault_journal *j)
 
 /* ------------------------------------------------------------- faults */
 
-kern_return_t vm_fault_range(vm_map_t map, vm_offset_t start, vm_offset_t end,
-                             vm_prot_t fault_type)
-{
-	for (vm_offset_t va = trunc_page(start); va < end; va += PAGE_SIZE) {
-		struct vm_page *p;
-		if (pmap_extract_pages(map->pmap, va, 1, fault_type, &p) == 0)
-			continue;                  /* an access would not fault */
-		kern_return_t kr = vm_fault(map, va, fault_type);
-		if (kr != KERN_SUCCESS)
-			return kr;
-	}
-	return KERN_SUCCESS;
-}
-
 kern_return_t vm_fault(vm_map_t map, vm_offset_t va, vm_prot_t fault_type)
 {
 	struct vm_page *p;

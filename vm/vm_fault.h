@@ -1,8 +1,7 @@
 /*
  * Page faults: how a map's pages come to be mapped (vm/vm_fault.c).  The
- * trap handler resolves a task's faults with vm_fault; the kernel makes a
- * user buffer writable before it copies into it with vm_fault_range; the
- * VM's own operations fault pages in with the map already locked
+ * trap handler resolves a task's faults with vm_fault; the VM's own
+ * operations fault pages in with the map already locked
  * (vm_fault_page).  Faults that must be taken back on failure go through
  * the fault journal (vm/vm_map_internal.h).
  */
@@ -22,13 +21,6 @@
  */
 kern_return_t vm_fault(vm_map_t map, vm_offset_t va, vm_prot_t fault_type);
 
-/*
- * Makes every page of [start, end) mapped with fault_type's rights,
- * faulting in those that are not, as accesses would: vm_fault's results;
- * pages faulted in before a failure stay (they hold what they held).
- */
-kern_return_t vm_fault_range(vm_map_t map, vm_offset_t start, vm_offset_t end,
-                             vm_prot_t fault_type);
 
 /*
  * The same as vm_fault with map locked, returning the page that now holds
