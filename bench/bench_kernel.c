@@ -243,15 +243,8 @@ static void run_timer_case(void)
 	uint64_t worst = 0;
 	char line[192];
 
-	for (int i = 0; i < BENCH_ROUNDS; i++) {
-		uint64_t mean = timer_lateness_round(&worst);
-		int j = i;
-		for (; j > 0 && r.rounds_ps[j - 1] > mean; j--)    /* insertion sort */
-			r.rounds_ps[j] = r.rounds_ps[j - 1];
-		r.rounds_ps[j] = mean;
-	}
-	r.min_ps = r.rounds_ps[0];
-	r.median_ps = r.rounds_ps[BENCH_ROUNDS / 2];
+	for (int i = 0; i < BENCH_ROUNDS; i++)
+		bench_add_round(&r, i, timer_lateness_round(&worst));
 	bench_format(&c, &r, line, sizeof(line));
 	kprintf("%s\n", line);
 	kprintf("timer_lateness: the latest of %u timers fired %lu ns after its deadline\n",

@@ -63,6 +63,13 @@ static void insert_sorted(uint64_t *sorted, int n, uint64_t v)
 	sorted[j] = v;
 }
 
+void bench_add_round(struct bench_result *r, int i, uint64_t round_ps)
+{
+	insert_sorted(r->rounds_ps, i, round_ps);
+	r->min_ps = r->rounds_ps[0];
+	r->median_ps = r->rounds_ps[(i + 1) / 2];
+}
+
 void bench_measure(const struct bench_case *cases, struct bench_result *r, size_t n,
                    uint64_t cycle_hz)
 {
@@ -70,12 +77,8 @@ void bench_measure(const struct bench_case *cases, struct bench_result *r, size_
 		r[c].iters = pick_iterations(&cases[c], cycle_hz);
 	for (int i = 0; i < BENCH_ROUNDS; i++)
 		for (size_t c = 0; c < n; c++)
-			insert_sorted(r[c].rounds_ps, i,
-			              timed_round(&cases[c], (int)c, r[c].iters, cycle_hz));
-	for (size_t c = 0; c < n; c++) {
-		r[c].min_ps = r[c].rounds_ps[0];
-		r[c].median_ps = r[c].rounds_ps[BENCH_ROUNDS / 2];
-	}
+			bench_add_round(&r[c], i,
+			                timed_round(&cases[c], (int)c, r[c].iters, cycle_hz));
 }
 
 void bench_run_cases(const struct bench_case *cases, struct bench_result *r, size_t n,

@@ -51,6 +51,13 @@ struct bench_profiler {
 extern const struct bench_profiler *bench_profiler;
 
 /*
+ * Files round i's figure (rounds 0..i-1 are filed) among r's sorted
+ * rounds; once every round is filed, min_ps and median_ps are the best
+ * and the median.  For cases that time their rounds themselves.
+ */
+void bench_add_round(struct bench_result *r, int i, uint64_t round_ps);
+
+/*
  * Measures the n cases into r[0..n-1] on a counter of cycle_hz cycles a
  * second, in alternating rounds: round 1 of each case, then round 2 of
  * each, and so on.

@@ -299,15 +299,8 @@ static void run_timeout_case(const char *name, unsigned n, bool load)
 	uint64_t worst = 0, write_ns = 0;
 	char line[192];
 
-	for (int i = 0; i < BENCH_ROUNDS; i++) {
-		uint64_t mean = timeout_round(n, load, &worst, &write_ns);
-		int j = i;
-		for (; j > 0 && r.rounds_ps[j - 1] > mean; j--)    /* insertion sort */
-			r.rounds_ps[j] = r.rounds_ps[j - 1];
-		r.rounds_ps[j] = mean;
-	}
-	r.min_ps = r.rounds_ps[0];
-	r.median_ps = r.rounds_ps[BENCH_ROUNDS / 2];
+	for (int i = 0; i < BENCH_ROUNDS; i++)
+		bench_add_round(&r, i, timeout_round(n, load, &worst, &write_ns));
 	bench_format(&c, &r, line, sizeof(line));
 	printf("%s\n%s: the latest of %u timeouts of %d ms returned %lu ns late\n", line, name,
 	       BENCH_ROUNDS * n, TIMEOUT_MS, worst);
