@@ -55,6 +55,15 @@ uint64_t clock_ns(void)
 	return (uint64_t)(((unsigned __int128)cycles * ns_per_cycle) >> 32);
 }
 
+/* Time first: whatever passes before the timer is read makes the answer early, never late. */
+uint64_t clock_armed_for(void)
+{
+	uint64_t now = clock_ns();
+	uint64_t left = machine_timer_left_ns();
+
+	return left == 0 ? TIMER_NONE : now + left;
+}
+
 uint64_t clock_tsc_hz(void)
 {
 	return cycle_hz;

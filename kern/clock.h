@@ -32,6 +32,14 @@ uint64_t clock_ticks(void);
 /* Nanoseconds since clock_init; never goes back.  0 before clock_init. */
 uint64_t clock_ns(void);
 
+/*
+ * When, in clock_ns() time, the armed interrupt is to come, read from the
+ * timer itself; TIMER_NONE if none is armed.  It may be early by the time
+ * between two readings, never late.  Interrupts off, so that nothing
+ * re-arms the timer in between.
+ */
+uint64_t clock_armed_for(void);
+
 /* The cycle counter's rate, measured at boot. */
 uint64_t clock_tsc_hz(void);
 

@@ -86,6 +86,9 @@ void machine_timer_oneshot(uint64_t ns);
 /* Disarms the one-shot timer: no clock interrupt until the next machine_timer_oneshot. */
 void machine_timer_stop(void);
 
+/* Nanoseconds until the one-shot timer goes off, by its own clock; 0 if it is not armed. */
+uint64_t machine_timer_left_ns(void);
+
 /* The cycle counter: counts at a constant rate and never goes back on one CPU. */
 uint64_t machine_cycle_count(void);
 

@@ -69,6 +69,7 @@ _Static_assert(CALIBRATION_COUNT <= 0xffff, "the PIT's counter has 16 bits");
 
 static volatile uint32_t *apic_regs;      /* the MMIO page, mapped uncached */
 static uint64_t timer_counts_per_ns;      /* 32.32 fixed point: the APIC timer's counts per ns */
+static uint64_t timer_ns_per_count;       /* 32.32 fixed point: ns per count, the other way */
 
 /* A register is read and written whole: one aligned 32-bit access, as the APIC requires. */
 static uint32_t apic_read(unsigned reg)
@@ -220,6 +221,7 @@ uint64_t machine_clock_start(void)
 		panic("clock: the APIC timer counts at %lu Hz, too %s to time deadlines",
 		      rates.apic_timer_hz, rates.apic_timer_hz ? "fast" : "slow");
 	timer_counts_per_ns = (rates.apic_timer_hz << 32) / NSEC_PER_SEC;
+	timer_ns_per_count = (NSEC_PER_SEC << 32) / rates.apic_timer_hz;
 	apic_write(APIC_TIMER_DIVIDE, TIMER_DIVIDE_16);
 	apic_write(APIC_LVT_TIMER, T_TIMER);
 	apic_write(APIC_TIMER_INITIAL, 0);
@@ -246,6 +248,13 @@ void machine_timer_stop(void)
 		machine_timer_oneshot(GDB_POLL_NS);
 	else
 		apic_write(APIC_TIMER_INITIAL, 0);
+}
+
+uint64_t machine_timer_left_ns(void)
+{
+	uint64_t count = apic_read(APIC_TIMER_CURRENT);
+
+	return (uint64_t)(((unsigned __int128)count * timer_ns_per_count) >> 32);
 }
 
 uint64_t machine_cycle_count(void)

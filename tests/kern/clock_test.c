@@ -205,23 +205,75 @@ static void wait_for(struct test_timer *t)
 #define NSEC_PER_MSEC 1000000ull
 
 /*
- * On an idle machine a timer fires no earlier than its deadline and
- * within a millisecond after it, whatever its length.
+ * The clock is armed for the head of the timer queue, whatever its length:
+ * read back from the timer, the interrupt comes by that deadline, plus the
+ * time arming took (the timer counts from when it is written, the count
+ * from a reading of the clock before), the timer's rounding up and the two
+ * clocks' disagreement (parts in a million).  It may come earlier, for a
+ * cancelled timer, and then arms again.  Host scheduling cannot fail this:
+ * nothing here waits, and a stretch of it only widens the bound.
  */
+KTEST(clock, the_timer_is_armed_for_the_nearest_deadline)
+{
+	static const unsigned ms[] = { 1, 5, 20 };
+
+	for (unsigned i = 0; i < 3; i++) {
+		struct test_timer t = { 0 };
+		uint64_t before = clock_ns();
+
+		timer_call_enter(&t.call, before + ms[i] * NSEC_PER_MSEC, note_firing);
+		uint64_t arming = clock_ns() - before;
+		uint64_t head = timer_next_deadline();
+		uint64_t armed = clock_armed_for();
+		uint64_t slack = arming + 1000 + ms[i] * 100;        /* 1 us, and 100 ppm */
+		KT_EXPECT(head <= t.call.deadline);
+		if (armed == TIMER_NONE || armed > head + slack)
+			ktest_fail_at(__FILE__, __LINE__, "armed for %ld us from the %u ms timer's deadline",
+			              ((int64_t)armed - (int64_t)head) / 1000, ms[i]);
+		KT_EXPECT(timer_call_cancel(&t.call));
+	}
+}
+
+/*
+ * A timer fires no earlier than its deadline, ever, and on an idle
+ * machine within a millisecond after it.  Under an emulator the machine
+ * is the host, which may run something else for a millisecond or more
+ * between the interrupt and our seeing it; so each length has five tries
+ * and one of them must be within the millisecond.  A kernel that is
+ * late by its own doing (a timer served only at the next quantum, a
+ * clock that counts slow) is late in all five.
+ */
+#define LATENESS_TRIES 5
+
+static int64_t timer_lateness_ns(unsigned ms)
+{
+	struct test_timer t = { 0 };
+	uint64_t deadline = clock_ns() + ms * NSEC_PER_MSEC;
+
+	timer_call_enter(&t.call, deadline, note_firing);
+	wait_for(&t);
+	KT_EXPECT(!t.call.queued);
+	return (int64_t)t.fired_at - (int64_t)deadline;
+}
+
 KTEST(clock, timers_fire_within_a_millisecond_of_their_deadlines)
 {
 	static const unsigned ms[] = { 1, 5, 20 };
-	struct test_timer t[3] = { 0 };
 
 	for (unsigned i = 0; i < 3; i++) {
-		uint64_t deadline = clock_ns() + ms[i] * NSEC_PER_MSEC;
-		timer_call_enter(&t[i].call, deadline, note_firing);
-		wait_for(&t[i]);
-		int64_t late_us = ((int64_t)t[i].fired_at - (int64_t)deadline) / 1000;
-		if (t[i].fired_at < deadline || t[i].fired_at > deadline + NSEC_PER_MSEC)
-			ktest_fail_at(__FILE__, __LINE__, "a %u ms timer fired %ld us late",
-			              ms[i], late_us);
-		KT_EXPECT(!t[i].call.queued);
+		int64_t best = INT64_MAX;
+
+		for (unsigned try = 0; try < LATENESS_TRIES && best > (int64_t)NSEC_PER_MSEC; try++) {
+			int64_t late = timer_lateness_ns(ms[i]);
+			if (late < 0)
+				ktest_fail_at(__FILE__, __LINE__, "a %u ms timer fired %ld us early",
+				              ms[i], -late / 1000);
+			if (late < best)
+				best = late;
+		}
+		if (best > (int64_t)NSEC_PER_MSEC)
+			ktest_fail_at(__FILE__, __LINE__, "a %u ms timer fired %ld us late at best of %u",
+			              ms[i], best / 1000, LATENESS_TRIES);
 	}
 }
 
