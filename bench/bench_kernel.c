@@ -90,7 +90,7 @@ static uint64_t run_lookup(const struct bench_case *c, uint64_t iters)
 	vm_map_t map = c->arg;
 	uint64_t seed = 0x9e3779b97f4a7c15ull, start;
 
-	spin_lock(&map->lock);
+	vm_map_lock(map);
 	start = machine_cycle_count();
 	for (uint64_t i = 0; i < iters; i++) {
 		uint64_t r = xorshift(&seed);
@@ -98,7 +98,7 @@ static uint64_t run_lookup(const struct bench_case *c, uint64_t iters)
 		consume(vm_map_lookup_entry(map, addr));
 	}
 	start = machine_cycle_count() - start;
-	spin_unlock(&map->lock);
+	vm_map_unlock(map);
 	return start;
 }
 

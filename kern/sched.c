@@ -52,8 +52,9 @@ static void runq_push(struct thread *t)
  */
 static bool may_run(const struct thread *t)
 {
-	return __atomic_load_n(&t->suspend_count, __ATOMIC_RELAXED) == 0 &&
-	       (t->task == NULL || __atomic_load_n(&t->task->suspend_count, __ATOMIC_RELAXED) == 0);
+	return t->preempted_in_kernel ||       /* it stops on its way out (sched_stop_if_suspended) */
+	       (__atomic_load_n(&t->suspend_count, __ATOMIC_RELAXED) == 0 &&
+	        (t->task == NULL || __atomic_load_n(&t->task->suspend_count, __ATOMIC_RELAXED) == 0));
 }
 
 /* => sched_lock held */
@@ -150,9 +151,27 @@ static bool wait_end(struct thread *t, wait_result_t result)
 	return true;
 }
 
+/*
+ * A thread preempted inside the kernel may hold memory, references, a
+ * sleep lock: it is let run on (the caller yields to it) until it waits
+ * or is back in user mode, where it holds nothing.
+ */
 void sched_remove(struct thread *t)
 {
 	spin_lock(&sched_lock);
+	while (t->preempted_in_kernel) {
+		/*
+		 * Preempted after declaring a wait but before blocking, t is on
+		 * no queue and runs again only when woken, which may be never
+		 * (a receive without a deadline): its wait ends here, so that
+		 * its thread_block returns at once and it runs on to its next
+		 * wait or its way out, where its task's end stops it.
+		 */
+		wait_end(t, THREAD_INTERRUPTED);
+		spin_unlock(&sched_lock);
+		sched_yield();
+		spin_lock(&sched_lock);
+	}
 	wait_end(t, THREAD_INTERRUPTED);
 	for (struct thread **pp = &run_head; *pp; pp = &(*pp)->run_next) {
 		if (*pp == t) {
@@ -168,9 +187,13 @@ void sched_remove(struct thread *t)
 	spin_unlock(&sched_lock);
 }
 
+/*
+ * A task ending itself lets go of its map before it lets go of the task
+ * and may be preempted in between: it runs on in the kernel's space.
+ */
 static struct pmap *address_space(const struct thread *t)
 {
-	return t->task ? t->task->map->pmap : kernel_pmap;
+	return t->task && t->task->map ? t->task->map->pmap : kernel_pmap;
 }
 
 /* Frees halted threads; runs on some other thread's stack.  => sched_lock not held */
@@ -210,6 +233,7 @@ static void quantum_switch(struct thread *to)
 {
 	LOCK_ASSERT_HELD(&sched_lock);
 	quantum_over = false;
+	preempt_state.pending = false;     /* the CPU changes hands: what was asked is done */
 	if (to != idle_thread && !quantum_queued) {
 		quantum_queued = true;
 		timer_call_enter(&quantum, clock_ns() + SCHED_QUANTUM_NS, quantum_end);
@@ -230,10 +254,17 @@ static void switch_away(void)
 	if (to == NULL)
 		to = idle_thread;
 	if (to != from) {
+		/*
+		 * Whoever releases sched_lock restores what its taker had; the
+		 * thread that takes the CPU must get back its own interrupt
+		 * state, not that of the thread it follows.
+		 */
+		bool own_interrupts = sched_lock.saved_interrupts;
 		to->state = THREAD_RUNNING;
 		quantum_switch(to);
 		to->switches++;
 		machine_switch(from, to, address_space(to));
+		sched_lock.saved_interrupts = own_interrupts;
 	} else {
 		from->state = THREAD_RUNNING;
 	}
@@ -297,6 +328,7 @@ wait_result_t thread_block(void)
 
 	KASSERT(lock_stack.depth == 0, "thread_block: %s is held across a wait",
 	        lock_stack.depth ? lock_stack.held[lock_stack.depth - 1]->name : "");
+	KASSERT(preempt_state.count == 0, "thread_block: preemption is disabled");
 	spin_lock(&sched_lock);
 	if (t->state == THREAD_WAITING)
 		switch_away();
@@ -356,21 +388,68 @@ void sched_exit(void)
 }
 
 /*
- * A thread interrupted after its quantum gives way, if another can run.
- * The idle thread has no quantum: its loop looks for runnable threads
- * after each interrupt.
+ * A thread interrupted after its quantum gives way, if another can run:
+ * the interrupt's way out makes the switch (sched_interrupt_exit), where
+ * preemption may be allowed.  The idle thread has no quantum: its loop
+ * looks for runnable threads after each interrupt.
  */
 void sched_tick(void)
 {
 	if (quantum_over && runnable_exists())
-		sched_yield();
+		preempt_state.pending = true;
+}
+
+/* The current thread gives way to the next, marked as preempted where in_kernel says. */
+static void sched_preempt(bool in_kernel)
+{
+	struct thread *t = machine_current_thread();
+
+	KASSERT(preempt_allowed(), "sched_preempt: preemption is not allowed here");
+	preempt_state.pending = false;
+	if (!runnable_exists())
+		return;
+	t->preempted_in_kernel = in_kernel;
+	sched_yield();
+	t->preempted_in_kernel = false;
+}
+
+void sched_preempt_pending(void)
+{
+	sched_preempt(true);
+}
+
+void sched_interrupt_enter(void)
+{
+	preempt_state.interrupt_depth++;
+}
+
+/*
+ * The interrupted code gives way now if the clock asked and it may be
+ * preempted (it holds no spin lock, as its interrupts were on, and has not
+ * disabled preemption); otherwise the request stays pending until it may.
+ */
+void sched_interrupt_exit(bool from_user)
+{
+	KASSERT(preempt_state.interrupt_depth > 0, "sched_interrupt_exit: not in an interrupt");
+	preempt_state.interrupt_depth--;
+	if (preempt_state.pending && preempt_allowed())
+		sched_preempt(!from_user);
+}
+
+/* t's task is being terminated: t is let run only on to a wait or its way out. */
+static bool task_ending(const struct thread *t)
+{
+	return t->task && __atomic_load_n(&t->task->terminated, __ATOMIC_RELAXED);
 }
 
 /*
  * A thread suspended, or whose task was, stops here on its way back to
  * user mode (arch/x86_64/syscall.c), where it holds nothing.  It waits on
  * the count that stops it (thread_resume and task_resume wake it), and
- * looks again when woken, as the other count may stop it still.
+ * looks again when woken, as the other count may stop it still.  A thread
+ * whose task is being terminated (let run on from the middle of a call
+ * by sched_remove) stops here for good, on an event nobody wakes: the
+ * termination's sched_remove ends it there.
  */
 void sched_stop_if_suspended(void)
 {
@@ -381,9 +460,11 @@ void sched_stop_if_suspended(void)
 	 * suspension is rare, and a thread suspended just after it looked
 	 * stops on its next way out, as Mach allows.
 	 */
-	while (!may_run(t)) {
+	while (!may_run(t) || task_ending(t)) {
 		spin_lock(&sched_lock);
-		if (t->suspend_count)
+		if (task_ending(t))
+			wait_enqueue(t, &t->task->terminated, "the task's end", 0);
+		else if (t->suspend_count)
 			wait_enqueue(t, &t->suspend_count, "thread_resume", 0);
 		else if (!may_run(t))
 			wait_enqueue(t, &t->task->suspend_count, "task_resume", 0);

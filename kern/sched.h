@@ -47,6 +47,7 @@ void sched_make_runnable(struct thread *t);
 /*
  * Takes t off the run queue (it must not be running); a wait it was in
  * ends first, THREAD_INTERRUPTED, so that no event or timer still names it.
+ * A t preempted inside the kernel first runs on to a wait or to user mode.
  */
 void sched_remove(struct thread *t);
 
@@ -82,7 +83,15 @@ void sched_exit(void) __attribute__((noreturn));
 /* Waits until neither the current thread nor its task is suspended. */
 void sched_stop_if_suspended(void);
 
-/* Called on every clock interrupt; switches threads if the quantum has run out. */
+/* Called on every clock interrupt; asks for a switch if the quantum has run out. */
 void sched_tick(void);
+
+/*
+ * Brackets the handling of an interrupt: preemption waits meanwhile, and
+ * the exit makes the switch sched_tick asked for, if the interrupted code
+ * may be preempted (kern/lock.h).  => interrupts off
+ */
+void sched_interrupt_enter(void);
+void sched_interrupt_exit(bool from_user);
 
 #endif

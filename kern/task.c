@@ -200,13 +200,25 @@ void task_remove_thread(struct task *task, struct thread *t)
 	spin_unlock(&task->lock);
 }
 
-/* Frees the address space and the port names once no thread of the task can run. */
-static void task_release_memory(struct task *task)
+/*
+ * Frees the address space and the port names once no thread of the task
+ * can run but, when the task ends itself (own), the caller.  That caller
+ * is running in the task's space: it lets go of the map and loads the
+ * kernel's space with preemption off, since a switch back between the
+ * two would load the map's pmap again (address_space) and pmap_destroy
+ * would then free the page tables in use.
+ */
+static void task_release_memory(struct task *task, bool own)
 {
-	vm_map_t map = task->map;
+	vm_map_t map;
 	struct ipc_space *space = task->space;
 
+	preempt_disable();
+	map = task->map;
 	task->map = NULL;
+	if (own)
+		pmap_activate(kernel_pmap);
+	preempt_enable();
 	task->space = NULL;
 	if (map)
 		vm_map_deallocate(map);
@@ -228,6 +240,7 @@ static void task_drop_rpc_reference(struct task *task)
 kern_return_t task_terminate(struct task *task)
 {
 	struct thread *self = current_thread();
+	struct ipc_port *port;
 	bool exiting = false;
 
 	spin_lock(&task->lock);
@@ -237,8 +250,15 @@ kern_return_t task_terminate(struct task *task)
 	}
 	task->terminated = true;
 	spin_unlock(&task->lock);
-	ipc_kobject_port_destroy(task->self_port);   /* no request reaches it from now on */
+	/*
+	 * No request reaches the task from now on, but its port dies only
+	 * once the task is torn down: the teardown may be preempted, and
+	 * whoever watches the port for its death (a dead name) may count
+	 * the tasks and ports left as soon as it sees it.
+	 */
+	port = task->self_port;
 	task->self_port = NULL;
+	ipc_kobject_port_detach(port);
 	while (task->threads) {
 		struct thread *t = task->threads;
 		if (t == self) {                   /* last: we are standing on its stack */
@@ -248,18 +268,16 @@ kern_return_t task_terminate(struct task *task)
 		}
 		thread_terminate(t);
 	}
+	task_release_memory(task, exiting);
+	thread_wakeup(task);
 	if (exiting) {
-		/* the map's pmap is active: leave it for the kernel's before freeing it */
-		pmap_activate(kernel_pmap);
-		task_release_memory(task);
-		thread_wakeup(task);
 		self->task = NULL;
-		task_drop_rpc_reference(task);
+		task_drop_rpc_reference(task);  /* may free the task: the port is held apart */
+		ipc_port_destroy(port);
 		sched_exit();
 	}
-	task_release_memory(task);
-	thread_wakeup(task);
 	task_drop_rpc_reference(task);         /* the caller holds one of its own, or is done */
+	ipc_port_destroy(port);
 	return KERN_SUCCESS;
 }
 

@@ -62,6 +62,10 @@ struct thread {
 	int wait_result;               /* (s) wait_result_t (kern/sched.h): why its wait ended */
 	struct timer_call wait_timer;  /* (s) the deadline's timer, queued while it waits */
 	uint64_t switches;             /* (s) how often the scheduler gave it the CPU */
+	bool preempted_in_kernel;      /* (s) taken off the CPU in the middle of kernel code,
+	                                  where it may hold memory and references: it must
+	                                  run on to a wait or to user mode before it is
+	                                  stopped or reaped */
 	bool terminating;              /* nothing sets or reads it yet */
 	uint32_t ref_count;            /* (a) one for being alive, one per holder */
 	unsigned suspend_count;        /* (s) > 0: not given the CPU (thread_suspend/resume) */

@@ -15,6 +15,7 @@
 #include "kern/console.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
+#include "kern/sched.h"
 #include "lib/printf.h"
 #include "debug/profile.h"
 #include "kern/task.h"
@@ -111,7 +112,9 @@ static bool interrupt_handled(struct trap_frame *tf)
 	case T_TIMER:
 		apic_eoi();
 		gdbstub_poll(tf);
+		sched_interrupt_enter();
 		clock_interrupt();
+		sched_interrupt_exit(tf->cs & 3);
 		return true;
 	case T_APIC_SPURIOUS:
 		return true;
@@ -159,8 +162,19 @@ static bool page_fault_resolved(const struct trap_frame *tf)
 		return false;
 	struct task *task = current_task();
 	vm_map_t map = user_va ? (task ? task->map : NULL) : kernel_map;
-	last_fault_result = vm_fault(map, va, type);
-	return last_fault_result == KERN_SUCCESS;
+	/*
+	 * The fault runs as preemptible as the code it interrupted: with
+	 * interrupts on if they were (user mode, a system call), off if that
+	 * code held a spin lock.  CR2 is read: a nested fault may change it.
+	 */
+	bool interruptible = tf->rflags & RFLAGS_IF;
+	if (interruptible)
+		machine_interrupts_on();
+	kern_return_t kr = vm_fault(map, va, type);
+	if (interruptible)
+		machine_interrupts_off();
+	last_fault_result = kr;
+	return kr == KERN_SUCCESS;
 }
 
 /*
