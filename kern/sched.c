@@ -32,6 +32,7 @@ static struct thread boot_thread = { .name = "kernel_main", .state = THREAD_RUNN
 static struct timer_call quantum;      /* ends each quantum; its fields are the timer queue's */
 static bool quantum_queued;            /* (s) quantum is in the timer queue */
 static bool quantum_over;              /* (s) a quantum ended since the last switch */
+static bool preempt_always;            /* (c) set at boot: sched_preempt_always */
 
 /* => sched_lock held */
 static void runq_push(struct thread *t)
@@ -241,6 +242,26 @@ static void quantum_switch(struct thread *to)
 }
 
 /*
+ * The thread that has the CPU again (or for the first time) lets go of
+ * sched_lock, which the switch held, and frees the threads that halted.
+ * With preempt_always it asks for the next switch only now: asked for
+ * earlier, the unlock would switch again, on and on, each thread
+ * nesting one more preemption on its stack.
+ */
+static void switched_in(void)
+{
+	spin_unlock(&sched_lock);
+	reap_zombies();
+	if (preempt_always)
+		preempt_state.pending = true;
+}
+
+void sched_thread_begin(void)
+{
+	switched_in();
+}
+
+/*
  * Gives the CPU to the next runnable thread (or idle); the current one
  * must already have its new state (and be queued, if runnable).
  * => sched_lock held; returns with it released
@@ -268,8 +289,7 @@ static void switch_away(void)
 	} else {
 		from->state = THREAD_RUNNING;
 	}
-	spin_unlock(&sched_lock);
-	reap_zombies();
+	switched_in();
 }
 
 /*
@@ -375,11 +395,15 @@ bool clear_wait(struct thread *t, wait_result_t result)
 	return ended;
 }
 
+/* The count is the CPU's: what the ending thread disabled must not pass to the next. */
 void sched_exit(void)
 {
 	struct thread *t = machine_current_thread();
 
 	spin_lock(&sched_lock);
+	KASSERT(preempt_state.count <= 1, "sched_exit: preemption disabled %u times",
+	        preempt_state.count);
+	preempt_state.count = 0;
 	t->state = THREAD_HALTED;
 	t->run_next = zombies;
 	zombies = t;
@@ -406,8 +430,10 @@ static void sched_preempt(bool in_kernel)
 
 	KASSERT(preempt_allowed(), "sched_preempt: preemption is not allowed here");
 	preempt_state.pending = false;
-	if (!runnable_exists())
+	if (!runnable_exists()) {
+		preempt_state.pending = preempt_always;
 		return;
+	}
 	t->preempted_in_kernel = in_kernel;
 	sched_yield();
 	t->preempted_in_kernel = false;
@@ -483,6 +509,13 @@ static void idle_loop(void *unused)
 		else
 			machine_idle();
 	}
+}
+
+/* Asking again at once, where a switch was asked for and made, is what "always" means. */
+void sched_preempt_always(bool on)
+{
+	preempt_always = on;
+	preempt_state.pending = on;
 }
 
 void sched_init(void)

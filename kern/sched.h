@@ -43,6 +43,16 @@ typedef enum {
 /* Makes the boot context the first thread and starts the idle thread. */
 void sched_init(void);
 
+/*
+ * on: every point where preemption becomes allowed (kern/lock.h) gives
+ * the CPU away if another thread can run, as if each quantum ended
+ * there; a test mode that makes a race with preemption happen at once.
+ */
+void sched_preempt_always(bool on);
+
+/* A new thread's first step: the switch that ran it holds sched_lock. */
+void sched_thread_begin(void);
+
 void sched_make_runnable(struct thread *t);
 /*
  * Takes t off the run queue (it must not be running); a wait it was in
@@ -77,7 +87,11 @@ void thread_wakeup_one(event_t event);
 /* Ends t's wait, if it waits, with result; true if it did.  The current thread may cancel its own. */
 bool clear_wait(struct thread *t, wait_result_t result);
 
-/* The current thread is done: switch away for good. */
+/*
+ * The current thread is done: switch away for good.  It may have
+ * disabled preemption once, so that its last steps and its end are seen
+ * together (thread_exit, task_terminate); no other lock held.
+ */
 void sched_exit(void) __attribute__((noreturn));
 
 /* Waits until neither the current thread nor its task is suspended. */

@@ -164,8 +164,13 @@ void task_deallocate(struct task *task)
 
 	if (left > 0)
 		return;
-	if (!task->terminated)
+	if (!task->terminated) {
+		/* its end holds a reference and drops it: this one is kept until then */
+		__atomic_store_n(&task->ref_count, 1, __ATOMIC_RELAXED);
 		task_terminate(task);
+		task_deallocate(task);
+		return;
+	}
 	spin_lock(&all_tasks_lock);
 	for (struct task **pp = &all_tasks; *pp; pp = &(*pp)->all_next)
 		if (*pp == task) {
@@ -250,6 +255,7 @@ kern_return_t task_terminate(struct task *task)
 	}
 	task->terminated = true;
 	spin_unlock(&task->lock);
+	task_reference(task);                  /* the end's own: the task outlives its teardown */
 	/*
 	 * No request reaches the task from now on, but its port dies only
 	 * once the task is torn down: the teardown may be preempted, and
@@ -269,15 +275,22 @@ kern_return_t task_terminate(struct task *task)
 		thread_terminate(t);
 	}
 	task_release_memory(task, exiting);
+	/*
+	 * Not preempted from the wakeup on: a waiter may count what is left
+	 * as soon as it runs, so the port's death and, when the task ends
+	 * itself, this thread's end come before it can.
+	 */
+	preempt_disable();
+	task->finished = true;
 	thread_wakeup(task);
-	if (exiting) {
+	if (exiting)
 		self->task = NULL;
-		task_drop_rpc_reference(task);  /* may free the task: the port is held apart */
-		ipc_port_destroy(port);
-		sched_exit();
-	}
 	task_drop_rpc_reference(task);         /* the caller holds one of its own, or is done */
+	task_deallocate(task);                 /* may free the task: the port is held apart */
 	ipc_port_destroy(port);
+	if (exiting)
+		sched_exit();
+	preempt_enable();
 	return KERN_SUCCESS;
 }
 
@@ -320,7 +333,7 @@ void task_exit(int status)
 
 static bool task_finished(const struct task *task)
 {
-	return task->terminated && task->map == NULL;
+	return __atomic_load_n(&task->finished, __ATOMIC_ACQUIRE);
 }
 
 /*

@@ -65,7 +65,7 @@ struct thread *thread_create_kernel(const char *name, void (*fn)(void *), void *
 /* Every thread starts here, holding sched_lock from the switch that ran it. */
 void thread_start(void (*fn)(void *), void *arg)
 {
-	spin_unlock(&sched_lock);
+	sched_thread_begin();
 	fn(arg);
 	thread_exit();
 }
@@ -186,10 +186,12 @@ static void thread_port_kill(struct thread *t)
 		ipc_kobject_port_destroy(port);
 }
 
+/* Not preempted from here on: whoever sees the port dead may count the thread gone. */
 void thread_exit(void)
 {
 	struct thread *t = current_thread();
 
+	preempt_disable();
 	thread_port_kill(t);
 	if (t->task)
 		task_remove_thread(t->task, t);

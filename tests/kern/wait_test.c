@@ -4,11 +4,9 @@
  * and about a tick later at most, and terminating a task whose threads
  * are blocked in receive and in send leaves nothing behind.
  *
- * The waiting threads are kernel threads that turn interrupts off, as a
- * system call runs; the test thread lets time pass with interrupts on,
- * yielding, so that any thread still runnable would be given the CPU.
- * (Whoever switches to a thread hands it the interrupt flag along with
- * sched_lock, so the test turns them on again at every turn.)
+ * The waiting threads are kernel threads that turn interrupts off; the
+ * test thread lets time pass with interrupts on, yielding, so that any
+ * thread still runnable would be given the CPU.
  */
 #include "ipc/ipc_port.h"
 #include "ipc/ipc_space.h"
@@ -29,10 +27,9 @@ static void let_ticks_pass(uint64_t n)
 {
 	uint64_t start = clock_ticks();
 
-	while (clock_ticks() - start < n) {
-		machine_interrupts_on();           /* each turn: a switch back brings the flag along */
+	machine_interrupts_on();
+	while (clock_ticks() - start < n)
 		sched_yield();
-	}
 	machine_interrupts_off();
 }
 
@@ -41,10 +38,9 @@ static void yield_until(volatile bool *done, uint64_t n)
 {
 	uint64_t start = clock_ticks();
 
-	while (!*done && clock_ticks() - start < n) {
-		machine_interrupts_on();
+	machine_interrupts_on();
+	while (!*done && clock_ticks() - start < n)
 		sched_yield();
-	}
 	machine_interrupts_off();
 }
 
