@@ -12,6 +12,7 @@
 
 struct lock_stack lock_stack;
 struct preempt_state preempt_state;
+struct off_stretch interrupts_off_stretch, preempt_off_stretch;
 
 void spin_lock_init(struct spinlock *l, const char *name, enum lock_rank rank)
 {
@@ -98,14 +99,18 @@ static void sleep_lock_may_sleep(const struct sleep_lock *l)
 	        l->name);
 }
 
-/* Sleeps until l changes.  => l->interlock held; returns with it held again */
-static void sleep_lock_wait(struct sleep_lock *l)
+/*
+ * Sleeps until l changes; false if the sleep was interrupted, as the
+ * thread is being terminated.  => l->interlock held; returns with it held
+ */
+static bool sleep_lock_wait(struct sleep_lock *l, bool interruptible)
 {
 	l->waiting = true;
-	assert_wait(l, l->name);
+	assert_wait_in_call(l, l->name, interruptible);
 	spin_unlock(&l->interlock);
-	thread_block();
+	wait_result_t why = thread_block();
 	spin_lock(&l->interlock);
+	return why != THREAD_INTERRUPTED;
 }
 
 /* Wakes l's sleepers, if any, once the interlock is let go.  => l->interlock held */
@@ -119,27 +124,48 @@ static void sleep_lock_release(struct sleep_lock *l)
 		thread_wakeup(l);
 }
 
-void lock_read(struct sleep_lock *l)
+bool lock_read(struct sleep_lock *l)
 {
 	sleep_lock_may_sleep(l);
 	spin_lock(&l->interlock);
-	while (l->writer || l->want_upgrade)
-		sleep_lock_wait(l);
+	while (l->writer || l->want_upgrade) {
+		if (!sleep_lock_wait(l, true)) {
+			spin_unlock(&l->interlock);
+			return false;
+		}
+	}
 	l->readers++;
 	spin_unlock(&l->interlock);
+	return true;
 }
 
-void lock_write(struct sleep_lock *l)
+/* Waits for l alone; false, holding nothing, if an interruptible wait was interrupted. */
+static bool lock_write_waiting(struct sleep_lock *l, bool interruptible)
 {
 	sleep_lock_may_sleep(l);
 	spin_lock(&l->interlock);
 	KASSERT(!(l->writer && l->owner == machine_current_thread()),
 	        "lock_write: %s is already held by this thread", l->name);
-	while (l->writer || l->want_upgrade || l->readers > 0)
-		sleep_lock_wait(l);
+	while (l->writer || l->want_upgrade || l->readers > 0) {
+		if (!sleep_lock_wait(l, interruptible)) {
+			spin_unlock(&l->interlock);
+			return false;
+		}
+	}
 	l->writer = true;
 	l->owner = machine_current_thread();
 	spin_unlock(&l->interlock);
+	return true;
+}
+
+bool lock_write(struct sleep_lock *l)
+{
+	return lock_write_waiting(l, true);
+}
+
+void lock_write_unint(struct sleep_lock *l)
+{
+	lock_write_waiting(l, false);
 }
 
 void lock_done(struct sleep_lock *l)
@@ -169,8 +195,13 @@ bool lock_read_to_write(struct sleep_lock *l)
 		return false;
 	}
 	l->want_upgrade = true;
-	while (l->readers > 0)
-		sleep_lock_wait(l);
+	while (l->readers > 0) {
+		if (!sleep_lock_wait(l, true)) {
+			l->want_upgrade = false;   /* readers and writers it held back may go */
+			sleep_lock_release(l);
+			return false;
+		}
+	}
 	l->want_upgrade = false;
 	l->writer = true;
 	l->owner = machine_current_thread();
@@ -198,3 +229,16 @@ bool lock_held(const struct sleep_lock *l)
 {
 	return lock_write_held(l) || l->readers > 0;
 }
+
+/* ------------------------------------------------------------- stretches */
+
+void off_stretch_end(struct off_stretch *s)
+{
+	uint64_t took = machine_cycle_count() - s->began;
+
+	if (took > s->longest) {
+		s->longest = took;
+		s->ended_in = (uintptr_t)__builtin_return_address(0);
+	}
+}
+

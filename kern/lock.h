@@ -19,6 +19,7 @@
  * of those ends (preempt_enable, the outermost spin_unlock).  A thread
  * preempted inside the kernel may hold memory and references: it runs on
  * to a wait or to user mode before it is stopped or reaped (sched_remove).
+ * Boot with preempt=always and every one of those points preempts.
  *
  * Kinds.  Spin locks cover short sections: the tasks, IPC, the objects,
  * pages, pmaps, zones, the scheduler and the timers.  Holding one keeps
@@ -29,9 +30,13 @@
  * CPU it would spin with `pause`).  Sleep locks (struct sleep_lock) cover
  * long work: a map's lock is one, held across whole faults and copies (a
  * 64 MiB vm_write included) with interrupts on, so the copy's page steps
- * are preemption points; a thread that finds it taken sleeps.  A sleep
- * lock may be held across a wait and a preemption; a spin lock may be
- * held across neither, and no sleep lock is taken while one is held.
+ * are preemption points; a thread that finds it taken sleeps, and a
+ * termination interrupts that sleep: lock_read and lock_write then fail,
+ * and the caller unwinds its call (a map operation returns KERN_ABORTED,
+ * having changed nothing).  lock_write_unint, for teardowns and releases
+ * that must be done, waits on regardless.  A sleep lock may be held
+ * across a wait and a preemption; a spin lock may be held across
+ * neither, and no sleep lock is taken while one is held.
  * A thread that waits (mach_msg on a full or empty queue, a task wait, a
  * suspension, a taken sleep lock) declares the wait under the lock that
  * covers its condition, lets go of every spin lock (thread_block asserts
@@ -126,57 +131,6 @@ bool spin_held(const struct spinlock *l);
 #else
 #define LOCK_ASSERT_HELD(l) ((void)(l))
 #define LOCK_ASSERT_NOT_HELD(l) ((void)(l))
-/*
- * Sleep locks, Mach's lock_t: readers share, a writer is alone, and a
- * thread that finds one taken sleeps (assert_wait, thread_block) until it
- * is let go; the holder runs with interrupts on and may be preempted,
- * even sleep.  So a sleep lock is never taken while a spin lock is held
- * (sleeping there would deadlock the CPU): lock_read and lock_write
- * assert it.  timestamp changes with every write hold let go, so a path
- * that had to let go can tell whether anything changed meanwhile.
- * Locks: (l) interlock, (c) constant after initialization.
- */
-struct sleep_lock {
-	struct spinlock interlock;
-	unsigned readers;              /* (l) read holds */
-	bool writer;                   /* (l) held for writing */
-	bool want_upgrade;             /* (l) a reader waits to become the writer */
-	bool waiting;                  /* (l) someone sleeps on the lock */
-	uint32_t timestamp;            /* (l) bumped as each write hold ends */
-	const void *owner;             /* (l) the writing thread */
-	uint8_t rank;                  /* (c) enum lock_rank */
-	const char *name;              /* (c) */
-};
-
-void sleep_lock_init(struct sleep_lock *l, const char *name, enum lock_rank rank);
-/* Holds l shared, after sleeping while a writer holds it or a reader waits to upgrade. */
-void lock_read(struct sleep_lock *l);
-/* Holds l alone, after sleeping while anyone holds it. */
-void lock_write(struct sleep_lock *l);
-/* Lets go of one hold, read or write, and wakes whoever sleeps on l. */
-void lock_done(struct sleep_lock *l);
-/*
- * A read hold becomes the write hold, once the other readers are gone;
- * false if another reader asked first: the hold is then let go entirely
- * (Mach's lock_read_to_write), and the caller must start again.
- */
-bool lock_read_to_write(struct sleep_lock *l);
-/* The write hold becomes a read hold, without a moment unheld. */
-void lock_write_to_read(struct sleep_lock *l);
-/* Held for writing by the current thread? */
-bool lock_write_held(const struct sleep_lock *l);
-/* Held at all (by some reader, or by the current thread for writing)? */
-bool lock_held(const struct sleep_lock *l);
-
-#ifdef INVARIANTS
-#define SLEEP_LOCK_ASSERT_WRITE(l) KASSERT(lock_write_held(l), "%s must be held for writing", \
-                                           (l)->name)
-#define SLEEP_LOCK_ASSERT_HELD(l) KASSERT(lock_held(l), "%s must be held", (l)->name)
-#else
-#define SLEEP_LOCK_ASSERT_WRITE(l) ((void)(l))
-#define SLEEP_LOCK_ASSERT_HELD(l) ((void)(l))
-#endif
-
 #endif
 
 /*
@@ -214,13 +168,45 @@ struct preempt_state {
 };
 extern struct preempt_state preempt_state;
 
+/*
+ * With INVARIANTS, the longest stretches on this CPU with interrupts off
+ * and with preemption off, in cycles of machine_cycle_count, each with an
+ * address in the function that ended it (lock_report_stretches says them).
+ * An interrupts-off stretch is one the kernel began where they were on: a
+ * spin-lock section, a clock interrupt's handling; code that runs with
+ * them off throughout (boot, the idle loop, a test's own thread) makes
+ * none.  A preemption-off stretch is one of those or a preempt_disable
+ * section.  Locks: (i).
+ */
+struct off_stretch {
+	uint64_t began;                /* (i) when the one under way began */
+	uint64_t longest;              /* (i) */
+	uintptr_t ended_in;            /* (i) */
+};
+extern struct off_stretch interrupts_off_stretch, preempt_off_stretch;
+
+/* Ends the stretch under way in s: the caller is where it ended. */
+void off_stretch_end(struct off_stretch *s) __attribute__((noinline));
+
+#ifdef INVARIANTS
+#define OFF_STRETCH_BEGIN(s) ((s)->began = machine_cycle_count())
+#define OFF_STRETCH_END(s) off_stretch_end(s)
+#else
+#define OFF_STRETCH_BEGIN(s) ((void)(s))
+#define OFF_STRETCH_END(s) ((void)(s))
+#endif
+
+/* One line on the console: each kind's longest stretch so far, in microseconds, and where. */
+void lock_report_stretches(void);
+
 /* Gives the CPU away for the preemption the clock could not make; kern/sched.c. */
 void sched_preempt_pending(void);
 
 /* The CPU stays with this thread until the matching preempt_enable (they nest). */
 static inline void preempt_disable(void)
 {
-	preempt_state.count++;
+	if (preempt_state.count++ == 0)
+		OFF_STRETCH_BEGIN(&preempt_off_stretch);
 	__asm__ volatile("" ::: "memory");
 }
 
@@ -236,7 +222,8 @@ static inline void preempt_enable(void)
 {
 	KASSERT(preempt_state.count > 0, "preempt_enable: preemption is not disabled");
 	__asm__ volatile("" ::: "memory");
-	preempt_state.count--;
+	if (--preempt_state.count == 0)
+		OFF_STRETCH_END(&preempt_off_stretch);
 	if (__atomic_load_n(&preempt_state.pending, __ATOMIC_RELAXED) && preempt_allowed())
 		sched_preempt_pending();
 }
@@ -258,6 +245,8 @@ static inline bool lock_interrupts_save_off(void)
 /* l is now held, taken with interrupts was_on. */
 static inline void lock_push(struct spinlock *l, bool was_on)
 {
+	if (was_on)
+		OFF_STRETCH_BEGIN(&interrupts_off_stretch);
 	l->saved_interrupts = was_on;
 	KASSERT(lock_stack.depth < LOCK_HELD_MAX, "spin_lock: more than %d locks held",
 	        LOCK_HELD_MAX);
@@ -291,6 +280,7 @@ static inline void spin_unlock(struct spinlock *l)
 		lock_pop_inner(l);
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 	if (restore) {
+		OFF_STRETCH_END(&interrupts_off_stretch);
 		machine_interrupts_on();
 		if (__atomic_load_n(&preempt_state.pending, __ATOMIC_RELAXED) && preempt_allowed())
 			sched_preempt_pending();   /* the outermost lock, in a preemptible context */
@@ -320,16 +310,27 @@ struct sleep_lock {
 };
 
 void sleep_lock_init(struct sleep_lock *l, const char *name, enum lock_rank rank);
-/* Holds l shared, after sleeping while a writer holds it or a reader waits to upgrade. */
-void lock_read(struct sleep_lock *l);
-/* Holds l alone, after sleeping while anyone holds it. */
-void lock_write(struct sleep_lock *l);
+/*
+ * Holds l shared, after sleeping while a writer holds it or a reader waits
+ * to upgrade.  False, holding nothing, if the thread is being terminated
+ * (kern/sched.h, assert_wait_in_call): the caller unwinds and fails.
+ */
+bool lock_read(struct sleep_lock *l) __attribute__((warn_unused_result));
+/* Holds l alone, after sleeping while anyone holds it; false as lock_read. */
+bool lock_write(struct sleep_lock *l) __attribute__((warn_unused_result));
+/*
+ * lock_write for work that a thread being terminated must still finish
+ * (a teardown, a release): its wait is not interrupted, and the thread
+ * runs on once it holds l.
+ */
+void lock_write_unint(struct sleep_lock *l);
 /* Lets go of one hold, read or write, and wakes whoever sleeps on l. */
 void lock_done(struct sleep_lock *l);
 /*
  * A read hold becomes the write hold, once the other readers are gone;
- * false if another reader asked first: the hold is then let go entirely
- * (Mach's lock_read_to_write), and the caller must start again.
+ * false if another reader asked first, or the thread is being terminated:
+ * the hold is then let go entirely (Mach's lock_read_to_write), and the
+ * caller must start again (or unwind).
  */
 bool lock_read_to_write(struct sleep_lock *l);
 /* The write hold becomes a read hold, without a moment unheld. */

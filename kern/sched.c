@@ -160,15 +160,20 @@ static bool wait_end(struct thread *t, wait_result_t result)
 void sched_remove(struct thread *t)
 {
 	spin_lock(&sched_lock);
-	while (t->preempted_in_kernel) {
+	t->terminating = true;
+	while (t->preempted_in_kernel || t->wait_in_call) {
 		/*
-		 * Preempted after declaring a wait but before blocking, t is on
-		 * no queue and runs again only when woken, which may be never
-		 * (a receive without a deadline): its wait ends here, so that
-		 * its thread_block returns at once and it runs on to its next
-		 * wait or its way out, where its task's end stops it.
+		 * In a wait inside a call (a sleep lock's), t is told
+		 * THREAD_INTERRUPTED and unwinds its call.  Preempted after
+		 * declaring a wait but before blocking, t is on no queue and
+		 * runs again only when woken, which may be never (a receive
+		 * without a deadline): its wait ends here too, so that its
+		 * thread_block returns at once.  Either way it runs on to a wait
+		 * outside any call or its way out, where its end stops it.  An
+		 * uninterruptible wait (lock_write_unint) is left to end.
 		 */
-		wait_end(t, THREAD_INTERRUPTED);
+		if (!(t->wait_in_call && t->wait_unint))
+			wait_end(t, THREAD_INTERRUPTED);
 		spin_unlock(&sched_lock);
 		sched_yield();
 		spin_lock(&sched_lock);
@@ -341,6 +346,20 @@ void assert_wait(event_t event, const char *what)
 	assert_wait_deadline(event, what, 0);
 }
 
+void assert_wait_in_call(event_t event, const char *what, bool interruptible)
+{
+	struct thread *t = machine_current_thread();
+
+	KASSERT(event != NULL, "assert_wait_in_call: no event");
+	spin_lock(&sched_lock);
+	wait_enqueue(t, event, what, 0);
+	t->wait_in_call = true;
+	t->wait_unint = !interruptible;
+	if (interruptible && t->terminating)   /* its end has begun: it unwinds, not sleeps */
+		wait_end(t, THREAD_INTERRUPTED);
+	spin_unlock(&sched_lock);
+}
+
 /* A thread asleep holding a lock would deadlock whoever wakes it, so none may be held. */
 wait_result_t thread_block(void)
 {
@@ -354,6 +373,7 @@ wait_result_t thread_block(void)
 		switch_away();
 	else
 		spin_unlock(&sched_lock);
+	t->wait_in_call = false;
 	return t->wait_result;
 }
 
@@ -462,10 +482,11 @@ void sched_interrupt_exit(bool from_user)
 		sched_preempt(!from_user);
 }
 
-/* t's task is being terminated: t is let run only on to a wait or its way out. */
-static bool task_ending(const struct thread *t)
+/* t, or its task, is being terminated: t is let run only on to a wait or its way out. */
+static bool ending(const struct thread *t)
 {
-	return t->task && __atomic_load_n(&t->task->terminated, __ATOMIC_RELAXED);
+	return __atomic_load_n(&t->terminating, __ATOMIC_RELAXED) ||
+	       (t->task && __atomic_load_n(&t->task->terminated, __ATOMIC_RELAXED));
 }
 
 /*
@@ -473,9 +494,9 @@ static bool task_ending(const struct thread *t)
  * user mode (arch/x86_64/syscall.c), where it holds nothing.  It waits on
  * the count that stops it (thread_resume and task_resume wake it), and
  * looks again when woken, as the other count may stop it still.  A thread
- * whose task is being terminated (let run on from the middle of a call
- * by sched_remove) stops here for good, on an event nobody wakes: the
- * termination's sched_remove ends it there.
+ * being terminated, or whose task is (let run on from the middle of a
+ * call by sched_remove), stops here for good, on an event nobody wakes:
+ * the termination's sched_remove ends it there.
  */
 void sched_stop_if_suspended(void)
 {
@@ -486,10 +507,10 @@ void sched_stop_if_suspended(void)
 	 * suspension is rare, and a thread suspended just after it looked
 	 * stops on its next way out, as Mach allows.
 	 */
-	while (!may_run(t) || task_ending(t)) {
+	while (!may_run(t) || ending(t)) {
 		spin_lock(&sched_lock);
-		if (task_ending(t))
-			wait_enqueue(t, &t->task->terminated, "the task's end", 0);
+		if (ending(t))
+			wait_enqueue(t, &t->terminating, "its end", 0);
 		else if (t->suspend_count)
 			wait_enqueue(t, &t->suspend_count, "thread_resume", 0);
 		else if (!may_run(t))

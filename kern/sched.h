@@ -57,7 +57,9 @@ void sched_make_runnable(struct thread *t);
 /*
  * Takes t off the run queue (it must not be running); a wait it was in
  * ends first, THREAD_INTERRUPTED, so that no event or timer still names it.
- * A t preempted inside the kernel first runs on to a wait or to user mode.
+ * A t inside a call (preempted in the kernel, or in a wait declared by
+ * assert_wait_in_call) first runs on, its wait interrupted if it may be,
+ * to a wait outside any call or to its way out.
  */
 void sched_remove(struct thread *t);
 
@@ -70,8 +72,18 @@ void sched_yield(void);
  * May be called with locks held (they rank before sched_lock).
  */
 void assert_wait(event_t event, const char *what);
+
 /* The same, and the wait ends with THREAD_TIMED_OUT at or after deadline (clock_ns()). */
 void assert_wait_deadline(event_t event, const char *what, uint64_t deadline);
+
+/*
+ * Like assert_wait, for a wait inside a call that holds memory, references
+ * or locks (a sleep lock's).  Terminating the thread does not reap it
+ * where it waits: an interruptible wait ends THREAD_INTERRUPTED (at once,
+ * if the termination has begun already) and the thread unwinds its call;
+ * another runs on once woken.  Either way it then stops on its way out.
+ */
+void assert_wait_in_call(event_t event, const char *what, bool interruptible);
 
 /*
  * Gives the CPU away until the wait assert_wait declared ends, unless it

@@ -328,6 +328,7 @@ void task_exit(int status)
 	KASSERT(task != NULL, "task_exit: a kernel thread has no task");
 	task->exit_status = status;
 	task_terminate(task);
+	sched_stop_if_suspended();             /* another thread ends the task: this one stops */
 	panic("task_exit: returned");
 }
 

@@ -136,7 +136,8 @@ vm_offset_t kmem_alloc(vm_size_t size)
 	size = round_page(size);
 	if (size == 0)
 		return 0;
-	vm_map_lock(kernel_map);
+	if (!vm_map_lock(kernel_map))
+		return 0;
 	if (entry_reserve(&r, kernel_map, 1)) {
 		addr = kmem_alloc_locked(size, &r);
 		entry_reserve_release(&r);
@@ -160,7 +161,7 @@ void kmem_free(vm_offset_t addr, vm_size_t size)
 	struct entry_reserve r;
 	vm_offset_t end = addr + round_page(size);
 
-	vm_map_lock(kernel_map);
+	vm_map_lock_unint(kernel_map);
 	KASSERT(kmem_is_entry(addr, end), "kmem_free: [%#lx, %#lx) is not what kmem_alloc gave",
 	        addr, end);
 	bool reserved = entry_reserve(&r, kernel_map, 0);
@@ -197,7 +198,8 @@ kern_return_t kmem_map_device(paddr_t pa, vm_size_t size, vm_offset_t *va)
 
 	KASSERT((pa & PAGE_MASK) == 0, "kmem_map_device: %#lx is not page-aligned", pa);
 	size = round_page(size);
-	vm_map_lock(kernel_map);
+	if (!vm_map_lock(kernel_map))
+		return KERN_ABORTED;
 	if (!entry_reserve(&r, kernel_map, 1)) {
 		vm_map_unlock(kernel_map);
 		return KERN_RESOURCE_SHORTAGE;

@@ -75,7 +75,7 @@ void vm_map_reference(vm_map_t map)
 /* Removes every entry and frees the map; its pmap is the caller's business. */
 static void map_teardown(vm_map_t map)
 {
-	vm_map_lock(map);
+	vm_map_lock_unint(map);
 	vm_map_delete_all(map);
 	vm_map_index_destroy(&map->index);
 	vm_map_unlock(map);
@@ -550,12 +550,15 @@ vm_map_t vm_map_fork(vm_map_t parent, pmap_t child_pmap)
 		return NULL;
 	/* Not locked: a second map lock would break the order, and no one else has the child. */
 	child->building = true;
-	vm_map_lock(parent);
-	bool ok = entry_reserve(&r, child, parent->nentries);
-	for (struct vm_map_entry *e = parent->header.next; ok && e != &parent->header; e = e->next)
-		ok = fork_entry(parent, child, e, &r);
-	entry_reserve_release(&r);
-	vm_map_unlock(parent);
+	bool ok = vm_map_lock(parent);
+	if (ok) {
+		ok = entry_reserve(&r, child, parent->nentries);
+		for (struct vm_map_entry *e = parent->header.next; ok && e != &parent->header;
+		     e = e->next)
+			ok = fork_entry(parent, child, e, &r);
+		entry_reserve_release(&r);
+		vm_map_unlock(parent);
+	}
 	child->building = false;
 	if (!ok) {
 		map_teardown(child);             /* child_pmap stays the caller's */
@@ -580,7 +583,7 @@ const char *vm_map_check_invariants(vm_map_t map)
 	const char *wrong = NULL;
 	uint32_t n = 0;
 
-	vm_map_lock(map);
+	vm_map_lock_unint(map);
 	wrong = vm_map_index_check(&map->index);
 	if (!wrong && map->hint.entry != &map->header &&
 	    (map->hint.start != map->hint.entry->start || map->hint.end != map->hint.entry->end))

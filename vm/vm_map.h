@@ -78,11 +78,19 @@ typedef struct vm_map *vm_map_t;
 
 /*
  * Holds map for an operation: it may sleep for it, so no spin lock may be
- * held; the holder runs with interrupts on and may be preempted.
+ * held; the holder runs with interrupts on and may be preempted.  False,
+ * holding nothing, when the thread is being terminated while it waits:
+ * the operation then fails with KERN_ABORTED, having changed nothing.
  */
-static inline void vm_map_lock(vm_map_t map)
+static inline bool __attribute__((warn_unused_result)) vm_map_lock(vm_map_t map)
 {
-	lock_write(&map->lock);
+	return lock_write(&map->lock);
+}
+
+/* Holds map whatever happens: for a teardown or a release, which must be done. */
+static inline void vm_map_lock_unint(vm_map_t map)
+{
+	lock_write_unint(&map->lock);
 }
 
 static inline void vm_map_unlock(vm_map_t map)

@@ -37,7 +37,8 @@ static kern_return_t range_begin(vm_map_t map, vm_address_t addr, vm_size_t size
 		return KERN_INVALID_ARGUMENT;
 	if (size == 0)
 		return RANGE_EMPTY;
-	vm_map_lock(map);
+	if (!vm_map_lock(map))
+		return KERN_ABORTED;
 	if (!entry_reserve(r, map, 2)) {
 		vm_map_unlock(map);
 		return KERN_RESOURCE_SHORTAGE;
@@ -86,7 +87,8 @@ kern_return_t vm_allocate(vm_map_t map, vm_address_t *addr, vm_size_t size, int 
 		return KERN_INVALID_ARGUMENT;
 	if (!(flags & VM_FLAGS_ANYWHERE) && (start < map->min || end > map->max))
 		return KERN_INVALID_ADDRESS;
-	vm_map_lock(map);
+	if (!vm_map_lock(map))
+		return KERN_ABORTED;
 	if (!entry_reserve(&r, map, 1)) {
 		vm_map_unlock(map);
 		return KERN_RESOURCE_SHORTAGE;
@@ -206,7 +208,8 @@ kern_return_t vm_wire(vm_map_t map, vm_address_t addr, vm_size_t size, vm_prot_t
 		return KERN_INVALID_ARGUMENT;
 	if (size == 0)
 		return KERN_SUCCESS;
-	vm_map_lock(map);
+	if (!vm_map_lock(map))
+		return KERN_ABORTED;
 	if (access == VM_PROT_NONE)
 		kr = vm_map_unwire(map, start, end);
 	else
@@ -225,7 +228,8 @@ kern_return_t vm_region(vm_map_t map, vm_address_t *addr, vm_size_t *size,
 
 	if (flavor != VM_REGION_BASIC_INFO_64 || *count < VM_REGION_BASIC_INFO_COUNT_64)
 		return KERN_INVALID_ARGUMENT;
-	vm_map_lock(map);
+	if (!vm_map_lock(map))
+		return KERN_ABORTED;
 	struct vm_map_entry *e = vm_map_lookup_floor(map, *addr);
 	if (e == &map->header || e->end <= *addr)
 		e = e->next;

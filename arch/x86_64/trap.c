@@ -110,10 +110,12 @@ static bool interrupt_handled(struct trap_frame *tf)
 {
 	switch (tf->vector) {
 	case T_TIMER:
+		OFF_STRETCH_BEGIN(&interrupts_off_stretch);
 		apic_eoi();
 		gdbstub_poll(tf);
 		sched_interrupt_enter();
 		clock_interrupt();
+		OFF_STRETCH_END(&interrupts_off_stretch);
 		sched_interrupt_exit(tf->cs & 3);
 		return true;
 	case T_APIC_SPURIOUS:
@@ -304,6 +306,10 @@ void trap_dispatch(struct trap_frame *tf)
 		return;
 	if (tf->vector == T_PAGE_FAULT && (page_fault_resolved(tf) || fixup_applied(tf)))
 		return;
+	if (tf->vector == T_PAGE_FAULT && (tf->cs & 3) && last_fault_result == KERN_ABORTED) {
+		sched_stop_if_suspended();     /* being terminated: it stops here for good */
+		return;                        /* else its access is tried again */
+	}
 	if (gdbstub_trap(tf))
 		return;
 	if (tf->vector < T_EXCEPTIONS && ((tf->cs & 3) || iret_faulted(tf)))

@@ -46,12 +46,21 @@ static uint8_t *ram;
 
 static bool interrupts_on = true;
 
+/* Lock sections are timed in cycles: the host's count is the TSC too. */
+uint64_t machine_cycle_count(void) { return __builtin_ia32_rdtsc(); }
+
 /* The host has no clock to preempt with: nothing is ever pending. */
 void sched_preempt_pending(void) {}
 
 /* One thread: a sleep lock is never found taken, so no one sleeps or wakes. */
 struct thread *machine_current_thread(void) { return NULL; }
 void assert_wait(event_t event, const char *what) { (void)event; (void)what; }
+void assert_wait_in_call(event_t event, const char *what, bool interruptible)
+{
+	(void)event;
+	(void)what;
+	(void)interruptible;
+}
 wait_result_t thread_block(void) { panic("thread_block on the host: a sleep lock was taken"); }
 void thread_wakeup(event_t event) { (void)event; }
 

@@ -51,7 +51,7 @@ static bool map_matches_model(vm_map_t map)
 		printf("    # invariant broken: %s\n", wrong);
 		return false;
 	}
-	vm_map_lock(map);
+	vm_map_lock_unint(map);
 	bool same = true;
 	for (unsigned i = 0; i < NPAGES && same; i++) {
 		struct vm_map_entry *e = vm_map_lookup_entry(map, BASE + i * PG + (rnd() & (PG - 1)));
