@@ -21,9 +21,12 @@
 #include "kern/console.h"
 #include "kern/exec.h"
 #include "kern/machine.h"
+#include "kern/lock.h"
 #include "kern/panic.h"
+#include "kern/sched.h"
 #include "kern/service.h"
 #include "kern/task.h"
+#include "kern/thread.h"
 #include "kern/timer.h"
 #include "lib/bench.h"
 #include "lib/string.h"
@@ -90,7 +93,7 @@ static uint64_t run_lookup(const struct bench_case *c, uint64_t iters)
 	vm_map_t map = c->arg;
 	uint64_t seed = 0x9e3779b97f4a7c15ull, start;
 
-	spin_lock(&map->lock);
+	vm_map_lock_unint(map);
 	start = machine_cycle_count();
 	for (uint64_t i = 0; i < iters; i++) {
 		uint64_t r = xorshift(&seed);
@@ -98,7 +101,7 @@ static uint64_t run_lookup(const struct bench_case *c, uint64_t iters)
 		consume(vm_map_lookup_entry(map, addr));
 	}
 	start = machine_cycle_count() - start;
-	spin_unlock(&map->lock);
+	vm_map_unlock(map);
 	return start;
 }
 
@@ -196,38 +199,83 @@ static void run_map_cases(void)
 }
 
 #define LATENESS_TIMERS 100            /* a round: a tenth of a second of 1 ms timers */
+#define LATENESS_BUSY_TIMERS 20        /* with the copier, a round takes a quantum a timer */
 #define LATENESS_NS 1000000ull         /* each timer's length */
+#define COPIER_SIZE (64ul << 20)       /* the concurrent vm_write */
 
 static volatile uint64_t lateness_fired_at;
 
+/* From the clock interrupt: the time it ran, and the waiting thread woken if it sleeps. */
 static void lateness_note(struct timer_call *t)
 {
 	(void)t;
 	lateness_fired_at = clock_ns();
+	thread_wakeup((const void *)&lateness_fired_at);
+}
+
+/* Until the timer has fired: in halts on an idle CPU, else asleep while the copier runs. */
+static void lateness_wait(bool busy)
+{
+	while (lateness_fired_at == 0) {
+		if (!busy) {
+			__asm__ volatile("sti; hlt; cli" ::: "memory");
+			continue;
+		}
+		assert_wait((const void *)&lateness_fired_at, "a bench timer");
+		if (lateness_fired_at == 0)
+			thread_block();
+		else
+			clear_wait(current_thread(), THREAD_AWAKENED);
+	}
 }
 
 /*
- * The mean lateness, in picoseconds, of LATENESS_TIMERS timers of 1 ms
- * entered one after the other, each waited for in halts, as an idle CPU
- * waits; *worst becomes the largest lateness seen, in ns, if larger.
+ * The mean lateness, in picoseconds, of n timers of 1 ms entered one
+ * after the other; *worst becomes the largest lateness seen, in ns, if
+ * larger.  Lateness is when the timer's function ran, in the interrupt:
+ * a thread it wakes runs later still, when the copier's quantum ends.
  */
-static uint64_t timer_lateness_round(uint64_t *worst)
+static uint64_t timer_lateness_round(unsigned n, bool busy, uint64_t *worst)
 {
 	static struct timer_call timer;
 	uint64_t total = 0;
 
-	for (unsigned i = 0; i < LATENESS_TIMERS; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		uint64_t deadline = clock_ns() + LATENESS_NS;
 		lateness_fired_at = 0;
 		timer_call_enter(&timer, deadline, lateness_note);
-		while (lateness_fired_at == 0)
-			__asm__ volatile("sti; hlt; cli" ::: "memory");
+		lateness_wait(busy);
 		uint64_t late = lateness_fired_at - deadline;
 		total += late;
 		if (late > *worst)
 			*worst = late;
 	}
-	return total * 1000 / LATENESS_TIMERS;
+	return total * 1000 / n;
+}
+
+static volatile bool copier_stop, copier_stopped;
+
+/* One 64 MiB vm_write after another, one byte past page boundaries, with interrupts on. */
+static void copier_run(void *arg)
+{
+	vm_map_t src = new_map(), dst = new_map();
+	vm_address_t from = 0, to = 0;
+
+	(void)arg;
+	machine_interrupts_on();
+	if (vm_allocate(src, &from, COPIER_SIZE + SLACK, VM_FLAGS_ANYWHERE) != KERN_SUCCESS ||
+	    vm_allocate(dst, &to, COPIER_SIZE + SLACK, VM_FLAGS_ANYWHERE) != KERN_SUCCESS)
+		panic("bench: no memory for the copier's regions");
+	while (!copier_stop) {
+		vm_map_copy_t copy;
+		if (vm_map_copyin(src, from + 1, COPIER_SIZE, &copy) != KERN_SUCCESS ||
+		    vm_write(dst, to + 1, copy, (mach_msg_type_number_t)COPIER_SIZE) != KERN_SUCCESS)
+			panic("bench: the copier's vm_write failed");
+	}
+	vm_map_deallocate(src);
+	vm_map_deallocate(dst);
+	copier_stopped = true;
+	thread_wakeup((const void *)&copier_stopped);
 }
 
 /*
@@ -236,19 +284,37 @@ static uint64_t timer_lateness_round(uint64_t *worst)
  * its line reports the best and the median round's mean lateness as
  * ns_per_op and median_ns, and a line of its own the worst timer.
  */
-static void run_timer_case(void)
+static void run_timer_case(const char *name, unsigned n, bool busy)
 {
-	const struct bench_case c = { "timer_lateness", LATENESS_NS / 1000000, 0, NULL, NULL };
-	struct bench_result r = { .iters = LATENESS_TIMERS };
+	const struct bench_case c = { name, LATENESS_NS / 1000000, 0, NULL, NULL };
+	struct bench_result r = { .iters = n };
 	uint64_t worst = 0;
 	char line[192];
 
 	for (int i = 0; i < BENCH_ROUNDS; i++)
-		bench_add_round(&r, i, timer_lateness_round(&worst));
+		bench_add_round(&r, i, timer_lateness_round(n, busy, &worst));
 	bench_format(&c, &r, line, sizeof(line));
 	kprintf("%s\n", line);
-	kprintf("timer_lateness: the latest of %u timers fired %lu ns after its deadline\n",
-	        BENCH_ROUNDS * LATENESS_TIMERS, worst);
+	kprintf("%s: the latest of %u timers fired %lu ns after its deadline\n", name,
+	        BENCH_ROUNDS * n, worst);
+}
+
+/* The same timers on an idle CPU, then while a kernel thread runs 64 MiB vm_writes. */
+static void run_timer_cases(void)
+{
+	run_timer_case("timer_lateness", LATENESS_TIMERS, false);
+	copier_stop = copier_stopped = false;
+	if (thread_create_kernel("copier", copier_run, NULL) == NULL)
+		panic("bench: no memory for the copier thread");
+	run_timer_case("timer_lateness_vm_write", LATENESS_BUSY_TIMERS, true);
+	copier_stop = true;
+	while (!copier_stopped) {
+		assert_wait((const void *)&copier_stopped, "the copier's end");
+		if (copier_stopped)
+			clear_wait(current_thread(), THREAD_AWAKENED);
+		else
+			thread_block();
+	}
 }
 
 static void report_samples(int slot, const struct bench_case *c)
@@ -287,7 +353,7 @@ static bool bench_run(const struct boot_options *o)
 
 	run_copy_cases();
 	run_map_cases();
-	run_timer_case();
+	run_timer_cases();
 	vm_map_deallocate(src_map);
 	vm_map_deallocate(dst_map);
 	vm_map_deallocate(scratch_map);
@@ -300,6 +366,7 @@ static bool bench_run(const struct boot_options *o)
 	}
 	if (profile_running())
 		profile_stop();
+	lock_report_stretches();
 	return true;
 }
 

@@ -23,11 +23,16 @@ struct ipc_port *ipc_kobject_port_alloc(void *object, enum ipc_kobject_type type
 	return port;
 }
 
-void ipc_kobject_port_destroy(struct ipc_port *port)
+void ipc_kobject_port_detach(struct ipc_port *port)
 {
 	spin_lock(&port->lock);
 	port->kobject = NULL;
 	spin_unlock(&port->lock);
+}
+
+void ipc_kobject_port_destroy(struct ipc_port *port)
+{
+	ipc_kobject_port_detach(port);
 	ipc_port_destroy(port);
 }
 

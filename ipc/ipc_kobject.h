@@ -119,6 +119,14 @@ struct ipc_port *ipc_kobject_port_alloc(void *object, enum ipc_kobject_type type
 /* The object is going away: no routine will see it again, and the port dies. */
 void ipc_kobject_port_destroy(struct ipc_port *port);
 
+/*
+ * The first half of ipc_kobject_port_destroy: no routine will see the
+ * object again, but the port lives on (its rights read as alive) until
+ * ipc_port_destroy, for an object whose end takes a while and whose
+ * port's death should say that end is over.
+ */
+void ipc_kobject_port_detach(struct ipc_port *port);
+
 #define IPC_KOBJECT_REPLY_MAX 512      /* no routine's reply is larger (the ipc suite checks) */
 
 /* The routine msgh_id id names, or NULL. */

@@ -46,6 +46,8 @@ static bool take_option(struct boot_options *o, const char *w, size_t len)
 		o->profile = true;
 	} else if (word_is(w, len, "gdb")) {
 		o->gdb = true;
+	} else if (word_is(w, len, "preempt=always")) {
+		o->preempt_always = true;
 	} else if (word_is(w, len, "quiet")) {
 		o->quiet = true;
 	} else if (len > 5 && strncmp(w, "seed=", 5) == 0 && parse_u64(w + 5, len - 5, &o->seed)) {

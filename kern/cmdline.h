@@ -11,6 +11,8 @@
  *                   breakpoints and panics (debug/gdbstub.h)
  *   seed=N          seed for randomized tests (default: a random one)
  *   usertest=A[,B]  also run these carried programs (user/bin) in the user suite
+ *   preempt=always  preempt at every point the kernel may, whenever another thread
+ *                   can run, not only when a quantum ends: races show at once
  * Anything else is reported as unknown and boot goes on.
  */
 #ifndef MICA_KERN_CMDLINE_H
@@ -29,6 +31,7 @@ struct boot_options {
 	bool gdb;
 	bool bench;
 	bool profile;
+	bool preempt_always;
 	bool seed_given;
 	uint64_t seed;
 	char suites[CMDLINE_MAX];          /* comma-separated; empty: every default suite */

@@ -8,8 +8,11 @@
 #include "kern/lock.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
+#include "kern/sched.h"
 
 struct lock_stack lock_stack;
+struct preempt_state preempt_state;
+struct off_stretch interrupts_off_stretch, preempt_off_stretch;
 
 void spin_lock_init(struct spinlock *l, const char *name, enum lock_rank rank)
 {
@@ -72,3 +75,170 @@ bool spin_held(const struct spinlock *l)
 {
 	return l->locked != 0;
 }
+
+/* ------------------------------------------------------------- sleep locks */
+
+void sleep_lock_init(struct sleep_lock *l, const char *name, enum lock_rank rank)
+{
+	spin_lock_init(&l->interlock, name, LOCK_RANK_SLEEP_INTERLOCK);
+	l->readers = 0;
+	l->writer = l->want_upgrade = l->waiting = false;
+	l->timestamp = 0;
+	l->owner = NULL;
+	l->rank = rank;
+	l->name = name;
+}
+
+/* A sleep may follow: no spin lock may be held, nor preemption disabled. */
+static void sleep_lock_may_sleep(const struct sleep_lock *l)
+{
+	KASSERT(lock_stack.depth == 0, "lock order: taking sleep lock %s (rank %u) while holding "
+	        "spin lock %s", l->name, l->rank,
+	        lock_stack.depth ? lock_stack.held[lock_stack.depth - 1]->name : "");
+	KASSERT(preempt_state.count == 0, "taking sleep lock %s with preemption disabled",
+	        l->name);
+}
+
+/*
+ * Sleeps until l changes; false if the sleep was interrupted, as the
+ * thread is being terminated.  => l->interlock held; returns with it held
+ */
+static bool sleep_lock_wait(struct sleep_lock *l, bool interruptible)
+{
+	l->waiting = true;
+	assert_wait_in_call(l, l->name, interruptible);
+	spin_unlock(&l->interlock);
+	wait_result_t why = thread_block();
+	spin_lock(&l->interlock);
+	return why != THREAD_INTERRUPTED;
+}
+
+/* Wakes l's sleepers, if any, once the interlock is let go.  => l->interlock held */
+static void sleep_lock_release(struct sleep_lock *l)
+{
+	bool wake = l->waiting;
+
+	l->waiting = false;
+	spin_unlock(&l->interlock);
+	if (wake)
+		thread_wakeup(l);
+}
+
+bool lock_read(struct sleep_lock *l)
+{
+	sleep_lock_may_sleep(l);
+	spin_lock(&l->interlock);
+	while (l->writer || l->want_upgrade) {
+		if (!sleep_lock_wait(l, true)) {
+			spin_unlock(&l->interlock);
+			return false;
+		}
+	}
+	l->readers++;
+	spin_unlock(&l->interlock);
+	return true;
+}
+
+/* Waits for l alone; false, holding nothing, if an interruptible wait was interrupted. */
+static bool lock_write_waiting(struct sleep_lock *l, bool interruptible)
+{
+	sleep_lock_may_sleep(l);
+	spin_lock(&l->interlock);
+	KASSERT(!(l->writer && l->owner == machine_current_thread()),
+	        "lock_write: %s is already held by this thread", l->name);
+	while (l->writer || l->want_upgrade || l->readers > 0) {
+		if (!sleep_lock_wait(l, interruptible)) {
+			spin_unlock(&l->interlock);
+			return false;
+		}
+	}
+	l->writer = true;
+	l->owner = machine_current_thread();
+	spin_unlock(&l->interlock);
+	return true;
+}
+
+bool lock_write(struct sleep_lock *l)
+{
+	return lock_write_waiting(l, true);
+}
+
+void lock_write_unint(struct sleep_lock *l)
+{
+	lock_write_waiting(l, false);
+}
+
+void lock_done(struct sleep_lock *l)
+{
+	spin_lock(&l->interlock);
+	if (l->writer) {
+		KASSERT(l->owner == machine_current_thread(), "lock_done: %s is another's",
+		        l->name);
+		l->writer = false;
+		l->owner = NULL;
+		l->timestamp++;
+	} else {
+		KASSERT(l->readers > 0, "lock_done: %s is not held", l->name);
+		l->readers--;
+	}
+	sleep_lock_release(l);
+}
+
+bool lock_read_to_write(struct sleep_lock *l)
+{
+	sleep_lock_may_sleep(l);
+	spin_lock(&l->interlock);
+	KASSERT(l->readers > 0, "lock_read_to_write: %s is not read-held", l->name);
+	l->readers--;
+	if (l->want_upgrade) {
+		sleep_lock_release(l);     /* another reader upgrades first: ours is let go */
+		return false;
+	}
+	l->want_upgrade = true;
+	while (l->readers > 0) {
+		if (!sleep_lock_wait(l, true)) {
+			l->want_upgrade = false;   /* readers and writers it held back may go */
+			sleep_lock_release(l);
+			return false;
+		}
+	}
+	l->want_upgrade = false;
+	l->writer = true;
+	l->owner = machine_current_thread();
+	spin_unlock(&l->interlock);
+	return true;
+}
+
+void lock_write_to_read(struct sleep_lock *l)
+{
+	spin_lock(&l->interlock);
+	KASSERT(lock_write_held(l), "lock_write_to_read: %s is not write-held", l->name);
+	l->writer = false;
+	l->owner = NULL;
+	l->timestamp++;
+	l->readers++;
+	sleep_lock_release(l);
+}
+
+bool lock_write_held(const struct sleep_lock *l)
+{
+	return l->writer && l->owner == machine_current_thread();
+}
+
+bool lock_held(const struct sleep_lock *l)
+{
+	return lock_write_held(l) || l->readers > 0;
+}
+
+/* ------------------------------------------------------------- stretches */
+
+void off_stretch_end(struct off_stretch *s)
+{
+	uint64_t took = machine_cycle_count() - s->began;
+
+	if (took > s->longest) {
+		s->longest = took;
+		s->ended_in = (uintptr_t)__builtin_return_address(0);
+	}
+}
+

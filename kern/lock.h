@@ -2,28 +2,45 @@
  * Spin locks, and the one statement of Mica's concurrency model and lock
  * order.
  *
- * The model, as it is today.  Mica runs on one CPU.  System calls, page
- * faults and kernel-object routines run with interrupts off from entry to
- * exit, so the clock interrupt arrives only in user mode, in the idle
- * loop, or in a kernel thread that has them on.  The clock is one-shot:
- * it interrupts for the nearest deadline of the timer queue, the running
- * thread's quantum among them (kern/clock.h), and runs the due timers
- * with interrupts off and no lock held, so a timer may take any lock but
- * the timer queue's, whose holder is never interrupted.  A spin lock therefore
- * never waits: finding one taken means this CPU holds it already, a
- * deadlock, and spin_lock panics saying so.  A thread that waits
- * (mach_msg on a full or empty queue, a task wait, a suspension) sleeps:
- * it declares the wait under the lock that covers its condition, lets go
- * of every lock (thread_block asserts it) and is off the run queue until
- * woken (kern/sched.h).  A map's lock is held across whole faults and
- * copies, an unaligned 16 MiB vm_write included.  None of this would hold
- * with a second CPU: before one starts, spin locks must spin, system
- * calls must run with interrupts on, and long holds must become sleeping
- * locks.
+ * The model.  Mica runs on one CPU.  System calls, page faults from user
+ * mode and the kernel-object routines they reach run with interrupts on
+ * (arch/x86_64/syscall_entry.asm turns them on once it is on the kernel
+ * stack with the kernel's GS); they are off only inside spin-lock
+ * sections, in interrupt handlers, and from SYSCALL to that point and
+ * back.  The clock is one-shot: it interrupts for the nearest deadline of
+ * the timer queue, the running thread's quantum among them
+ * (kern/clock.h), and runs the due timers with interrupts off and no lock
+ * held, so a timer may take any spin lock but the timer queue's.
  *
- * Kinds.  Every lock is a spin lock.  Holding one keeps interrupts off on
- * this CPU (an interrupt handler taking the same lock would deadlock);
- * unlock restores what lock found.
+ * Preemption.  When a quantum ends, the clock interrupt switches threads
+ * on its way out if the interrupted code may be preempted: no spin lock
+ * held, preemption not disabled (preempt_disable), no other interrupt
+ * under way.  Otherwise the switch is left pending and made when the last
+ * of those ends (preempt_enable, the outermost spin_unlock).  A thread
+ * preempted inside the kernel may hold memory and references: it runs on
+ * to a wait or to user mode before it is stopped or reaped (sched_remove).
+ * Boot with preempt=always and every one of those points preempts.
+ *
+ * Kinds.  Spin locks cover short sections: the tasks, IPC, the objects,
+ * pages, pmaps, zones, the scheduler and the timers.  Holding one keeps
+ * interrupts off on this CPU (an interrupt handler taking the same lock
+ * would deadlock) and so disables preemption; unlock restores what lock
+ * found.  On one CPU, a spin lock found taken is held by this CPU, a
+ * deadlock: spin_lock panics saying so rather than spin (with a second
+ * CPU it would spin with `pause`).  Sleep locks (struct sleep_lock) cover
+ * long work: a map's lock is one, held across whole faults and copies (a
+ * 64 MiB vm_write included) with interrupts on, so the copy's page steps
+ * are preemption points; a thread that finds it taken sleeps, and a
+ * termination interrupts that sleep: lock_read and lock_write then fail,
+ * and the caller unwinds its call (a map operation returns KERN_ABORTED,
+ * having changed nothing).  lock_write_unint, for teardowns and releases
+ * that must be done, waits on regardless.  A sleep lock may be held
+ * across a wait and a preemption; a spin lock may be held across
+ * neither, and no sleep lock is taken while one is held.
+ * A thread that waits (mach_msg on a full or empty queue, a task wait, a
+ * suspension, a taken sleep lock) declares the wait under the lock that
+ * covers its condition, lets go of every spin lock (thread_block asserts
+ * it) and is off the run queue until woken (kern/sched.h).
  *
  * The lock order is enum lock_rank below, outermost first, and is written
  * nowhere else.  With INVARIANTS (the default build), taking a lock of a
@@ -58,9 +75,11 @@ enum lock_rank {
 	                              a receive right, and by that right's arrival or death */
 	LOCK_RANK_IPC_PORT = 9,    /* a port's rights, queue and state; one port at a time, and
 	                              a kernel object's reference taken under it takes no lock */
-	LOCK_RANK_MAP = 10,        /* a vm_map's entries, index and hint, held across a whole
-	                              operation, faults included; one map at a time (between two
-	                              maps, data goes through a vm_map_copy) */
+	LOCK_RANK_MAP = 10,        /* a vm_map's entries, index and hint: a sleep lock, held
+	                              across a whole operation, faults and copies included, with
+	                              interrupts on and preemptible; never taken while a spin lock
+	                              is held; one map at a time (between two maps, data goes
+	                              through a vm_map_copy) */
 	LOCK_RANK_OBJECT = 20,     /* a vm_object's pages, shadow link and shared flag; several
 	                              only along one shadow chain, front to back */
 	LOCK_RANK_PAGE_HASH = 24,  /* the (object, offset) -> page hash */
@@ -78,6 +97,8 @@ enum lock_rank {
 	LOCK_RANK_TIMER = 95,      /* the timer queue (kern/timer.c): taken under sched_lock to
 	                              start a quantum or by a wait with a deadline; takes none
 	                              itself, and a timer's function runs with it let go */
+	LOCK_RANK_SLEEP_INTERLOCK = 85, /* a sleep lock's own state: held only to change it, and
+	                              to declare a wait for it (sched_lock ranks after) */
 	LOCK_RANK_LEAF = 100,      /* nothing is taken while a leaf lock is held (the
 	                              port-to-name hash, the kernel stacks' bitmap) */
 };
@@ -132,6 +153,81 @@ struct lock_stack {
 };
 extern struct lock_stack lock_stack;
 
+/*
+ * Preemption, counted per CPU (FreeBSD's critical_enter): while count is
+ * above 0, or a spin lock is held, or an interrupt is being handled, the
+ * clock may not give the CPU to another thread; it sets pending instead,
+ * and the thread gives way when the last of these ends (preempt_enable,
+ * the outermost spin_unlock).  A thread that blocks must have count 0, so
+ * one CPU needs one count.  Locks: (i) this CPU, with interrupts off.
+ */
+struct preempt_state {
+	unsigned count;                /* (i) preempt_disable()s not yet undone */
+	unsigned interrupt_depth;      /* (i) interrupts being handled, nested */
+	bool pending;                  /* (i) the clock asked for a switch it could not make */
+};
+extern struct preempt_state preempt_state;
+
+/*
+ * With INVARIANTS, the longest stretches on this CPU with interrupts off
+ * and with preemption off, in cycles of machine_cycle_count, each with an
+ * address in the function that ended it (lock_report_stretches says them).
+ * An interrupts-off stretch is one the kernel began where they were on: a
+ * spin-lock section, a clock interrupt's handling; code that runs with
+ * them off throughout (boot, the idle loop, a test's own thread) makes
+ * none.  A preemption-off stretch is one of those or a preempt_disable
+ * section.  Locks: (i).
+ */
+struct off_stretch {
+	uint64_t began;                /* (i) when the one under way began */
+	uint64_t longest;              /* (i) */
+	uintptr_t ended_in;            /* (i) */
+};
+extern struct off_stretch interrupts_off_stretch, preempt_off_stretch;
+
+/* Ends the stretch under way in s: the caller is where it ended. */
+void off_stretch_end(struct off_stretch *s) __attribute__((noinline));
+
+#ifdef INVARIANTS
+#define OFF_STRETCH_BEGIN(s) ((s)->began = machine_cycle_count())
+#define OFF_STRETCH_END(s) off_stretch_end(s)
+#else
+#define OFF_STRETCH_BEGIN(s) ((void)(s))
+#define OFF_STRETCH_END(s) ((void)(s))
+#endif
+
+/* One line on the console: each kind's longest stretch so far, in microseconds, and where. */
+void lock_report_stretches(void);
+
+/* Gives the CPU away for the preemption the clock could not make; kern/sched.c. */
+void sched_preempt_pending(void);
+
+/* The CPU stays with this thread until the matching preempt_enable (they nest). */
+static inline void preempt_disable(void)
+{
+	if (preempt_state.count++ == 0)
+		OFF_STRETCH_BEGIN(&preempt_off_stretch);
+	__asm__ volatile("" ::: "memory");
+}
+
+/* May the clock switch threads here?  Interrupts on is also needed (the caller's to check). */
+static inline bool preempt_allowed(void)
+{
+	return preempt_state.count == 0 && lock_stack.depth == 0 &&
+	       preempt_state.interrupt_depth == 0;
+}
+
+/* Undoes one preempt_disable; the last one takes a preemption left pending meanwhile. */
+static inline void preempt_enable(void)
+{
+	KASSERT(preempt_state.count > 0, "preempt_enable: preemption is not disabled");
+	__asm__ volatile("" ::: "memory");
+	if (--preempt_state.count == 0)
+		OFF_STRETCH_END(&preempt_off_stretch);
+	if (__atomic_load_n(&preempt_state.pending, __ATOMIC_RELAXED) && preempt_allowed())
+		sched_preempt_pending();
+}
+
 void lock_check_order(const struct spinlock *l);
 void lock_pop_inner(const struct spinlock *l);
 void lock_panic_deadlock(const struct spinlock *l) __attribute__((noreturn));
@@ -149,6 +245,8 @@ static inline bool lock_interrupts_save_off(void)
 /* l is now held, taken with interrupts was_on. */
 static inline void lock_push(struct spinlock *l, bool was_on)
 {
+	if (was_on)
+		OFF_STRETCH_BEGIN(&interrupts_off_stretch);
 	l->saved_interrupts = was_on;
 	KASSERT(lock_stack.depth < LOCK_HELD_MAX, "spin_lock: more than %d locks held",
 	        LOCK_HELD_MAX);
@@ -161,6 +259,11 @@ static inline void spin_lock(struct spinlock *l)
 
 	if (lock_stack.depth > 0)
 		lock_check_order(l);
+	/*
+	 * Taken already means taken by this CPU: it is the only one, and
+	 * its interrupts are off from here to the unlock, so no other
+	 * thread runs meanwhile.  Spinning would wait forever: panic.
+	 */
 	if (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) != 0)
 		lock_panic_deadlock(l);
 	lock_push(l, was_on);
@@ -176,8 +279,74 @@ static inline void spin_unlock(struct spinlock *l)
 	else
 		lock_pop_inner(l);
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
-	if (restore)
+	if (restore) {
+		OFF_STRETCH_END(&interrupts_off_stretch);
 		machine_interrupts_on();
+		if (__atomic_load_n(&preempt_state.pending, __ATOMIC_RELAXED) && preempt_allowed())
+			sched_preempt_pending();   /* the outermost lock, in a preemptible context */
+	}
 }
+
+/*
+ * Sleep locks, Mach's lock_t: readers share, a writer is alone, and a
+ * thread that finds one taken sleeps (assert_wait, thread_block) until it
+ * is let go; the holder runs with interrupts on and may be preempted,
+ * even sleep.  So a sleep lock is never taken while a spin lock is held
+ * (sleeping there would deadlock the CPU): lock_read and lock_write
+ * assert it.  timestamp changes with every write hold let go, so a path
+ * that had to let go can tell whether anything changed meanwhile.
+ * Locks: (l) interlock, (c) constant after initialization.
+ */
+struct sleep_lock {
+	struct spinlock interlock;
+	unsigned readers;              /* (l) read holds */
+	bool writer;                   /* (l) held for writing */
+	bool want_upgrade;             /* (l) a reader waits to become the writer */
+	bool waiting;                  /* (l) someone sleeps on the lock */
+	uint32_t timestamp;            /* (l) bumped as each write hold ends */
+	const void *owner;             /* (l) the writing thread */
+	uint8_t rank;                  /* (c) enum lock_rank */
+	const char *name;              /* (c) */
+};
+
+void sleep_lock_init(struct sleep_lock *l, const char *name, enum lock_rank rank);
+/*
+ * Holds l shared, after sleeping while a writer holds it or a reader waits
+ * to upgrade.  False, holding nothing, if the thread is being terminated
+ * (kern/sched.h, assert_wait_in_call): the caller unwinds and fails.
+ */
+bool lock_read(struct sleep_lock *l) __attribute__((warn_unused_result));
+/* Holds l alone, after sleeping while anyone holds it; false as lock_read. */
+bool lock_write(struct sleep_lock *l) __attribute__((warn_unused_result));
+/*
+ * lock_write for work that a thread being terminated must still finish
+ * (a teardown, a release): its wait is not interrupted, and the thread
+ * runs on once it holds l.
+ */
+void lock_write_unint(struct sleep_lock *l);
+/* Lets go of one hold, read or write, and wakes whoever sleeps on l. */
+void lock_done(struct sleep_lock *l);
+/*
+ * A read hold becomes the write hold, once the other readers are gone;
+ * false if another reader asked first, or the thread is being terminated:
+ * the hold is then let go entirely (Mach's lock_read_to_write), and the
+ * caller must start again (or unwind).
+ */
+bool lock_read_to_write(struct sleep_lock *l);
+/* The write hold becomes a read hold, without a moment unheld. */
+void lock_write_to_read(struct sleep_lock *l);
+/* Held for writing by the current thread? */
+bool lock_write_held(const struct sleep_lock *l);
+/* Held at all (by some reader, or by the current thread for writing)? */
+bool lock_held(const struct sleep_lock *l);
+
+#ifdef INVARIANTS
+#define SLEEP_LOCK_ASSERT_WRITE(l) KASSERT(lock_write_held(l), "%s must be held for writing", \
+                                           (l)->name)
+#define SLEEP_LOCK_ASSERT_HELD(l) KASSERT(lock_held(l), "%s must be held", (l)->name)
+#else
+#define SLEEP_LOCK_ASSERT_WRITE(l) ((void)(l))
+#define SLEEP_LOCK_ASSERT_HELD(l) ((void)(l))
+#endif
 
 #endif

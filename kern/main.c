@@ -96,6 +96,7 @@ void kernel_main(uint64_t boot_info_phys)
 	vm_map_bootstrap();
 	cpu_init_ist();
 	sched_init();
+	sched_preempt_always(boot_options.preempt_always);
 	task_server_init();        /* each kind's routines, before the first message */
 	mach_port_server_init();
 	thread_server_init();

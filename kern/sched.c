@@ -32,6 +32,7 @@ static struct thread boot_thread = { .name = "kernel_main", .state = THREAD_RUNN
 static struct timer_call quantum;      /* ends each quantum; its fields are the timer queue's */
 static bool quantum_queued;            /* (s) quantum is in the timer queue */
 static bool quantum_over;              /* (s) a quantum ended since the last switch */
+static bool preempt_always;            /* (c) set at boot: sched_preempt_always */
 
 /* => sched_lock held */
 static void runq_push(struct thread *t)
@@ -52,8 +53,9 @@ static void runq_push(struct thread *t)
  */
 static bool may_run(const struct thread *t)
 {
-	return __atomic_load_n(&t->suspend_count, __ATOMIC_RELAXED) == 0 &&
-	       (t->task == NULL || __atomic_load_n(&t->task->suspend_count, __ATOMIC_RELAXED) == 0);
+	return t->preempted_in_kernel ||       /* it stops on its way out (sched_stop_if_suspended) */
+	       (__atomic_load_n(&t->suspend_count, __ATOMIC_RELAXED) == 0 &&
+	        (t->task == NULL || __atomic_load_n(&t->task->suspend_count, __ATOMIC_RELAXED) == 0));
 }
 
 /* => sched_lock held */
@@ -150,9 +152,32 @@ static bool wait_end(struct thread *t, wait_result_t result)
 	return true;
 }
 
+/*
+ * A thread preempted inside the kernel may hold memory, references, a
+ * sleep lock: it is let run on (the caller yields to it) until it waits
+ * or is back in user mode, where it holds nothing.
+ */
 void sched_remove(struct thread *t)
 {
 	spin_lock(&sched_lock);
+	t->terminating = true;
+	while (t->preempted_in_kernel || t->wait_in_call) {
+		/*
+		 * In a wait inside a call (a sleep lock's), t is told
+		 * THREAD_INTERRUPTED and unwinds its call.  Preempted after
+		 * declaring a wait but before blocking, t is on no queue and
+		 * runs again only when woken, which may be never (a receive
+		 * without a deadline): its wait ends here too, so that its
+		 * thread_block returns at once.  Either way it runs on to a wait
+		 * outside any call or its way out, where its end stops it.  An
+		 * uninterruptible wait (lock_write_unint) is left to end.
+		 */
+		if (!(t->wait_in_call && t->wait_unint))
+			wait_end(t, THREAD_INTERRUPTED);
+		spin_unlock(&sched_lock);
+		sched_yield();
+		spin_lock(&sched_lock);
+	}
 	wait_end(t, THREAD_INTERRUPTED);
 	for (struct thread **pp = &run_head; *pp; pp = &(*pp)->run_next) {
 		if (*pp == t) {
@@ -168,9 +193,13 @@ void sched_remove(struct thread *t)
 	spin_unlock(&sched_lock);
 }
 
+/*
+ * A task ending itself lets go of its map before it lets go of the task
+ * and may be preempted in between: it runs on in the kernel's space.
+ */
 static struct pmap *address_space(const struct thread *t)
 {
-	return t->task ? t->task->map->pmap : kernel_pmap;
+	return t->task && t->task->map ? t->task->map->pmap : kernel_pmap;
 }
 
 /* Frees halted threads; runs on some other thread's stack.  => sched_lock not held */
@@ -210,10 +239,31 @@ static void quantum_switch(struct thread *to)
 {
 	LOCK_ASSERT_HELD(&sched_lock);
 	quantum_over = false;
+	preempt_state.pending = false;     /* the CPU changes hands: what was asked is done */
 	if (to != idle_thread && !quantum_queued) {
 		quantum_queued = true;
 		timer_call_enter(&quantum, clock_ns() + SCHED_QUANTUM_NS, quantum_end);
 	}
+}
+
+/*
+ * The thread that has the CPU again (or for the first time) lets go of
+ * sched_lock, which the switch held, and frees the threads that halted.
+ * With preempt_always it asks for the next switch only now: asked for
+ * earlier, the unlock would switch again, on and on, each thread
+ * nesting one more preemption on its stack.
+ */
+static void switched_in(void)
+{
+	spin_unlock(&sched_lock);
+	reap_zombies();
+	if (preempt_always)
+		preempt_state.pending = true;
+}
+
+void sched_thread_begin(void)
+{
+	switched_in();
 }
 
 /*
@@ -230,15 +280,21 @@ static void switch_away(void)
 	if (to == NULL)
 		to = idle_thread;
 	if (to != from) {
+		/*
+		 * Whoever releases sched_lock restores what its taker had; the
+		 * thread that takes the CPU must get back its own interrupt
+		 * state, not that of the thread it follows.
+		 */
+		bool own_interrupts = sched_lock.saved_interrupts;
 		to->state = THREAD_RUNNING;
 		quantum_switch(to);
 		to->switches++;
 		machine_switch(from, to, address_space(to));
+		sched_lock.saved_interrupts = own_interrupts;
 	} else {
 		from->state = THREAD_RUNNING;
 	}
-	spin_unlock(&sched_lock);
-	reap_zombies();
+	switched_in();
 }
 
 /*
@@ -290,6 +346,20 @@ void assert_wait(event_t event, const char *what)
 	assert_wait_deadline(event, what, 0);
 }
 
+void assert_wait_in_call(event_t event, const char *what, bool interruptible)
+{
+	struct thread *t = machine_current_thread();
+
+	KASSERT(event != NULL, "assert_wait_in_call: no event");
+	spin_lock(&sched_lock);
+	wait_enqueue(t, event, what, 0);
+	t->wait_in_call = true;
+	t->wait_unint = !interruptible;
+	if (interruptible && t->terminating)   /* its end has begun: it unwinds, not sleeps */
+		wait_end(t, THREAD_INTERRUPTED);
+	spin_unlock(&sched_lock);
+}
+
 /* A thread asleep holding a lock would deadlock whoever wakes it, so none may be held. */
 wait_result_t thread_block(void)
 {
@@ -297,11 +367,13 @@ wait_result_t thread_block(void)
 
 	KASSERT(lock_stack.depth == 0, "thread_block: %s is held across a wait",
 	        lock_stack.depth ? lock_stack.held[lock_stack.depth - 1]->name : "");
+	KASSERT(preempt_state.count == 0, "thread_block: preemption is disabled");
 	spin_lock(&sched_lock);
 	if (t->state == THREAD_WAITING)
 		switch_away();
 	else
 		spin_unlock(&sched_lock);
+	t->wait_in_call = false;
 	return t->wait_result;
 }
 
@@ -343,11 +415,15 @@ bool clear_wait(struct thread *t, wait_result_t result)
 	return ended;
 }
 
+/* The count is the CPU's: what the ending thread disabled must not pass to the next. */
 void sched_exit(void)
 {
 	struct thread *t = machine_current_thread();
 
 	spin_lock(&sched_lock);
+	KASSERT(preempt_state.count <= 1, "sched_exit: preemption disabled %u times",
+	        preempt_state.count);
+	preempt_state.count = 0;
 	t->state = THREAD_HALTED;
 	t->run_next = zombies;
 	zombies = t;
@@ -356,21 +432,71 @@ void sched_exit(void)
 }
 
 /*
- * A thread interrupted after its quantum gives way, if another can run.
- * The idle thread has no quantum: its loop looks for runnable threads
- * after each interrupt.
+ * A thread interrupted after its quantum gives way, if another can run:
+ * the interrupt's way out makes the switch (sched_interrupt_exit), where
+ * preemption may be allowed.  The idle thread has no quantum: its loop
+ * looks for runnable threads after each interrupt.
  */
 void sched_tick(void)
 {
 	if (quantum_over && runnable_exists())
-		sched_yield();
+		preempt_state.pending = true;
+}
+
+/* The current thread gives way to the next, marked as preempted where in_kernel says. */
+static void sched_preempt(bool in_kernel)
+{
+	struct thread *t = machine_current_thread();
+
+	KASSERT(preempt_allowed(), "sched_preempt: preemption is not allowed here");
+	preempt_state.pending = false;
+	if (!runnable_exists()) {
+		preempt_state.pending = preempt_always;
+		return;
+	}
+	t->preempted_in_kernel = in_kernel;
+	sched_yield();
+	t->preempted_in_kernel = false;
+}
+
+void sched_preempt_pending(void)
+{
+	sched_preempt(true);
+}
+
+void sched_interrupt_enter(void)
+{
+	preempt_state.interrupt_depth++;
+}
+
+/*
+ * The interrupted code gives way now if the clock asked and it may be
+ * preempted (it holds no spin lock, as its interrupts were on, and has not
+ * disabled preemption); otherwise the request stays pending until it may.
+ */
+void sched_interrupt_exit(bool from_user)
+{
+	KASSERT(preempt_state.interrupt_depth > 0, "sched_interrupt_exit: not in an interrupt");
+	preempt_state.interrupt_depth--;
+	if (preempt_state.pending && preempt_allowed())
+		sched_preempt(!from_user);
+}
+
+/* t, or its task, is being terminated: t is let run only on to a wait or its way out. */
+static bool ending(const struct thread *t)
+{
+	return __atomic_load_n(&t->terminating, __ATOMIC_RELAXED) ||
+	       (t->task && __atomic_load_n(&t->task->terminated, __ATOMIC_RELAXED));
 }
 
 /*
  * A thread suspended, or whose task was, stops here on its way back to
  * user mode (arch/x86_64/syscall.c), where it holds nothing.  It waits on
  * the count that stops it (thread_resume and task_resume wake it), and
- * looks again when woken, as the other count may stop it still.
+ * looks again when woken, as the other count may stop it still.  A thread
+ * being terminated, or whose task is (let run on from the middle of a
+ * call by sched_remove), stops here for good, on an event nobody wakes:
+ * the termination's sched_remove ends it there.
  */
 void sched_stop_if_suspended(void)
 {
@@ -381,9 +507,11 @@ void sched_stop_if_suspended(void)
 	 * suspension is rare, and a thread suspended just after it looked
 	 * stops on its next way out, as Mach allows.
 	 */
-	while (!may_run(t)) {
+	while (!may_run(t) || ending(t)) {
 		spin_lock(&sched_lock);
-		if (t->suspend_count)
+		if (ending(t))
+			wait_enqueue(t, &t->terminating, "its end", 0);
+		else if (t->suspend_count)
 			wait_enqueue(t, &t->suspend_count, "thread_resume", 0);
 		else if (!may_run(t))
 			wait_enqueue(t, &t->task->suspend_count, "task_resume", 0);
@@ -402,6 +530,13 @@ static void idle_loop(void *unused)
 		else
 			machine_idle();
 	}
+}
+
+/* Asking again at once, where a switch was asked for and made, is what "always" means. */
+void sched_preempt_always(bool on)
+{
+	preempt_always = on;
+	preempt_state.pending = on;
 }
 
 void sched_init(void)

@@ -43,10 +43,23 @@ typedef enum {
 /* Makes the boot context the first thread and starts the idle thread. */
 void sched_init(void);
 
+/*
+ * on: every point where preemption becomes allowed (kern/lock.h) gives
+ * the CPU away if another thread can run, as if each quantum ended
+ * there; a test mode that makes a race with preemption happen at once.
+ */
+void sched_preempt_always(bool on);
+
+/* A new thread's first step: the switch that ran it holds sched_lock. */
+void sched_thread_begin(void);
+
 void sched_make_runnable(struct thread *t);
 /*
  * Takes t off the run queue (it must not be running); a wait it was in
  * ends first, THREAD_INTERRUPTED, so that no event or timer still names it.
+ * A t inside a call (preempted in the kernel, or in a wait declared by
+ * assert_wait_in_call) first runs on, its wait interrupted if it may be,
+ * to a wait outside any call or to its way out.
  */
 void sched_remove(struct thread *t);
 
@@ -59,8 +72,18 @@ void sched_yield(void);
  * May be called with locks held (they rank before sched_lock).
  */
 void assert_wait(event_t event, const char *what);
+
 /* The same, and the wait ends with THREAD_TIMED_OUT at or after deadline (clock_ns()). */
 void assert_wait_deadline(event_t event, const char *what, uint64_t deadline);
+
+/*
+ * Like assert_wait, for a wait inside a call that holds memory, references
+ * or locks (a sleep lock's).  Terminating the thread does not reap it
+ * where it waits: an interruptible wait ends THREAD_INTERRUPTED (at once,
+ * if the termination has begun already) and the thread unwinds its call;
+ * another runs on once woken.  Either way it then stops on its way out.
+ */
+void assert_wait_in_call(event_t event, const char *what, bool interruptible);
 
 /*
  * Gives the CPU away until the wait assert_wait declared ends, unless it
@@ -76,13 +99,25 @@ void thread_wakeup_one(event_t event);
 /* Ends t's wait, if it waits, with result; true if it did.  The current thread may cancel its own. */
 bool clear_wait(struct thread *t, wait_result_t result);
 
-/* The current thread is done: switch away for good. */
+/*
+ * The current thread is done: switch away for good.  It may have
+ * disabled preemption once, so that its last steps and its end are seen
+ * together (thread_exit, task_terminate); no other lock held.
+ */
 void sched_exit(void) __attribute__((noreturn));
 
 /* Waits until neither the current thread nor its task is suspended. */
 void sched_stop_if_suspended(void);
 
-/* Called on every clock interrupt; switches threads if the quantum has run out. */
+/* Called on every clock interrupt; asks for a switch if the quantum has run out. */
 void sched_tick(void);
+
+/*
+ * Brackets the handling of an interrupt: preemption waits meanwhile, and
+ * the exit makes the switch sched_tick asked for, if the interrupted code
+ * may be preempted (kern/lock.h).  => interrupts off
+ */
+void sched_interrupt_enter(void);
+void sched_interrupt_exit(bool from_user);
 
 #endif

@@ -164,8 +164,13 @@ void task_deallocate(struct task *task)
 
 	if (left > 0)
 		return;
-	if (!task->terminated)
+	if (!task->terminated) {
+		/* its end holds a reference and drops it: this one is kept until then */
+		__atomic_store_n(&task->ref_count, 1, __ATOMIC_RELAXED);
 		task_terminate(task);
+		task_deallocate(task);
+		return;
+	}
 	spin_lock(&all_tasks_lock);
 	for (struct task **pp = &all_tasks; *pp; pp = &(*pp)->all_next)
 		if (*pp == task) {
@@ -200,13 +205,25 @@ void task_remove_thread(struct task *task, struct thread *t)
 	spin_unlock(&task->lock);
 }
 
-/* Frees the address space and the port names once no thread of the task can run. */
-static void task_release_memory(struct task *task)
+/*
+ * Frees the address space and the port names once no thread of the task
+ * can run but, when the task ends itself (own), the caller.  That caller
+ * is running in the task's space: it lets go of the map and loads the
+ * kernel's space with preemption off, since a switch back between the
+ * two would load the map's pmap again (address_space) and pmap_destroy
+ * would then free the page tables in use.
+ */
+static void task_release_memory(struct task *task, bool own)
 {
-	vm_map_t map = task->map;
+	vm_map_t map;
 	struct ipc_space *space = task->space;
 
+	preempt_disable();
+	map = task->map;
 	task->map = NULL;
+	if (own)
+		pmap_activate(kernel_pmap);
+	preempt_enable();
 	task->space = NULL;
 	if (map)
 		vm_map_deallocate(map);
@@ -228,6 +245,7 @@ static void task_drop_rpc_reference(struct task *task)
 kern_return_t task_terminate(struct task *task)
 {
 	struct thread *self = current_thread();
+	struct ipc_port *port;
 	bool exiting = false;
 
 	spin_lock(&task->lock);
@@ -237,8 +255,16 @@ kern_return_t task_terminate(struct task *task)
 	}
 	task->terminated = true;
 	spin_unlock(&task->lock);
-	ipc_kobject_port_destroy(task->self_port);   /* no request reaches it from now on */
+	task_reference(task);                  /* the end's own: the task outlives its teardown */
+	/*
+	 * No request reaches the task from now on, but its port dies only
+	 * once the task is torn down: the teardown may be preempted, and
+	 * whoever watches the port for its death (a dead name) may count
+	 * the tasks and ports left as soon as it sees it.
+	 */
+	port = task->self_port;
 	task->self_port = NULL;
+	ipc_kobject_port_detach(port);
 	while (task->threads) {
 		struct thread *t = task->threads;
 		if (t == self) {                   /* last: we are standing on its stack */
@@ -248,18 +274,23 @@ kern_return_t task_terminate(struct task *task)
 		}
 		thread_terminate(t);
 	}
-	if (exiting) {
-		/* the map's pmap is active: leave it for the kernel's before freeing it */
-		pmap_activate(kernel_pmap);
-		task_release_memory(task);
-		thread_wakeup(task);
-		self->task = NULL;
-		task_drop_rpc_reference(task);
-		sched_exit();
-	}
-	task_release_memory(task);
+	task_release_memory(task, exiting);
+	/*
+	 * Not preempted from the wakeup on: a waiter may count what is left
+	 * as soon as it runs, so the port's death and, when the task ends
+	 * itself, this thread's end come before it can.
+	 */
+	preempt_disable();
+	task->finished = true;
 	thread_wakeup(task);
+	if (exiting)
+		self->task = NULL;
 	task_drop_rpc_reference(task);         /* the caller holds one of its own, or is done */
+	task_deallocate(task);                 /* may free the task: the port is held apart */
+	ipc_port_destroy(port);
+	if (exiting)
+		sched_exit();
+	preempt_enable();
 	return KERN_SUCCESS;
 }
 
@@ -297,12 +328,13 @@ void task_exit(int status)
 	KASSERT(task != NULL, "task_exit: a kernel thread has no task");
 	task->exit_status = status;
 	task_terminate(task);
+	sched_stop_if_suspended();             /* another thread ends the task: this one stops */
 	panic("task_exit: returned");
 }
 
 static bool task_finished(const struct task *task)
 {
-	return task->terminated && task->map == NULL;
+	return __atomic_load_n(&task->finished, __ATOMIC_ACQUIRE);
 }
 
 /*

@@ -38,6 +38,8 @@ typedef void (*task_output_fn)(struct task *task, const char *buf, size_t len, v
  *       it freely, anyone else under (t) after checking terminated
  *   (e) the task's own thread, on its way out (task_exit); read once the
  *       task has terminated
+ *   (f) set once by task_terminate, with preemption disabled, just before
+ *       it wakes the task's waiters
  */
 struct task {
 	struct task *all_next;         /* (g) every live task, newest first */
@@ -53,6 +55,7 @@ struct task {
 	struct thread *threads;        /* (t) */
 	unsigned thread_count;         /* (t) */
 	bool terminated;               /* (t) */
+	bool finished;                 /* (f) its end is done: threads, memory, names released */
 	unsigned suspend_count;        /* (t) > 0: none of its threads is given the CPU */
 	int exit_status;               /* (e) from SYS_exit; TASK_KILLED after a fatal fault */
 	task_output_fn output;         /* (s) NULL: straight to the console */

@@ -65,7 +65,7 @@ struct thread *thread_create_kernel(const char *name, void (*fn)(void *), void *
 /* Every thread starts here, holding sched_lock from the switch that ran it. */
 void thread_start(void (*fn)(void *), void *arg)
 {
-	spin_unlock(&sched_lock);
+	sched_thread_begin();
 	fn(arg);
 	thread_exit();
 }
@@ -186,10 +186,21 @@ static void thread_port_kill(struct thread *t)
 		ipc_kobject_port_destroy(port);
 }
 
+/*
+ * Not preempted from here on: whoever sees the port dead may count the
+ * thread gone.  A thread being terminated leaves its end to whoever
+ * terminates it: it stops (sched_stop_if_suspended) to be reaped there.
+ */
 void thread_exit(void)
 {
 	struct thread *t = current_thread();
 
+	preempt_disable();
+	if (__atomic_load_n(&t->terminating, __ATOMIC_RELAXED)) {
+		preempt_enable();
+		sched_stop_if_suspended();
+		panic("thread_exit: %s ran on after its end", t->name);
+	}
 	thread_port_kill(t);
 	if (t->task)
 		task_remove_thread(t->task, t);
@@ -197,11 +208,13 @@ void thread_exit(void)
 }
 
 /*
- * Ends a thread that is not running: off the queues, then reaped.  A wait
- * it is blocked in is interrupted there (sched_remove): the thread is off
- * its event and its timer, and as a wait holds no lock, reference or
- * buffer, dropping its stack frees all it had.  The current thread ends
- * itself through thread_exit.
+ * Ends a thread that is not running: off the queues, then reaped.  Where
+ * it holds nothing (a mach_msg wait, user mode, its way out) it is
+ * stopped there: its wait is interrupted, it is off its event and its
+ * timer, and dropping its stack frees all it had.  Inside a call (
+ * preempted, or waiting for a sleep lock) it is first let run on, its
+ * lock wait interrupted, to unwind the call and stop on its way out
+ * (sched_remove).  The current thread ends itself through thread_exit.
  */
 void thread_terminate(struct thread *t)
 {

@@ -62,7 +62,16 @@ struct thread {
 	int wait_result;               /* (s) wait_result_t (kern/sched.h): why its wait ended */
 	struct timer_call wait_timer;  /* (s) the deadline's timer, queued while it waits */
 	uint64_t switches;             /* (s) how often the scheduler gave it the CPU */
-	bool terminating;              /* nothing sets or reads it yet */
+	bool preempted_in_kernel;      /* (s) taken off the CPU in the middle of kernel code,
+	                                  where it may hold memory and references: it must
+	                                  run on to a wait outside any call, or to user
+	                                  mode, before it is stopped or reaped */
+	bool wait_in_call;             /* (s) set: its wait (assert_wait_in_call) is inside a
+	                                  call that holds memory, references or locks; (t)
+	                                  cleared by the thread once it runs again */
+	bool wait_unint;               /* (s) with wait_in_call: termination does not end it */
+	bool terminating;              /* (s) thread_terminate has begun: an interruptible
+	                                  in-call wait ends at once, THREAD_INTERRUPTED */
 	uint32_t ref_count;            /* (a) one for being alive, one per holder */
 	unsigned suspend_count;        /* (s) > 0: not given the CPU (thread_suspend/resume) */
 	struct ipc_port *self_port;    /* (x) the thread port (user threads; NULL once it ended) */

@@ -214,8 +214,9 @@ kern_return_t vm_fault(vm_map_t map, vm_offset_t va, vm_prot_t fault_type)
 
 	if (map == NULL)
 		return KERN_INVALID_ADDRESS;
-	spin_lock(&map->lock);
+	if (!vm_map_lock(map))
+		return KERN_ABORTED;
 	kr = vm_fault_page(map, va, fault_type, &p);
-	spin_unlock(&map->lock);
+	vm_map_unlock(map);
 	return kr;
 }

@@ -136,12 +136,13 @@ vm_offset_t kmem_alloc(vm_size_t size)
 	size = round_page(size);
 	if (size == 0)
 		return 0;
-	spin_lock(&kernel_map->lock);
+	if (!vm_map_lock(kernel_map))
+		return 0;
 	if (entry_reserve(&r, kernel_map, 1)) {
 		addr = kmem_alloc_locked(size, &r);
 		entry_reserve_release(&r);
 	}
-	spin_unlock(&kernel_map->lock);
+	vm_map_unlock(kernel_map);
 	return addr;
 }
 
@@ -160,14 +161,14 @@ void kmem_free(vm_offset_t addr, vm_size_t size)
 	struct entry_reserve r;
 	vm_offset_t end = addr + round_page(size);
 
-	spin_lock(&kernel_map->lock);
+	vm_map_lock_unint(kernel_map);
 	KASSERT(kmem_is_entry(addr, end), "kmem_free: [%#lx, %#lx) is not what kmem_alloc gave",
 	        addr, end);
 	bool reserved = entry_reserve(&r, kernel_map, 0);
 	KASSERT(reserved, "kmem_free: an empty reserve failed");
 	vm_map_delete(kernel_map, addr, end, &r);
 	entry_reserve_release(&r);
-	spin_unlock(&kernel_map->lock);
+	vm_map_unlock(kernel_map);
 }
 
 /* Maps pages of device registers from pa at va; on failure, none stays mapped. */
@@ -197,16 +198,17 @@ kern_return_t kmem_map_device(paddr_t pa, vm_size_t size, vm_offset_t *va)
 
 	KASSERT((pa & PAGE_MASK) == 0, "kmem_map_device: %#lx is not page-aligned", pa);
 	size = round_page(size);
-	spin_lock(&kernel_map->lock);
+	if (!vm_map_lock(kernel_map))
+		return KERN_ABORTED;
 	if (!entry_reserve(&r, kernel_map, 1)) {
-		spin_unlock(&kernel_map->lock);
+		vm_map_unlock(kernel_map);
 		return KERN_RESOURCE_SHORTAGE;
 	}
 	if (!vm_map_find_space(kernel_map, size, va))
 		kr = KERN_NO_SPACE;
 	else if ((kr = device_enter(*va, pa, size)) == KERN_SUCCESS)
 		vm_map_insert(kernel_map, *va, *va + size, NULL, 0, &device, &r);
-	spin_unlock(&kernel_map->lock);
+	vm_map_unlock(kernel_map);
 	entry_reserve_release(&r);
 	return kr;
 }

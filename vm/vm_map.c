@@ -53,7 +53,7 @@ vm_map_t vm_map_create(pmap_t pmap, vm_offset_t min, vm_offset_t max)
 	if (map == NULL)
 		return NULL;
 	memset(map, 0, sizeof(*map));
-	spin_lock_init(&map->lock, "vm_map", LOCK_RANK_MAP);
+	sleep_lock_init(&map->lock, "vm_map", LOCK_RANK_MAP);
 	vm_map_index_init(&map->index, &map->header);
 	map->header.next = map->header.prev = &map->header;
 	map->header.start = max;          /* the sentinel: see the top of this file */
@@ -75,10 +75,10 @@ void vm_map_reference(vm_map_t map)
 /* Removes every entry and frees the map; its pmap is the caller's business. */
 static void map_teardown(vm_map_t map)
 {
-	spin_lock(&map->lock);
+	vm_map_lock_unint(map);
 	vm_map_delete_all(map);
 	vm_map_index_destroy(&map->index);
-	spin_unlock(&map->lock);
+	vm_map_unlock(map);
 	zfree(&map_zone, map);
 }
 
@@ -550,12 +550,15 @@ vm_map_t vm_map_fork(vm_map_t parent, pmap_t child_pmap)
 		return NULL;
 	/* Not locked: a second map lock would break the order, and no one else has the child. */
 	child->building = true;
-	spin_lock(&parent->lock);
-	bool ok = entry_reserve(&r, child, parent->nentries);
-	for (struct vm_map_entry *e = parent->header.next; ok && e != &parent->header; e = e->next)
-		ok = fork_entry(parent, child, e, &r);
-	entry_reserve_release(&r);
-	spin_unlock(&parent->lock);
+	bool ok = vm_map_lock(parent);
+	if (ok) {
+		ok = entry_reserve(&r, child, parent->nentries);
+		for (struct vm_map_entry *e = parent->header.next; ok && e != &parent->header;
+		     e = e->next)
+			ok = fork_entry(parent, child, e, &r);
+		entry_reserve_release(&r);
+		vm_map_unlock(parent);
+	}
 	child->building = false;
 	if (!ok) {
 		map_teardown(child);             /* child_pmap stays the caller's */
@@ -580,7 +583,7 @@ const char *vm_map_check_invariants(vm_map_t map)
 	const char *wrong = NULL;
 	uint32_t n = 0;
 
-	spin_lock(&map->lock);
+	vm_map_lock_unint(map);
 	wrong = vm_map_index_check(&map->index);
 	if (!wrong && map->hint.entry != &map->header &&
 	    (map->hint.start != map->hint.entry->start || map->hint.end != map->hint.entry->end))
@@ -594,6 +597,6 @@ const char *vm_map_check_invariants(vm_map_t map)
 	}
 	if (!wrong && n != map->nentries)
 		wrong = "the entry count is wrong";
-	spin_unlock(&map->lock);
+	vm_map_unlock(map);
 	return wrong;
 }

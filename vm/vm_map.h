@@ -6,9 +6,10 @@
  * one node a level), plus a lookup hint.
  * The map owns a pmap, which caches what the entries say.
  *
- * Locking: map->lock covers the entry list and index, the hint and every
- * entry field (the legend below); it is held across a whole operation,
- * faults included, so a check and the change it guards see the same map
+ * Locking: map->lock, a sleep lock (kern/lock.h), covers the entry list
+ * and index, the hint and every entry field (the legend below); it is
+ * held for writing across a whole operation, faults and copies included,
+ * with interrupts on and the holder preemptible, so a check and the change it guards see the same map
  * (vm_write's check-then-write relies on this).  An operation between
  * maps (vm_map_copyin, then vm_map_copy_overwrite) locks one map at a
  * time and carries the data in a vm_map_copy.
@@ -51,7 +52,7 @@ struct vm_map_entry {
 };
 
 struct vm_map {
-	struct spinlock lock;
+	struct sleep_lock lock;        /* held for writing by every operation, for now */
 	struct vm_map_index index;     /* (m) */
 	struct vm_map_entry header;    /* (m) list sentinel: header.next is the lowest entry;
 	                                  its start and end, the map's max and min, are (c) */
@@ -68,12 +69,34 @@ struct vm_map {
 
 typedef struct vm_map *vm_map_t;
 
-/* => map locked (or being built by vm_map_fork: see building) */
+/* => map locked by this thread (or being built by vm_map_fork: see building) */
 #define VM_MAP_ASSERT_LOCKED(map)                                                       \
 	do {                                                                            \
 		if (!(map)->building)                                                   \
-			LOCK_ASSERT_HELD(&(map)->lock);                                 \
+			SLEEP_LOCK_ASSERT_WRITE(&(map)->lock);                          \
 	} while (0)
+
+/*
+ * Holds map for an operation: it may sleep for it, so no spin lock may be
+ * held; the holder runs with interrupts on and may be preempted.  False,
+ * holding nothing, when the thread is being terminated while it waits:
+ * the operation then fails with KERN_ABORTED, having changed nothing.
+ */
+static inline bool __attribute__((warn_unused_result)) vm_map_lock(vm_map_t map)
+{
+	return lock_write(&map->lock);
+}
+
+/* Holds map whatever happens: for a teardown or a release, which must be done. */
+static inline void vm_map_lock_unint(vm_map_t map)
+{
+	lock_write_unint(&map->lock);
+}
+
+static inline void vm_map_unlock(vm_map_t map)
+{
+	lock_done(&map->lock);
+}
 
 extern vm_map_t kernel_map;
 

@@ -125,11 +125,12 @@ kern_return_t vm_map_read(vm_map_t map, vm_address_t addr, void *buf, vm_size_t 
 		return KERN_SUCCESS;
 	if (addr + len < addr)
 		return KERN_INVALID_ADDRESS;
-	spin_lock(&map->lock);
+	if (!vm_map_lock(map))
+		return KERN_ABORTED;
 	kr = vm_map_check_range(map, trunc_page(addr), round_page(addr + len), VM_PROT_READ);
 	if (kr == KERN_SUCCESS)
 		vm_map_read_locked(map, addr, buf, len);
-	spin_unlock(&map->lock);
+	vm_map_unlock(map);
 	return kr;
 }
 
@@ -235,13 +236,14 @@ kern_return_t vm_map_copyin(vm_map_t src, vm_address_t addr, vm_size_t len, vm_m
 		return vm_map_copy_from_kernel(NULL, 0, copyp);
 	if (addr + len < addr || end == 0)
 		return KERN_INVALID_ADDRESS;
-	spin_lock(&src->lock);
+	if (!vm_map_lock(src))
+		return KERN_ABORTED;
 	kr = vm_map_check_range(src, trunc_page(addr), end, VM_PROT_READ);
 	bool whole_pages = ((addr | len) & PAGE_MASK) == 0;
 	if (kr == KERN_SUCCESS)
 		kr = (len < VM_MAP_COPY_BUFFER_LIMIT && !whole_pages) ?
 		     copyin_buffer(src, addr, len, copyp) : copyin_pieces(src, addr, len, copyp);
-	spin_unlock(&src->lock);
+	vm_map_unlock(src);
 	return kr;
 }
 
@@ -475,13 +477,14 @@ kern_return_t vm_map_copy_overwrite(vm_map_t dst, vm_address_t addr, vm_map_copy
 	}
 	if (addr + size < addr || addr < dst->min || addr + size > dst->max)
 		return KERN_INVALID_ADDRESS;
-	spin_lock(&dst->lock);
+	if (!vm_map_lock(dst))
+		return KERN_ABORTED;
 	kr = vm_map_check_range(dst, trunc_page(addr), round_page(addr + size), VM_PROT_WRITE);
 	if (kr == KERN_SUCCESS)
 		kr = can_substitute(dst, addr, copy, &ndst) ?
 		     overwrite_by_substitution(dst, addr, copy, ndst) :
 		     overwrite_by_copying(dst, addr, copy);
-	spin_unlock(&dst->lock);
+	vm_map_unlock(dst);
 	return kr;
 }
 
@@ -524,10 +527,14 @@ kern_return_t vm_map_copyout(vm_map_t dst, vm_address_t *addr, vm_map_copy_t cop
 	}
 	if (copy->is_buffer && (buffer_obj = object_from_buffer(copy)) == NULL)
 		return KERN_RESOURCE_SHORTAGE;
-	spin_lock(&dst->lock);
+	if (!vm_map_lock(dst)) {
+		if (buffer_obj)
+			vm_object_deallocate(buffer_obj);
+		return KERN_ABORTED;
+	}
 	bool found = vm_map_find_space(dst, size, &start);
 	if (!found || !entry_reserve(&r, dst, copy->is_buffer ? 1 : copy->npieces)) {
-		spin_unlock(&dst->lock);
+		vm_map_unlock(dst);
 		if (buffer_obj)
 			vm_object_deallocate(buffer_obj);
 		return found ? KERN_RESOURCE_SHORTAGE : KERN_NO_SPACE;
@@ -544,7 +551,7 @@ kern_return_t vm_map_copyout(vm_map_t dst, vm_address_t *addr, vm_map_copy_t cop
 		}
 	}
 	entry_reserve_release(&r);
-	spin_unlock(&dst->lock);
+	vm_map_unlock(dst);
 	*addr = start + copy->offset;
 	copy_free(copy);                   /* its objects now belong to dst's entries */
 	return KERN_SUCCESS;

@@ -152,8 +152,8 @@ void vm_object_page_free(struct vm_object *obj, struct vm_page *page)
 	vm_page_free(page);
 }
 
-void vm_object_page_find_run(struct vm_object *obj, uint64_t offset, size_t n,
-                             struct vm_page **pages)
+/* vm_object_page_find_run for one batch. */
+static void find_batch(struct vm_object *obj, uint64_t offset, size_t n, struct vm_page **pages)
 {
 	size_t missing = n;
 
@@ -175,6 +175,15 @@ void vm_object_page_find_run(struct vm_object *obj, uint64_t offset, size_t n,
 	}
 }
 
+void vm_object_page_find_run(struct vm_object *obj, uint64_t offset, size_t n,
+                             struct vm_page **pages)
+{
+	for (size_t done = 0; done < n; done += VM_OBJECT_FIND_BATCH) {
+		size_t batch = n - done < VM_OBJECT_FIND_BATCH ? n - done : VM_OBJECT_FIND_BATCH;
+		find_batch(obj, offset + done * PAGE_SIZE, batch, pages + done);
+	}
+}
+
 /* A run of one; the page's owner is the object it is resident in. */
 struct vm_page *vm_object_page_find(struct vm_object *obj, uint64_t offset,
                                     struct vm_object **owner)
@@ -186,13 +195,25 @@ struct vm_page *vm_object_page_find(struct vm_object *obj, uint64_t offset,
 	return p;
 }
 
-/* Frees every page of an object no one references any more. */
+/*
+ * Frees every page of an object no one references any more, a batch per
+ * hold of its lock: no one else reaches a dead object, and between the
+ * batches interrupts come in and the thread may be preempted (a 64 MiB
+ * object holds 16,384 pages).
+ */
+#define TERMINATE_BATCH 32
+
 static void object_terminate(struct vm_object *obj)
 {
-	spin_lock(&obj->lock);
-	while (obj->pages)
-		vm_object_page_free(obj, obj->pages);
-	spin_unlock(&obj->lock);
+	bool more = true;
+
+	while (more) {
+		spin_lock(&obj->lock);
+		for (unsigned n = 0; obj->pages && n < TERMINATE_BATCH; n++)
+			vm_object_page_free(obj, obj->pages);
+		more = obj->pages != NULL;
+		spin_unlock(&obj->lock);
+	}
 	zfree(&object_zone, obj);
 	__atomic_fetch_sub(&objects_alive, 1, __ATOMIC_RELAXED);
 }

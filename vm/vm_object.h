@@ -81,8 +81,11 @@ struct vm_page *vm_object_page_find(struct vm_object *obj, uint64_t offset,
 /*
  * vm_object_page_find for n consecutive pages from offset, into pages[]
  * (NULL where none is resident), with each object's lock and the page
- * hash's taken once for the run rather than once a page.
+ * hash's taken once for a batch of pages (VM_OBJECT_FIND_BATCH) rather
+ * than once a page, nor for the whole run, which would keep interrupts
+ * off for as long as a run of thousands of pages takes.
  */
+#define VM_OBJECT_FIND_BATCH 64
 void vm_object_page_find_run(struct vm_object *obj, uint64_t offset, size_t n,
                              struct vm_page **pages);
 

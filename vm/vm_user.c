@@ -37,9 +37,10 @@ static kern_return_t range_begin(vm_map_t map, vm_address_t addr, vm_size_t size
 		return KERN_INVALID_ARGUMENT;
 	if (size == 0)
 		return RANGE_EMPTY;
-	spin_lock(&map->lock);
+	if (!vm_map_lock(map))
+		return KERN_ABORTED;
 	if (!entry_reserve(r, map, 2)) {
-		spin_unlock(&map->lock);
+		vm_map_unlock(map);
 		return KERN_RESOURCE_SHORTAGE;
 	}
 	return KERN_SUCCESS;
@@ -48,7 +49,7 @@ static kern_return_t range_begin(vm_map_t map, vm_address_t addr, vm_size_t size
 /* Unlocks the map and returns unused reserved entries; passes kr on. */
 static kern_return_t range_end(vm_map_t map, struct entry_reserve *r, kern_return_t kr)
 {
-	spin_unlock(&map->lock);
+	vm_map_unlock(map);
 	entry_reserve_release(r);
 	return kr;
 }
@@ -86,9 +87,10 @@ kern_return_t vm_allocate(vm_map_t map, vm_address_t *addr, vm_size_t size, int 
 		return KERN_INVALID_ARGUMENT;
 	if (!(flags & VM_FLAGS_ANYWHERE) && (start < map->min || end > map->max))
 		return KERN_INVALID_ADDRESS;
-	spin_lock(&map->lock);
+	if (!vm_map_lock(map))
+		return KERN_ABORTED;
 	if (!entry_reserve(&r, map, 1)) {
-		spin_unlock(&map->lock);
+		vm_map_unlock(map);
 		return KERN_RESOURCE_SHORTAGE;
 	}
 	if (flags & VM_FLAGS_ANYWHERE) {
@@ -104,7 +106,7 @@ kern_return_t vm_allocate(vm_map_t map, vm_address_t *addr, vm_size_t size, int 
 		vm_map_simplify_range(map, start, end);
 		*addr = start;
 	}
-	spin_unlock(&map->lock);
+	vm_map_unlock(map);
 	entry_reserve_release(&r);
 	return kr;
 }
@@ -206,12 +208,13 @@ kern_return_t vm_wire(vm_map_t map, vm_address_t addr, vm_size_t size, vm_prot_t
 		return KERN_INVALID_ARGUMENT;
 	if (size == 0)
 		return KERN_SUCCESS;
-	spin_lock(&map->lock);
+	if (!vm_map_lock(map))
+		return KERN_ABORTED;
 	if (access == VM_PROT_NONE)
 		kr = vm_map_unwire(map, start, end);
 	else
 		kr = vm_map_wire(map, start, end, access);
-	spin_unlock(&map->lock);
+	vm_map_unlock(map);
 	return kr;
 }
 
@@ -225,12 +228,13 @@ kern_return_t vm_region(vm_map_t map, vm_address_t *addr, vm_size_t *size,
 
 	if (flavor != VM_REGION_BASIC_INFO_64 || *count < VM_REGION_BASIC_INFO_COUNT_64)
 		return KERN_INVALID_ARGUMENT;
-	spin_lock(&map->lock);
+	if (!vm_map_lock(map))
+		return KERN_ABORTED;
 	struct vm_map_entry *e = vm_map_lookup_floor(map, *addr);
 	if (e == &map->header || e->end <= *addr)
 		e = e->next;
 	if (e == &map->header) {
-		spin_unlock(&map->lock);
+		vm_map_unlock(map);
 		return KERN_INVALID_ADDRESS;
 	}
 	*b = (struct vm_region_basic_info_64){
@@ -244,7 +248,7 @@ kern_return_t vm_region(vm_map_t map, vm_address_t *addr, vm_size_t *size,
 	*addr = e->start;
 	*size = e->end - e->start;
 	*count = VM_REGION_BASIC_INFO_COUNT_64;
-	spin_unlock(&map->lock);
+	vm_map_unlock(map);
 	return KERN_SUCCESS;
 }
 

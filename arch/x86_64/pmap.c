@@ -518,14 +518,13 @@ static void range_op_table(struct pmap *pmap, struct range_op *op, uint64_t *pte
  * the TLB over the entries it saw, if any (under emulation a flush, and
  * refilling what it threw away, is dear), or over one page when it only
  * unlinked tables (that drops the CPU's cached walks through them), and
- * frees those tables.
+ * frees those tables.  One hold of the pmap's lock.
  */
-static void for_each_pte(struct pmap *pmap, vm_offset_t start, vm_offset_t end,
-                         struct range_op *op)
+static void for_each_pte_chunk(struct pmap *pmap, vm_offset_t start, vm_offset_t end,
+                               struct range_op *op)
 {
 	vm_offset_t next;
 
-	assert_range(pmap, start, end);
 	op->seen_start = end;
 	op->seen_end = start;
 	op->dead = NULL;
@@ -541,6 +540,26 @@ static void for_each_pte(struct pmap *pmap, vm_offset_t start, vm_offset_t end,
 		pmap_tlb_invalidate(pmap, start, start + PAGE_SIZE);
 	spin_unlock(&pmap->lock);
 	free_dead_tables(op->dead);
+}
+
+/*
+ * for_each_pte_chunk over [start, end) in chunks of RANGE_CHUNK, the
+ * lock let go between them, so that a range of many megabytes keeps
+ * interrupts off for one chunk at a time, not for all of it.
+ */
+#define RANGE_CHUNK (2ul << 20)        /* one page table's reach: 512 entries */
+
+static void for_each_pte(struct pmap *pmap, vm_offset_t start, vm_offset_t end,
+                         struct range_op *op)
+{
+	assert_range(pmap, start, end);
+	for (vm_offset_t at = start; at < end;) {
+		vm_offset_t stop = (at & ~(RANGE_CHUNK - 1)) + RANGE_CHUNK;
+		if (stop > end || stop < at)
+			stop = end;
+		for_each_pte_chunk(pmap, at, stop, op);
+		at = stop;
+	}
 }
 
 static void remove_one(struct pmap *pmap, uint64_t *pte, vm_offset_t va, vm_prot_t unused)

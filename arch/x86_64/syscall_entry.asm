@@ -1,7 +1,8 @@
 ; SYSCALL entry: build a struct trap_frame on the thread's kernel stack,
 ; call syscall_dispatch(frame), and go back with SYSRET, or with IRETQ when
 ; the return address is not canonical (SYSRET would fault in ring 0) or the
-; frame was rewritten (thread_set_state): syscall_dispatch decides.
+; frame was rewritten (thread_set_state): syscall_dispatch decides.  The
+; call runs with interrupts on: the clock may preempt it (kern/lock.h).
 
 bits 64
 %include "arch/x86_64/frame.inc"
@@ -29,8 +30,12 @@ syscall_entry:
 	push SYSCALL_VECTOR
 	PUSH_GPRS
 	xor ebp, ebp
+	; On the kernel stack, with the kernel's GS and the user's RSP in the
+	; frame: an interrupt may come now (SFMASK kept them off until here).
+	sti
 	mov rdi, rsp
 	call syscall_dispatch            ; returns nonzero when IRETQ must be used
+	cli                              ; off again before GS and RSP go back to the user's
 	test eax, eax
 	jnz .iret
 	POP_GPRS

@@ -15,6 +15,7 @@
 #include "kern/console.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
+#include "kern/sched.h"
 #include "lib/printf.h"
 #include "debug/profile.h"
 #include "kern/task.h"
@@ -109,9 +110,13 @@ static bool interrupt_handled(struct trap_frame *tf)
 {
 	switch (tf->vector) {
 	case T_TIMER:
+		OFF_STRETCH_BEGIN(&interrupts_off_stretch);
 		apic_eoi();
 		gdbstub_poll(tf);
+		sched_interrupt_enter();
 		clock_interrupt();
+		OFF_STRETCH_END(&interrupts_off_stretch);
+		sched_interrupt_exit(tf->cs & 3);
 		return true;
 	case T_APIC_SPURIOUS:
 		return true;
@@ -159,8 +164,19 @@ static bool page_fault_resolved(const struct trap_frame *tf)
 		return false;
 	struct task *task = current_task();
 	vm_map_t map = user_va ? (task ? task->map : NULL) : kernel_map;
-	last_fault_result = vm_fault(map, va, type);
-	return last_fault_result == KERN_SUCCESS;
+	/*
+	 * The fault runs as preemptible as the code it interrupted: with
+	 * interrupts on if they were (user mode, a system call), off if that
+	 * code held a spin lock.  CR2 is read: a nested fault may change it.
+	 */
+	bool interruptible = tf->rflags & RFLAGS_IF;
+	if (interruptible)
+		machine_interrupts_on();
+	kern_return_t kr = vm_fault(map, va, type);
+	if (interruptible)
+		machine_interrupts_off();
+	last_fault_result = kr;
+	return kr == KERN_SUCCESS;
 }
 
 /*
@@ -290,6 +306,10 @@ void trap_dispatch(struct trap_frame *tf)
 		return;
 	if (tf->vector == T_PAGE_FAULT && (page_fault_resolved(tf) || fixup_applied(tf)))
 		return;
+	if (tf->vector == T_PAGE_FAULT && (tf->cs & 3) && last_fault_result == KERN_ABORTED) {
+		sched_stop_if_suspended();     /* being terminated: it stops here for good */
+		return;                        /* else its access is tried again */
+	}
 	if (gdbstub_trap(tf))
 		return;
 	if (tf->vector < T_EXCEPTIONS && ((tf->cs & 3) || iret_faulted(tf)))

@@ -6,6 +6,7 @@ bits 64
 extern trap_dispatch
 
 TF_CS equ 18 * 8                     ; offset of cs in struct trap_frame
+RFLAGS_AC equ 1 << 18
 
 section .text
 
@@ -33,6 +34,12 @@ trap_common:
 	swapgs
 .from_kernel:
 	cld
+	; SMAP open again: a trap may land inside a copy routine (or come from
+	; a user who set AC), and its handler may switch threads.  The frame
+	; keeps the interrupted RFLAGS; POPFQ, unlike CLAC, runs on any CPU.
+	pushfq
+	and qword [rsp], ~RFLAGS_AC
+	popfq
 	mov rdi, rsp
 	call trap_dispatch
 	mov rdi, rsp
@@ -41,6 +48,7 @@ trap_common:
 ; (kernel or user), through IRETQ.  New user threads start here too.
 global trap_return
 trap_return:
+	cli                              ; a handler may have turned them on: IRETQ restores them
 	mov rsp, rdi
 	test qword [rsp + TF_CS], 3
 	jz .to_kernel

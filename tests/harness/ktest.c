@@ -7,6 +7,7 @@
  */
 #include "tests/harness/ktest.h"
 #include "kern/alloc_fail.h"
+#include "kern/lock.h"
 #include "kern/machine.h"
 #include "kern/service.h"
 #include "kern/setjmp.h"
@@ -218,6 +219,7 @@ bool ktest_run(const struct boot_options *o)
 		kprintf("not ok %u %s\n", ++number, unknown[i]);
 		tot.failed++;
 	}
+	lock_report_stretches();
 	kprintf("# mica: %u passed, %u failed, %u skipped\n", tot.passed, tot.failed, tot.skipped);
 	return tot.failed == 0;
 }

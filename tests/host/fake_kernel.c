@@ -23,6 +23,7 @@
 #include "kern/alloc_fail.h"
 #include <mica/boot_info.h>
 #include "kern/lock.h"
+#include "kern/sched.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
 #include "kern/kalloc.h"
@@ -44,6 +45,24 @@ static uint8_t *ram;
 /* ------------------------------------------------------------- machine.h */
 
 static bool interrupts_on = true;
+
+/* Lock sections are timed in cycles: the host's count is the TSC too. */
+uint64_t machine_cycle_count(void) { return __builtin_ia32_rdtsc(); }
+
+/* The host has no clock to preempt with: nothing is ever pending. */
+void sched_preempt_pending(void) {}
+
+/* One thread: a sleep lock is never found taken, so no one sleeps or wakes. */
+struct thread *machine_current_thread(void) { return NULL; }
+void assert_wait(event_t event, const char *what) { (void)event; (void)what; }
+void assert_wait_in_call(event_t event, const char *what, bool interruptible)
+{
+	(void)event;
+	(void)what;
+	(void)interruptible;
+}
+wait_result_t thread_block(void) { panic("thread_block on the host: a sleep lock was taken"); }
+void thread_wakeup(event_t event) { (void)event; }
 
 void machine_interrupts_off(void) { interrupts_on = false; }
 void machine_interrupts_on(void) { interrupts_on = true; }

@@ -51,7 +51,7 @@ static bool map_matches_model(vm_map_t map)
 		printf("    # invariant broken: %s\n", wrong);
 		return false;
 	}
-	spin_lock(&map->lock);
+	vm_map_lock_unint(map);
 	bool same = true;
 	for (unsigned i = 0; i < NPAGES && same; i++) {
 		struct vm_map_entry *e = vm_map_lookup_entry(map, BASE + i * PG + (rnd() & (PG - 1)));
@@ -59,7 +59,7 @@ static bool map_matches_model(vm_map_t map)
 		if (!same)
 			printf("    # page %u: entry %p, model %d\n", i, (void *)e, model[i]);
 	}
-	spin_unlock(&map->lock);
+	vm_map_unlock(map);
 	if (map->index.height > max_height)
 		max_height = map->index.height;
 	return same;

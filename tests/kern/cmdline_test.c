@@ -7,7 +7,7 @@ static struct boot_options o;
 KTEST(cmdline, empty_line_means_defaults)
 {
 	cmdline_parse("", &o);
-	KT_EXPECT(!o.test && !o.quiet && !o.seed_given && !o.gdb && !o.bench);
+	KT_EXPECT(!o.test && !o.quiet && !o.seed_given && !o.gdb && !o.bench && !o.preempt_always);
 	KT_EXPECT_EQ(o.unknown_count, 0);
 }
 
@@ -30,6 +30,17 @@ KTEST(cmdline, gdb_turns_the_stub_on)
 	cmdline_parse("gdbx gdb=1", &o);
 	KT_EXPECT(!o.gdb);
 	KT_EXPECT_EQ(o.unknown_count, 2);
+}
+
+/* Only the whole word asks for it: a mode that changes every run is not guessed at. */
+KTEST(cmdline, preempt_always_is_one_word)
+{
+	cmdline_parse("test preempt=always", &o);
+	KT_EXPECT(o.preempt_always && o.test);
+	KT_EXPECT_EQ(o.unknown_count, 0);
+	cmdline_parse("preempt preempt=al preempt=alwaysx", &o);
+	KT_EXPECT(!o.preempt_always);
+	KT_EXPECT_EQ(o.unknown_count, 3);
 }
 
 KTEST(cmdline, test_selects_suites)

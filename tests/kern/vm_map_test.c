@@ -469,11 +469,11 @@ static unsigned chain_length(vm_map_t map, vm_address_t addr)
 {
 	unsigned n = 0;
 
-	spin_lock(&map->lock);
+	vm_map_lock_unint(map);
 	struct vm_map_entry *e = vm_map_lookup_entry(map, addr);
 	for (struct vm_object *o = e ? e->object : NULL; o; o = o->shadow)
 		n++;
-	spin_unlock(&map->lock);
+	vm_map_unlock(map);
 	return n;
 }
 

@@ -4,11 +4,11 @@
  * and about a tick later at most, and terminating a task whose threads
  * are blocked in receive and in send leaves nothing behind.
  *
- * The waiting threads are kernel threads that turn interrupts off, as a
- * system call runs; the test thread lets time pass with interrupts on,
- * yielding, so that any thread still runnable would be given the CPU.
- * (Whoever switches to a thread hands it the interrupt flag along with
- * sched_lock, so the test turns them on again at every turn.)
+ * The waiting threads are kernel threads that turn interrupts off; the
+ * test thread lets time pass with interrupts on, yielding, so that any
+ * thread still runnable would be given the CPU.  A thread waiting for a
+ * map's lock is inside a call that holds memory: terminating it makes it
+ * unwind the call, which fails, and nothing it held stays behind.
  */
 #include "ipc/ipc_port.h"
 #include "ipc/ipc_space.h"
@@ -21,6 +21,7 @@
 #include "kern/thread.h"
 #include "tests/harness/ktest.h"
 #include "tests/kern/vm_user_test.h"
+#include "vm/vm_map_copy.h"
 
 #define NS_PER_MS 1000000ull
 
@@ -29,10 +30,9 @@ static void let_ticks_pass(uint64_t n)
 {
 	uint64_t start = clock_ticks();
 
-	while (clock_ticks() - start < n) {
-		machine_interrupts_on();           /* each turn: a switch back brings the flag along */
+	machine_interrupts_on();
+	while (clock_ticks() - start < n)
 		sched_yield();
-	}
 	machine_interrupts_off();
 }
 
@@ -41,10 +41,9 @@ static void yield_until(volatile bool *done, uint64_t n)
 {
 	uint64_t start = clock_ticks();
 
-	while (!*done && clock_ticks() - start < n) {
-		machine_interrupts_on();
+	machine_interrupts_on();
+	while (!*done && clock_ticks() - start < n)
 		sched_yield();
-	}
 	machine_interrupts_off();
 }
 
@@ -179,6 +178,93 @@ KTEST(wait, terminating_a_task_blocked_in_receive_and_send_leaves_nothing)
 	let_ticks_pass(30);                    /* past the deadlines: their timers went with them */
 	for (int i = 0; i < 4; i++)
 		KT_EXPECT(!w[i].done);                      /* none returned: each ended where it waited */
+	KT_EXPECT_NO_LEAK(before);
+	KT_EXPECT_EQ(ipc_port_count(), ports);
+	KT_EXPECT_EQ(task_count(), tasks);
+	KT_EXPECT_EQ(thread_count(), threads);
+}
+
+/* Holds a map's lock, as a long call into the map would, until told to let go. */
+struct map_holder {
+	vm_map_t map;
+	volatile bool held;
+	volatile bool release;
+	volatile bool done;                    /* it has let go of the lock and the map */
+};
+
+static void hold_map(void *arg)
+{
+	struct map_holder *h = arg;
+
+	if (!vm_map_lock(h->map))
+		return;
+	h->held = true;
+	for (;;) {                             /* a sleep lock may be held across a wait */
+		assert_wait(h, "the test's word");
+		if (h->release)
+			break;
+		thread_block();
+	}
+	clear_wait(current_thread(), THREAD_AWAKENED);
+	vm_map_unlock(h->map);
+	vm_map_deallocate(h->map);
+	h->done = true;
+}
+
+/* Writes two pages into a map, holding their copy while it waits for the map. */
+struct map_writer {
+	vm_map_t map;
+	vm_address_t addr;
+	kern_return_t kr;
+	volatile bool done;
+};
+
+static void write_into_map(void *arg)
+{
+	static char data[2 * PAGE_SIZE];
+	struct map_writer *w = arg;
+	vm_map_copy_t copy;
+
+	w->kr = vm_map_copy_from_kernel(data, sizeof(data), &copy);
+	if (w->kr == KERN_SUCCESS) {
+		w->kr = vm_map_copy_overwrite(w->map, w->addr, copy);
+		if (w->kr != KERN_SUCCESS)
+			vm_map_copy_discard(copy);
+	}
+	w->done = true;
+}
+
+KTEST(wait, terminating_a_task_blocked_on_its_map_lock_leaves_nothing)
+{
+	const vm_address_t addr = 0x40000000;
+	struct leak_counts before = test_leak_counts();
+	uint64_t ports = ipc_port_count();
+	unsigned tasks = task_count(), threads = thread_count();
+	struct task *task;
+
+	KT_ASSERT_EQ(task_create(NULL, false, &task), KERN_SUCCESS);
+	test_alloc_at(task->map, addr, 2 * PAGE_SIZE);
+	struct map_holder h = { .map = task->map };
+	vm_map_reference(h.map);
+	KT_ASSERT(thread_create_kernel("holder", hold_map, &h) != NULL);
+	yield_until(&h.held, 100);
+	KT_ASSERT(h.held);
+	struct map_writer w = { .map = task->map, .addr = addr };
+	struct thread *t = thread_create_kernel("writer", write_into_map, &w);
+	KT_ASSERT(t != NULL);
+	task_add_thread(task, t);              /* before it first runs: we have not yielded */
+	let_ticks_pass(2);
+	KT_EXPECT_EQ(t->state, THREAD_WAITING);
+	KT_EXPECT(t->wait_event == &task->map->lock);      /* asleep on the lock, its copy held */
+	task_terminate(task);
+	KT_EXPECT(w.done);                                  /* it unwound its call ... */
+	KT_EXPECT_EQ(w.kr, KERN_ABORTED);                   /* ... which failed */
+	h.release = true;
+	thread_wakeup(&h);
+	yield_until(&h.done, 100);
+	KT_EXPECT(h.done);
+	task_deallocate(task);
+	let_ticks_pass(2);
 	KT_EXPECT_NO_LEAK(before);
 	KT_EXPECT_EQ(ipc_port_count(), ports);
 	KT_EXPECT_EQ(task_count(), tasks);
