@@ -525,7 +525,7 @@ static bool range_op_table(struct pmap *pmap, struct range_op *op, uint64_t *pte
  * megabytes keeps interrupts off for a few tables' work at a time, and
  * one of holes or empty tables costs one hold.  Returns where it stopped.
  */
-#define RANGE_TABLES 2                 /* up to 1,024 entries a hold */
+#define RANGE_TABLES 1                 /* up to 512 entries a hold */
 
 static vm_offset_t for_each_pte_chunk(struct pmap *pmap, vm_offset_t start, vm_offset_t end,
                                       struct range_op *op)
@@ -677,17 +677,27 @@ bool pmap_extract(pmap_t pmap, vm_offset_t va, paddr_t *pa)
 	return true;
 }
 
-/* Walks the tables once per page table (2 MiB), not once a page. */
+/*
+ * Walks the tables once per page table (2 MiB), not once a page, and lets
+ * go of the lock between page tables every RANGE_TABLES of them, as the
+ * range operations do: tens of megabytes are not one stretch with
+ * interrupts off.
+ */
 size_t pmap_extract_pages(pmap_t pmap, vm_offset_t va, size_t n, vm_prot_t prot,
                           struct vm_page **pages)
 {
-	size_t missing = 0;
+	size_t missing = 0, since_lock = 0;
 	/* pte_prot(e) covers prot exactly when e has the bits of want and none of forbid */
 	uint64_t want = PTE_MANAGED | PTE_P | ((prot & VM_PROT_WRITE) ? PTE_RW : 0);
 	uint64_t forbid = (prot & VM_PROT_EXECUTE) ? PTE_NX : 0;
 
 	spin_lock(&pmap->lock);
 	for (size_t i = 0; i < n;) {
+		if (++since_lock > RANGE_TABLES) {
+			spin_unlock(&pmap->lock);
+			spin_lock(&pmap->lock);
+			since_lock = 1;
+		}
 		vm_offset_t at = va + i * PAGE_SIZE;
 		uint64_t *pte = walk(pmap, at, 1, false);     /* NULL: no page table there */
 		size_t run = PT_ENTRIES - pt_index(at, 1);
