@@ -412,9 +412,20 @@ static void drop_receive(struct ipc_space *space, struct ipc_entry *e, struct ip
 kern_return_t mach_port_mod_refs(struct ipc_space *space, mach_port_name_t name,
                                  mach_port_right_t right, mach_port_delta_t delta)
 {
-	struct ipc_kmsg *doomed = NULL;
+	struct ipc_kmsg *doomed;
+	kern_return_t kr = mach_port_mod_refs_deferred(space, name, right, delta, &doomed);
+
+	ipc_kmsg_destroy_list(doomed);
+	return kr;
+}
+
+kern_return_t mach_port_mod_refs_deferred(struct ipc_space *space, mach_port_name_t name,
+                                          mach_port_right_t right, mach_port_delta_t delta,
+                                          struct ipc_kmsg **doomed)
+{
 	kern_return_t kr = KERN_SUCCESS;
 
+	*doomed = NULL;
 	if (right >= MACH_PORT_RIGHT_NUMBER || right == MACH_PORT_RIGHT_PORT_SET)
 		return KERN_INVALID_VALUE;
 	spin_lock(&space->lock);
@@ -430,13 +441,12 @@ kern_return_t mach_port_mod_refs(struct ipc_space *space, mach_port_name_t name,
 	else
 		kr = adjust_urefs(space, e, delta);
 	if (kr == KERN_SUCCESS && delta == -1 && right == MACH_PORT_RIGHT_RECEIVE)
-		drop_receive(space, e, &doomed);
+		drop_receive(space, e, doomed);
 	if (kr == KERN_SUCCESS && delta == -1 && right == MACH_PORT_RIGHT_SEND_ONCE) {
 		drop_send(e);
 		entry_free(space, e);
 	}
 	spin_unlock(&space->lock);
-	ipc_kmsg_destroy_list(doomed);
 	return kr;
 }
 

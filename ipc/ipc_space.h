@@ -106,6 +106,18 @@ kern_return_t mach_port_deallocate(struct ipc_space *space, mach_port_name_t nam
 kern_return_t mach_port_mod_refs(struct ipc_space *space, mach_port_name_t name,
                                  mach_port_right_t right, mach_port_delta_t delta);
 
+struct ipc_kmsg;
+
+/*
+ * mach_port_mod_refs, leaving the messages queued on a port it destroys
+ * in *doomed (NULL if none) for the caller to destroy with
+ * ipc_kmsg_destroy_list once it holds no lock: a queue of many messages
+ * with out-of-line memory takes long to destroy.
+ */
+kern_return_t mach_port_mod_refs_deferred(struct ipc_space *space, mach_port_name_t name,
+                                          mach_port_right_t right, mach_port_delta_t delta,
+                                          struct ipc_kmsg **doomed);
+
 /*
  * Puts a right to port under name in space, as a message carrying it with
  * this disposition would (MAKE_SEND from a receive right, COPY_SEND or

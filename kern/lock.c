@@ -220,25 +220,13 @@ void lock_write_to_read(struct sleep_lock *l)
 	sleep_lock_release(l);
 }
 
-bool lock_write_held(const struct sleep_lock *l)
-{
-	return l->writer && l->owner == machine_current_thread();
-}
-
-bool lock_held(const struct sleep_lock *l)
-{
-	return lock_write_held(l) || l->readers > 0;
-}
 
 /* ------------------------------------------------------------- stretches */
 
-void off_stretch_end(struct off_stretch *s)
+/* Called from an inline off_stretch_end: the return address is in the function that ended it. */
+void off_stretch_record(struct off_stretch *s, uint64_t took)
 {
-	uint64_t took = machine_cycle_count() - s->began;
-
-	if (took > s->longest) {
-		s->longest = took;
-		s->ended_in = (uintptr_t)__builtin_return_address(0);
-	}
+	s->longest = took;
+	s->ended_in = (uintptr_t)__builtin_return_address(0);
 }
 

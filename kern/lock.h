@@ -185,8 +185,17 @@ struct off_stretch {
 };
 extern struct off_stretch interrupts_off_stretch, preempt_off_stretch;
 
-/* Ends the stretch under way in s: the caller is where it ended. */
-void off_stretch_end(struct off_stretch *s) __attribute__((noinline));
+/* s's longest is now took cycles, ended in the caller's caller (out of line). */
+void off_stretch_record(struct off_stretch *s, uint64_t took) __attribute__((noinline));
+
+/* Ends the stretch under way in s; a new longest is recorded with where it ended. */
+static inline __attribute__((always_inline)) void off_stretch_end(struct off_stretch *s)
+{
+	uint64_t took = machine_cycle_count() - s->began;
+
+	if (__builtin_expect(took > s->longest, 0))
+		off_stretch_record(s, took);
+}
 
 #ifdef INVARIANTS
 #define OFF_STRETCH_BEGIN(s) ((s)->began = machine_cycle_count())
@@ -336,9 +345,16 @@ bool lock_read_to_write(struct sleep_lock *l);
 /* The write hold becomes a read hold, without a moment unheld. */
 void lock_write_to_read(struct sleep_lock *l);
 /* Held for writing by the current thread? */
-bool lock_write_held(const struct sleep_lock *l);
+static inline bool lock_write_held(const struct sleep_lock *l)
+{
+	return l->writer && l->owner == machine_current_thread();
+}
+
 /* Held at all (by some reader, or by the current thread for writing)? */
-bool lock_held(const struct sleep_lock *l);
+static inline bool lock_held(const struct sleep_lock *l)
+{
+	return lock_write_held(l) || l->readers > 0;
+}
 
 #ifdef INVARIANTS
 #define SLEEP_LOCK_ASSERT_WRITE(l) KASSERT(lock_write_held(l), "%s must be held for writing", \

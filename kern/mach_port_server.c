@@ -90,12 +90,15 @@ static kern_return_t serve_mach_port_mod_refs(void *task, mach_msg_header_t *req
 {
 	const mach_port_refs_request_t *in = (const void *)request;
 	struct ipc_space *space = space_lock(task);
+	struct ipc_kmsg *doomed;
 
 	(void)reply;
 	if (space == NULL)
 		return KERN_INVALID_ARGUMENT;
-	kern_return_t kr = mach_port_mod_refs(space, in->name, in->right, in->delta);
+	kern_return_t kr = mach_port_mod_refs_deferred(space, in->name, in->right, in->delta,
+	                                               &doomed);
 	space_unlock(task);
+	ipc_kmsg_destroy_list(doomed);         /* not under the task's lock: it may take long */
 	return kr;
 }
 

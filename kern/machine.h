@@ -20,14 +20,20 @@ enum mica_exit {
 void console_hw_init(void);
 void console_hw_putc(char c);
 
+struct thread;
+
 #ifdef MICA_HOST
 /* The host tests' stand-ins (tests/host/fake_kernel.c). */
+/* The thread running on this CPU. */
+struct thread *machine_current_thread(void);
 void machine_interrupts_off(void);
 void machine_interrupts_on(void);
 /* Turns interrupts off and says whether they were on. */
 bool machine_interrupts_save_off(void);
+/* The cycle counter: counts at a constant rate and never goes back on one CPU. */
+uint64_t machine_cycle_count(void);
 #else
-#include "arch/x86_64/machine_md.h"     /* the same three, inline */
+#include "arch/x86_64/machine_md.h"     /* the same five, inline */
 #endif
 
 /* Leaves the emulator with this code; on real hardware, halts for good. */
@@ -54,7 +60,6 @@ void machine_thread_init_kernel(struct thread *t, void (*fn)(void *), void *arg)
 void machine_thread_init_user(struct thread *t);
 /* Saves from, makes to (in address space pmap) the running thread; returns when from runs again. */
 void machine_switch(struct thread *from, struct thread *to, struct pmap *pmap);
-struct thread *machine_current_thread(void);
 void machine_set_current_thread(struct thread *t);
 int machine_thread_set_state(struct thread *t, const struct x86_thread_state64 *s);
 int machine_thread_get_state(struct thread *t, struct x86_thread_state64 *s);
@@ -89,8 +94,6 @@ void machine_timer_stop(void);
 /* Nanoseconds until the one-shot timer goes off, by its own clock; 0 if it is not armed. */
 uint64_t machine_timer_left_ns(void);
 
-/* The cycle counter: counts at a constant rate and never goes back on one CPU. */
-uint64_t machine_cycle_count(void);
 
 /* ---- the profiler's clock, for debug/profile.c (arch/x86_64/profile_md.c) ---- */
 

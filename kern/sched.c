@@ -206,6 +206,8 @@ static struct pmap *address_space(const struct thread *t)
 static void reap_zombies(void)
 {
 	LOCK_ASSERT_NOT_HELD(&sched_lock);
+	if (__atomic_load_n(&zombies, __ATOMIC_RELAXED) == NULL)
+		return;                        /* the usual case: no lock taken for nothing */
 	spin_lock(&sched_lock);
 	struct thread *list = zombies;
 	zombies = NULL;

@@ -77,7 +77,9 @@ bool pmap_extract(pmap_t pmap, vm_offset_t va, paddr_t *pa);
 /*
  * For each of the n pages from va, the page mapped there if that mapping
  * grants every right in prot, else NULL: what an access the hardware
- * would allow without a fault reaches.  Returns how many are NULL.
+ * would allow without a fault reaches.  Returns how many are NULL.  The
+ * pmap's lock is let go every few page tables, so each answer is as of
+ * its own look: the caller holds the map, which keeps what it asks about.
  */
 size_t pmap_extract_pages(pmap_t pmap, vm_offset_t va, size_t n, vm_prot_t prot,
                           struct vm_page **pages);

@@ -85,7 +85,7 @@ struct vm_page *vm_object_page_find(struct vm_object *obj, uint64_t offset,
  * than once a page, nor for the whole run, which would keep interrupts
  * off for as long as a run of thousands of pages takes.
  */
-#define VM_OBJECT_FIND_BATCH 64
+#define VM_OBJECT_FIND_BATCH 512
 void vm_object_page_find_run(struct vm_object *obj, uint64_t offset, size_t n,
                              struct vm_page **pages);
 

@@ -256,8 +256,3 @@ uint64_t machine_timer_left_ns(void)
 
 	return (uint64_t)(((unsigned __int128)count * timer_ns_per_count) >> 32);
 }
-
-uint64_t machine_cycle_count(void)
-{
-	return rdtsc();
-}

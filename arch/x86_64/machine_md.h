@@ -1,6 +1,7 @@
 /*
- * The inline part of kern/machine.h on x86-64: the interrupt flag.  Every
- * spin lock reads and clears it, and under QEMU's TCG a call and its
+ * The inline part of kern/machine.h on x86-64: the interrupt flag and the
+ * cycle counter.  Every spin lock reads and clears the flag (and, with
+ * INVARIANTS, may read the counter), and under QEMU's TCG a call and its
  * return cost more than these instructions do (docs/performance.md).
  * The host tests stand in for them with functions (tests/host/fake_kernel.c).
  */
@@ -9,6 +10,7 @@
 
 #include <stdbool.h>
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/percpu.h"
 
 static inline void machine_interrupts_off(void)
 {
@@ -27,6 +29,18 @@ static inline bool machine_interrupts_save_off(void)
 
 	cli();
 	return was_on;
+}
+
+/* The thread running on this CPU: every sleep-lock assertion asks. */
+static inline struct thread *machine_current_thread(void)
+{
+	return curcpu()->thread;
+}
+
+/* The cycle counter: counts at a constant rate and never goes back on one CPU. */
+static inline uint64_t machine_cycle_count(void)
+{
+	return rdtsc();
 }
 
 #endif

@@ -484,9 +484,10 @@ struct range_op {
 /*
  * Calls op->fn on the present entries of [va, end) in the page table at
  * pte (which ends at next), then, if the operation prunes, unlinks the
- * tables it left empty.  => pmap->lock held
+ * tables it left empty.  False if it passed over the table as empty.
+ * => pmap->lock held
  */
-static void range_op_table(struct pmap *pmap, struct range_op *op, uint64_t *pte,
+static bool range_op_table(struct pmap *pmap, struct range_op *op, uint64_t *pte,
                            vm_offset_t va, vm_offset_t end, vm_offset_t next)
 {
 	PMAP_ASSERT_LOCKED(pmap);
@@ -510,6 +511,7 @@ static void range_op_table(struct pmap *pmap, struct range_op *op, uint64_t *pte
 	}
 	if (present && op->prune && *present == 0)
 		unlink_empty_tables(pmap, va, &op->dead);
+	return limit != va;
 }
 
 /*
@@ -518,21 +520,27 @@ static void range_op_table(struct pmap *pmap, struct range_op *op, uint64_t *pte
  * the TLB over the entries it saw, if any (under emulation a flush, and
  * refilling what it threw away, is dear), or over one page when it only
  * unlinked tables (that drops the CPU's cached walks through them), and
- * frees those tables.  One hold of the pmap's lock.
+ * frees those tables.  One hold of the pmap's lock, which ends after
+ * RANGE_TABLES page tables with entries to look at: a range of many
+ * megabytes keeps interrupts off for a few tables' work at a time, and
+ * one of holes or empty tables costs one hold.  Returns where it stopped.
  */
-static void for_each_pte_chunk(struct pmap *pmap, vm_offset_t start, vm_offset_t end,
-                               struct range_op *op)
+#define RANGE_TABLES 1                 /* up to 512 entries a hold */
+
+static vm_offset_t for_each_pte_chunk(struct pmap *pmap, vm_offset_t start, vm_offset_t end,
+                                      struct range_op *op)
 {
-	vm_offset_t next;
+	vm_offset_t va = start, next;
+	unsigned busy = 0;
 
 	op->seen_start = end;
 	op->seen_end = start;
 	op->dead = NULL;
 	spin_lock(&pmap->lock);
-	for (vm_offset_t va = start; va < end && va >= start; va = next) {
+	for (; va < end && va >= start && busy < RANGE_TABLES; va = next) {
 		uint64_t *pte = range_pte(pmap, va, &next);
-		if (pte != NULL)
-			range_op_table(pmap, op, pte, va, end, next);
+		if (pte != NULL && range_op_table(pmap, op, pte, va, end, next))
+			busy++;
 	}
 	if (op->seen_start < op->seen_end)
 		pmap_tlb_invalidate(pmap, op->seen_start, op->seen_end);
@@ -540,26 +548,16 @@ static void for_each_pte_chunk(struct pmap *pmap, vm_offset_t start, vm_offset_t
 		pmap_tlb_invalidate(pmap, start, start + PAGE_SIZE);
 	spin_unlock(&pmap->lock);
 	free_dead_tables(op->dead);
+	return va;
 }
 
-/*
- * for_each_pte_chunk over [start, end) in chunks of RANGE_CHUNK, the
- * lock let go between them, so that a range of many megabytes keeps
- * interrupts off for one chunk at a time, not for all of it.
- */
-#define RANGE_CHUNK (2ul << 20)        /* one page table's reach: 512 entries */
-
+/* for_each_pte_chunk until [start, end) is done (or the walk passed the top). */
 static void for_each_pte(struct pmap *pmap, vm_offset_t start, vm_offset_t end,
                          struct range_op *op)
 {
 	assert_range(pmap, start, end);
-	for (vm_offset_t at = start; at < end;) {
-		vm_offset_t stop = (at & ~(RANGE_CHUNK - 1)) + RANGE_CHUNK;
-		if (stop > end || stop < at)
-			stop = end;
-		for_each_pte_chunk(pmap, at, stop, op);
-		at = stop;
-	}
+	for (vm_offset_t at = start; at < end && at >= start;)
+		at = for_each_pte_chunk(pmap, at, end, op);
 }
 
 static void remove_one(struct pmap *pmap, uint64_t *pte, vm_offset_t va, vm_prot_t unused)
@@ -679,17 +677,27 @@ bool pmap_extract(pmap_t pmap, vm_offset_t va, paddr_t *pa)
 	return true;
 }
 
-/* Walks the tables once per page table (2 MiB), not once a page. */
+/*
+ * Walks the tables once per page table (2 MiB), not once a page, and lets
+ * go of the lock between page tables every RANGE_TABLES of them, as the
+ * range operations do: tens of megabytes are not one stretch with
+ * interrupts off.
+ */
 size_t pmap_extract_pages(pmap_t pmap, vm_offset_t va, size_t n, vm_prot_t prot,
                           struct vm_page **pages)
 {
-	size_t missing = 0;
+	size_t missing = 0, since_lock = 0;
 	/* pte_prot(e) covers prot exactly when e has the bits of want and none of forbid */
 	uint64_t want = PTE_MANAGED | PTE_P | ((prot & VM_PROT_WRITE) ? PTE_RW : 0);
 	uint64_t forbid = (prot & VM_PROT_EXECUTE) ? PTE_NX : 0;
 
 	spin_lock(&pmap->lock);
 	for (size_t i = 0; i < n;) {
+		if (++since_lock > RANGE_TABLES) {
+			spin_unlock(&pmap->lock);
+			spin_lock(&pmap->lock);
+			since_lock = 1;
+		}
 		vm_offset_t at = va + i * PAGE_SIZE;
 		uint64_t *pte = walk(pmap, at, 1, false);     /* NULL: no page table there */
 		size_t run = PT_ENTRIES - pt_index(at, 1);

@@ -90,11 +90,6 @@ void machine_switch(struct thread *from, struct thread *to, pmap_t pmap)
 	switch_context(&from->md.rsp, to->md.rsp);
 }
 
-struct thread *machine_current_thread(void)
-{
-	return curcpu()->thread;
-}
-
 void machine_set_current_thread(struct thread *t)
 {
 	curcpu()->thread = t;
