@@ -30,7 +30,8 @@
  * CPU it would spin with `pause`).  Sleep locks (struct sleep_lock) cover
  * long work: a map's lock is one, held across whole faults and copies (a
  * 64 MiB vm_write included) with interrupts on, so the copy's page steps
- * are preemption points; a thread that finds it taken sleeps, and a
+ * are preemption points (for writing; vm_region, which only reads, holds
+ * it shared); a thread that finds it taken sleeps, and a
  * termination interrupts that sleep: lock_read and lock_write then fail,
  * and the caller unwinds its call (a map operation returns KERN_ABORTED,
  * having changed nothing).  lock_write_unint, for teardowns and releases

@@ -159,6 +159,18 @@ struct vm_map_entry *vm_map_lookup_floor(vm_map_t map, vm_offset_t addr)
 	return lookup_floor(map, addr)->entry;
 }
 
+/* A hint that holds addr answers; else the index does, into a floor of our own. */
+struct vm_map_entry *vm_map_lookup_floor_shared(vm_map_t map, vm_offset_t addr)
+{
+	struct vm_map_floor f;
+
+	VM_MAP_ASSERT_HELD(map);
+	if (map->hint.start <= addr && addr < map->hint.end)
+		return map->hint.entry;
+	vm_map_index_floor(&map->index, addr, &f);
+	return f.entry;
+}
+
 struct vm_map_entry *vm_map_lookup_entry(vm_map_t map, vm_offset_t addr)
 {
 	VM_MAP_ASSERT_LOCKED(map);

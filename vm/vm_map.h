@@ -9,8 +9,11 @@
  * Locking: map->lock, a sleep lock (kern/lock.h), covers the entry list
  * and index, the hint and every entry field (the legend below); it is
  * held for writing across a whole operation, faults and copies included,
- * with interrupts on and the holder preemptible, so a check and the change it guards see the same map
- * (vm_write's check-then-write relies on this).  An operation between
+ * with interrupts on and the holder preemptible, so a check and the
+ * change it guards see the same map (vm_write's check-then-write relies
+ * on this).  A call that only reads entries (vm_region) holds it for
+ * reading, shared with other readers: it reads entries and the index
+ * but writes nothing, not even the hint (vm_map_lookup_floor_shared).  An operation between
  * maps (vm_map_copyin, then vm_map_copy_overwrite) locks one map at a
  * time and carries the data in a vm_map_copy.
  */
@@ -69,6 +72,13 @@ struct vm_map {
 
 typedef struct vm_map *vm_map_t;
 
+/* => map held for reading by someone, or for writing by this thread (or being built) */
+#define VM_MAP_ASSERT_HELD(map)                                                         \
+	do {                                                                            \
+		if (!(map)->building)                                                   \
+			SLEEP_LOCK_ASSERT_HELD(&(map)->lock);                           \
+	} while (0)
+
 /* => map locked by this thread (or being built by vm_map_fork: see building) */
 #define VM_MAP_ASSERT_LOCKED(map)                                                       \
 	do {                                                                            \
@@ -85,6 +95,12 @@ typedef struct vm_map *vm_map_t;
 static inline bool __attribute__((warn_unused_result)) vm_map_lock(vm_map_t map)
 {
 	return lock_write(&map->lock);
+}
+
+/* Holds map shared with other readers, for a call that changes nothing; false as vm_map_lock. */
+static inline bool __attribute__((warn_unused_result)) vm_map_lock_read(vm_map_t map)
+{
+	return lock_read(&map->lock);
 }
 
 /* Holds map whatever happens: for a teardown or a release, which must be done. */

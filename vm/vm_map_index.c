@@ -60,6 +60,7 @@ static struct vm_map *index_map(const struct vm_map_index *ix)
 }
 
 #define INDEX_ASSERT_LOCKED(ix) VM_MAP_ASSERT_LOCKED(index_map(ix))
+#define INDEX_ASSERT_HELD(ix) VM_MAP_ASSERT_HELD(index_map(ix))
 
 void vm_map_index_bootstrap(void)
 {
@@ -314,7 +315,7 @@ static void gap_changed(struct vm_map_index *ix, const struct vm_map_entry *x)
 
 void vm_map_index_floor(const struct vm_map_index *ix, vm_offset_t addr, struct vm_map_floor *f)
 {
-	INDEX_ASSERT_LOCKED(ix);
+	INDEX_ASSERT_HELD(ix);
 	struct vm_map_node *leaf = ix->root ? descend(ix, addr, NULL) : NULL;
 	unsigned k = leaf ? keys_at_most(leaf, 0, addr) : 0;
 

@@ -86,6 +86,12 @@ void fault_journal_close(struct fault_journal *j);
 struct vm_map_entry *vm_map_lookup_floor(vm_map_t map, vm_offset_t addr);
 
 /*
+ * The same for a reader (vm_map_lock_read), which may share the map with
+ * other readers and so leaves the hint as it is.  => map held
+ */
+struct vm_map_entry *vm_map_lookup_floor_shared(vm_map_t map, vm_offset_t addr);
+
+/*
  * Splits entries so boundaries fall at start and end (two entries from r
  * at most); returns the first entry at or after start.
  */

@@ -228,9 +228,9 @@ kern_return_t vm_region(vm_map_t map, vm_address_t *addr, vm_size_t *size,
 
 	if (flavor != VM_REGION_BASIC_INFO_64 || *count < VM_REGION_BASIC_INFO_COUNT_64)
 		return KERN_INVALID_ARGUMENT;
-	if (!vm_map_lock(map))
+	if (!vm_map_lock_read(map))
 		return KERN_ABORTED;
-	struct vm_map_entry *e = vm_map_lookup_floor(map, *addr);
+	struct vm_map_entry *e = vm_map_lookup_floor_shared(map, *addr);
 	if (e == &map->header || e->end <= *addr)
 		e = e->next;
 	if (e == &map->header) {

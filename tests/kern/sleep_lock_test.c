@@ -1,0 +1,203 @@
+/*
+ * Sleep locks (kern/lock.h), Mach's lock_t: readers share, a writer is
+ * alone, whoever finds the lock taken sleeps until it is let go, an
+ * upgrade fails when another reader asked first (and then holds nothing),
+ * and the timestamp moves with every write hold let go.
+ *
+ * The other party is a kernel thread; the test yields to let it run as
+ * far as it can, then looks at what it did and where it sleeps.  A map's
+ * lock is one: vm_region, which only reads, shares it with a reader.
+ */
+#include "kern/lock.h"
+#include "kern/sched.h"
+#include "kern/task.h"
+#include "kern/thread.h"
+#include "tests/harness/ktest.h"
+#include "tests/kern/vm_user_test.h"
+#include "vm/vm_user.h"
+
+static struct sleep_lock lock;
+
+/* What the other thread does, and how far it got. */
+struct party {
+	bool write;                    /* take it for writing, else for reading */
+	bool upgrade;                  /* read, then upgrade */
+	volatile bool holds;           /* it holds the lock (and waits to be told to let go) */
+	volatile bool upgraded;        /* the upgrade's answer, once it came */
+	volatile bool let_go;          /* told to let go */
+	volatile bool done;
+	struct thread *thread;
+};
+
+static void party_run(void *arg)
+{
+	struct party *p = arg;
+	bool held = p->write ? lock_write(&lock) : lock_read(&lock);
+
+	if (held && p->upgrade)
+		held = p->upgraded = lock_read_to_write(&lock);
+	p->holds = held;
+	while (held && !p->let_go)
+		sched_yield();
+	if (held)
+		lock_done(&lock);
+	p->holds = false;
+	p->done = true;
+}
+
+static void start(struct party *p)
+{
+	p->thread = thread_create_kernel("locker", party_run, p);
+	KT_ASSERT(p->thread != NULL);
+}
+
+static void yield_a_while(void)
+{
+	for (int i = 0; i < 20; i++)
+		sched_yield();
+}
+
+/* Asleep on the lock, not spinning for it. */
+static bool sleeps_on_the_lock(const struct party *p)
+{
+	return !p->done && p->thread->state == THREAD_WAITING && p->thread->wait_event == &lock;
+}
+
+static void finish(struct party *p)
+{
+	p->let_go = true;
+	for (int i = 0; i < 100 && !p->done; i++)
+		sched_yield();
+	KT_EXPECT(p->done);
+}
+
+KTEST(sleep_lock, readers_share_and_a_writer_waits_for_them)
+{
+	struct party reader = { 0 }, writer = { .write = true };
+
+	sleep_lock_init(&lock, "test", LOCK_RANK_MAP);
+	KT_ASSERT(lock_read(&lock));
+	start(&reader);
+	yield_a_while();
+	KT_EXPECT(reader.holds);                       /* two readers at once */
+	start(&writer);
+	yield_a_while();
+	KT_EXPECT(!writer.holds);
+	KT_EXPECT(sleeps_on_the_lock(&writer));
+	finish(&reader);
+	yield_a_while();
+	KT_EXPECT(!writer.holds);                      /* one reader is left: us */
+	lock_done(&lock);
+	yield_a_while();
+	KT_EXPECT(writer.holds);
+	finish(&writer);
+	KT_EXPECT(!lock_held(&lock));
+}
+
+KTEST(sleep_lock, a_writer_is_alone_and_each_write_hold_moves_the_timestamp)
+{
+	struct party reader = { 0 };
+
+	sleep_lock_init(&lock, "test", LOCK_RANK_MAP);
+	uint32_t stamp = lock.timestamp;
+	KT_ASSERT(lock_write(&lock));
+	KT_EXPECT(lock_write_held(&lock));
+	start(&reader);
+	yield_a_while();
+	KT_EXPECT(sleeps_on_the_lock(&reader));
+	KT_EXPECT_EQ(lock.timestamp, stamp);           /* held, not yet let go */
+	lock_done(&lock);
+	KT_EXPECT_EQ(lock.timestamp, stamp + 1);
+	yield_a_while();
+	KT_EXPECT(reader.holds);
+	finish(&reader);
+	KT_EXPECT_EQ(lock.timestamp, stamp + 1);       /* a read hold leaves it */
+}
+
+KTEST(sleep_lock, an_upgrade_alone_succeeds_and_a_second_one_fails_holding_nothing)
+{
+	struct party first = { .upgrade = true };
+
+	sleep_lock_init(&lock, "test", LOCK_RANK_MAP);
+	KT_ASSERT(lock_read(&lock));
+	KT_EXPECT(lock_read_to_write(&lock));          /* the only reader */
+	KT_EXPECT(lock_write_held(&lock));
+	lock_done(&lock);
+
+	KT_ASSERT(lock_read(&lock));
+	start(&first);
+	yield_a_while();
+	KT_EXPECT(sleeps_on_the_lock(&first));         /* its upgrade waits for our read hold */
+	KT_EXPECT(!lock_read_to_write(&lock));         /* it asked first: ours fails ... */
+	KT_EXPECT(!lock_held(&lock));                 /* ... and we hold nothing */
+	yield_a_while();
+	KT_EXPECT(first.upgraded);
+	KT_EXPECT(first.holds);
+	KT_EXPECT(first.thread->state != THREAD_WAITING);
+	finish(&first);
+	KT_EXPECT(!lock_held(&lock));
+}
+
+KTEST(sleep_lock, a_write_hold_becomes_a_read_hold_without_a_gap)
+{
+	struct party reader = { 0 }, writer = { .write = true };
+
+	sleep_lock_init(&lock, "test", LOCK_RANK_MAP);
+	KT_ASSERT(lock_write(&lock));
+	start(&reader);
+	start(&writer);
+	yield_a_while();
+	KT_EXPECT(sleeps_on_the_lock(&reader));
+	KT_EXPECT(sleeps_on_the_lock(&writer));
+	lock_write_to_read(&lock);
+	KT_EXPECT(!lock_write_held(&lock));
+	KT_EXPECT(lock_held(&lock));
+	yield_a_while();
+	KT_EXPECT(reader.holds);                       /* readers share with us now */
+	KT_EXPECT(!writer.holds);                      /* a writer still waits */
+	finish(&reader);
+	lock_done(&lock);
+	yield_a_while();
+	KT_EXPECT(writer.holds);
+	finish(&writer);
+}
+
+/* One vm_region on a map, from a thread of its own. */
+struct region_call {
+	vm_map_t map;
+	kern_return_t kr;
+	volatile bool done;
+};
+
+static void region_run(void *arg)
+{
+	struct region_call *c = arg;
+	struct vm_region_basic_info_64 info;
+	mach_msg_type_number_t count = VM_REGION_BASIC_INFO_COUNT_64;
+	vm_address_t addr = 0;
+	vm_size_t size;
+
+	c->kr = vm_region(c->map, &addr, &size, VM_REGION_BASIC_INFO_64, (vm_region_info_t)&info,
+	                  &count);
+	c->done = true;
+}
+
+KTEST(sleep_lock, vm_region_shares_the_map_with_a_reader)
+{
+	struct task *task;
+	struct region_call c = { 0 };
+
+	KT_ASSERT_EQ(task_create(NULL, false, &task), KERN_SUCCESS);
+	test_alloc_at(task->map, 0x40000000, PAGE_SIZE);
+	c.map = task->map;
+	KT_ASSERT(vm_map_lock_read(task->map));
+	KT_ASSERT(thread_create_kernel("region", region_run, &c) != NULL);
+	yield_a_while();
+	KT_EXPECT(c.done);                             /* not asleep behind our read hold */
+	vm_map_unlock(task->map);
+	for (int i = 0; i < 100 && !c.done; i++)
+		sched_yield();
+	KT_EXPECT_EQ(c.kr, KERN_SUCCESS);
+	task_terminate(task);
+	task_deallocate(task);
+}
