@@ -55,13 +55,20 @@ uint64_t clock_ns(void)
 	return (uint64_t)(((unsigned __int128)cycles * ns_per_cycle) >> 32);
 }
 
-/* Time first: whatever passes before the timer is read makes the answer early, never late. */
+/*
+ * Time first: whatever passes before the timer is read makes the answer
+ * early, never late.  A timer that has run down while something is armed
+ * has gone off, its interrupt waiting for interrupts to come back on: it
+ * is due now.
+ */
 uint64_t clock_armed_for(void)
 {
 	uint64_t now = clock_ns();
 	uint64_t left = machine_timer_left_ns();
 
-	return left == 0 ? TIMER_NONE : now + left;
+	if (left == 0)
+		return armed == TIMER_NONE ? TIMER_NONE : now;
+	return now + left;
 }
 
 uint64_t clock_tsc_hz(void)

@@ -34,9 +34,10 @@ uint64_t clock_ns(void);
 
 /*
  * When, in clock_ns() time, the armed interrupt is to come, read from the
- * timer itself; TIMER_NONE if none is armed.  It may be early by the time
- * between two readings, never late.  Interrupts off, so that nothing
- * re-arms the timer in between.
+ * timer itself (now, if it has gone off and its interrupt waits for
+ * interrupts to come back on); TIMER_NONE if none is armed.  It may be
+ * early by the time between two readings, never late.  Interrupts off,
+ * so that nothing re-arms the timer in between.
  */
 uint64_t clock_armed_for(void);
 
