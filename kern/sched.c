@@ -296,9 +296,12 @@ static void switch_away(void)
 	LOCK_ASSERT_HELD(&sched_lock);
 	struct thread *from = machine_current_thread();
 
-	/* out of its call, where it holds nothing: its end may go on */
-	if (from->terminating && (from->state == THREAD_HALTED ||
-	                          (from->state == THREAD_WAITING && !from->wait_in_call)))
+	/*
+	 * Off the CPU where it holds nothing (not preempted inside a call,
+	 * not waiting inside one): whoever ends it may go on.
+	 */
+	if (from->terminating && !from->preempted_in_kernel &&
+	    !(from->state == THREAD_WAITING && from->wait_in_call))
 		wakeup_locked(&from->preempted_in_kernel, false);
 	struct thread *to = runq_pop();
 
