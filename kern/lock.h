@@ -293,7 +293,7 @@ static inline void spin_unlock(struct spinlock *l)
 		OFF_STRETCH_END(&interrupts_off_stretch);
 		machine_interrupts_on();
 		if (__atomic_load_n(&preempt_state.pending, __ATOMIC_RELAXED) && preempt_allowed())
-			sched_preempt_pending();   /* the outermost lock, in a preemptible context */
+			sched_preempt_pending();   /* the outermost lock, preemptible here */
 	}
 }
 

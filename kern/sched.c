@@ -53,9 +53,12 @@ static void runq_push(struct thread *t)
  */
 static bool may_run(const struct thread *t)
 {
-	return t->preempted_in_kernel ||       /* it stops on its way out (sched_stop_if_suspended) */
-	       (__atomic_load_n(&t->suspend_count, __ATOMIC_RELAXED) == 0 &&
-	        (t->task == NULL || __atomic_load_n(&t->task->suspend_count, __ATOMIC_RELAXED) == 0));
+	const struct task *task = t->task;
+
+	if (t->preempted_in_kernel)
+		return true;                   /* it stops on its way out (sched_stop_if_suspended) */
+	return (__atomic_load_n(&t->suspend_count, __ATOMIC_RELAXED) == 0 &&
+	       (task == NULL || __atomic_load_n(&task->suspend_count, __ATOMIC_RELAXED) == 0));
 }
 
 /* => sched_lock held */
@@ -157,6 +160,19 @@ static bool wait_end(struct thread *t, wait_result_t result)
  * sleep lock: it is let run on (the caller yields to it) until it waits
  * or is back in user mode, where it holds nothing.
  */
+static void switch_away(void);
+
+/* wakeup's step under the lock.  => sched_lock held */
+static void wakeup_locked(event_t event, bool one)
+{
+	LOCK_ASSERT_HELD(&sched_lock);
+	for (struct thread *t = *wait_bucket(event), *next; t; t = next) {
+		next = t->run_next;
+		if (t->wait_event == event && wait_end(t, THREAD_AWAKENED) && one)
+			break;
+	}
+}
+
 void sched_remove(struct thread *t)
 {
 	spin_lock(&sched_lock);
@@ -174,8 +190,10 @@ void sched_remove(struct thread *t)
 		 */
 		if (!(t->wait_in_call && t->wait_unint))
 			wait_end(t, THREAD_INTERRUPTED);
-		spin_unlock(&sched_lock);
-		sched_yield();
+		KASSERT(preempt_state.count == 0 && lock_stack.depth == 1,
+		        "sched_remove: a lock held, or preemption disabled, across the wait");
+		wait_enqueue(machine_current_thread(), &t->preempted_in_kernel, "its way out", 0);
+		switch_away();                 /* until t stops where it holds nothing */
 		spin_lock(&sched_lock);
 	}
 	wait_end(t, THREAD_INTERRUPTED);
@@ -277,6 +295,14 @@ static void switch_away(void)
 {
 	LOCK_ASSERT_HELD(&sched_lock);
 	struct thread *from = machine_current_thread();
+
+	/*
+	 * Off the CPU where it holds nothing (not preempted inside a call,
+	 * not waiting inside one): whoever ends it may go on.
+	 */
+	if (from->terminating && !from->preempted_in_kernel &&
+	    !(from->state == THREAD_WAITING && from->wait_in_call))
+		wakeup_locked(&from->preempted_in_kernel, false);
 	struct thread *to = runq_pop();
 
 	if (to == NULL)
@@ -386,16 +412,10 @@ wait_result_t thread_block(void)
  */
 static void wakeup(event_t event, bool one)
 {
-	struct thread **bucket = wait_bucket(event);
-
-	if (__atomic_load_n(bucket, __ATOMIC_ACQUIRE) == NULL)
+	if (__atomic_load_n(wait_bucket(event), __ATOMIC_ACQUIRE) == NULL)
 		return;
 	spin_lock(&sched_lock);
-	for (struct thread *t = *bucket, *next; t; t = next) {
-		next = t->run_next;
-		if (t->wait_event == event && wait_end(t, THREAD_AWAKENED) && one)
-			break;
-	}
+	wakeup_locked(event, one);
 	spin_unlock(&sched_lock);
 }
 

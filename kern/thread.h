@@ -65,7 +65,8 @@ struct thread {
 	bool preempted_in_kernel;      /* (s) taken off the CPU in the middle of kernel code,
 	                                  where it may hold memory and references: it must
 	                                  run on to a wait outside any call, or to user
-	                                  mode, before it is stopped or reaped */
+	                                  mode, before it is stopped or reaped; its
+	                                  terminator sleeps on this field's address */
 	bool wait_in_call;             /* (s) set: its wait (assert_wait_in_call) is inside a
 	                                  call that holds memory, references or locks; (t)
 	                                  cleared by the thread once it runs again */
