@@ -521,11 +521,12 @@ static bool range_op_table(struct pmap *pmap, struct range_op *op, uint64_t *pte
  * refilling what it threw away, is dear), or over one page when it only
  * unlinked tables (that drops the CPU's cached walks through them), and
  * frees those tables.  One hold of the pmap's lock, which ends after
- * RANGE_TABLES page tables with entries to look at: a range of many
- * megabytes keeps interrupts off for a few tables' work at a time, and
+ * RANGE_SPAN of one page table with entries to look at: a range of many
+ * megabytes keeps interrupts off for 256 entries' work at a time, and
  * one of holes or empty tables costs one hold.  Returns where it stopped.
  */
-#define RANGE_TABLES 1                 /* up to 512 entries a hold */
+#define RANGE_TABLES 1                 /* one page table with entries a hold ... */
+#define RANGE_SPAN (256ul * PAGE_SIZE) /* ... and no more than 256 of its entries */
 
 static vm_offset_t for_each_pte_chunk(struct pmap *pmap, vm_offset_t start, vm_offset_t end,
                                       struct range_op *op)
@@ -539,8 +540,13 @@ static vm_offset_t for_each_pte_chunk(struct pmap *pmap, vm_offset_t start, vm_o
 	spin_lock(&pmap->lock);
 	for (; va < end && va >= start && busy < RANGE_TABLES; va = next) {
 		uint64_t *pte = range_pte(pmap, va, &next);
-		if (pte != NULL && range_op_table(pmap, op, pte, va, end, next))
+		if (pte == NULL)
+			continue;
+		vm_offset_t stop = next - va > RANGE_SPAN ? va + RANGE_SPAN : next;
+		if (range_op_table(pmap, op, pte, va, stop < end ? stop : end, next)) {
 			busy++;
+			next = stop;           /* the rest of the table in the next hold */
+		}
 	}
 	if (op->seen_start < op->seen_end)
 		pmap_tlb_invalidate(pmap, op->seen_start, op->seen_end);
