@@ -213,20 +213,27 @@ static void lateness_note(struct timer_call *t)
 	thread_wakeup((const void *)&lateness_fired_at);
 }
 
-/* Until the timer has fired: in halts on an idle CPU, else asleep while the copier runs. */
-static void lateness_wait(bool busy)
+/* Sleeps until *word is nonzero; whoever sets it wakes it (thread_wakeup(word)). */
+static void sleep_until_nonzero(const volatile uint64_t *word, const char *what)
 {
-	while (lateness_fired_at == 0) {
-		if (!busy) {
-			__asm__ volatile("sti; hlt; cli" ::: "memory");
-			continue;
-		}
-		assert_wait((const void *)&lateness_fired_at, "a bench timer");
-		if (lateness_fired_at == 0)
+	while (*word == 0) {
+		assert_wait((const void *)word, what);
+		if (*word == 0)
 			thread_block();
 		else
 			clear_wait(current_thread(), THREAD_AWAKENED);
 	}
+}
+
+/* Until the timer has fired: in halts on an idle CPU, else asleep while the copier runs. */
+static void lateness_wait(bool busy)
+{
+	if (busy) {
+		sleep_until_nonzero(&lateness_fired_at, "a bench timer");
+		return;
+	}
+	while (lateness_fired_at == 0)
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
 /*
@@ -253,7 +260,8 @@ static uint64_t timer_lateness_round(unsigned n, bool busy, uint64_t *worst)
 	return total * 1000 / n;
 }
 
-static volatile bool copier_stop, copier_stopped;
+static volatile bool copier_stop;
+static volatile uint64_t copier_stopped;    /* nonzero once the copier let go of its maps */
 
 /* One 64 MiB vm_write after another, one byte past page boundaries, with interrupts on. */
 static void copier_run(void *arg)
@@ -274,7 +282,7 @@ static void copier_run(void *arg)
 	}
 	vm_map_deallocate(src);
 	vm_map_deallocate(dst);
-	copier_stopped = true;
+	copier_stopped = 1;
 	thread_wakeup((const void *)&copier_stopped);
 }
 
@@ -303,18 +311,13 @@ static void run_timer_case(const char *name, unsigned n, bool busy)
 static void run_timer_cases(void)
 {
 	run_timer_case("timer_lateness", LATENESS_TIMERS, false);
-	copier_stop = copier_stopped = false;
+	copier_stop = false;
+	copier_stopped = 0;
 	if (thread_create_kernel("copier", copier_run, NULL) == NULL)
 		panic("bench: no memory for the copier thread");
 	run_timer_case("timer_lateness_vm_write", LATENESS_BUSY_TIMERS, true);
 	copier_stop = true;
-	while (!copier_stopped) {
-		assert_wait((const void *)&copier_stopped, "the copier's end");
-		if (copier_stopped)
-			clear_wait(current_thread(), THREAD_AWAKENED);
-		else
-			thread_block();
-	}
+	sleep_until_nonzero(&copier_stopped, "the copier's end");
 }
 
 static void report_samples(int slot, const struct bench_case *c)

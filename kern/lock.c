@@ -220,7 +220,6 @@ void lock_write_to_read(struct sleep_lock *l)
 	sleep_lock_release(l);
 }
 
-
 /* ------------------------------------------------------------- stretches */
 
 /* Called from an inline off_stretch_end: the return address is in the function that ended it. */

@@ -155,11 +155,6 @@ static bool wait_end(struct thread *t, wait_result_t result)
 	return true;
 }
 
-/*
- * A thread preempted inside the kernel may hold memory, references, a
- * sleep lock: it is let run on (the caller yields to it) until it waits
- * or is back in user mode, where it holds nothing.
- */
 static void switch_away(void);
 
 /* wakeup's step under the lock.  => sched_lock held */
@@ -173,6 +168,11 @@ static void wakeup_locked(event_t event, bool one)
 	}
 }
 
+/*
+ * A thread preempted inside the kernel may hold memory, references, a
+ * sleep lock: it is let run on (the caller sleeps meanwhile) until it
+ * waits outside any call or is back in user mode, where it holds nothing.
+ */
 void sched_remove(struct thread *t)
 {
 	spin_lock(&sched_lock);

@@ -211,8 +211,8 @@ void thread_exit(void)
  * Ends a thread that is not running: off the queues, then reaped.  Where
  * it holds nothing (a mach_msg wait, user mode, its way out) it is
  * stopped there: its wait is interrupted, it is off its event and its
- * timer, and dropping its stack frees all it had.  Inside a call (
- * preempted, or waiting for a sleep lock) it is first let run on, its
+ * timer, and dropping its stack frees all it had.  Inside a call
+ * (preempted, or waiting for a sleep lock) it is first let run on, its
  * lock wait interrupted, to unwind the call and stop on its way out
  * (sched_remove).  The current thread ends itself through thread_exit.
  */

@@ -525,28 +525,26 @@ static bool range_op_table(struct pmap *pmap, struct range_op *op, uint64_t *pte
  * megabytes keeps interrupts off for 256 entries' work at a time, and
  * one of holes or empty tables costs one hold.  Returns where it stopped.
  */
-#define RANGE_TABLES 1                 /* one page table with entries a hold ... */
-#define RANGE_SPAN (256ul * PAGE_SIZE) /* ... and no more than 256 of its entries */
+#define RANGE_SPAN (256ul * PAGE_SIZE) /* the most of one page table a hold looks at */
 
 static vm_offset_t for_each_pte_chunk(struct pmap *pmap, vm_offset_t start, vm_offset_t end,
                                       struct range_op *op)
 {
 	vm_offset_t va = start, next;
-	unsigned busy = 0;
+	bool worked = false;
 
 	op->seen_start = end;
 	op->seen_end = start;
 	op->dead = NULL;
 	spin_lock(&pmap->lock);
-	for (; va < end && va >= start && busy < RANGE_TABLES; va = next) {
+	for (; va < end && va >= start && !worked; va = next) {
 		uint64_t *pte = range_pte(pmap, va, &next);
 		if (pte == NULL)
 			continue;
 		vm_offset_t stop = next - va > RANGE_SPAN ? va + RANGE_SPAN : next;
-		if (range_op_table(pmap, op, pte, va, stop < end ? stop : end, next)) {
-			busy++;
+		worked = range_op_table(pmap, op, pte, va, stop < end ? stop : end, next);
+		if (worked)
 			next = stop;           /* the rest of the table in the next hold */
-		}
 	}
 	if (op->seen_start < op->seen_end)
 		pmap_tlb_invalidate(pmap, op->seen_start, op->seen_end);
@@ -685,24 +683,22 @@ bool pmap_extract(pmap_t pmap, vm_offset_t va, paddr_t *pa)
 
 /*
  * Walks the tables once per page table (2 MiB), not once a page, and lets
- * go of the lock between page tables every RANGE_TABLES of them, as the
- * range operations do: tens of megabytes are not one stretch with
- * interrupts off.
+ * go of the lock between page tables: tens of megabytes are not one
+ * stretch with interrupts off.
  */
 size_t pmap_extract_pages(pmap_t pmap, vm_offset_t va, size_t n, vm_prot_t prot,
                           struct vm_page **pages)
 {
-	size_t missing = 0, since_lock = 0;
+	size_t missing = 0;
 	/* pte_prot(e) covers prot exactly when e has the bits of want and none of forbid */
 	uint64_t want = PTE_MANAGED | PTE_P | ((prot & VM_PROT_WRITE) ? PTE_RW : 0);
 	uint64_t forbid = (prot & VM_PROT_EXECUTE) ? PTE_NX : 0;
 
 	spin_lock(&pmap->lock);
 	for (size_t i = 0; i < n;) {
-		if (++since_lock > RANGE_TABLES) {
+		if (i > 0) {                   /* a page table's end: let interrupts in */
 			spin_unlock(&pmap->lock);
 			spin_lock(&pmap->lock);
-			since_lock = 1;
 		}
 		vm_offset_t at = va + i * PAGE_SIZE;
 		uint64_t *pte = walk(pmap, at, 1, false);     /* NULL: no page table there */
