@@ -30,8 +30,11 @@
  * CPU it would spin with `pause`).  Sleep locks (struct sleep_lock) cover
  * long work: a map's lock is one, held across whole faults and copies (a
  * 64 MiB vm_write included) with interrupts on, so the copy's page steps
- * are preemption points (for writing; vm_region, which only reads, holds
- * it shared); a thread that finds it taken sleeps, and a
+ * are preemption points.  Operations that change the map hold it for
+ * writing; vm_region, and a task's fault that changes no entry, hold it
+ * shared (a fault that must change its entry upgrades, and if the upgrade
+ * fails, takes the write hold and checks the timestamp to know whether
+ * its lookup still stands: vm/vm_fault.c); a thread that finds it taken sleeps, and a
  * termination interrupts that sleep: lock_read and lock_write then fail,
  * and the caller unwinds its call (a map operation returns KERN_ABORTED,
  * having changed nothing).  lock_write_unint, for teardowns and releases
@@ -77,6 +80,7 @@ enum lock_rank {
 	LOCK_RANK_IPC_PORT = 9,    /* a port's rights, queue and state; one port at a time, and
 	                              a kernel object's reference taken under it takes no lock */
 	LOCK_RANK_MAP = 10,        /* a vm_map's entries, index and hint: a sleep lock, held
+	                              (shared by readers and faults that change no entry)
 	                              across a whole operation, faults and copies included, with
 	                              interrupts on and preemptible; never taken while a spin lock
 	                              is held; one map at a time (between two maps, data goes

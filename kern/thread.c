@@ -62,10 +62,16 @@ struct thread *thread_create_kernel(const char *name, void (*fn)(void *), void *
 	return t;
 }
 
-/* Every thread starts here, holding sched_lock from the switch that ran it. */
+/*
+ * Every thread starts here, holding sched_lock from the switch that ran
+ * it.  Interrupts come on whatever the thread that switched to it had
+ * (a test's own thread runs with them off): a kernel thread is
+ * preemptible like any other.
+ */
 void thread_start(void (*fn)(void *), void *arg)
 {
 	sched_thread_begin();
+	machine_interrupts_on();
 	fn(arg);
 	thread_exit();
 }

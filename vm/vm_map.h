@@ -103,6 +103,24 @@ static inline bool __attribute__((warn_unused_result)) vm_map_lock_read(vm_map_t
 	return lock_read(&map->lock);
 }
 
+/*
+ * A read hold becomes the write hold; false if another reader asked
+ * first or the thread is being terminated, and then map is not held at
+ * all: the caller takes it again (vm_map_lock) and compares
+ * vm_map_timestamp with what it read before, to know whether its lookups
+ * still stand.
+ */
+static inline bool __attribute__((warn_unused_result)) vm_map_lock_upgrade(vm_map_t map)
+{
+	return lock_read_to_write(&map->lock);
+}
+
+/* Moves each time a write hold of map is let go.  => map held */
+static inline uint32_t vm_map_timestamp(vm_map_t map)
+{
+	return map->lock.timestamp;
+}
+
 /* Holds map whatever happens: for a teardown or a release, which must be done. */
 static inline void vm_map_lock_unint(vm_map_t map)
 {

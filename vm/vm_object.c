@@ -2,11 +2,14 @@
  * VM objects (vm/vm_object.h): resident pages by offset, shadow chains,
  * reference counts, termination and collapse.
  *
- * Locking: the callers (vm_map, vm_fault) hold the map lock, so an
- * object's pages cannot change under a fault in progress; a collapse
- * holds two objects of a chain, front then back.  An object's lock covers
- * its pages, its shadow link and `shared`; its reference count is atomic
- * and needs none, as a map's, port's and task's.
+ * Locking: an object's lock covers its pages, its shadow link and
+ * `shared`; its reference count is atomic and needs none, as a map's,
+ * port's and task's.  A walk down a chain and a collapse take the locks
+ * of a chain top down, the next one before letting go of the one above,
+ * so neither steps into an object the other is freeing.  Faults of one
+ * map run side by side under read holds of it, so a fault puts a page
+ * into an object only under the object's lock, after checking that none
+ * came meanwhile (vm/vm_fault.c).
  *
  * Resident pages are found through one hash table keyed by (object,
  * offset), as in Mach: O(1) on average whatever the object's size.  Each
@@ -152,16 +155,23 @@ void vm_object_page_free(struct vm_object *obj, struct vm_page *page)
 	vm_page_free(page);
 }
 
-/* vm_object_page_find_run for one batch. */
+/*
+ * vm_object_page_find_run for one batch.  The walk down the chain holds
+ * the next object's lock before it lets go of the one above, as a
+ * collapse holds both of the pair it merges: so the walk never steps into
+ * a backing object a collapse is freeing.
+ */
 static void find_batch(struct vm_object *obj, uint64_t offset, size_t n, struct vm_page **pages)
 {
 	size_t missing = n;
 
-	if (obj == NULL)
+	if (obj == NULL) {
 		memset(pages, 0, n * sizeof(*pages));
+		return;
+	}
+	spin_lock(&obj->lock);
 	/* The top object fills every slot; each shadow, only those still empty. */
-	for (bool top = true; obj != NULL && missing > 0; obj = obj->shadow, top = false) {
-		spin_lock(&obj->lock);
+	for (bool top = true;; top = false) {
 		spin_lock(&page_hash_lock);
 		for (size_t i = 0; i < n; i++) {
 			if (top || pages[i] == NULL) {
@@ -170,8 +180,14 @@ static void find_batch(struct vm_object *obj, uint64_t offset, size_t n, struct 
 			}
 		}
 		spin_unlock(&page_hash_lock);
+		struct vm_object *backing = missing > 0 ? obj->shadow : NULL;
+		if (backing)
+			spin_lock(&backing->lock);
 		offset += obj->shadow_offset;
 		spin_unlock(&obj->lock);
+		if (backing == NULL)
+			return;
+		obj = backing;
 	}
 }
 
@@ -316,28 +332,59 @@ static void collapse_pages(struct vm_object *front, struct vm_object *backing)
 	}
 }
 
+bool vm_object_collapsible(struct vm_object *front)
+{
+	struct vm_object *obj = front;
+	bool found = false;
+
+	spin_lock(&obj->lock);
+	while (!found && obj->shadow != NULL) {
+		struct vm_object *backing = obj->shadow;
+		spin_lock(&backing->lock);
+		spin_unlock(&obj->lock);
+		found = __atomic_load_n(&backing->ref_count, __ATOMIC_RELAXED) == 1 &&
+		        !backing->shared;
+		obj = backing;
+	}
+	spin_unlock(&obj->lock);
+	return found;
+}
+
+/*
+ * Folds backing into front if only front still uses it; false, with
+ * backing's lock kept for the walk to go on from, if it is shared.
+ * => front and backing locked; front's lock is let go either way
+ */
+static bool collapse_pair(struct vm_object *front, struct vm_object *backing)
+{
+	if (backing->ref_count != 1 || backing->shared) {
+		spin_unlock(&front->lock);
+		return false;
+	}
+	collapse_pages(front, backing);
+	front->shadow = backing->shadow;
+	front->shadow_offset += backing->shadow_offset;
+	backing->shadow = NULL;
+	backing->ref_count = 0;
+	spin_unlock(&backing->lock);
+	spin_unlock(&front->lock);
+	zfree(&object_zone, backing);
+	__atomic_fetch_sub(&objects_alive, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
 void vm_object_collapse(struct vm_object *front)
 {
+	spin_lock(&front->lock);
 	for (;;) {
 		struct vm_object *backing = front->shadow;
 		if (backing == NULL)
-			return;
-		spin_lock(&front->lock);
+			break;
 		spin_lock(&backing->lock);
-		if (backing->ref_count != 1 || backing->shared) {
-			spin_unlock(&backing->lock);
-			spin_unlock(&front->lock);
+		if (collapse_pair(front, backing))
+			spin_lock(&front->lock);   /* its new backing object may fold too */
+		else
 			front = backing;           /* shared here, but a pair further down may merge */
-			continue;
-		}
-		collapse_pages(front, backing);
-		front->shadow = backing->shadow;
-		front->shadow_offset += backing->shadow_offset;
-		backing->shadow = NULL;
-		backing->ref_count = 0;
-		spin_unlock(&backing->lock);
-		spin_unlock(&front->lock);
-		zfree(&object_zone, backing);
-		__atomic_fetch_sub(&objects_alive, 1, __ATOMIC_RELAXED);
 	}
+	spin_unlock(&front->lock);
 }

@@ -111,6 +111,15 @@ struct vm_object *vm_object_copy_now(struct vm_object *obj, uint64_t offset, uin
  */
 void vm_object_collapse(struct vm_object *obj);
 
+/*
+ * Whether vm_object_collapse would fold anything in obj's chain: so that
+ * a fault under a read hold of its map knows it must hold it for writing
+ * to collapse.  A hint, read one link at a time: an answer that is stale
+ * at once costs one fault a needless write hold, or one collapse put off
+ * to the next fault that holds the map for writing.
+ */
+bool vm_object_collapsible(struct vm_object *obj);
+
 /* Objects and resident object pages in existence: leak checks for tests. */
 uint64_t vm_object_count(void);
 

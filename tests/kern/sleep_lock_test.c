@@ -6,7 +6,9 @@
  *
  * The other party is a kernel thread; the test yields to let it run as
  * far as it can, then looks at what it did and where it sleeps.  A map's
- * lock is one: vm_region, which only reads, shares it with a reader.
+ * lock is one: vm_region, which only reads, and a fault that changes no
+ * entry share it with a reader; faults racing for the same pages under
+ * shared holds still give each page one frame.
  */
 #include "kern/lock.h"
 #include "kern/sched.h"
@@ -14,6 +16,9 @@
 #include "kern/thread.h"
 #include "tests/harness/ktest.h"
 #include "tests/kern/vm_user_test.h"
+#include "vm/pmap.h"
+#include "vm/vm_fault.h"
+#include "vm/vm_map_internal.h"
 #include "vm/vm_user.h"
 
 static struct sleep_lock lock;
@@ -198,6 +203,134 @@ KTEST(sleep_lock, vm_region_shares_the_map_with_a_reader)
 	for (int i = 0; i < 100 && !c.done; i++)
 		sched_yield();
 	KT_EXPECT_EQ(c.kr, KERN_SUCCESS);
+	task_terminate(task);
+	task_deallocate(task);
+}
+
+/* One vm_fault on a map, from a thread of its own. */
+struct fault_call {
+	vm_map_t map;
+	vm_offset_t start;
+	size_t npages;                 /* faults each page of [start, start + npages pages) */
+	kern_return_t kr;
+	volatile bool done;
+	struct thread *thread;
+};
+
+static void fault_run(void *arg)
+{
+	struct fault_call *c = arg;
+
+	c->kr = KERN_SUCCESS;
+	for (size_t i = 0; i < c->npages && c->kr == KERN_SUCCESS; i++)
+		c->kr = vm_fault(c->map, c->start + i * PAGE_SIZE, VM_PROT_READ | VM_PROT_WRITE);
+	c->done = true;
+}
+
+static void fault_start(struct fault_call *c)
+{
+	c->thread = thread_create_kernel("faulter", fault_run, c);
+	KT_ASSERT(c->thread != NULL);
+}
+
+static void fault_finish(struct fault_call *c)
+{
+	for (int i = 0; i < 1000 && !c->done; i++)
+		sched_yield();
+	KT_EXPECT(c->done);
+	KT_EXPECT_EQ(c->kr, KERN_SUCCESS);
+}
+
+#define FAULT_AT 0x40000000ul
+
+KTEST(sleep_lock, a_fault_that_changes_no_entry_shares_the_map_with_a_reader)
+{
+	struct task *task;
+	struct fault_call c = { .start = FAULT_AT + PAGE_SIZE, .npages = 1 };
+	paddr_t pa;
+
+	KT_ASSERT_EQ(task_create(NULL, false, &task), KERN_SUCCESS);
+	test_alloc_at(task->map, FAULT_AT, 2 * PAGE_SIZE);
+	/* the first fault gives the entry its object; the next changes no entry */
+	KT_ASSERT_EQ(vm_fault(task->map, FAULT_AT, VM_PROT_WRITE), KERN_SUCCESS);
+	c.map = task->map;
+	KT_ASSERT(vm_map_lock_read(task->map));
+	fault_start(&c);
+	yield_a_while();
+	KT_EXPECT(c.done);                             /* not asleep behind our read hold */
+	KT_EXPECT(pmap_extract(task->map->pmap, c.start, &pa));
+	vm_map_unlock(task->map);
+	fault_finish(&c);
+	task_terminate(task);
+	task_deallocate(task);
+}
+
+KTEST(sleep_lock, a_fault_that_changes_its_entry_waits_for_the_reader)
+{
+	struct task *task;
+	struct fault_call c = { .start = FAULT_AT, .npages = 1 };
+	paddr_t pa;
+
+	KT_ASSERT_EQ(task_create(NULL, false, &task), KERN_SUCCESS);
+	test_alloc_at(task->map, FAULT_AT, PAGE_SIZE);
+	c.map = task->map;
+	KT_ASSERT(vm_map_lock_read(task->map));
+	fault_start(&c);                               /* the entry has no object yet */
+	yield_a_while();
+	KT_EXPECT(!c.done);
+	KT_EXPECT(c.thread->state == THREAD_WAITING && c.thread->wait_event == &task->map->lock);
+	KT_EXPECT(!pmap_extract(task->map->pmap, c.start, &pa));
+	vm_map_unlock(task->map);
+	fault_finish(&c);
+	KT_EXPECT(pmap_extract(task->map->pmap, c.start, &pa));
+	task_terminate(task);
+	task_deallocate(task);
+}
+
+#define RACE_PAGES 64
+#define RACERS 3
+
+/* Each page of [FAULT_AT, + n pages) mapped to its object's one page there, and no other page. */
+static bool one_page_each(vm_map_t map, size_t n)
+{
+	bool ok = vm_map_lock_read(map);
+	struct vm_map_entry *e = ok ? vm_map_lookup_floor_shared(map, FAULT_AT) : NULL;
+	struct vm_object *obj = e ? e->object : NULL;
+
+	ok = obj != NULL && obj->resident_count == n;
+	for (size_t i = 0; ok && i < n; i++) {
+		paddr_t pa;
+		spin_lock(&obj->lock);
+		struct vm_page *p = vm_object_page_lookup(obj, e->offset + i * PAGE_SIZE);
+		spin_unlock(&obj->lock);
+		ok = p && pmap_extract(map->pmap, FAULT_AT + i * PAGE_SIZE, &pa) &&
+		     pa == vm_page_to_phys(p);
+	}
+	if (e)
+		vm_map_unlock(map);
+	return ok;
+}
+
+/*
+ * The racers switch at every unlock under preempt=always (make test's
+ * preempt-always boot), so each finds a page missing that another is
+ * about to insert.
+ */
+KTEST(sleep_lock, faults_racing_for_the_same_pages_leave_one_page_each)
+{
+	struct task *task;
+	struct fault_call c[RACERS];
+
+	KT_ASSERT_EQ(task_create(NULL, false, &task), KERN_SUCCESS);
+	test_alloc_at(task->map, FAULT_AT, RACE_PAGES * PAGE_SIZE);
+	KT_ASSERT_EQ(vm_fault(task->map, FAULT_AT, VM_PROT_WRITE), KERN_SUCCESS);
+	for (int i = 0; i < RACERS; i++) {
+		c[i] = (struct fault_call){ .map = task->map, .start = FAULT_AT, .npages = RACE_PAGES };
+		fault_start(&c[i]);
+	}
+	for (int i = 0; i < RACERS; i++)
+		fault_finish(&c[i]);
+	KT_EXPECT(one_page_each(task->map, RACE_PAGES));
 	task_terminate(task);
 	task_deallocate(task);
 }
