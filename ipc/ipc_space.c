@@ -288,23 +288,43 @@ static void table_free(struct ipc_space *space)
 	kfree(space->top, TOP_BYTES);
 }
 
+/* Gives up e's rights: a receive right's port dies, its queue joins *doomed.  => space locked */
+static void entry_release(struct ipc_space *space, struct ipc_entry *e, struct ipc_kmsg **doomed)
+{
+	IPC_SPACE_ASSERT_LOCKED(space);
+	struct ipc_port *port = e->port;
+
+	if (port && (e->type & SENDS))
+		drop_send(e);
+	if (port && (e->type & MACH_PORT_TYPE_RECEIVE))
+		ipc_port_destroy_into(port, doomed);
+	e->port = NULL;
+	e->type = MACH_PORT_TYPE_NONE;
+	hash_sync(e);                          /* the leaves are about to go */
+}
+
+/*
+ * The names are given up a batch per hold of the lock, so that a space
+ * of thousands of names does not keep interrupts off throughout.  Letting
+ * go between batches is safe: the space is no task's any more, so no
+ * call can reach it, and a port only compares its receiver with a space.
+ */
+#define DESTROY_BATCH 64
+
 void ipc_space_destroy(struct ipc_space *space)
 {
 	struct ipc_kmsg *doomed = NULL;
+	struct ipc_entry *e = NULL;
 
 	spin_lock(&space->lock);
 	space->active = false;
-	for (struct ipc_entry *e = entry_next(space, NULL); e; e = entry_next(space, e)) {
-		struct ipc_port *port = e->port;
-		if (port && (e->type & SENDS))
-			drop_send(e);
-		if (port && (e->type & MACH_PORT_TYPE_RECEIVE))
-			ipc_port_destroy_into(port, &doomed);
-		e->port = NULL;
-		e->type = MACH_PORT_TYPE_NONE;
-		hash_sync(e);                      /* the leaves are about to go */
-	}
 	spin_unlock(&space->lock);
+	do {
+		spin_lock(&space->lock);
+		for (unsigned n = 0; n < DESTROY_BATCH && (e = entry_next(space, e)) != NULL; n++)
+			entry_release(space, e, &doomed);
+		spin_unlock(&space->lock);
+	} while (e != NULL);
 	ipc_kmsg_destroy_list(doomed);         /* their memory goes to the VM: no IPC lock held */
 	table_free(space);
 	kfree(space, sizeof(*space));

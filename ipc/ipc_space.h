@@ -83,7 +83,10 @@ struct ipc_space {
 
 struct ipc_space *ipc_space_create(void);
 
-/* Gives up every right the space holds (receive rights kill their ports) and frees it. */
+/*
+ * Gives up every right the space holds (receive rights kill their ports)
+ * and frees it.  => the space is no task's any more: no call reaches it
+ */
 void ipc_space_destroy(struct ipc_space *space);
 
 /*
