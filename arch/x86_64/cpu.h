@@ -29,6 +29,7 @@
 #define MSR_EFER        0xc0000080
 #define MSR_GS_BASE     0xc0000101
 #define MSR_KERNEL_GS   0xc0000102
+#define MSR_PAT         0x277
 
 static inline void outb(uint16_t port, uint8_t v)
 {
@@ -134,7 +135,22 @@ static inline void clac(void) { if (cpu_features.smap) __asm__ volatile("clac" :
 
 /* Turns copy.asm's stac and clac into NOPs: for a CPU without SMAP, once, at boot. */
 void cpu_patch_out_smap(void);
-void cpu_init(void);                   /* GDT, TSS, IDT, per-CPU base; once per CPU */
-void cpu_init_ist(void);               /* interrupt stacks, once kernel stacks exist */
+/* The boot processor's GDT, TSS, IDT and per-CPU base (cpus[0]), the PICs masked. */
+void cpu_init(void);
+/* The boot processor's interrupt stacks, once kernel stacks exist; panics without memory. */
+void cpu_init_ist(void);
+
+struct cpu;
+
+/*
+ * On the boot processor, for another CPU that is to start: c's tables,
+ * id and APIC ID, and its interrupt stacks; false, with nothing
+ * allocated, when memory is short.
+ */
+bool cpu_prepare(struct cpu *c, unsigned id, uint32_t apic_id);
+/* Gives back what cpu_prepare allocated, for a CPU that did not start. */
+void cpu_release(struct cpu *c);
+/* On the CPU itself, once it runs in long mode: loads c's tables, as cpu_init does for CPU 0. */
+void cpu_init_ap(struct cpu *c);
 
 #endif
