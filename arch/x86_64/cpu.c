@@ -150,7 +150,6 @@ extern void syscall_entry(void);   /* syscall_entry.asm */
 #define MSR_STAR   0xc0000081
 #define MSR_LSTAR  0xc0000082
 #define MSR_SFMASK 0xc0000084
-#define EFER_SCE   (1ull << 0)
 
 /*
  * SYSCALL/SYSRET: SYSRET takes ring 3's selectors from STAR[63:48] (+16 for
