@@ -93,8 +93,8 @@ KTEST(smp, each_cpu_has_its_own_apic_id_and_per_cpu_data)
 
 /*
  * The trampoline's page and its tables lie below the video memory, apart,
- * and the frame allocator has none of them: nothing it hands out can
- * overwrite code another CPU may still be running.
+ * and the frame allocator never had them (neither free nor handed out):
+ * nothing it gives can overwrite code another CPU may still be running.
  */
 KTEST(smp, startup_pages_are_not_the_allocators)
 {
@@ -106,7 +106,7 @@ KTEST(smp, startup_pages_are_not_the_allocators)
 		KT_EXPECT(low[i] != 0 && low[i] < 0xa0000 && (low[i] & PAGE_MASK) == 0);
 		for (int j = 0; j < i; j++)
 			KT_EXPECT_NE(low[i], low[j]);
-		KT_EXPECT_NE(vm_page_from_phys(low[i])->use, VM_PAGE_FREE);
+		KT_EXPECT_EQ(vm_page_from_phys(low[i])->use, VM_PAGE_RESERVED);
 	}
 }
 
