@@ -111,10 +111,10 @@ void machine_cpus_find(const struct boot_info *bi);
  * descriptor tables, interrupt stacks and per-CPU data, in the boot
  * processor's protection state, its local APIC timer ready; each then
  * parks with interrupts off, running nothing.  Prints
- * `cpus: N started (APIC IDs ...)`.  After clock_init (it times the
- * start-up) and before anything else could use low memory's pages
- * (pages below 640 KiB from bi's map); starts none, saying why, when no
- * such page is free or no table lists the processors.
+ * `cpus: N started (APIC IDs ...)`.  After clock_init, which times the
+ * start-up.  It borrows pages below 640 KiB from bi's map, which no
+ * allocator owns; where too few are free, or no table lists the
+ * processors, it starts none and says why.
  */
 void machine_cpus_start(const struct boot_info *bi);
 

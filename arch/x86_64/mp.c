@@ -218,7 +218,7 @@ static bool ap_signal(struct cpu *c, uint8_t vector)
 {
 	bool sent = apic_send_init(c->apic_id);
 
-	online_wait(c, INIT_DELAY_NS);
+	online_wait(c, INIT_DELAY_NS);            /* cannot answer yet: the SDM's pause */
 	for (int i = 0; sent && i < 2 && !c->online; i++) {
 		sent = apic_send_startup(c->apic_id, vector);
 		online_wait(c, i == 0 ? STARTUP_DELAY_NS : ONLINE_TIMEOUT_NS);
@@ -279,8 +279,11 @@ static const char *start_refused(const struct boot_info *bi)
 		return "no ACPI MADT";
 	if (madt.enabled <= 1)
 		return NULL;
-	if (!low_pages_take(bi, mp_report.low_pages, MP_LOW_PAGES))
+	if (!low_pages_take(bi, mp_report.low_pages, MP_LOW_PAGES)) {
+		memset(mp_report.low_pages, 0, sizeof(mp_report.low_pages));
+		mp_report.low_memory_short = true;
 		return "no free memory below 640 KiB for the start-up trampoline";
+	}
 	return NULL;
 }
 

@@ -17,6 +17,7 @@ struct mp_report {
 	bool madt_found;                 /* a sound MADT, reached from the RSDP */
 	unsigned madt_enabled;           /* enabled processors it lists (1 without one) */
 	unsigned started;                /* CPUs online, the boot processor among them */
+	bool low_memory_short;           /* too few free pages below 640 KiB: none started */
 	paddr_t low_pages[MP_LOW_PAGES]; /* all 0 unless other CPUs were to start */
 };
 
