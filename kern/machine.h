@@ -95,6 +95,29 @@ void machine_timer_stop(void);
 uint64_t machine_timer_left_ns(void);
 
 
+/* ---- the other processors (arch/x86_64/mp.c) ---- */
+
+struct boot_info;
+
+/*
+ * Learns from the firmware's tables (ACPI's MADT, through bi->acpi_rsdp)
+ * which processors the machine has.  Early, while the loader's identity
+ * map is in force: before pmap_bootstrap.
+ */
+void machine_cpus_find(const struct boot_info *bi);
+
+/*
+ * Starts every processor machine_cpus_find found, each with its own
+ * descriptor tables, interrupt stacks and per-CPU data, in the boot
+ * processor's protection state, its local APIC timer ready; each then
+ * parks with interrupts off, running nothing.  Prints
+ * `cpus: N started (APIC IDs ...)`.  After clock_init, which times the
+ * start-up.  It borrows pages below 640 KiB from bi's map, which no
+ * allocator owns; where too few are free, or no table lists the
+ * processors, it starts none and says why.
+ */
+void machine_cpus_start(const struct boot_info *bi);
+
 /* ---- the profiler's clock, for debug/profile.c (arch/x86_64/profile_md.c) ---- */
 
 /*

@@ -84,6 +84,7 @@ void kernel_main(uint64_t boot_info_phys)
 	console_set_quiet(boot_options.quiet);
 	cpu_features_detect();
 	cpu_init();
+	machine_cpus_find(&boot_info);     /* while the loader's identity map reaches ACPI */
 	for (const struct kern_service *s = _kern_services_start; s < _kern_services_end; s++)
 		if (s->early && s->wanted(&boot_options))
 			s->early();          /* the gdb stub: gdb sees the VM come up */
@@ -108,6 +109,7 @@ void kernel_main(uint64_t boot_info_phys)
 	boot_info_print(&boot_info);
 	clock_init();              /* before the W^X audit, so that it covers the APIC page */
 	clock_set_tick_handler(sched_tick);
+	machine_cpus_start(&boot_info);   /* after the clock, which times it; before the audit */
 	print_memory();
 
 	/* `test` (tests/harness/) or `bench` (bench/): kern/service.h */

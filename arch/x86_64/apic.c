@@ -30,9 +30,12 @@
 
 /* Local APIC registers: byte offsets into the MMIO page, 32 bits each, 16 bytes apart. */
 enum {
+	APIC_ID = 0x020,                   /* bits 31:24: this CPU's APIC ID */
 	APIC_TPR = 0x080,                  /* task priority: classes at or below it wait */
 	APIC_EOI = 0x0b0,
 	APIC_SVR = 0x0f0,                  /* spurious vector and software enable */
+	APIC_ICR_LOW = 0x300,              /* interrupt command: writing it sends */
+	APIC_ICR_HIGH = 0x310,             /* bits 31:24: the destination's APIC ID */
 	APIC_LVT_TIMER = 0x320,            /* timer: vector, mask, mode */
 	APIC_TIMER_INITIAL = 0x380,        /* writing it (re)starts the countdown */
 	APIC_TIMER_CURRENT = 0x390,
@@ -40,6 +43,11 @@ enum {
 };
 
 #define SVR_ENABLE          (1u << 8)
+#define ICR_PENDING         (1u << 12)     /* the last command is not yet accepted */
+#define ICR_INIT_ASSERT     0xc500u        /* INIT, level-triggered, assert */
+#define ICR_INIT_DEASSERT   0x8500u        /* INIT, level-triggered, de-assert */
+#define ICR_STARTUP         0x4600u        /* start-up IPI; the vector is the page number */
+#define ICR_POLLS_MAX       (1u << 24)
 #define LVT_MASKED          (1u << 16)
 #define TIMER_DIVIDE_16     0x3            /* the timer counts the APIC's clock / 16 */
 
@@ -121,21 +129,57 @@ static void apic_map(paddr_t pa)
 	apic_regs = (volatile uint32_t *)va;
 }
 
+/* Switches this CPU's local APIC on: spurious interrupts to T_APIC_SPURIOUS, every vector let through. */
+static void apic_enable(void)
+{
+	apic_write(APIC_TPR, 0);
+	apic_write(APIC_SVR, SVR_ENABLE | T_APIC_SPURIOUS);
+}
+
 /*
- * Maps this CPU's local APIC and switches it on: spurious interrupts go
- * to T_APIC_SPURIOUS, and a task priority of 0 lets every vector through.
- * The legacy 8259 PICs are masked whatever the firmware left: Mica takes
+ * Maps the local APIC and switches the boot processor's on.  The legacy
+ * 8259 PICs are masked whatever the firmware left: Mica takes
  * interrupts through the APICs only, and once the profiler runs the PIT's
  * channel 0 at 4 kHz, an unmasked IRQ 0 would reach an unmasked ExtINT
- * LINT0 (as OVMF leaves it) on a vector Mica never gave it.
+ * LINT0 (as OVMF leaves it) on a vector Mica never gave it.  Every CPU
+ * sees its own local APIC at the same address, so one mapping serves all.
  */
 static void apic_init(void)
 {
 	outb(PIC_MASTER_DATA, 0xff);
 	outb(PIC_SLAVE_DATA, 0xff);
 	apic_map(apic_find());
-	apic_write(APIC_TPR, 0);
-	apic_write(APIC_SVR, SVR_ENABLE | T_APIC_SPURIOUS);
+	apic_enable();
+}
+
+uint32_t apic_id(void)
+{
+	return apic_read(APIC_ID) >> 24;
+}
+
+/*
+ * Sends one interrupt command to the CPU with this APIC ID; false if the
+ * local APIC never took it (the delivery-status bit stayed set).
+ */
+static bool apic_command(uint32_t dest, uint32_t command)
+{
+	uint32_t polls = 0;
+
+	apic_write(APIC_ICR_HIGH, dest << 24);
+	apic_write(APIC_ICR_LOW, command);
+	while ((apic_read(APIC_ICR_LOW) & ICR_PENDING) && polls < ICR_POLLS_MAX)
+		polls++;
+	return polls < ICR_POLLS_MAX;
+}
+
+bool apic_send_init(uint32_t dest)
+{
+	return apic_command(dest, ICR_INIT_ASSERT) && apic_command(dest, ICR_INIT_DEASSERT);
+}
+
+bool apic_send_startup(uint32_t dest, uint8_t page)
+{
+	return apic_command(dest, ICR_STARTUP | page);
 }
 
 /* Starts the PIT's channel 2 counting count periods down; its output stays low until 0. */
@@ -206,6 +250,25 @@ static struct clock_rates calibrate(void)
 	return runs[CALIBRATION_RUNS / 2];
 }
 
+/* This CPU's timer in one-shot mode on T_TIMER, unarmed, counting at the calibrated rate. */
+static void timer_ready(void)
+{
+	apic_write(APIC_TIMER_DIVIDE, TIMER_DIVIDE_16);
+	apic_write(APIC_LVT_TIMER, T_TIMER);
+	apic_write(APIC_TIMER_INITIAL, 0);
+}
+
+/*
+ * The timers of all CPUs run from one bus clock, so the rate the boot
+ * processor measured holds for each: another CPU only enables its APIC
+ * and readies its timer as the boot processor's is.
+ */
+void apic_init_ap(void)
+{
+	apic_enable();
+	timer_ready();
+}
+
 /*
  * Readies the timer in one-shot mode on T_TIMER, unarmed.  The rate is
  * far below 2^32 counts a second (it is a bus clock divided by 16), so
@@ -222,9 +285,7 @@ uint64_t machine_clock_start(void)
 		      rates.apic_timer_hz, rates.apic_timer_hz ? "fast" : "slow");
 	timer_counts_per_ns = (rates.apic_timer_hz << 32) / NSEC_PER_SEC;
 	timer_ns_per_count = (NSEC_PER_SEC << 32) / rates.apic_timer_hz;
-	apic_write(APIC_TIMER_DIVIDE, TIMER_DIVIDE_16);
-	apic_write(APIC_LVT_TIMER, T_TIMER);
-	apic_write(APIC_TIMER_INITIAL, 0);
+	timer_ready();
 	klog("clock: TSC %lu MHz, APIC timer %lu kHz, one-shot\n",
 	     (rates.tsc_hz + 500000) / 1000000, (rates.apic_timer_hz + 500) / 1000);
 	return rates.tsc_hz;

@@ -6,11 +6,33 @@
 #ifndef MICA_ARCH_APIC_H
 #define MICA_ARCH_APIC_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 /*
  * Tells the local APIC that the interrupt in service is handled, so it
  * may deliver the next one of the same or lower priority.  Not for the
  * spurious vector, which was never in service.
  */
 void apic_eoi(void);
+
+/* This CPU's local APIC ID, from its ID register.  After the clock started (the APIC is mapped). */
+uint32_t apic_id(void);
+
+/*
+ * On a CPU other than the boot processor, once it runs the kernel's
+ * tables: enables its local APIC and readies its timer with the rate the
+ * boot processor calibrated.
+ */
+void apic_init_ap(void);
+
+/*
+ * Start-up signals to the CPU with APIC ID dest (Intel SDM vol. 3A,
+ * "MP Initialization"): INIT resets it to wait for a start-up IPI, which
+ * starts it in real mode at page << 12.  False if the local APIC never
+ * accepted the command.
+ */
+bool apic_send_init(uint32_t dest);
+bool apic_send_startup(uint32_t dest, uint8_t page);
 
 #endif

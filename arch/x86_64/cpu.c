@@ -85,26 +85,49 @@ static void idt_fill(void)
 		idt_set(v, trap_stubs[v], 0);
 }
 
+static const int ist_vectors[IST_COUNT + 1] = {
+	[IST_DOUBLE_FAULT] = T_DOUBLE_FAULT, [IST_NMI] = T_NMI,
+	[IST_MACHINE_CHECK] = T_MACHINE_CHECK,
+};
+
+/*
+ * Gives c's TSS its interrupt stacks, guard pages included; false, with
+ * nothing kept, when memory is short.  Needs kernel stacks: after kmem_init.
+ */
+static bool ist_alloc(struct cpu *c)
+{
+	for (int i = 1; i <= IST_COUNT; i++) {
+		vm_offset_t stack = kmem_stack_alloc();
+		if (stack == 0) {
+			cpu_release(c);
+			return false;
+		}
+		c->tss.ist[i - 1] = stack + KSTACK_SIZE;
+	}
+	return true;
+}
+
+void cpu_release(struct cpu *c)
+{
+	for (int i = 1; i <= IST_COUNT; i++) {
+		if (c->tss.ist[i - 1] != 0)
+			kmem_stack_free(c->tss.ist[i - 1] - KSTACK_SIZE);
+		c->tss.ist[i - 1] = 0;
+	}
+}
+
 /*
  * The three exceptions that may strike on a broken stack (a double fault
  * after a kernel stack overflow, NMI, machine check) get stacks of their
- * own, guard pages included.  Needs kernel stacks: runs after kmem_init.
+ * own.  The IDT is shared, so its gates name slots; each CPU's TSS says
+ * where that CPU's slot is.
  */
 void cpu_init_ist(void)
 {
-	static const int vectors[IST_COUNT + 1] = {
-		[IST_DOUBLE_FAULT] = T_DOUBLE_FAULT, [IST_NMI] = T_NMI,
-		[IST_MACHINE_CHECK] = T_MACHINE_CHECK,
-	};
-	struct cpu *c = curcpu();
-
-	for (int i = 1; i <= IST_COUNT; i++) {
-		vm_offset_t stack = kmem_stack_alloc();
-		if (stack == 0)
-			panic("cpu_init_ist: no memory for an interrupt stack");
-		c->tss.ist[i - 1] = stack + KSTACK_SIZE;
-		idt_set(vectors[i], trap_stubs[vectors[i]], i);
-	}
+	if (!ist_alloc(curcpu()))
+		panic("cpu_init_ist: no memory for an interrupt stack");
+	for (int i = 1; i <= IST_COUNT; i++)
+		idt_set(ist_vectors[i], trap_stubs[ist_vectors[i]], i);
 }
 
 /* The legacy 8259 PICs: move them off the exception vectors and mask them. */
@@ -127,7 +150,6 @@ extern void syscall_entry(void);   /* syscall_entry.asm */
 #define MSR_STAR   0xc0000081
 #define MSR_LSTAR  0xc0000082
 #define MSR_SFMASK 0xc0000084
-#define EFER_SCE   (1ull << 0)
 
 /*
  * SYSCALL/SYSRET: SYSRET takes ring 3's selectors from STAR[63:48] (+16 for
@@ -150,23 +172,64 @@ static void fpu_init(void)
 	__asm__ volatile("fninit");
 }
 
-void cpu_init(void)
+/* Fills c's descriptors: its GDT with its own TSS, which has no stacks yet. */
+static void cpu_fill(struct cpu *c, unsigned id)
 {
-	struct cpu *c = &cpus[0];
+	c->self = c;
+	c->id = id;
+	gdt_fill(c);
+	tss_fill(c);
+}
+
+/*
+ * Makes c this CPU's: its GDT and segments, its TSS, GS base at c (so
+ * curcpu() is c from here on) and the IDT every CPU shares.
+ */
+static void cpu_load(struct cpu *c)
+{
 	struct descriptor_ptr gdtr = { sizeof(c->gdt) - 1, (uint64_t)c->gdt };
 	struct descriptor_ptr idtr = { sizeof(idt) - 1, (uint64_t)idt };
 
-	c->self = c;
-	c->id = 0;
-	gdt_fill(c);
-	tss_fill(c);
 	gdt_load_segments(&gdtr);
 	__asm__ volatile("ltr %w0" : : "r"(SEL_TSS));
 	wrmsr(MSR_GS_BASE, (uint64_t)c);
 	wrmsr(MSR_KERNEL_GS, 0);
-	idt_fill();
 	__asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+/* The boot processor's APIC ID as CPUID reports it, before its local APIC is mapped. */
+static uint32_t cpuid_apic_id(void)
+{
+	uint32_t r[4];
+
+	cpuid(1, 0, r);
+	return r[1] >> 24;
+}
+
+void cpu_init(void)
+{
+	struct cpu *c = &cpus[0];
+
+	cpu_fill(c, 0);
+	c->apic_id = cpuid_apic_id();
+	idt_fill();
+	cpu_load(c);
 	pic_disable();
+	syscall_init();
+	fpu_init();
+}
+
+bool cpu_prepare(struct cpu *c, unsigned id, uint32_t apic_id)
+{
+	cpu_fill(c, id);
+	c->apic_id = apic_id;
+	c->online = false;
+	return ist_alloc(c);
+}
+
+void cpu_init_ap(struct cpu *c)
+{
+	cpu_load(c);
 	syscall_init();
 	fpu_init();
 }

@@ -12,23 +12,30 @@
 #define RFLAGS_IF       (1ull << 9)
 #define RFLAGS_AC       (1ull << 18)
 
+#define CR0_PE          (1ull << 0)
 #define CR0_MP          (1ull << 1)
 #define CR0_EM          (1ull << 2)
 #define CR0_TS          (1ull << 3)
 #define CR0_NE          (1ull << 5)
 #define CR0_WP          (1ull << 16)
+#define CR0_PG          (1ull << 31)
 #define CR4_OSFXSR      (1ull << 9)
 #define CR4_OSXMMEXCPT  (1ull << 10)
+#define CR4_PAE         (1ull << 5)
 #define CR4_PGE         (1ull << 7)
 #define CR4_UMIP        (1ull << 11)
 #define CR4_PCIDE       (1ull << 17)
 #define CR4_SMEP        (1ull << 20)
 #define CR4_SMAP        (1ull << 21)
+#define EFER_SCE        (1ull << 0)
+#define EFER_LME        (1ull << 8)
+#define EFER_LMA        (1ull << 10)
 #define EFER_NXE        (1ull << 11)
 
 #define MSR_EFER        0xc0000080
 #define MSR_GS_BASE     0xc0000101
 #define MSR_KERNEL_GS   0xc0000102
+#define MSR_PAT         0x277
 
 static inline void outb(uint16_t port, uint8_t v)
 {
@@ -134,7 +141,22 @@ static inline void clac(void) { if (cpu_features.smap) __asm__ volatile("clac" :
 
 /* Turns copy.asm's stac and clac into NOPs: for a CPU without SMAP, once, at boot. */
 void cpu_patch_out_smap(void);
-void cpu_init(void);                   /* GDT, TSS, IDT, per-CPU base; once per CPU */
-void cpu_init_ist(void);               /* interrupt stacks, once kernel stacks exist */
+/* The boot processor's GDT, TSS, IDT and per-CPU base (cpus[0]), the PICs masked. */
+void cpu_init(void);
+/* The boot processor's interrupt stacks, once kernel stacks exist; panics without memory. */
+void cpu_init_ist(void);
+
+struct cpu;
+
+/*
+ * On the boot processor, for another CPU that is to start: c's tables,
+ * id and APIC ID, and its interrupt stacks; false, with nothing
+ * allocated, when memory is short.
+ */
+bool cpu_prepare(struct cpu *c, unsigned id, uint32_t apic_id);
+/* Gives back what cpu_prepare allocated, for a CPU that did not start. */
+void cpu_release(struct cpu *c);
+/* On the CPU itself, once it runs in long mode: loads c's tables, as cpu_init does for CPU 0. */
+void cpu_init_ap(struct cpu *c);
 
 #endif

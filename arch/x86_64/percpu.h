@@ -1,15 +1,17 @@
 /*
  * Per-CPU state.  Each CPU's GS base points at its struct cpu, whose first
- * field points at itself, so curcpu() is one load from %gs:0.  Mica runs on
- * CPU 0 only for now; the array and every lookup through curcpu() are what
- * SMP will extend.
+ * field points at itself, so curcpu() is one load from %gs:0.  cpus[0] is
+ * the boot processor; arch/x86_64/mp.c starts the others, which come up
+ * in the same protection state and then park with interrupts off: only
+ * CPU 0 runs threads for now.
  */
 #ifndef MICA_ARCH_PERCPU_H
 #define MICA_ARCH_PERCPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
-#define MAX_CPUS 1
+#define MAX_CPUS 16
 
 /* Interrupt stack table slots: faults that must not trust the current stack. */
 enum { IST_DOUBLE_FAULT = 1, IST_NMI = 2, IST_MACHINE_CHECK = 3, IST_COUNT = 3 };
@@ -43,6 +45,17 @@ struct trap_catch;
 struct pmap;
 struct thread;
 
+/*
+ * The state a CPU found itself in once it was up, read back from the
+ * registers (not from what it was told to load), so that a test can
+ * compare every CPU with the boot processor.
+ */
+struct cpu_seen {
+	uint64_t cr0, cr4, efer, pat;
+	uint64_t gs_base;
+	uint32_t apic_id;                /* from its local APIC's ID register */
+};
+
 struct cpu {
 	struct cpu *self;
 	unsigned id;
@@ -53,6 +66,9 @@ struct cpu {
 	struct thread *thread;           /* the running thread */
 	uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
 	struct tss tss __attribute__((aligned(16)));
+	uint32_t apic_id;                /* the local APIC ID other CPUs address it by */
+	volatile bool online;            /* set by the CPU itself, last, once it is up */
+	struct cpu_seen seen;
 };
 
 /* syscall_entry.asm reads these with %gs-relative moves */

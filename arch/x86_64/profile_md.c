@@ -13,6 +13,7 @@
  * profiler, and says so.
  */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/percpu.h"
 #include "kern/clock.h"
 #include "kern/machine.h"
 #include "vm/vm_kern.h"
@@ -77,7 +78,8 @@ bool machine_profile_start(unsigned hz)
 	outb(PIT_COMMAND, PIT_CH0_RATE);
 	outb(PIT_CH0_DATA, divisor & 0xff);
 	outb(PIT_CH0_DATA, divisor >> 8);
-	ioapic_write(IOAPIC_REDIR(PIT_PIN) + 1, 0);       /* to the APIC with ID 0: the boot CPU */
+	/* to the boot CPU alone, whose APIC ID need not be 0; the others are parked */
+	ioapic_write(IOAPIC_REDIR(PIT_PIN) + 1, cpus[0].apic_id << 24);
 	ioapic_write(IOAPIC_REDIR(PIT_PIN), REDIR_NMI);   /* edge-triggered, unmasked */
 	return true;
 }

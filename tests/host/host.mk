@@ -40,6 +40,7 @@ HOST_TEST_SRCS_ktap := tests/harness/ktap.c lib/printf.c
 HOST_TEST_SRCS_efi_config := boot/efi/config.c
 HOST_TEST_SRCS_efi_elf := boot/efi/elf.c
 HOST_TEST_SRCS_bench := lib/bench.c lib/printf.c
+HOST_TEST_SRCS_acpi := arch/x86_64/acpi.c
 HOST_TEST_SRCS_gdb_packet := debug/gdb_packet.c
 HOST_TEST_SRCS_gdbstub := debug/gdbstub.c debug/gdb_packet.c lib/printf.c
 # The VM over the kernel's own pmap, on the fake machine of fake_kernel.c.
