@@ -10,13 +10,9 @@
 #include "kern/panic.h"
 #include "kern/sched.h"
 
-struct lock_stack lock_stack;
-struct preempt_state preempt_state;
-struct off_stretch interrupts_off_stretch, preempt_off_stretch;
-
 void spin_lock_init(struct spinlock *l, const char *name, enum lock_rank rank)
 {
-	l->locked = 0;
+	l->next = l->serving = l->owner = 0;
 	l->saved_interrupts = false;
 	l->rank = rank;
 	l->name = name;
@@ -26,9 +22,11 @@ void spin_lock_init(struct spinlock *l, const char *name, enum lock_rank rank)
 void lock_check_order(const struct spinlock *l)
 {
 #ifdef INVARIANTS
-	KASSERT(lock_stack.depth > 0, "lock_check_order: no lock is held");
-	for (unsigned i = 0; i < lock_stack.depth; i++) {
-		const struct spinlock *h = lock_stack.held[i];
+	const struct lock_stack *held = &cpu_locks()->stack;
+
+	KASSERT(held->depth > 0, "lock_check_order: no lock is held");
+	for (unsigned i = 0; i < held->depth; i++) {
+		const struct spinlock *h = held->held[i];
 		bool chain = h->rank == LOCK_RANK_OBJECT && l->rank == LOCK_RANK_OBJECT;
 		if (l->rank < h->rank || (l->rank == h->rank && !chain))
 			panic("lock order: taking %s (rank %u) while holding %s (rank %u)", l->name,
@@ -42,12 +40,14 @@ void lock_check_order(const struct spinlock *l)
 /* Takes l off the stack of held locks wherever it is; panics if it is not there. */
 void lock_pop_inner(const struct spinlock *l)
 {
-	for (unsigned i = lock_stack.depth; i-- > 0;) {
-		if (lock_stack.held[i] != l)
+	struct lock_stack *held = &cpu_locks()->stack;
+
+	for (unsigned i = held->depth; i-- > 0;) {
+		if (held->held[i] != l)
 			continue;
-		for (; i + 1 < lock_stack.depth; i++)
-			lock_stack.held[i] = lock_stack.held[i + 1];
-		lock_stack.depth--;
+		for (; i + 1 < held->depth; i++)
+			held->held[i] = held->held[i + 1];
+		held->depth--;
 		return;
 	}
 	panic("spin_unlock: %s is not held on this CPU", l->name);
@@ -55,25 +55,45 @@ void lock_pop_inner(const struct spinlock *l)
 
 void lock_panic_deadlock(const struct spinlock *l)
 {
-	panic("spin_lock: %s is already held (one CPU: a deadlock)", l->name);
+	panic("spin_lock: %s is already held by this CPU (a deadlock)", l->name);
+}
+
+/*
+ * With INVARIANTS, a wait this long (about 10 s of TSC at 2 GHz, far past
+ * any section's length even under TCG on a busy host) is taken for a
+ * deadlock between CPUs and panics naming the lock and its holder.
+ */
+#define SPIN_WAIT_LIMIT (20ull * 1000 * 1000 * 1000)
+
+void spin_lock_wait(struct spinlock *l, uint16_t ticket)
+{
+#ifdef INVARIANTS
+	uint64_t began = machine_cycle_count();
+#endif
+	while (__atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != ticket) {
+		machine_spin_pause();
+#ifdef INVARIANTS
+		if (machine_cycle_count() - began > SPIN_WAIT_LIMIT)
+			panic("spin_lock: %s held by CPU %d for too long (a deadlock?)", l->name,
+			      (int)__atomic_load_n(&l->owner, __ATOMIC_RELAXED) - 1);
+#endif
+	}
 }
 
 bool spin_trylock(struct spinlock *l)
 {
 	bool was_on = lock_interrupts_save_off();
+	uint16_t free = __atomic_load_n(&l->serving, __ATOMIC_ACQUIRE);
 
-	if (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) != 0) {
+	/* free when no ticket is out: then drawing one gets the lock at once */
+	if (!__atomic_compare_exchange_n(&l->next, &free, (uint16_t)(free + 1), false,
+	                                 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 		if (was_on)
 			machine_interrupts_on();
 		return false;
 	}
-	lock_push(l, was_on);
+	lock_push(cpu_locks(), l, was_on);
 	return true;
-}
-
-bool spin_held(const struct spinlock *l)
-{
-	return l->locked != 0;
 }
 
 /* ------------------------------------------------------------- sleep locks */
@@ -92,10 +112,12 @@ void sleep_lock_init(struct sleep_lock *l, const char *name, enum lock_rank rank
 /* A sleep may follow: no spin lock may be held, nor preemption disabled. */
 static void sleep_lock_may_sleep(const struct sleep_lock *l)
 {
-	KASSERT(lock_stack.depth == 0, "lock order: taking sleep lock %s (rank %u) while holding "
+	const struct cpu_locks *c = cpu_locks();
+
+	KASSERT(c->stack.depth == 0, "lock order: taking sleep lock %s (rank %u) while holding "
 	        "spin lock %s", l->name, l->rank,
-	        lock_stack.depth ? lock_stack.held[lock_stack.depth - 1]->name : "");
-	KASSERT(preempt_state.count == 0, "taking sleep lock %s with preemption disabled",
+	        c->stack.depth ? c->stack.held[c->stack.depth - 1]->name : "");
+	KASSERT(c->preempt.count == 0, "taking sleep lock %s with preemption disabled",
 	        l->name);
 }
 

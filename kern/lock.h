@@ -59,6 +59,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "kern/lock_state.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
 
@@ -109,21 +110,33 @@ enum lock_rank {
 };
 
 /*
- * Locks: (a) atomic, (h) its holder, (c) constant after initialization.
+ * A ticket lock: each CPU that wants it draws the next ticket and spins
+ * (with pause) until the lock serves that ticket, so CPUs get it in the
+ * order they asked.  owner says which CPU holds it, for the assertions
+ * and to tell a deadlock on one CPU (it asks for a lock it holds) from
+ * contention.  Locks: (a) atomic, (h) its holder, (c) constant after
+ * initialization.
  */
 struct spinlock {
-	volatile uint32_t locked;  /* (a) */
+	uint16_t next;             /* (a) the ticket the next CPU to ask draws */
+	uint16_t serving;          /* (a) the ticket that holds the lock, or may take it */
+	uint16_t owner;            /* (h) 1 + the holding CPU's number, 0 when free */
 	bool saved_interrupts;     /* (h) were interrupts on when it was taken? */
 	uint8_t rank;              /* (c) enum lock_rank */
 	const char *name;          /* (c) */
 };
 
-#define SPINLOCK_INIT(n, r) { .locked = 0, .saved_interrupts = false, .rank = (r), .name = (n) }
+#define SPINLOCK_INIT(n, r) { .next = 0, .serving = 0, .owner = 0, .saved_interrupts = false, \
+	                      .rank = (r), .name = (n) }
 
 void spin_lock_init(struct spinlock *l, const char *name, enum lock_rank rank);
 /* Takes l if it is free; false (and nothing taken) otherwise.  Exempt from the order check. */
 bool spin_trylock(struct spinlock *l);
-bool spin_held(const struct spinlock *l);
+/* Held by this CPU? */
+static inline bool spin_held(const struct spinlock *l)
+{
+	return __atomic_load_n(&l->owner, __ATOMIC_RELAXED) == machine_cpu_number() + 1;
+}
 
 /*
  * A precondition "l is held" (or "is not held"), checked in the
@@ -145,51 +158,19 @@ bool spin_held(const struct spinlock *l);
  * What is rare stays out of line in kern/lock.c: the order check under
  * other locks, an unlock out of order, and the panics.
  */
-#define LOCK_HELD_MAX 16
+/* This CPU's: kern/lock_state.h.  => interrupts off, or a value that cannot depend on the CPU */
+static inline struct cpu_locks *cpu_locks(void)
+{
+	return machine_cpu_locks();
+}
 
 /*
- * The locks held on this CPU, innermost last (one CPU for now: SMP makes
- * this per-CPU).  Locks: (i) this CPU, with interrupts off (every lock
- * keeps them off).
- */
-struct lock_stack {
-	const struct spinlock *held[LOCK_HELD_MAX];    /* (i) */
-	unsigned depth;                                 /* (i) */
-};
-extern struct lock_stack lock_stack;
-
-/*
- * Preemption, counted per CPU (FreeBSD's critical_enter): while count is
- * above 0, or a spin lock is held, or an interrupt is being handled, the
- * clock may not give the CPU to another thread; it sets pending instead,
- * and the thread gives way when the last of these ends (preempt_enable,
- * the outermost spin_unlock).  A thread that blocks must have count 0, so
- * one CPU needs one count.  Locks: (i) this CPU, with interrupts off.
- */
-struct preempt_state {
-	unsigned count;                /* (i) preempt_disable()s not yet undone */
-	unsigned interrupt_depth;      /* (i) interrupts being handled, nested */
-	bool pending;                  /* (i) the clock asked for a switch it could not make */
-};
-extern struct preempt_state preempt_state;
-
-/*
- * With INVARIANTS, the longest stretches on this CPU with interrupts off
- * and with preemption off, in cycles of machine_cycle_count, each with an
- * address in the function that ended it (lock_report_stretches says them).
  * An interrupts-off stretch is one the kernel began where they were on: a
  * spin-lock section, a clock interrupt's handling; code that runs with
  * them off throughout (boot, the idle loop, a test's own thread) makes
  * none.  A preemption-off stretch is one of those or a preempt_disable
- * section.  Locks: (i).
+ * section.
  */
-struct off_stretch {
-	uint64_t began;                /* (i) when the one under way began */
-	uint64_t longest;              /* (i) */
-	uintptr_t ended_in;            /* (i) */
-};
-extern struct off_stretch interrupts_off_stretch, preempt_off_stretch;
-
 /* s's longest is now took cycles, ended in the caller's caller (out of line). */
 void off_stretch_record(struct off_stretch *s, uint64_t took) __attribute__((noinline));
 
@@ -216,88 +197,117 @@ void lock_report_stretches(void);
 /* Gives the CPU away for the preemption the clock could not make; kern/sched.c. */
 void sched_preempt_pending(void);
 
-/* The CPU stays with this thread until the matching preempt_enable (they nest). */
+/*
+ * The CPU stays with this thread until the matching preempt_enable (they
+ * nest).  The count is the CPU's, so it is raised with interrupts off: a
+ * preemption between finding the CPU's count and raising it could move
+ * the thread to another CPU first.
+ */
 static inline void preempt_disable(void)
 {
-	if (preempt_state.count++ == 0)
-		OFF_STRETCH_BEGIN(&preempt_off_stretch);
+	bool was_on = machine_interrupts_save_off();
+	struct cpu_locks *c = cpu_locks();
+
+	if (c->preempt.count++ == 0)
+		OFF_STRETCH_BEGIN(&c->preempt_off);
+	if (was_on)
+		machine_interrupts_on();
 	__asm__ volatile("" ::: "memory");
 }
 
 /* May the clock switch threads here?  Interrupts on is also needed (the caller's to check). */
 static inline bool preempt_allowed(void)
 {
-	return preempt_state.count == 0 && lock_stack.depth == 0 &&
-	       preempt_state.interrupt_depth == 0;
+	const struct cpu_locks *c = cpu_locks();
+
+	return c->preempt.count == 0 && c->stack.depth == 0 && c->preempt.interrupt_depth == 0;
+}
+
+/* Takes a switch the clock asked for meanwhile, if it may be made here. */
+static inline void preempt_check(void)
+{
+	if (__atomic_load_n(&cpu_locks()->preempt.pending, __ATOMIC_RELAXED) && preempt_allowed())
+		sched_preempt_pending();
 }
 
 /* Undoes one preempt_disable; the last one takes a preemption left pending meanwhile. */
 static inline void preempt_enable(void)
 {
-	KASSERT(preempt_state.count > 0, "preempt_enable: preemption is not disabled");
+	struct cpu_locks *c = cpu_locks();     /* the thread cannot move before the count is 0 */
+
+	KASSERT(c->preempt.count > 0, "preempt_enable: preemption is not disabled");
 	__asm__ volatile("" ::: "memory");
-	if (--preempt_state.count == 0)
-		OFF_STRETCH_END(&preempt_off_stretch);
-	if (__atomic_load_n(&preempt_state.pending, __ATOMIC_RELAXED) && preempt_allowed())
-		sched_preempt_pending();
+	if (--c->preempt.count == 0)
+		OFF_STRETCH_END(&c->preempt_off);
+	preempt_check();
 }
 
 void lock_check_order(const struct spinlock *l);
 void lock_pop_inner(const struct spinlock *l);
 void lock_panic_deadlock(const struct spinlock *l) __attribute__((noreturn));
+/* Spins (pause) until l serves ticket: another CPU holds l. */
+void spin_lock_wait(struct spinlock *l, uint16_t ticket);
 
 /*
  * Interrupts off, saying whether they were on.  A CPU that already holds
  * a lock has them off (every lock turns them off), so only the first lock
- * needs to ask the CPU: reading the flags is dear under emulation.
+ * needs to ask the CPU: reading the flags is dear under emulation.  (A
+ * thread that finds no lock held may move to another CPU before the
+ * interrupts go off; it holds none there either.)
  */
 static inline bool lock_interrupts_save_off(void)
 {
-	return lock_stack.depth == 0 && machine_interrupts_save_off();
+	return cpu_locks()->stack.depth == 0 && machine_interrupts_save_off();
 }
 
-/* l is now held, taken with interrupts was_on. */
-static inline void lock_push(struct spinlock *l, bool was_on)
+/* l is now held by this CPU, taken with interrupts was_on. */
+static inline void lock_push(struct cpu_locks *c, struct spinlock *l, bool was_on)
 {
 	if (was_on)
-		OFF_STRETCH_BEGIN(&interrupts_off_stretch);
+		OFF_STRETCH_BEGIN(&c->interrupts_off);
+	l->owner = (uint16_t)(machine_cpu_number() + 1);
 	l->saved_interrupts = was_on;
-	KASSERT(lock_stack.depth < LOCK_HELD_MAX, "spin_lock: more than %d locks held",
+	KASSERT(c->stack.depth < LOCK_HELD_MAX, "spin_lock: more than %d locks held",
 	        LOCK_HELD_MAX);
-	lock_stack.held[lock_stack.depth++] = l;
+	c->stack.held[c->stack.depth++] = l;
 }
 
 static inline void spin_lock(struct spinlock *l)
 {
 	bool was_on = lock_interrupts_save_off();
+	struct cpu_locks *c = cpu_locks();
 
-	if (lock_stack.depth > 0)
+	if (c->stack.depth > 0)
 		lock_check_order(l);
 	/*
-	 * Taken already means taken by this CPU: it is the only one, and
-	 * its interrupts are off from here to the unlock, so no other
-	 * thread runs meanwhile.  Spinning would wait forever: panic.
+	 * Held by this CPU already: its interrupts are off from here to the
+	 * unlock, so the holder cannot run again to let go.  Spinning would
+	 * wait forever: panic, naming it.
 	 */
-	if (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) != 0)
+	if (spin_held(l))
 		lock_panic_deadlock(l);
-	lock_push(l, was_on);
+	uint16_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != ticket)
+		spin_lock_wait(l, ticket);
+	lock_push(c, l, was_on);
 }
 
 static inline void spin_unlock(struct spinlock *l)
 {
-	bool restore = l->saved_interrupts;
+	struct cpu_locks *c = cpu_locks();
+	bool restore = l->saved_interrupts;    /* read before the next holder writes it */
 
-	KASSERT(l->locked, "spin_unlock: %s is not held", l->name);
-	if (lock_stack.depth > 0 && lock_stack.held[lock_stack.depth - 1] == l)
-		lock_stack.depth--;            /* the usual order: the innermost lock first */
+	KASSERT(spin_held(l), "spin_unlock: %s is not held by this CPU", l->name);
+	if (c->stack.depth > 0 && c->stack.held[c->stack.depth - 1] == l)
+		c->stack.depth--;              /* the usual order: the innermost lock first */
 	else
 		lock_pop_inner(l);
-	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+	l->owner = 0;
+	__atomic_store_n(&l->serving, (uint16_t)(l->serving + 1), __ATOMIC_RELEASE);
 	if (restore) {
-		OFF_STRETCH_END(&interrupts_off_stretch);
+		OFF_STRETCH_END(&c->interrupts_off);
 		machine_interrupts_on();
-		if (__atomic_load_n(&preempt_state.pending, __ATOMIC_RELAXED) && preempt_allowed())
-			sched_preempt_pending();   /* the outermost lock, preemptible here */
+		preempt_check();               /* the outermost lock, preemptible here */
 	}
 }
 

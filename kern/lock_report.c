@@ -3,6 +3,7 @@
  * from kern/lock.c, which the host tests build, as it names functions
  * and converts cycles to time with the kernel's own tables.
  */
+#include <stddef.h>
 #include "kern/clock.h"
 #include "kern/console.h"
 #include "kern/ksym.h"
@@ -21,16 +22,32 @@ static void report_stretch(const char *kind, const struct off_stretch *s)
 	        fn ? fn : "?", offset);
 }
 
+/* The longest of kind (an offset of struct cpu_locks) over every CPU. */
+static const struct off_stretch *longest_of(size_t kind)
+{
+	const struct off_stretch *best = NULL;
+
+	for (unsigned n = 0; machine_cpu_locks_of(n) != NULL; n++) {
+		const struct off_stretch *s =
+			(const struct off_stretch *)((const char *)machine_cpu_locks_of(n) + kind);
+		if (best == NULL || s->longest > best->longest)
+			best = s;
+	}
+	return best;
+}
+
 void lock_report_stretches(void)
 {
 #ifdef INVARIANTS
-	/* a spin-lock section disables preemption too: the longer of the two is its longest */
-	const struct off_stretch *p = preempt_off_stretch.longest > interrupts_off_stretch.longest ?
-	                              &preempt_off_stretch : &interrupts_off_stretch;
+	const struct off_stretch *irq = longest_of(offsetof(struct cpu_locks, interrupts_off));
+	const struct off_stretch *pre = longest_of(offsetof(struct cpu_locks, preempt_off));
 
+	/* a spin-lock section disables preemption too: the longer of the two is its longest */
+	if (irq->longest > pre->longest)
+		pre = irq;
 	kprintf("# longest with ");
-	report_stretch("interrupts off", &interrupts_off_stretch);
-	report_stretch("; with preemption off", p);
+	report_stretch("interrupts off", irq);
+	report_stretch("; with preemption off", pre);
 	kprintf("\n");
 #endif
 }

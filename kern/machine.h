@@ -21,6 +21,7 @@ void console_hw_init(void);
 void console_hw_putc(char c);
 
 struct thread;
+struct cpu_locks;
 
 #ifdef MICA_HOST
 /* The host tests' stand-ins (tests/host/fake_kernel.c). */
@@ -32,8 +33,14 @@ void machine_interrupts_on(void);
 bool machine_interrupts_save_off(void);
 /* The cycle counter: counts at a constant rate and never goes back on one CPU. */
 uint64_t machine_cycle_count(void);
+/* This CPU's number, 0 for the boot CPU. */
+unsigned machine_cpu_number(void);
+/* This CPU's lock state (kern/lock_state.h). */
+struct cpu_locks *machine_cpu_locks(void);
+/* One step of a spin-wait. */
+void machine_spin_pause(void);
 #else
-#include "arch/x86_64/machine_md.h"     /* the same five, inline */
+#include "arch/x86_64/machine_md.h"     /* the same, inline */
 #endif
 
 /* Leaves the emulator with this code; on real hardware, halts for good. */
@@ -117,6 +124,9 @@ void machine_cpus_find(const struct boot_info *bi);
  * processors, it starts none and says why.
  */
 void machine_cpus_start(const struct boot_info *bi);
+
+/* CPU n's lock state, or NULL if there is no CPU n online: CPUs are numbered from 0 up. */
+struct cpu_locks *machine_cpu_locks_of(unsigned n);
 
 /* ---- the profiler's clock, for debug/profile.c (arch/x86_64/profile_md.c) ---- */
 

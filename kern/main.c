@@ -78,6 +78,7 @@ static void warn_unknown_options(const struct boot_options *o)
 
 void kernel_main(uint64_t boot_info_phys)
 {
+	cpu_init_early();
 	console_init();
 	boot_info_take(boot_info_phys);
 	cmdline_parse(boot_info.cmdline, &boot_options);

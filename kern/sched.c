@@ -190,7 +190,7 @@ void sched_remove(struct thread *t)
 		 */
 		if (!(t->wait_in_call && t->wait_unint))
 			wait_end(t, THREAD_INTERRUPTED);
-		KASSERT(preempt_state.count == 0 && lock_stack.depth == 1,
+		KASSERT(cpu_locks()->preempt.count == 0 && cpu_locks()->stack.depth == 1,
 		        "sched_remove: a lock held, or preemption disabled, across the wait");
 		wait_enqueue(machine_current_thread(), &t->preempted_in_kernel, "its way out", 0);
 		switch_away();                 /* until t stops where it holds nothing */
@@ -259,7 +259,7 @@ static void quantum_switch(struct thread *to)
 {
 	LOCK_ASSERT_HELD(&sched_lock);
 	quantum_over = false;
-	preempt_state.pending = false;     /* the CPU changes hands: what was asked is done */
+	cpu_locks()->preempt.pending = false;     /* the CPU changes hands: what was asked is done */
 	if (to != idle_thread && !quantum_queued) {
 		quantum_queued = true;
 		timer_call_enter(&quantum, clock_ns() + SCHED_QUANTUM_NS, quantum_end);
@@ -278,7 +278,7 @@ static void switched_in(void)
 	spin_unlock(&sched_lock);
 	reap_zombies();
 	if (preempt_always)
-		preempt_state.pending = true;
+		cpu_locks()->preempt.pending = true;
 }
 
 void sched_thread_begin(void)
@@ -393,9 +393,11 @@ wait_result_t thread_block(void)
 {
 	struct thread *t = machine_current_thread();
 
-	KASSERT(lock_stack.depth == 0, "thread_block: %s is held across a wait",
-	        lock_stack.depth ? lock_stack.held[lock_stack.depth - 1]->name : "");
-	KASSERT(preempt_state.count == 0, "thread_block: preemption is disabled");
+	const struct cpu_locks *c = cpu_locks();
+
+	KASSERT(c->stack.depth == 0, "thread_block: %s is held across a wait",
+	        c->stack.depth ? c->stack.held[c->stack.depth - 1]->name : "");
+	KASSERT(c->preempt.count == 0, "thread_block: preemption is disabled");
 	spin_lock(&sched_lock);
 	if (t->state == THREAD_WAITING)
 		switch_away();
@@ -443,9 +445,9 @@ void sched_exit(void)
 	struct thread *t = machine_current_thread();
 
 	spin_lock(&sched_lock);
-	KASSERT(preempt_state.count <= 1, "sched_exit: preemption disabled %u times",
-	        preempt_state.count);
-	preempt_state.count = 0;
+	KASSERT(cpu_locks()->preempt.count <= 1, "sched_exit: preemption disabled %u times",
+	        cpu_locks()->preempt.count);
+	cpu_locks()->preempt.count = 0;
 	t->state = THREAD_HALTED;
 	t->run_next = zombies;
 	zombies = t;
@@ -462,7 +464,7 @@ void sched_exit(void)
 void sched_tick(void)
 {
 	if (quantum_over && runnable_exists())
-		preempt_state.pending = true;
+		cpu_locks()->preempt.pending = true;
 }
 
 /* The current thread gives way to the next, marked as preempted where in_kernel says. */
@@ -471,9 +473,9 @@ static void sched_preempt(bool in_kernel)
 	struct thread *t = machine_current_thread();
 
 	KASSERT(preempt_allowed(), "sched_preempt: preemption is not allowed here");
-	preempt_state.pending = false;
+	cpu_locks()->preempt.pending = false;
 	if (!runnable_exists()) {
-		preempt_state.pending = preempt_always;
+		cpu_locks()->preempt.pending = preempt_always;
 		return;
 	}
 	t->preempted_in_kernel = in_kernel;
@@ -488,7 +490,7 @@ void sched_preempt_pending(void)
 
 void sched_interrupt_enter(void)
 {
-	preempt_state.interrupt_depth++;
+	cpu_locks()->preempt.interrupt_depth++;
 }
 
 /*
@@ -498,9 +500,9 @@ void sched_interrupt_enter(void)
  */
 void sched_interrupt_exit(bool from_user)
 {
-	KASSERT(preempt_state.interrupt_depth > 0, "sched_interrupt_exit: not in an interrupt");
-	preempt_state.interrupt_depth--;
-	if (preempt_state.pending && preempt_allowed())
+	KASSERT(cpu_locks()->preempt.interrupt_depth > 0, "sched_interrupt_exit: not in an interrupt");
+	cpu_locks()->preempt.interrupt_depth--;
+	if (cpu_locks()->preempt.pending && preempt_allowed())
 		sched_preempt(!from_user);
 }
 
@@ -558,7 +560,7 @@ static void idle_loop(void *unused)
 void sched_preempt_always(bool on)
 {
 	preempt_always = on;
-	preempt_state.pending = on;
+	cpu_locks()->preempt.pending = on;
 }
 
 void sched_init(void)

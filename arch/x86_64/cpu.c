@@ -5,6 +5,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
+#include "kern/machine.h"
 #include "kern/panic.h"
 #include "lib/string.h"
 #include "vm/vm_kern.h"
@@ -206,6 +207,13 @@ static uint32_t cpuid_apic_id(void)
 	return r[1] >> 24;
 }
 
+void cpu_init_early(void)
+{
+	cpus[0].self = &cpus[0];
+	cpus[0].id = 0;
+	wrmsr(MSR_GS_BASE, (uint64_t)&cpus[0]);
+}
+
 void cpu_init(void)
 {
 	struct cpu *c = &cpus[0];
@@ -288,4 +296,11 @@ void cpu_patch_out_smap(void)
 	for (const uint64_t *site = _smap_sites_start; site < _smap_sites_end; site++)
 		memcpy((void *)*site, nop3, sizeof(nop3));
 	write_cr0(cr0);
+}
+
+struct cpu_locks *machine_cpu_locks_of(unsigned n)
+{
+	if (n >= MAX_CPUS || (n > 0 && !__atomic_load_n(&cpus[n].online, __ATOMIC_ACQUIRE)))
+		return NULL;
+	return &cpus[n].locks;
 }

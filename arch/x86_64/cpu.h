@@ -141,6 +141,11 @@ static inline void clac(void) { if (cpu_features.smap) __asm__ volatile("clac" :
 
 /* Turns copy.asm's stac and clac into NOPs: for a CPU without SMAP, once, at boot. */
 void cpu_patch_out_smap(void);
+/*
+ * The boot processor's per-CPU base (GS at cpus[0]), first thing: every
+ * spin lock finds its CPU's lock state through it.
+ */
+void cpu_init_early(void);
 /* The boot processor's GDT, TSS, IDT and per-CPU base (cpus[0]), the PICs masked. */
 void cpu_init(void);
 /* The boot processor's interrupt stacks, once kernel stacks exist; panics without memory. */

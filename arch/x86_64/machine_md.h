@@ -34,7 +34,25 @@ static inline bool machine_interrupts_save_off(void)
 /* The thread running on this CPU: every sleep-lock assertion asks. */
 static inline struct thread *machine_current_thread(void)
 {
-	return curcpu()->thread;
+	return CPU_FIELD(thread);
+}
+
+/* This CPU's number, 0 for the boot CPU. */
+static inline unsigned machine_cpu_number(void)
+{
+	return CPU_FIELD(id);
+}
+
+/* This CPU's lock state (kern/lock_state.h): meaningful while the thread stays on it. */
+static inline struct cpu_locks *machine_cpu_locks(void)
+{
+	return &curcpu()->locks;
+}
+
+/* One step of a spin-wait: tells the CPU (and a hyperthread sibling) it is spinning. */
+static inline void machine_spin_pause(void)
+{
+	__builtin_ia32_pause();
 }
 
 /* The cycle counter: counts at a constant rate and never goes back on one CPU. */

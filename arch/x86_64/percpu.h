@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "kern/lock_state.h"
 
 #define MAX_CPUS 16
 
@@ -69,6 +70,7 @@ struct cpu {
 	uint32_t apic_id;                /* the local APIC ID other CPUs address it by */
 	volatile bool online;            /* set by the CPU itself, last, once it is up */
 	struct cpu_seen seen;
+	struct cpu_locks locks;          /* the lock layer's: held locks, preemption count */
 };
 
 /* syscall_entry.asm reads these with %gs-relative moves */
@@ -78,6 +80,20 @@ _Static_assert(__builtin_offsetof(struct cpu, kernel_rsp) == CPU_KERNEL_RSP, "pe
 _Static_assert(__builtin_offsetof(struct cpu, user_rsp) == CPU_USER_RSP, "percpu layout");
 
 extern struct cpu cpus[MAX_CPUS];
+
+/*
+ * One field of this CPU's struct cpu, read with one %gs-relative load: a
+ * thread preempted between finding its struct cpu and reading a field
+ * could read another CPU's.
+ */
+#define CPU_FIELD(field)                                                              \
+	({                                                                            \
+		__typeof__(((struct cpu *)0)->field) v_;                              \
+		_Static_assert(sizeof(v_) == 8 || sizeof(v_) == 4, "one load");       \
+		__asm__ volatile("mov %%gs:%c1, %0" : "=r"(v_)                        \
+		                 : "i"(__builtin_offsetof(struct cpu, field)));       \
+		v_;                                                                   \
+	})
 
 static inline struct cpu *curcpu(void)
 {

@@ -110,12 +110,12 @@ static bool interrupt_handled(struct trap_frame *tf)
 {
 	switch (tf->vector) {
 	case T_TIMER:
-		OFF_STRETCH_BEGIN(&interrupts_off_stretch);
+		OFF_STRETCH_BEGIN(&cpu_locks()->interrupts_off);
 		apic_eoi();
 		gdbstub_poll(tf);
 		sched_interrupt_enter();
 		clock_interrupt();
-		OFF_STRETCH_END(&interrupts_off_stretch);
+		OFF_STRETCH_END(&cpu_locks()->interrupts_off);
 		sched_interrupt_exit(tf->cs & 3);
 		return true;
 	case T_APIC_SPURIOUS:

@@ -54,6 +54,11 @@ void sched_preempt_pending(void) {}
 
 /* One thread: a sleep lock is never found taken, so no one sleeps or wakes. */
 struct thread *machine_current_thread(void) { return NULL; }
+unsigned machine_cpu_number(void) { return 0; }
+static struct cpu_locks the_cpu_locks;
+struct cpu_locks *machine_cpu_locks(void) { return &the_cpu_locks; }
+struct cpu_locks *machine_cpu_locks_of(unsigned n) { return n == 0 ? &the_cpu_locks : NULL; }
+void machine_spin_pause(void) { }
 void assert_wait(event_t event, const char *what) { (void)event; (void)what; }
 void assert_wait_in_call(event_t event, const char *what, bool interruptible)
 {
