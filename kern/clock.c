@@ -6,8 +6,12 @@
  * kern/machine.h.
  *
  * The rates are written once, by clock_init, before any interrupt can be
- * taken; readers need no lock.  What is armed is this CPU's, changed only
- * with interrupts off: (i) below.
+ * taken; readers need no lock.  Each CPU has its own one-shot timer, and
+ * what it is armed for is that CPU's, changed only with interrupts off:
+ * (i) below.  Any CPU's interrupt runs the one timer queue's due calls;
+ * the CPU that makes a deadline the queue's head arms its own timer for
+ * it, and every CPU arms for the head after its interrupt, so the head
+ * always has a timer armed by its deadline or earlier.
  */
 #include "kern/clock.h"
 #include "kern/machine.h"
@@ -23,9 +27,20 @@ static uint64_t ns_per_cycle;        /* 32.32 fixed point: nanoseconds per 2^32 
 static uint64_t ticks;               /* updated by the clock interrupt */
 static clock_tick_fn tick_handler;   /* replaced at any moment: read it once per interrupt */
 
-static bool started;                 /* (i) clock_init has started the timer */
-static uint64_t armed = TIMER_NONE;  /* (i) the deadline the one-shot timer is set for */
-static bool in_step;                 /* (i) an interrupt runs its timers: it arms afterwards */
+static bool started;                 /* (c) clock_init has started the timer */
+
+/* Per CPU, indexed by machine_cpu_number(). */
+struct clock_cpu {
+	uint64_t armed;              /* (i) the deadline its one-shot timer is set for */
+	bool in_step;                /* (i) its interrupt runs the timers: it arms afterwards */
+};
+static struct clock_cpu clock_cpus[MACHINE_MAX_CPUS];
+
+/* This CPU's.  => interrupts off */
+static struct clock_cpu *clock_here(void)
+{
+	return &clock_cpus[machine_cpu_number()];
+}
 
 /* Starts the timer only once the rates are known: timers queued before wait until then. */
 void clock_init(void)
@@ -35,6 +50,8 @@ void clock_init(void)
 		panic("clock_init: the cycle counter does not advance");
 	ns_per_cycle = (NSEC_PER_SEC << 32) / cycle_hz;
 	cycles_at_init = machine_cycle_count();
+	for (unsigned n = 0; n < MACHINE_MAX_CPUS; n++)
+		clock_cpus[n].armed = TIMER_NONE;
 	started = true;
 	clock_arm(timer_next_deadline());
 }
@@ -67,7 +84,7 @@ uint64_t clock_armed_for(void)
 	uint64_t left = machine_timer_left_ns();
 
 	if (left == 0)
-		return armed == TIMER_NONE ? TIMER_NONE : now;
+		return clock_here()->armed == TIMER_NONE ? TIMER_NONE : now;
 	return now + left;
 }
 
@@ -86,7 +103,7 @@ static void clock_program(uint64_t deadline)
 {
 	uint64_t now = clock_ns();
 
-	armed = deadline;
+	clock_here()->armed = deadline;
 	if (deadline == TIMER_NONE)
 		machine_timer_stop();
 	else
@@ -95,7 +112,9 @@ static void clock_program(uint64_t deadline)
 
 void clock_arm(uint64_t deadline)
 {
-	if (started && !in_step && deadline < armed)
+	struct clock_cpu *c = clock_here();
+
+	if (started && !c->in_step && deadline < c->armed)
 		clock_program(deadline);
 }
 
@@ -110,10 +129,12 @@ void clock_interrupt(void)
 {
 	clock_tick_fn fn = __atomic_load_n(&tick_handler, __ATOMIC_ACQUIRE);
 
+	struct clock_cpu *c = clock_here();
+
 	__atomic_fetch_add(&ticks, 1, __ATOMIC_RELAXED);
-	in_step = true;
+	c->in_step = true;
 	timer_expire(clock_ns());
-	in_step = false;
+	c->in_step = false;
 	clock_program(timer_next_deadline());
 	if (fn)
 		fn();

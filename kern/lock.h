@@ -25,9 +25,11 @@
  * pages, pmaps, zones, the scheduler and the timers.  Holding one keeps
  * interrupts off on this CPU (an interrupt handler taking the same lock
  * would deadlock) and so disables preemption; unlock restores what lock
- * found.  On one CPU, a spin lock found taken is held by this CPU, a
- * deadlock: spin_lock panics saying so rather than spin (with a second
- * CPU it would spin with `pause`).  Sleep locks (struct sleep_lock) cover
+ * found.  A spin lock held by another CPU is waited for in ticket order,
+ * spinning with `pause` (and answering TLB shootdowns meanwhile:
+ * machine_spin_pause); one held by this CPU already is a deadlock, and
+ * spin_lock panics saying so.  Each CPU keeps its own held locks and
+ * preemption count (kern/lock_state.h).  Sleep locks (struct sleep_lock) cover
  * long work: a map's lock is one, held across whole faults and copies (a
  * 64 MiB vm_write included) with interrupts on, so the copy's page steps
  * are preemption points.  Operations that change the map hold it for
@@ -103,6 +105,8 @@ enum lock_rank {
 	LOCK_RANK_TIMER = 95,      /* the timer queue (kern/timer.c): taken under sched_lock to
 	                              start a quantum or by a wait with a deadline; takes none
 	                              itself, and a timer's function runs with it let go */
+	LOCK_RANK_SHOOTDOWN = 80,  /* the one TLB shootdown request (arch/x86_64/pmap_cpu.c):
+	                              taken under the pmap's and the reverse map's locks */
 	LOCK_RANK_SLEEP_INTERLOCK = 85, /* a sleep lock's own state: held only to change it, and
 	                              to declare a wait for it (sched_lock ranks after) */
 	LOCK_RANK_LEAF = 100,      /* nothing is taken while a leaf lock is held (the

@@ -117,13 +117,21 @@ void machine_cpus_find(const struct boot_info *bi);
  * Starts every processor machine_cpus_find found, each with its own
  * descriptor tables, interrupt stacks and per-CPU data, in the boot
  * processor's protection state, its local APIC timer ready; each then
- * parks with interrupts off, running nothing.  Prints
+ * joins the scheduler (sched_cpu_run) as its idle thread.  Prints
  * `cpus: N started (APIC IDs ...)`.  After clock_init, which times the
  * start-up.  It borrows pages below 640 KiB from bi's map, which no
  * allocator owns; where too few are free, or no table lists the
  * processors, it starts none and says why.
  */
 void machine_cpus_start(const struct boot_info *bi);
+
+#define MACHINE_MAX_CPUS 16
+
+/* How many CPUs run threads: the boot CPU and those machine_cpus_start started. */
+unsigned machine_cpu_count(void);
+
+/* Interrupts CPU n, which then calls sched_kicked (kern/sched.h). */
+void machine_cpu_kick(unsigned n);
 
 /* CPU n's lock state, or NULL if there is no CPU n online: CPUs are numbered from 0 up. */
 struct cpu_locks *machine_cpu_locks_of(unsigned n);

@@ -10,6 +10,13 @@
  * linked through run_next as the run queue is (a thread is in one or the
  * other, never both).  Its state is THREAD_WAITING from assert_wait on,
  * even while it still runs towards thread_block.
+ *
+ * Every CPU takes threads from the one run queue.  A thread made runnable
+ * while a CPU idles kicks that CPU (machine_cpu_kick, sched_kicked), and
+ * a quantum that ends on one CPU for a thread on another kicks that one.
+ * A thread is `running` from the switch to it to the switch away from
+ * it, both under sched_lock, which the switch holds until the next thread
+ * runs: so no CPU takes a thread whose registers another is still saving.
  */
 #include "kern/sched.h"
 #include "kern/clock.h"
@@ -19,20 +26,39 @@
 #include "kern/task.h"
 #include "kern/thread.h"
 #include "kern/timer.h"
+#include "lib/printf.h"
 #include "vm/vm_map.h"
 
 struct spinlock sched_lock = SPINLOCK_INIT("sched", LOCK_RANK_SCHED);
 
 static struct thread *run_head, *run_tail;
-static struct thread *idle_thread;
 static struct thread *zombies;         /* halted, waiting to be freed off their stacks */
+static uint64_t zombies_made, zombies_reaped;   /* (s) */
 #define WAIT_BUCKETS 64
 static struct thread *waiters[WAIT_BUCKETS];   /* waiting threads by event, oldest first */
-static struct thread boot_thread = { .name = "kernel_main", .state = THREAD_RUNNING };
-static struct timer_call quantum;      /* ends each quantum; its fields are the timer queue's */
-static bool quantum_queued;            /* (s) quantum is in the timer queue */
-static bool quantum_over;              /* (s) a quantum ended since the last switch */
+static struct thread boot_thread = { .name = "kernel_main", .state = THREAD_RUNNING,
+                                     .running = true };
 static bool preempt_always;            /* (c) set at boot: sched_preempt_always */
+
+/* What the scheduler keeps for each CPU: (s), and indexed by machine_cpu_number(). */
+struct sched_cpu {
+	struct thread *idle;           /* (c) runs when no other thread can */
+	struct thread *current;        /* (s) the thread it runs */
+	struct timer_call quantum;     /* ends each quantum; its fields are the timer queue's */
+	bool quantum_queued;           /* (s) quantum is in the timer queue */
+	bool quantum_over;             /* (s) a quantum ended since the last switch */
+	bool idling;                   /* (s) its idle thread found nothing to run and halts */
+};
+static struct sched_cpu sched_cpus[MACHINE_MAX_CPUS];
+static struct thread cpu_start_threads[MACHINE_MAX_CPUS];   /* the other CPUs' idle threads */
+
+static void switch_away(void);
+
+/* This CPU's.  => sched_lock held, or interrupts off */
+static struct sched_cpu *here(void)
+{
+	return &sched_cpus[machine_cpu_number()];
+}
 
 /* => sched_lock held */
 static void runq_push(struct thread *t)
@@ -55,10 +81,18 @@ static bool may_run(const struct thread *t)
 {
 	const struct task *task = t->task;
 
-	if (t->preempted_in_kernel)
+	if (t->preempted_in_kernel || t->wait_in_call)
 		return true;                   /* it stops on its way out (sched_stop_if_suspended) */
+	if (t->terminating)
+		return false;                  /* its terminator takes it off the queue */
 	return (__atomic_load_n(&t->suspend_count, __ATOMIC_RELAXED) == 0 &&
 	       (task == NULL || __atomic_load_n(&task->suspend_count, __ATOMIC_RELAXED) == 0));
+}
+
+/* May t run on this CPU (it is bound to no other)?  => sched_lock held */
+static bool may_run_here(const struct thread *t)
+{
+	return t->bound_to == 0 || t->bound_to == machine_cpu_number() + 1;
 }
 
 /* => sched_lock held */
@@ -67,7 +101,7 @@ static struct thread *runq_pop(void)
 	struct thread *prev = NULL, *t = run_head;
 
 	LOCK_ASSERT_HELD(&sched_lock);
-	while (t && !may_run(t)) {
+	while (t && !(may_run(t) && may_run_here(t))) {
 		prev = t;
 		t = t->run_next;
 	}
@@ -86,17 +120,64 @@ static struct thread *runq_pop(void)
 static bool runnable_exists(void)
 {
 	for (struct thread *t = run_head; t; t = t->run_next)
-		if (may_run(t))
+		if (may_run(t) && may_run_here(t))
 			return true;
 	return false;
+}
+
+/* A thread may have become runnable: one idle CPU, if any, looks.  => sched_lock held */
+static void kick_idle_cpu(void)
+{
+	LOCK_ASSERT_HELD(&sched_lock);
+	unsigned me = machine_cpu_number(), n = machine_cpu_count();
+
+	for (unsigned i = 0; i < n; i++) {
+		if (i != me && sched_cpus[i].idling) {
+			sched_cpus[i].idling = false;
+			machine_cpu_kick(i);
+			return;
+		}
+	}
+}
+
+/* => sched_lock held */
+static void runq_push_kick(struct thread *t)
+{
+	runq_push(t);
+	if (t->bound_to != 0 && t->bound_to != machine_cpu_number() + 1)
+		machine_cpu_kick(t->bound_to - 1);   /* only that CPU may take it */
+	else
+		kick_idle_cpu();
+}
+
+void sched_bind(unsigned n)
+{
+	struct thread *t = machine_current_thread();
+
+	KASSERT(n == SCHED_ANY_CPU || n < machine_cpu_count(), "sched_bind: no CPU %u", n);
+	spin_lock(&sched_lock);
+	t->bound_to = n == SCHED_ANY_CPU ? 0 : n + 1;
+	if (may_run_here(t)) {
+		spin_unlock(&sched_lock);
+		return;
+	}
+	t->state = THREAD_RUNNABLE;
+	runq_push_kick(t);
+	switch_away();                     /* CPU n takes it from the queue */
 }
 
 void sched_make_runnable(struct thread *t)
 {
 	spin_lock(&sched_lock);
 	t->state = THREAD_RUNNABLE;
-	if (t != idle_thread)
-		runq_push(t);
+	runq_push_kick(t);
+	spin_unlock(&sched_lock);
+}
+
+void sched_may_run_again(void)
+{
+	spin_lock(&sched_lock);
+	kick_idle_cpu();
 	spin_unlock(&sched_lock);
 }
 
@@ -146,16 +227,14 @@ static bool wait_end(struct thread *t, wait_result_t result)
 	t->wait_event = NULL;
 	t->wait_deadline = 0;
 	t->wait_result = result;
-	if (t == machine_current_thread()) {
+	if (t->running) {              /* on its way to thread_block, which returns at once */
 		t->state = THREAD_RUNNING;
 	} else {
 		t->state = THREAD_RUNNABLE;
-		runq_push(t);
+		runq_push_kick(t);
 	}
 	return true;
 }
-
-static void switch_away(void);
 
 /* wakeup's step under the lock.  => sched_lock held */
 static void wakeup_locked(event_t event, bool one)
@@ -172,12 +251,15 @@ static void wakeup_locked(event_t event, bool one)
  * A thread preempted inside the kernel may hold memory, references, a
  * sleep lock: it is let run on (the caller sleeps meanwhile) until it
  * waits outside any call or is back in user mode, where it holds nothing.
+ * One running on another CPU is kicked off it first.
  */
 void sched_remove(struct thread *t)
 {
 	spin_lock(&sched_lock);
 	t->terminating = true;
-	while (t->preempted_in_kernel || t->wait_in_call) {
+	while (t->running || t->preempted_in_kernel || t->wait_in_call) {
+		if (t->running)
+			machine_cpu_kick(t->last_cpu);
 		/*
 		 * In a wait inside a call (a sleep lock's), t is told
 		 * THREAD_INTERRUPTED and unwinds its call.  Preempted after
@@ -220,20 +302,35 @@ static struct pmap *address_space(const struct thread *t)
 	return t->task && t->task->map ? t->task->map->pmap : kernel_pmap;
 }
 
-/* Frees halted threads; runs on some other thread's stack.  => sched_lock not held */
-static void reap_zombies(void)
+/*
+ * The reaper: a kernel thread that frees halted threads, off their
+ * stacks, and finishes what their ends left (thread_reap: their ports
+ * die, a task they ended is finished).  A thread of its own, as Mach's,
+ * because that work may sleep (a map's lock), which the idle thread, or
+ * whichever thread a switch lands on, must not.  A zombie is on the list
+ * only once the switch away from it is over: sched_lock is held from
+ * sched_exit's push to the next thread's unlock.
+ */
+static void __attribute__((noreturn)) reaper_loop(void *unused)
 {
-	LOCK_ASSERT_NOT_HELD(&sched_lock);
-	if (__atomic_load_n(&zombies, __ATOMIC_RELAXED) == NULL)
-		return;                        /* the usual case: no lock taken for nothing */
-	spin_lock(&sched_lock);
-	struct thread *list = zombies;
-	zombies = NULL;
-	spin_unlock(&sched_lock);
-	while (list) {
-		struct thread *t = list;
-		list = t->run_next;
-		thread_reap(t);
+	(void)unused;
+	for (;;) {
+		spin_lock(&sched_lock);
+		struct thread *list = zombies;
+		zombies = NULL;
+		if (list == NULL)
+			wait_enqueue(machine_current_thread(), &zombies, "halted threads", 0);
+		spin_unlock(&sched_lock);
+		if (list == NULL)
+			thread_block();
+		while (list) {
+			struct thread *t = list;
+			list = t->run_next;
+			thread_reap(t);
+			spin_lock(&sched_lock);
+			zombies_reaped++;
+			spin_unlock(&sched_lock);
+		}
 	}
 }
 
@@ -246,29 +343,37 @@ static void reap_zombies(void)
  */
 static void quantum_end(struct timer_call *t)
 {
+	struct sched_cpu *sc = (struct sched_cpu *)((char *)t -
+	                                            __builtin_offsetof(struct sched_cpu, quantum));
+	unsigned n = (unsigned)(sc - sched_cpus);
+
 	spin_lock(&sched_lock);
-	quantum_over = true;
-	quantum_queued = machine_current_thread() != idle_thread;
-	if (quantum_queued)
+	sc->quantum_over = true;
+	sc->quantum_queued = sc->current != sc->idle;
+	if (sc->quantum_queued)
 		timer_call_enter(t, clock_ns() + SCHED_QUANTUM_NS, quantum_end);
+	if (n != machine_cpu_number())
+		machine_cpu_kick(n);           /* its own interrupt decides (sched_kicked) */
 	spin_unlock(&sched_lock);
 }
 
-/* to is about to run: a quantum is under way unless to is the idle thread.  => sched_lock held */
+/* to is about to run here: a quantum is under way unless to is idle.  => sched_lock held */
 static void quantum_switch(struct thread *to)
 {
 	LOCK_ASSERT_HELD(&sched_lock);
-	quantum_over = false;
+	struct sched_cpu *sc = here();
+
+	sc->quantum_over = false;
 	cpu_locks()->preempt.pending = false;     /* the CPU changes hands: what was asked is done */
-	if (to != idle_thread && !quantum_queued) {
-		quantum_queued = true;
-		timer_call_enter(&quantum, clock_ns() + SCHED_QUANTUM_NS, quantum_end);
+	if (to != sc->idle && !sc->quantum_queued) {
+		sc->quantum_queued = true;
+		timer_call_enter(&sc->quantum, clock_ns() + SCHED_QUANTUM_NS, quantum_end);
 	}
 }
 
 /*
  * The thread that has the CPU again (or for the first time) lets go of
- * sched_lock, which the switch held, and frees the threads that halted.
+ * sched_lock, which the switch held.
  * With preempt_always it asks for the next switch only now: asked for
  * earlier, the unlock would switch again, on and on, each thread
  * nesting one more preemption on its stack.
@@ -276,7 +381,6 @@ static void quantum_switch(struct thread *to)
 static void switched_in(void)
 {
 	spin_unlock(&sched_lock);
-	reap_zombies();
 	if (preempt_always)
 		cpu_locks()->preempt.pending = true;
 }
@@ -304,9 +408,10 @@ static void switch_away(void)
 	    !(from->state == THREAD_WAITING && from->wait_in_call))
 		wakeup_locked(&from->preempted_in_kernel, false);
 	struct thread *to = runq_pop();
+	struct sched_cpu *sc = here();
 
 	if (to == NULL)
-		to = idle_thread;
+		to = sc->idle;
 	if (to != from) {
 		/*
 		 * Whoever releases sched_lock restores what its taker had; the
@@ -314,10 +419,25 @@ static void switch_away(void)
 		 * state, not that of the thread it follows.
 		 */
 		bool own_interrupts = sched_lock.saved_interrupts;
+		from->running = false;
+		if (from->stop_watched) {
+			from->stop_watched = false;
+			wakeup_locked(&from->running, false);
+		}
 		to->state = THREAD_RUNNING;
+		to->running = true;
+		to->last_cpu = machine_cpu_number();
+		sc->current = to;
 		quantum_switch(to);
 		to->switches++;
 		machine_switch(from, to, address_space(to));
+		/*
+		 * Back, perhaps on another CPU, whose last thread may have had
+		 * interrupts off throughout (its idle thread): the stretch this
+		 * thread's unlock ends begins here.
+		 */
+		if (own_interrupts && !sched_lock.saved_interrupts)
+			OFF_STRETCH_BEGIN(&cpu_locks()->interrupts_off);
 		sched_lock.saved_interrupts = own_interrupts;
 	} else {
 		from->state = THREAD_RUNNING;
@@ -334,11 +454,12 @@ void sched_yield(void)
 {
 	struct thread *t = machine_current_thread();
 
+	machine_spin_pause();              /* a yield loop with interrupts off still answers */
 	spin_lock(&sched_lock);
 	if (t->state != THREAD_WAITING) {
 		t->state = THREAD_RUNNABLE;
-		if (t != idle_thread)
-			runq_push(t);
+		if (t != here()->idle)
+			runq_push_kick(t);     /* an idle CPU may take it, or what this one passes over */
 	}
 	switch_away();
 }
@@ -451,6 +572,8 @@ void sched_exit(void)
 	t->state = THREAD_HALTED;
 	t->run_next = zombies;
 	zombies = t;
+	zombies_made++;
+	wakeup_locked(&zombies, false);
 	switch_away();
 	panic("sched_exit: a halted thread ran again");
 }
@@ -463,8 +586,28 @@ void sched_exit(void)
  */
 void sched_tick(void)
 {
-	if (quantum_over && runnable_exists())
+	spin_lock(&sched_lock);
+	if (here()->quantum_over && runnable_exists())
 		cpu_locks()->preempt.pending = true;
+	spin_unlock(&sched_lock);
+}
+
+/*
+ * Another CPU kicked this one: a thread became runnable while it idled,
+ * its quantum ended there, or its thread must stop (suspended or being
+ * terminated: sched_wait_stopped, sched_remove).  The interrupt's way out
+ * makes the switch.
+ */
+void sched_kicked(void)
+{
+	struct thread *t = machine_current_thread();
+
+	spin_lock(&sched_lock);
+	struct sched_cpu *sc = here();
+	sc->idling = false;
+	if (((sc->quantum_over || t == sc->idle) && runnable_exists()) || !may_run(t))
+		cpu_locks()->preempt.pending = true;
+	spin_unlock(&sched_lock);
 }
 
 /* The current thread gives way to the next, marked as preempted where in_kernel says. */
@@ -474,7 +617,10 @@ static void sched_preempt(bool in_kernel)
 
 	KASSERT(preempt_allowed(), "sched_preempt: preemption is not allowed here");
 	cpu_locks()->preempt.pending = false;
-	if (!runnable_exists()) {
+	spin_lock(&sched_lock);
+	bool stay = may_run(t) && !runnable_exists();    /* a thread that must stop goes */
+	spin_unlock(&sched_lock);
+	if (stay) {
 		cpu_locks()->preempt.pending = preempt_always;
 		return;
 	}
@@ -533,26 +679,45 @@ void sched_stop_if_suspended(void)
 	 */
 	while (!may_run(t) || ending(t)) {
 		spin_lock(&sched_lock);
+		bool waits = true;
 		if (ending(t))
 			wait_enqueue(t, &t->terminating, "its end", 0);
 		else if (t->suspend_count)
 			wait_enqueue(t, &t->suspend_count, "thread_resume", 0);
 		else if (!may_run(t))
 			wait_enqueue(t, &t->task->suspend_count, "task_resume", 0);
-		spin_unlock(&sched_lock);
-		thread_block();
+		else
+			waits = false;
+		/*
+		 * Blocks in the same hold: preempted between the two, it would
+		 * be off the CPU waiting, yet counted as preempted inside a
+		 * call, and its terminator would wait for it forever.
+		 */
+		if (waits)
+			switch_away();
+		else
+			spin_unlock(&sched_lock);
 	}
 }
 
-/* The idle thread: wait for an interrupt, then see whether anyone can run. */
-static void idle_loop(void *unused)
+/*
+ * A CPU's idle thread: runs what can run, else halts until an interrupt.
+ * It says it idles under sched_lock, so a thread made runnable after it
+ * looked kicks it, and the kick's interrupt, taken at the halt, wakes it.
+ */
+static void __attribute__((noreturn)) idle_loop(void *unused)
 {
 	(void)unused;
 	for (;;) {
-		if (runnable_exists())
-			sched_yield();
-		else
-			machine_idle();
+		spin_lock(&sched_lock);
+		bool work = runnable_exists();
+		here()->idling = !work;
+		if (work) {
+			switch_away();
+			continue;
+		}
+		spin_unlock(&sched_lock);
+		machine_idle();
 	}
 }
 
@@ -565,12 +730,93 @@ void sched_preempt_always(bool on)
 
 void sched_init(void)
 {
+	struct thread *idle;
+
 	machine_set_current_thread(&boot_thread);
 	spin_lock(&sched_lock);
+	sched_cpus[0].current = &boot_thread;
 	quantum_switch(&boot_thread);      /* its first quantum counts from clock_init */
 	spin_unlock(&sched_lock);
-	idle_thread = thread_create_kernel("idle", idle_loop, NULL);
-	if (idle_thread == NULL)
+	idle = thread_create_kernel("idle", idle_loop, NULL);
+	if (idle == NULL)
 		panic("sched_init: no memory for the idle thread");
-	sched_remove(idle_thread);
+	sched_remove(idle);
+	idle->terminating = false;         /* taken off the queue, not ended */
+	sched_cpus[0].idle = idle;
+	if (thread_create_kernel("reaper", reaper_loop, NULL) == NULL)
+		panic("sched_init: no memory for the reaper");
+}
+
+void sched_cpu_run(void)
+{
+	unsigned n = machine_cpu_number();
+	struct thread *self = &cpu_start_threads[n];
+
+	ksnprintf(self->name, sizeof(self->name), "idle%u", n);
+	self->state = THREAD_RUNNING;
+	self->running = true;
+	self->last_cpu = n;
+	machine_set_current_thread(self);
+	spin_lock(&sched_lock);
+	sched_cpus[n].idle = self;
+	sched_cpus[n].current = self;
+	spin_unlock(&sched_lock);
+	idle_loop(NULL);
+}
+
+/*
+ * Declares the current thread's wait for t to be stopped, inside a call,
+ * or says t is stopped already.  => sched_lock held
+ */
+static bool stop_wait_declare(struct thread *t)
+{
+	struct thread *self = machine_current_thread();
+
+	if (!t->running && !t->preempted_in_kernel)
+		return false;
+	if (t->running)
+		machine_cpu_kick(t->last_cpu);
+	t->stop_watched = true;
+	wait_enqueue(self, &t->running, "it to stop", 0);
+	self->wait_in_call = true;
+	self->wait_unint = false;
+	if (self->terminating)
+		wait_end(self, THREAD_INTERRUPTED);
+	return true;
+}
+
+bool sched_quiescent(void)
+{
+	unsigned me = machine_cpu_number(), n = machine_cpu_count();
+	bool quiet;
+
+	spin_lock(&sched_lock);
+	quiet = zombies_made == zombies_reaped && !runnable_exists();
+	for (unsigned i = 0; quiet && i < n; i++)
+		quiet = i == me || sched_cpus[i].current == sched_cpus[i].idle;
+	spin_unlock(&sched_lock);
+	return quiet;
+}
+
+void sched_nudge(struct thread *t)
+{
+	spin_lock(&sched_lock);
+	if (t->running && t->last_cpu != machine_cpu_number())
+		machine_cpu_kick(t->last_cpu);
+	spin_unlock(&sched_lock);
+}
+
+bool sched_wait_stopped(struct thread *t)
+{
+	if (t == machine_current_thread())
+		return true;
+	for (;;) {
+		spin_lock(&sched_lock);
+		bool waits = stop_wait_declare(t);
+		spin_unlock(&sched_lock);
+		if (!waits)
+			return true;
+		if (thread_block() == THREAD_INTERRUPTED)
+			return false;
+	}
 }

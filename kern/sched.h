@@ -44,6 +44,47 @@ typedef enum {
 void sched_init(void);
 
 /*
+ * Another CPU, once up, joins the scheduler: its start-up context becomes
+ * its idle thread, which runs whatever is runnable.  => interrupts off
+ */
+void sched_cpu_run(void) __attribute__((noreturn));
+
+/*
+ * Binds the current thread to CPU n, and moves it there, or (n is
+ * SCHED_ANY_CPU) lets it run anywhere again: for a test that must run on
+ * one CPU, or keep threads on one CPU as if there were only one.
+ */
+#define SCHED_ANY_CPU (~0u)
+void sched_bind(unsigned n);
+
+/* From the interrupt another CPU's machine_cpu_kick raised here. */
+void sched_kicked(void);
+
+/*
+ * A thread on the run queue may run again (its suspension, or its task's,
+ * ended): an idle CPU looks.
+ */
+void sched_may_run_again(void);
+
+/*
+ * Waits until t is stopped: off every CPU, and not in the middle of a
+ * call (it waits, or is queued from user mode).  A t running on another
+ * CPU is kicked, so it must already have reason to stop (suspended, being
+ * terminated).  False if the wait was interrupted as the current thread
+ * is being terminated (the caller unwinds its call).
+ */
+bool sched_wait_stopped(struct thread *t);
+
+/*
+ * Nothing but the caller runs or may run, and every thread that ended is
+ * freed: a test's baseline taken now counts no one else's leftovers.
+ */
+bool sched_quiescent(void);
+
+/* If t runs on another CPU, kicks that CPU to look whether t may go on (it may not wait). */
+void sched_nudge(struct thread *t);
+
+/*
  * on: every point where preemption becomes allowed (kern/lock.h) gives
  * the CPU away if another thread can run, as if each quantum ended
  * there; a test mode that makes a race with preemption happen at once.

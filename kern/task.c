@@ -275,31 +275,42 @@ kern_return_t task_terminate(struct task *task)
 		thread_terminate(t);
 	}
 	task_release_memory(task, exiting);
-	/*
-	 * Not preempted from the wakeup on: a waiter may count what is left
-	 * as soon as it runs, so the port's death and, when the task ends
-	 * itself, this thread's end come before it can.
-	 */
-	preempt_disable();
-	task->finished = true;
-	thread_wakeup(task);
-	if (exiting)
+	if (exiting) {
+		preempt_disable();             /* its last steps and its end, seen together */
 		self->task = NULL;
+		self->ended_task = task;       /* the reaper finishes it, off this stack */
+		self->ended_task_port = port;
+		sched_exit();
+	}
+	task_finish(task, port);
+	return KERN_SUCCESS;
+}
+
+/*
+ * The end's last steps: the port dies, then the task is finished and its
+ * waiters woken, once its threads, the one that ended it among them, are
+ * gone (a task that ends itself is finished by the reaper that frees its
+ * last thread: thread_reap).  Whoever sees the port dead, or the task
+ * finished, may count what is left at once, on another CPU.
+ */
+void task_finish(struct task *task, struct ipc_port *port)
+{
+	ipc_port_destroy(port);
+	__atomic_store_n(&task->finished, true, __ATOMIC_RELEASE);
 	task_drop_rpc_reference(task);         /* the caller holds one of its own, or is done */
 	task_deallocate(task);                 /* may free the task: the port is held apart */
-	ipc_port_destroy(port);
-	if (exiting)
-		sched_exit();
-	preempt_enable();
-	return KERN_SUCCESS;
+	thread_wakeup(task);                   /* only an address now; each waiter holds a reference */
 }
 
 kern_return_t task_suspend(struct task *task)
 {
 	spin_lock(&task->lock);
 	bool dead = task->terminated;
-	if (!dead)
+	if (!dead) {
 		task->suspend_count++;
+		for (struct thread *t = task->threads; t; t = t->task_next)
+			sched_nudge(t);            /* running on another CPU: it stops there */
+	}
 	spin_unlock(&task->lock);
 	if (dead)
 		return KERN_INVALID_ARGUMENT;
@@ -316,8 +327,10 @@ kern_return_t task_resume(struct task *task)
 	else
 		task->suspend_count--;
 	spin_unlock(&task->lock);
-	if (kr == KERN_SUCCESS)
+	if (kr == KERN_SUCCESS) {
 		thread_wakeup(&task->suspend_count);  /* its threads stopped in sched_stop_if_suspended */
+		sched_may_run_again();                /* or queued, passed over until now */
+	}
 	return kr;
 }
 

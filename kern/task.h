@@ -113,6 +113,9 @@ kern_return_t task_terminate(struct task *task);
  * resumes as suspends), and lets them go again.  A task that suspends
  * itself stops at once.
  */
+/* The end of a task's termination, once its threads are gone (kern/task.c). */
+void task_finish(struct task *task, struct ipc_port *port);
+
 kern_return_t task_suspend(struct task *task);
 kern_return_t task_resume(struct task *task);
 

@@ -105,19 +105,51 @@ kern_return_t thread_create(struct task *task, struct thread **out)
 	return KERN_SUCCESS;
 }
 
+/*
+ * Stops t, another thread, so that its registers hold still: a suspension
+ * of the caller's own, then the wait for t to be stopped (it may run on
+ * another CPU).  False, holding nothing, if the wait was interrupted.
+ */
+static bool thread_hold(struct thread *t)
+{
+	if (t == current_thread())
+		return true;
+	spin_lock(&sched_lock);
+	t->suspend_count++;
+	spin_unlock(&sched_lock);
+	if (sched_wait_stopped(t))
+		return true;
+	(void)thread_resume(t);
+	return false;
+}
+
+static void thread_release(struct thread *t)
+{
+	if (t != current_thread())
+		(void)thread_resume(t);
+}
+
 kern_return_t thread_set_state(struct thread *t, int flavor, const void *state, unsigned count)
 {
 	if (flavor != x86_THREAD_STATE64 || count != x86_THREAD_STATE64_COUNT || t->task == NULL)
 		return KERN_INVALID_ARGUMENT;
-	return machine_thread_set_state(t, state);
+	if (!thread_hold(t))
+		return KERN_ABORTED;
+	kern_return_t kr = machine_thread_set_state(t, state);
+	thread_release(t);
+	return kr;
 }
 
 kern_return_t thread_get_state(struct thread *t, int flavor, void *state, unsigned *count)
 {
 	if (flavor != x86_THREAD_STATE64 || *count < x86_THREAD_STATE64_COUNT || t->task == NULL)
 		return KERN_INVALID_ARGUMENT;
+	if (!thread_hold(t))
+		return KERN_ABORTED;
 	*count = x86_THREAD_STATE64_COUNT;
-	return machine_thread_get_state(t, state);
+	kern_return_t kr = machine_thread_get_state(t, state);
+	thread_release(t);
+	return kr;
 }
 
 kern_return_t thread_suspend(struct thread *t)
@@ -127,7 +159,12 @@ kern_return_t thread_suspend(struct thread *t)
 	spin_lock(&sched_lock);
 	t->suspend_count++;
 	spin_unlock(&sched_lock);
-	return KERN_SUCCESS;                   /* the caller itself stops on its way out (syscall.c) */
+	if (t == current_thread())
+		return KERN_SUCCESS;           /* it stops on its way out (syscall.c) */
+	if (sched_wait_stopped(t))
+		return KERN_SUCCESS;           /* stopped, wherever it ran */
+	(void)thread_resume(t);
+	return KERN_ABORTED;
 }
 
 /* The last resume lets a thread that never ran start; one that ran is still queued. */
@@ -143,10 +180,12 @@ kern_return_t thread_resume(struct thread *t)
 	t->suspend_count--;
 	start = t->suspend_count == 0 && t->state == THREAD_SUSPENDED;
 	spin_unlock(&sched_lock);
-	if (start)
+	if (start) {
 		sched_make_runnable(t);
-	else
+	} else {
 		thread_wakeup(&t->suspend_count);  /* it may be stopped in sched_stop_if_suspended */
+		sched_may_run_again();             /* or queued, passed over until now */
+	}
 	return KERN_SUCCESS;
 }
 
@@ -183,19 +222,10 @@ const struct ipc_kobject_ops thread_kobject_ops = {
 };
 
 /* No call reaches t through its port from now on; senders get MACH_SEND_INVALID_DEST. */
-static void thread_port_kill(struct thread *t)
-{
-	struct ipc_port *port = t->self_port;
-
-	t->self_port = NULL;
-	if (port)
-		ipc_kobject_port_destroy(port);
-}
-
 /*
- * Not preempted from here on: whoever sees the port dead may count the
- * thread gone.  A thread being terminated leaves its end to whoever
- * terminates it: it stops (sched_stop_if_suspended) to be reaped there.
+ * Not preempted from here on: its end is one step.  A thread being
+ * terminated leaves its end to whoever terminates it: it stops
+ * (sched_stop_if_suspended) to be reaped there.
  */
 void thread_exit(void)
 {
@@ -207,10 +237,9 @@ void thread_exit(void)
 		sched_stop_if_suspended();
 		panic("thread_exit: %s ran on after its end", t->name);
 	}
-	thread_port_kill(t);
 	if (t->task)
 		task_remove_thread(t->task, t);
-	sched_exit();
+	sched_exit();                          /* its port dies as it is reaped (thread_reap) */
 }
 
 /*
@@ -226,7 +255,6 @@ void thread_terminate(struct thread *t)
 {
 	if (t == current_thread())
 		thread_exit();
-	thread_port_kill(t);
 	sched_remove(t);
 	if (t->task)
 		task_remove_thread(t->task, t);
@@ -234,9 +262,22 @@ void thread_terminate(struct thread *t)
 	thread_reap(t);
 }
 
+/*
+ * Its stack and structure go before its port dies (and, if it ended its
+ * task, before the task is finished): whoever sees either may count the
+ * thread gone at once, on another CPU.
+ */
 void thread_reap(struct thread *t)
 {
 	KASSERT(t != current_thread(), "thread_reap: %s is running", t->name);
-	thread_port_kill(t);                   /* a task that ended itself left it */
+	struct ipc_port *port = t->self_port;
+	struct task *ended = t->ended_task;
+	struct ipc_port *ended_port = t->ended_task_port;
+
+	t->self_port = NULL;
 	thread_deallocate(t);
+	if (port)
+		ipc_kobject_port_destroy(port);
+	if (ended)
+		task_finish(ended, ended_port);
 }

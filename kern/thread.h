@@ -38,8 +38,8 @@ struct ipc_kobject_ops;
  *       without it, atomically, as a glimpse
  *   (k) the lock of the thread's task
  *   (t) the thread itself
- *   (o) the thread itself, or another while it is off the CPU (one CPU):
- *       the switch, under (s), and thread_set_state
+ *   (o) the thread itself, or another while it is stopped: the switch,
+ *       under (s), and thread_set_state (sched_wait_stopped)
  *   (a) atomic
  *   (c) constant after creation
  *   (x) set at creation; cleared by thread_port_kill, by the thread itself
@@ -62,6 +62,10 @@ struct thread {
 	int wait_result;               /* (s) wait_result_t (kern/sched.h): why its wait ended */
 	struct timer_call wait_timer;  /* (s) the deadline's timer, queued while it waits */
 	uint64_t switches;             /* (s) how often the scheduler gave it the CPU */
+	bool running;                  /* (s) on a CPU: from the switch to it to the switch away */
+	unsigned last_cpu;             /* (s) the CPU it runs on, or last ran on */
+	bool stop_watched;             /* (s) someone waits for it to stop (sched_wait_stopped) */
+	unsigned bound_to;             /* (s) 1 + the only CPU it may run on; 0: any (sched_bind) */
 	bool preempted_in_kernel;      /* (s) taken off the CPU in the middle of kernel code,
 	                                  where it may hold memory and references: it must
 	                                  run on to a wait outside any call, or to user
@@ -76,6 +80,9 @@ struct thread {
 	uint32_t ref_count;            /* (a) one for being alive, one per holder */
 	unsigned suspend_count;        /* (s) > 0: not given the CPU (thread_suspend/resume) */
 	struct ipc_port *self_port;    /* (x) the thread port (user threads; NULL once it ended) */
+	struct task *ended_task;       /* (t) the task it ended as its last thread, which the
+	                                  reaper finishes once the thread is gone (task_finish) */
+	struct ipc_port *ended_task_port;   /* (t) that task's port, to die then */
 	struct alloc_fail alloc_fail;  /* (t) the test-only failure switch (kern/alloc_fail.h) */
 };
 

@@ -47,6 +47,7 @@ enum {
 #define ICR_INIT_ASSERT     0xc500u        /* INIT, level-triggered, assert */
 #define ICR_INIT_DEASSERT   0x8500u        /* INIT, level-triggered, de-assert */
 #define ICR_STARTUP         0x4600u        /* start-up IPI; the vector is the page number */
+#define ICR_FIXED_ASSERT    0x4000u        /* fixed delivery, edge, assert; | the vector */
 #define ICR_POLLS_MAX       (1u << 24)
 #define LVT_MASKED          (1u << 16)
 #define TIMER_DIVIDE_16     0x3            /* the timer counts the APIC's clock / 16 */
@@ -170,6 +171,19 @@ static bool apic_command(uint32_t dest, uint32_t command)
 	while ((apic_read(APIC_ICR_LOW) & ICR_PENDING) && polls < ICR_POLLS_MAX)
 		polls++;
 	return polls < ICR_POLLS_MAX;
+}
+
+/*
+ * An interrupt command is two register writes: an interrupt on this CPU
+ * that sent one between them would change the destination of ours.
+ */
+void apic_send_ipi(uint32_t dest, uint8_t vector)
+{
+	bool was_on = machine_interrupts_save_off();
+
+	apic_command(dest, ICR_FIXED_ASSERT | vector);
+	if (was_on)
+		machine_interrupts_on();
 }
 
 bool apic_send_init(uint32_t dest)

@@ -33,6 +33,8 @@ void apic_init_ap(void);
  * accepted the command.
  */
 bool apic_send_init(uint32_t dest);
+/* A fixed interrupt on vector to the CPU with APIC ID dest. */
+void apic_send_ipi(uint32_t dest, uint8_t vector);
 bool apic_send_startup(uint32_t dest, uint8_t page);
 
 #endif

@@ -49,10 +49,17 @@ static inline struct cpu_locks *machine_cpu_locks(void)
 	return &curcpu()->locks;
 }
 
-/* One step of a spin-wait: tells the CPU (and a hyperthread sibling) it is spinning. */
+void pmap_tlb_service(void);        /* arch/x86_64/pmap_cpu.h */
+
+/*
+ * One step of a spin-wait: tells the CPU (and a hyperthread sibling) it
+ * is spinning, and drops the translations a TLB shootdown asks of it,
+ * whose initiator may hold the lock this CPU spins for.
+ */
 static inline void machine_spin_pause(void)
 {
 	__builtin_ia32_pause();
+	pmap_tlb_service();
 }
 
 /* The cycle counter: counts at a constant rate and never goes back on one CPU. */

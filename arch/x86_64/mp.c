@@ -9,20 +9,22 @@
  * through a private top-level table and calls ap_main on a kernel stack.
  * There it loads its own GDT, TSS and GS base, takes the boot
  * processor's protection state, enables its local APIC, records what it
- * sees, says it is online and parks with interrupts off: only CPU 0 runs
- * threads yet.  The CPUs start one at a time, so one parameter block
- * serves them all.
+ * sees, says it is online and joins the scheduler (sched_cpu_run), whose
+ * idle thread it becomes.  The CPUs start one at a time, so one parameter
+ * block serves them all.
  */
 #include "arch/x86_64/mp.h"
 #include "arch/x86_64/acpi.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/trap.h"
 #include "arch/x86_64/pmap_md.h"
 #include "kern/clock.h"
 #include "kern/console.h"
 #include "kern/machine.h"
 #include "kern/panic.h"
+#include "kern/sched.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "vm/vm_kern.h"
@@ -115,10 +117,21 @@ static void __attribute__((noreturn)) ap_main(struct cpu *c)
 	c->pmap = kernel_pmap;
 	seen_record(&c->seen);
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
-	for (;;) {                     /* parked: the scheduler does not run here yet */
-		cli();
-		hlt();
-	}
+	sched_cpu_run();               /* its start-up stack becomes its idle thread's */
+}
+
+unsigned machine_cpu_count(void)
+{
+	unsigned n = 1;
+
+	while (n < MAX_CPUS && __atomic_load_n(&cpus[n].online, __ATOMIC_ACQUIRE))
+		n++;
+	return n;
+}
+
+void machine_cpu_kick(unsigned n)
+{
+	apic_send_ipi(cpus[n].apic_id, T_RESCHEDULE);
 }
 
 /*

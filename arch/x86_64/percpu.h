@@ -2,8 +2,7 @@
  * Per-CPU state.  Each CPU's GS base points at its struct cpu, whose first
  * field points at itself, so curcpu() is one load from %gs:0.  cpus[0] is
  * the boot processor; arch/x86_64/mp.c starts the others, which come up
- * in the same protection state and then park with interrupts off: only
- * CPU 0 runs threads for now.
+ * in the same protection state and join the scheduler.
  */
 #ifndef MICA_ARCH_PERCPU_H
 #define MICA_ARCH_PERCPU_H

@@ -861,7 +861,7 @@ static void free_table(struct pmap *pmap, paddr_t pa, int level, vm_offset_t bas
 
 void pmap_destroy(pmap_t pmap)
 {
-	KASSERT(pmap != kernel_pmap && pmap != pmap_current(),
+	KASSERT(pmap != kernel_pmap && pmap->active == 0,
 	        "pmap_destroy: pmap %p is the kernel's or in use", pmap);
 	spin_lock(&pmap->lock);
 	for (unsigned i = 0; i < 256; i++)

@@ -8,9 +8,11 @@
  * (tests/host/fake_kernel.c).
  */
 #include "arch/x86_64/pmap_cpu.h"
+#include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/trap.h"
 #include "kern/console.h"
 #include "kern/panic.h"
 
@@ -24,11 +26,35 @@ extern char boot_stack_guard[];
 /* ------------------------------------------------------- the TLB */
 
 /*
- * On this CPU, a pmap that is not active here has no translations to
- * drop (activation reloads CR3).  With SMP, this is where shootdown IPIs
- * to the other CPUs using pmap will go.
+ * TLB shootdown.  A CPU that removes or narrows a mapping of a pmap drops
+ * its own stale translations, then asks every other CPU on which the
+ * pmap is active (its bit in pmap->active; all of them for the kernel's)
+ * to drop theirs, through one request and an interrupt, and waits until
+ * each has: so when pmap_tlb_invalidate returns, no TLB anywhere holds
+ * the old translation.  The protocol (docs/vm_write.md, "Many CPUs"):
+ *
+ *   - A CPU sets its bit in a pmap before loading it into CR3 and clears
+ *     its bit in the pmap it leaves after: a CPU without its bit caches
+ *     nothing of that pmap.  The initiator changes the entries first and
+ *     reads the bits after a full barrier, so a CPU that loads the pmap
+ *     after the read walks the new entries, and one that had it loaded
+ *     before is asked.
+ *   - One request at a time (shootdown_lock).  The targets may be
+ *     spinning with interrupts off, for a lock the initiator holds (the
+ *     pmap's): a CPU that spins looks for a request meant for it at every
+ *     turn (machine_spin_pause), so the initiator's wait always ends.
+ *   - Past TLB_INVLPG_MAX pages a CPU flushes everything instead, as
+ *     the initiator does for itself.
  */
-void pmap_tlb_invalidate(struct pmap *pmap, vm_offset_t start, vm_offset_t end)
+static struct spinlock shootdown_lock = SPINLOCK_INIT("tlb_shootdown", LOCK_RANK_SHOOTDOWN);
+static struct {
+	struct pmap *pmap;                 /* (q) shootdown_lock, while pending is 0 */
+	vm_offset_t start, end;            /* (q) */
+	uint32_t pending;                  /* (a) CPUs yet to drop them */
+} shootdown;
+
+/* Drops this CPU's translations of [start, end) of pmap, if it may hold any. */
+static void tlb_drop_here(struct pmap *pmap, vm_offset_t start, vm_offset_t end)
 {
 	if (pmap != kernel_pmap && pmap != curcpu()->pmap)
 		return;
@@ -40,6 +66,65 @@ void pmap_tlb_invalidate(struct pmap *pmap, vm_offset_t start, vm_offset_t end)
 	} else {
 		write_cr3(read_cr3());
 	}
+}
+
+void pmap_tlb_service(void)
+{
+	uint32_t me = 1u << curcpu()->id;
+
+	if (!(__atomic_load_n(&shootdown.pending, __ATOMIC_ACQUIRE) & me))
+		return;
+	tlb_drop_here(shootdown.pmap, shootdown.start, shootdown.end);
+	__atomic_fetch_and(&shootdown.pending, ~me, __ATOMIC_RELEASE);
+}
+
+/* The other CPUs that may cache pmap's translations.  => after the entries changed */
+static uint32_t tlb_holders_elsewhere(struct pmap *pmap)
+{
+	uint32_t all = (uint32_t)((1ull << machine_cpu_count()) - 1);
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	uint32_t holders = pmap == kernel_pmap ? all : __atomic_load_n(&pmap->active, __ATOMIC_RELAXED);
+	return holders & ~(1u << curcpu()->id);
+}
+
+/* Asks the CPUs in targets to drop [start, end) of pmap, and waits until each has. */
+static void tlb_shootdown(uint32_t targets, struct pmap *pmap, vm_offset_t start, vm_offset_t end)
+{
+	spin_lock(&shootdown_lock);
+	shootdown.pmap = pmap;
+	shootdown.start = start;
+	shootdown.end = end;
+	__atomic_store_n(&shootdown.pending, targets, __ATOMIC_RELEASE);
+	for (unsigned n = 0; n < MAX_CPUS; n++)
+		if (targets & (1u << n))
+			apic_send_ipi(cpus[n].apic_id, T_SHOOTDOWN);
+	while (__atomic_load_n(&shootdown.pending, __ATOMIC_ACQUIRE) != 0)
+		__builtin_ia32_pause();
+	spin_unlock(&shootdown_lock);
+}
+
+void pmap_tlb_round_trip(unsigned n)
+{
+	bool was_on = machine_interrupts_save_off();
+
+	if (n != curcpu()->id)             /* on CPU n itself, all that reached it is taken */
+		tlb_shootdown(1u << n, kernel_pmap, 0, 0);
+	if (was_on)
+		machine_interrupts_on();
+}
+
+void pmap_tlb_invalidate(struct pmap *pmap, vm_offset_t start, vm_offset_t end)
+{
+	bool was_on = machine_interrupts_save_off();     /* this CPU's bit stays this CPU's */
+	uint32_t targets;
+
+	tlb_drop_here(pmap, start, end);
+	targets = tlb_holders_elsewhere(pmap);
+	if (targets != 0)
+		tlb_shootdown(targets, pmap, start, end);
+	if (was_on)
+		machine_interrupts_on();
 }
 
 /*
@@ -56,10 +141,18 @@ uint16_t pmap_pcid_new(void)
 	return pcid;
 }
 
+/* Bits as the shootdown protocol above has them.  => interrupts off, or preemption */
 void pmap_activate(pmap_t pmap)
 {
-	curcpu()->pmap = pmap;
+	struct cpu *c = curcpu();
+	struct pmap *old = c->pmap;
+	uint32_t me = 1u << c->id;
+
+	__atomic_fetch_or(&pmap->active, me, __ATOMIC_SEQ_CST);
+	c->pmap = pmap;
 	write_cr3(pmap->pml4_pa | pmap->pcid);
+	if (old && old != pmap)
+		__atomic_fetch_and(&old->active, ~me, __ATOMIC_SEQ_CST);
 }
 
 uint16_t pmap_pcid(pmap_t pmap)

@@ -27,6 +27,8 @@ struct pmap {
 	uint64_t *pml4;                /* (c) through the direct map */
 	paddr_t pml4_pa;               /* (c) */
 	uint16_t pcid;                 /* (c) 0 when PCID is off, and for the kernel */
+	uint32_t active;               /* (a) a bit per CPU whose CR3 holds it: the TLBs that may
+	                                  cache its translations (the kernel's: every CPU) */
 	struct spinlock lock;
 	uint64_t resident;             /* (p) leaf 4 KiB mappings */
 };
@@ -76,6 +78,20 @@ uint64_t *pmap_pte(struct pmap *pmap, vm_offset_t va);
  * may hold them, before it returns.
  */
 void pmap_tlb_invalidate(struct pmap *pmap, vm_offset_t start, vm_offset_t end);
+
+/*
+ * From the shootdown interrupt, or a CPU spinning with interrupts off
+ * (machine_spin_pause): drops the translations another CPU's
+ * pmap_tlb_invalidate asks this CPU to drop, and says it has.
+ */
+void pmap_tlb_service(void);
+
+/*
+ * Interrupts CPU n (if not this one) with a shootdown request for nothing,
+ * and returns once it has answered: whatever reached it before has been
+ * taken.
+ */
+void pmap_tlb_round_trip(unsigned n);
 
 /* The PCID that tags a new address space's TLB entries; 0 when there are none. */
 uint16_t pmap_pcid_new(void);

@@ -14,6 +14,7 @@
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/pmap_cpu.h"
 #include "kern/clock.h"
 #include "kern/machine.h"
 #include "vm/vm_kern.h"
@@ -78,7 +79,7 @@ bool machine_profile_start(unsigned hz)
 	outb(PIT_COMMAND, PIT_CH0_RATE);
 	outb(PIT_CH0_DATA, divisor & 0xff);
 	outb(PIT_CH0_DATA, divisor >> 8);
-	/* to the boot CPU alone, whose APIC ID need not be 0; the others are parked */
+	/* to the boot CPU alone, whose APIC ID need not be 0: what it runs is sampled */
 	ioapic_write(IOAPIC_REDIR(PIT_PIN) + 1, cpus[0].apic_id << 24);
 	ioapic_write(IOAPIC_REDIR(PIT_PIN), REDIR_NMI);   /* edge-triggered, unmasked */
 	return true;
@@ -112,8 +113,16 @@ void machine_profile_rearm(void)
 	outb(PIT_CH0_DATA, divisor >> 8);
 }
 
+/*
+ * An NMI the I/O APIC sent just before the mask may still be on its way
+ * to CPU 0 when this runs on another CPU (under TCG, for as long as the
+ * host holds CPU 0's thread): an interrupt sent after the mask, and
+ * answered, comes after it, as an NMI is taken before any interrupt.
+ */
 void machine_profile_stop(void)
 {
-	if (ioapic)
-		ioapic_write(IOAPIC_REDIR(PIT_PIN), REDIR_NMI | REDIR_MASKED);
+	if (ioapic == NULL)
+		return;
+	ioapic_write(IOAPIC_REDIR(PIT_PIN), REDIR_NMI | REDIR_MASKED);
+	pmap_tlb_round_trip(0);
 }

@@ -118,6 +118,16 @@ static bool interrupt_handled(struct trap_frame *tf)
 		OFF_STRETCH_END(&cpu_locks()->interrupts_off);
 		sched_interrupt_exit(tf->cs & 3);
 		return true;
+	case T_RESCHEDULE:
+		apic_eoi();
+		sched_interrupt_enter();
+		sched_kicked();
+		sched_interrupt_exit(tf->cs & 3);
+		return true;
+	case T_SHOOTDOWN:
+		apic_eoi();
+		pmap_tlb_service();
+		return true;
 	case T_APIC_SPURIOUS:
 		return true;
 	default:

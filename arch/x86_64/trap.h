@@ -19,6 +19,8 @@ enum {
 	T_EXCEPTIONS = 32,
 	T_IRQ_BASE = 32,           /* the 8259s are remapped here, and masked */
 	T_TIMER = 0x30,            /* the local APIC timer: the clock's one-shot (kern/clock.c) */
+	T_RESCHEDULE = 0x31,       /* another CPU asks this one to look at its threads again */
+	T_SHOOTDOWN = 0x32,        /* another CPU asks this one to drop stale translations */
 	T_APIC_SPURIOUS = 0xff,    /* the local APIC's spurious vector: needs no EOI */
 };
 

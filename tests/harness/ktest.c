@@ -74,11 +74,20 @@ bool ktest_check_streq(const char *file, int line, const char *a_src, const char
 	return false;
 }
 
+static int ktest_nap_event;
+
+void ktest_nap(void)
+{
+	assert_wait_deadline(&ktest_nap_event, "a test's nap", clock_ns() + 100000);
+	thread_block();
+}
+
 /* Runs one test and prints its result line; returns 0 pass, 1 fail, 2 skip. */
 static int run_one(const struct ktest *t, unsigned number)
 {
 	kt.failed = false;
 	kt.skip_reason = NULL;
+	KT_WAIT_FOR(sched_quiescent());        /* the last test's threads are gone */
 	if (kern_setjmp(&kt.abort_jb) == 0)
 		t->fn();
 	if (kt.skip_reason && !kt.failed) {

@@ -12,8 +12,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "kern/clock.h"
 #include "kern/cmdline.h"
 #include "kern/console.h"
+#include "kern/machine.h"
+#include "kern/sched.h"
 
 struct ktest {
 	const char *suite;
@@ -89,6 +92,28 @@ bool ktest_run(const struct boot_options *o);
 #define KT_EXPECT_STREQ(a, b) ((void)ktest_check_streq(__FILE__, __LINE__, #a, #b, (a), (b)))
 
 /* Fails the test with a message and ends it. */
+/*
+ * Waits until cond holds or a second has passed, for a test that waits
+ * for another thread to get somewhere: on several CPUs that thread runs
+ * beside the test, at its own pace, so a count of yields means nothing.
+ * Between looks the test sleeps a tenth of a millisecond rather than
+ * spin: a spinning CPU takes the scheduler's lock over and over from the
+ * others, and under emulation takes a host core from them.  Interrupts
+ * are on meanwhile (a test's thread runs with them off).  The test then
+ * checks cond (or what it implies) as usual.
+ */
+void ktest_nap(void);
+#define KT_WAIT_FOR(cond)                                                       \
+	do {                                                                    \
+		bool kt_was_on_ = machine_interrupts_save_off();                \
+		uint64_t kt_until_ = clock_ns() + 1000000000ull;                \
+		machine_interrupts_on();                                        \
+		while (!(cond) && clock_ns() < kt_until_)                       \
+			ktest_nap();                                            \
+		if (!kt_was_on_)                                                \
+			machine_interrupts_off();                               \
+	} while (0)
+
 #define KT_FAIL(...)                                              \
 	do {                                                      \
 		ktest_fail_at(__FILE__, __LINE__, __VA_ARGS__);   \

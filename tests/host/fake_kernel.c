@@ -149,6 +149,10 @@ uint16_t pmap_pcid_new(void)
 	return 0;
 }
 
+void pmap_tlb_service(void)
+{
+}
+
 void pmap_activate(pmap_t pmap)
 {
 	current_pmap = pmap;

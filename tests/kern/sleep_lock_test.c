@@ -71,8 +71,7 @@ static bool sleeps_on_the_lock(const struct party *p)
 static void finish(struct party *p)
 {
 	p->let_go = true;
-	for (int i = 0; i < 100 && !p->done; i++)
-		sched_yield();
+	KT_WAIT_FOR(p->done);
 	KT_EXPECT(p->done);
 }
 
@@ -83,17 +82,17 @@ KTEST(sleep_lock, readers_share_and_a_writer_waits_for_them)
 	sleep_lock_init(&lock, "test", LOCK_RANK_MAP);
 	KT_ASSERT(lock_read(&lock));
 	start(&reader);
-	yield_a_while();
+	KT_WAIT_FOR(reader.holds);
 	KT_EXPECT(reader.holds);                       /* two readers at once */
 	start(&writer);
-	yield_a_while();
+	KT_WAIT_FOR(sleeps_on_the_lock(&writer));
 	KT_EXPECT(!writer.holds);
 	KT_EXPECT(sleeps_on_the_lock(&writer));
 	finish(&reader);
 	yield_a_while();
 	KT_EXPECT(!writer.holds);                      /* one reader is left: us */
 	lock_done(&lock);
-	yield_a_while();
+	KT_WAIT_FOR(writer.holds);
 	KT_EXPECT(writer.holds);
 	finish(&writer);
 	KT_EXPECT(!lock_held(&lock));
@@ -108,12 +107,12 @@ KTEST(sleep_lock, a_writer_is_alone_and_each_write_hold_moves_the_timestamp)
 	KT_ASSERT(lock_write(&lock));
 	KT_EXPECT(lock_write_held(&lock));
 	start(&reader);
-	yield_a_while();
+	KT_WAIT_FOR(sleeps_on_the_lock(&reader));
 	KT_EXPECT(sleeps_on_the_lock(&reader));
 	KT_EXPECT_EQ(lock.timestamp, stamp);           /* held, not yet let go */
 	lock_done(&lock);
 	KT_EXPECT_EQ(lock.timestamp, stamp + 1);
-	yield_a_while();
+	KT_WAIT_FOR(reader.holds);
 	KT_EXPECT(reader.holds);
 	finish(&reader);
 	KT_EXPECT_EQ(lock.timestamp, stamp + 1);       /* a read hold leaves it */
@@ -131,11 +130,11 @@ KTEST(sleep_lock, an_upgrade_alone_succeeds_and_a_second_one_fails_holding_nothi
 
 	KT_ASSERT(lock_read(&lock));
 	start(&first);
-	yield_a_while();
+	KT_WAIT_FOR(sleeps_on_the_lock(&first));
 	KT_EXPECT(sleeps_on_the_lock(&first));         /* its upgrade waits for our read hold */
 	KT_EXPECT(!lock_read_to_write(&lock));         /* it asked first: ours fails ... */
 	KT_EXPECT(!lock_held(&lock));                 /* ... and we hold nothing */
-	yield_a_while();
+	KT_WAIT_FOR(first.upgraded);
 	KT_EXPECT(first.upgraded);
 	KT_EXPECT(first.holds);
 	KT_EXPECT(first.thread->state != THREAD_WAITING);
@@ -151,18 +150,18 @@ KTEST(sleep_lock, a_write_hold_becomes_a_read_hold_without_a_gap)
 	KT_ASSERT(lock_write(&lock));
 	start(&reader);
 	start(&writer);
-	yield_a_while();
+	KT_WAIT_FOR(sleeps_on_the_lock(&reader) && sleeps_on_the_lock(&writer));
 	KT_EXPECT(sleeps_on_the_lock(&reader));
 	KT_EXPECT(sleeps_on_the_lock(&writer));
 	lock_write_to_read(&lock);
 	KT_EXPECT(!lock_write_held(&lock));
 	KT_EXPECT(lock_held(&lock));
-	yield_a_while();
+	KT_WAIT_FOR(reader.holds);
 	KT_EXPECT(reader.holds);                       /* readers share with us now */
 	KT_EXPECT(!writer.holds);                      /* a writer still waits */
 	finish(&reader);
 	lock_done(&lock);
-	yield_a_while();
+	KT_WAIT_FOR(writer.holds);
 	KT_EXPECT(writer.holds);
 	finish(&writer);
 }
@@ -197,11 +196,10 @@ KTEST(sleep_lock, vm_region_shares_the_map_with_a_reader)
 	c.map = task->map;
 	KT_ASSERT(vm_map_lock_read(task->map));
 	KT_ASSERT(thread_create_kernel("region", region_run, &c) != NULL);
-	yield_a_while();
+	KT_WAIT_FOR(c.done);
 	KT_EXPECT(c.done);                             /* not asleep behind our read hold */
 	vm_map_unlock(task->map);
-	for (int i = 0; i < 100 && !c.done; i++)
-		sched_yield();
+	KT_WAIT_FOR(c.done);
 	KT_EXPECT_EQ(c.kr, KERN_SUCCESS);
 	task_terminate(task);
 	task_deallocate(task);
@@ -235,8 +233,7 @@ static void fault_start(struct fault_call *c)
 
 static void fault_finish(struct fault_call *c)
 {
-	for (int i = 0; i < 1000 && !c->done; i++)
-		sched_yield();
+	KT_WAIT_FOR(c->done);
 	KT_EXPECT(c->done);
 	KT_EXPECT_EQ(c->kr, KERN_SUCCESS);
 }
@@ -256,7 +253,7 @@ KTEST(sleep_lock, a_fault_that_changes_no_entry_shares_the_map_with_a_reader)
 	c.map = task->map;
 	KT_ASSERT(vm_map_lock_read(task->map));
 	fault_start(&c);
-	yield_a_while();
+	KT_WAIT_FOR(c.done);
 	KT_EXPECT(c.done);                             /* not asleep behind our read hold */
 	KT_EXPECT(pmap_extract(task->map->pmap, c.start, &pa));
 	vm_map_unlock(task->map);
@@ -276,7 +273,7 @@ KTEST(sleep_lock, a_fault_that_changes_its_entry_waits_for_the_reader)
 	c.map = task->map;
 	KT_ASSERT(vm_map_lock_read(task->map));
 	fault_start(&c);                               /* the entry has no object yet */
-	yield_a_while();
+	KT_WAIT_FOR(c.thread->state == THREAD_WAITING);
 	KT_EXPECT(!c.done);
 	KT_EXPECT(c.thread->state == THREAD_WAITING && c.thread->wait_event == &task->map->lock);
 	KT_EXPECT(!pmap_extract(task->map->pmap, c.start, &pa));

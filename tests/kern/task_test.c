@@ -172,6 +172,7 @@ static void take_turns(void *arg)
 {
 	unsigned me = (unsigned)(uintptr_t)arg;
 
+	sched_bind(0);                         /* taking turns is one CPU's matter */
 	for (int i = 0; i < 50; i++) {
 		turns[me]++;
 		if (last_turn != (int)me)
@@ -187,6 +188,7 @@ KTEST(task, kernel_threads_take_turns)
 
 	turns[0] = turns[1] = 0;
 	switches = 0;
+	sched_bind(0);
 	KT_ASSERT(thread_create_kernel("turn0", take_turns, (void *)0) != NULL);
 	KT_ASSERT(thread_create_kernel("turn1", take_turns, (void *)1) != NULL);
 	while (turns[0] < 50 || turns[1] < 50)
@@ -196,6 +198,8 @@ KTEST(task, kernel_threads_take_turns)
 	KT_EXPECT_EQ(turns[0], 50);
 	KT_EXPECT_EQ(turns[1], 50);
 	KT_EXPECT(switches > 50);                         /* interleaved, not one after the other */
+	sched_bind(SCHED_ANY_CPU);
+	KT_WAIT_FOR(thread_count() == before);
 	KT_EXPECT_EQ(thread_count(), before);
 }
 
@@ -219,12 +223,12 @@ KTEST(task, wait_until_wakeup)
 		sched_yield();
 	KT_EXPECT_EQ(woken, 0);                           /* asleep, however often we yield */
 	thread_wakeup_one(&event);
+	KT_WAIT_FOR(woken >= 1);
 	for (int i = 0; i < 10; i++)
 		sched_yield();
 	KT_EXPECT_EQ(woken, 1);                           /* one only */
 	thread_wakeup(&event);
-	for (int i = 0; i < 10 && woken < 2; i++)
-		sched_yield();
+	KT_WAIT_FOR(woken == 2);
 	KT_EXPECT_EQ(woken, 2);
 }
 
@@ -240,6 +244,7 @@ KTEST(task, a_thousand_lifetimes_leak_nothing)
 		KT_ASSERT_EQ(run_code(CODE(ucode_touch_exit), (uint64_t)i & 0x7f), i & 0x7f);
 	KT_EXPECT_NO_LEAK(before);
 	KT_EXPECT_EQ(task_count(), tasks);
+	KT_WAIT_FOR(thread_count() == threads);
 	KT_EXPECT_EQ(thread_count(), threads);
 	KT_EXPECT_EQ(ipc_port_count(), ports);
 }
@@ -254,6 +259,7 @@ static void spin(void *arg)
 {
 	unsigned me = (unsigned)(uintptr_t)arg;
 
+	sched_bind(0);                         /* preempted, not each on a CPU of its own */
 	machine_interrupts_on();
 	while (!stop_spinning)
 		spins[me]++;
@@ -266,6 +272,7 @@ KTEST(task, preempted_threads_both_make_progress)
 
 	spins[0] = spins[1] = 0;
 	stop_spinning = false;
+	sched_bind(0);
 	KT_ASSERT(thread_create_kernel("spin0", spin, (void *)0) != NULL);
 	KT_ASSERT(thread_create_kernel("spin1", spin, (void *)1) != NULL);
 	/* each turn we get ends with our quantum, after which both spinners ran a while */
@@ -277,6 +284,7 @@ KTEST(task, preempted_threads_both_make_progress)
 	KT_EXPECT(spins[0] >= 1000);
 	KT_EXPECT(spins[1] >= 1000);
 	KT_EXPECT(clock_ticks() > start);
+	sched_bind(SCHED_ANY_CPU);
 }
 
 KTEST(task, one_task_writes_into_another)

@@ -130,3 +130,10 @@ ROUTINE ucode_far_return_rdi
 .there:
 	ud2
 ucode_far_return_rdi_end:
+
+; count forever in the quadword at rdi: a writer for the TLB shootdown tests
+ROUTINE ucode_count_at_rdi
+.again:
+	inc qword [rdi]
+	jmp .again
+ucode_count_at_rdi_end:

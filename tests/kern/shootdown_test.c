@@ -1,0 +1,106 @@
+/*
+ * TLB shootdown (docs/vm_write.md, "Many CPUs"): once a call that narrows
+ * or removes a mapping returns, no CPU may still use the old translation.
+ * Three threads of a task, each on a CPU of its own, keep counting in one
+ * page; the test, on a fourth, makes the page read-only in the task's map
+ * and then reads it twice, a while apart: it must not have changed, as
+ * every store after the call faults (and the fault ends the task).  A
+ * CPU that kept its writable translation would go on counting.
+ */
+#include "kern/task.h"
+#include "kern/thread.h"
+#include "tests/harness/ktest.h"
+#include "tests/kern/vm_user_test.h"
+#include "vm/vm_map_copy.h"
+
+#define CODE_VA   0x400000ul
+#define DATA_VA   0x600000ul
+#define WRITERS   3
+
+extern const uint8_t ucode_count_at_rdi[], ucode_count_at_rdi_end[];
+
+/* A task whose WRITERS threads count, each in its own quadword of the page at DATA_VA. */
+static struct task *counting_task(struct thread *threads[WRITERS])
+{
+	size_t len = (size_t)(ucode_count_at_rdi_end - ucode_count_at_rdi);
+	struct task *task;
+	vm_map_copy_t copy;
+
+	KT_ASSERT_EQ(task_create(NULL, false, &task), KERN_SUCCESS);
+	test_alloc_at(task->map, CODE_VA, PAGE_SIZE);
+	test_alloc_at(task->map, DATA_VA, PAGE_SIZE);
+	KT_ASSERT_EQ(vm_map_copy_from_kernel(ucode_count_at_rdi, len, &copy), KERN_SUCCESS);
+	KT_ASSERT_EQ(vm_write(task->map, CODE_VA, copy, len), KERN_SUCCESS);
+	KT_ASSERT_EQ(vm_protect(task->map, CODE_VA, PAGE_SIZE, false,
+	                        VM_PROT_READ | VM_PROT_EXECUTE), KERN_SUCCESS);
+	for (int i = 0; i < WRITERS; i++) {
+		struct x86_thread_state64 regs = { .rip = CODE_VA, .rdi = DATA_VA + 64 * i,
+		                                   .rsp = DATA_VA + PAGE_SIZE };
+		KT_ASSERT_EQ(thread_create(task, &threads[i]), KERN_SUCCESS);
+		KT_ASSERT_EQ(thread_set_state(threads[i], x86_THREAD_STATE64, &regs,
+		                              x86_THREAD_STATE64_COUNT), KERN_SUCCESS);
+	}
+	return task;
+}
+
+/* Each writer runs, on a CPU of its own that is not this one. */
+static bool spread(struct thread *const threads[WRITERS])
+{
+	unsigned seen = 1u << machine_cpu_number();
+
+	for (int i = 0; i < WRITERS; i++) {
+		unsigned bit = 1u << threads[i]->last_cpu;
+		if (!threads[i]->running || (seen & bit))
+			return false;
+		seen |= bit;
+	}
+	return true;
+}
+
+/* Every writer's count has moved past what counts[] says. */
+static bool all_counted(vm_map_t map, const uint64_t counts[WRITERS])
+{
+	uint64_t now[WRITERS];
+
+	for (int i = 0; i < WRITERS; i++)
+		if (vm_map_read(map, DATA_VA + 64 * i, &now[i], sizeof(now[i])) != KERN_SUCCESS ||
+		    now[i] <= counts[i])
+			return false;
+	return true;
+}
+
+static void pause_ms(unsigned ms)
+{
+	uint64_t until = clock_ns() + ms * 1000000ull;
+
+	while (clock_ns() < until)
+		sched_yield();
+}
+
+KTEST(shootdown, no_store_lands_after_vm_protect_returns)
+{
+	struct thread *threads[WRITERS];
+	uint64_t zero[WRITERS] = { 0 }, before[PAGE_SIZE / 8], after[PAGE_SIZE / 8];
+
+	if (machine_cpu_count() < WRITERS + 1)
+		KT_SKIP("fewer than four CPUs");
+	sched_bind(0);                         /* the writers take the other CPUs */
+	struct task *task = counting_task(threads);
+	vm_map_t map = task->map;
+	vm_map_reference(map);                 /* read after the writers' faults end the task */
+	for (int i = 0; i < WRITERS; i++)
+		KT_ASSERT_EQ(thread_resume(threads[i]), KERN_SUCCESS);
+	KT_WAIT_FOR(spread(threads) && all_counted(map, zero));
+	KT_ASSERT(spread(threads));
+	KT_ASSERT(all_counted(map, zero));
+	KT_ASSERT_EQ(vm_protect(map, DATA_VA, PAGE_SIZE, false, VM_PROT_READ), KERN_SUCCESS);
+	KT_ASSERT_EQ(vm_map_read(map, DATA_VA, before, PAGE_SIZE), KERN_SUCCESS);
+	pause_ms(50);
+	KT_ASSERT_EQ(vm_map_read(map, DATA_VA, after, PAGE_SIZE), KERN_SUCCESS);
+	KT_EXPECT(memcmp(before, after, PAGE_SIZE) == 0);
+	KT_EXPECT(task_wait_timeout(task, 2000000000ull));   /* each writer's store faulted */
+	task_terminate(task);
+	task_deallocate(task);
+	vm_map_deallocate(map);
+	sched_bind(SCHED_ANY_CPU);
+}
