@@ -9,6 +9,10 @@
  * gives the main thread a static block before main; a thread started
  * with mica_thread_start gets its block with its stack.  Code that
  * thread_create's threads itself must not call the library from them.
+ *
+ * Every RPC stub and trap wrapper is safe in any thread.  stdout's line
+ * buffer, malloc's free list and the KTAP counts have no lock: one thread
+ * at a time may use them.
  */
 #ifndef MICA_USER_THREAD_H
 #define MICA_USER_THREAD_H
