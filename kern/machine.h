@@ -70,6 +70,12 @@ void machine_switch(struct thread *from, struct thread *to, struct pmap *pmap);
 void machine_set_current_thread(struct thread *t);
 int machine_thread_set_state(struct thread *t, const struct x86_thread_state64 *s);
 int machine_thread_get_state(struct thread *t, struct x86_thread_state64 *s);
+/*
+ * Sets the calling user thread's thread pointer (SYS_thread_set_pointer),
+ * which it keeps across switches; a new thread's is 0.  A value that is
+ * no user address: KERN_INVALID_ARGUMENT, the old one kept.
+ */
+int machine_thread_set_pointer(uint64_t pointer);
 /* Waits for an interrupt with interrupts on, then turns them off again. */
 void machine_idle(void);
 

@@ -159,6 +159,8 @@ static uint64_t syscall_run(uint64_t nr, const uint64_t a[6])
 		return profile_call ? profile_call((int)a[0], (int)a[1], a[2], a[3]) : KERN_FAILURE;
 	case SYS_alloc_fail:
 		return alloc_fail_syscall((unsigned)a[0], a[1], a[2]);
+	case SYS_thread_set_pointer:
+		return machine_thread_set_pointer(a[0]);
 	default:
 		return KERN_INVALID_ARGUMENT;
 	}

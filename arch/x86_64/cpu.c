@@ -184,7 +184,10 @@ static void cpu_fill(struct cpu *c, unsigned id)
 
 /*
  * Makes c this CPU's: its GDT and segments, its TSS, GS base at c (so
- * curcpu() is c from here on) and the IDT every CPU shares.
+ * curcpu() is c from here on) and the IDT every CPU shares.  FS base 0,
+ * as c->fs_base says, so that machine_switch's comparison holds from the
+ * first user thread on.  TSC_AUX is c's number: RDTSCP hands it to user
+ * code, which then knows where it runs without a system call.
  */
 static void cpu_load(struct cpu *c)
 {
@@ -195,6 +198,12 @@ static void cpu_load(struct cpu *c)
 	__asm__ volatile("ltr %w0" : : "r"(SEL_TSS));
 	wrmsr(MSR_GS_BASE, (uint64_t)c);
 	wrmsr(MSR_KERNEL_GS, 0);
+	wrmsr(MSR_FS_BASE, 0);
+	c->fs_base = 0;
+	if (cpu_features.rdtscp) {
+		wrmsr(MSR_TSC_AUX, c->id);
+		c->seen.tsc_aux = (uint32_t)rdmsr(MSR_TSC_AUX);
+	}
 	__asm__ volatile("lidt %0" : : "m"(idtr));
 }
 
@@ -278,6 +287,7 @@ void cpu_features_detect(void)
 		cpuid(0x80000001, 0, r);
 		f->nx = r[3] & (1u << 20);
 		f->page1g = r[3] & (1u << 26);
+		f->rdtscp = r[3] & (1u << 27);
 	}
 	if (max_ext >= 0x80000004) {
 		for (int i = 0; i < 3; i++)

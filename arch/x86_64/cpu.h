@@ -35,6 +35,8 @@
 #define MSR_EFER        0xc0000080
 #define MSR_GS_BASE     0xc0000101
 #define MSR_KERNEL_GS   0xc0000102
+#define MSR_FS_BASE     0xc0000100
+#define MSR_TSC_AUX     0xc0000103
 #define MSR_PAT         0x277
 
 static inline void outb(uint16_t port, uint8_t v)
@@ -123,7 +125,7 @@ static inline void hlt(void) { __asm__ volatile("hlt"); }
 
 /* CPU features Mica reports or depends on, read once from CPUID. */
 struct cpu_features {
-	bool nx, smep, smap, umip, pcid, invpcid, page1g, x2apic, rdrand, pku;
+	bool nx, smep, smap, umip, pcid, invpcid, page1g, x2apic, rdrand, pku, rdtscp;
 	char vendor[13];
 	char brand[49];
 };

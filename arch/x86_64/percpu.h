@@ -54,6 +54,7 @@ struct cpu_seen {
 	uint64_t cr0, cr4, efer, pat;
 	uint64_t gs_base;
 	uint32_t apic_id;                /* from its local APIC's ID register */
+	uint32_t tsc_aux;                /* what RDTSCP reports: its number, when it has RDTSCP */
 };
 
 struct cpu {
@@ -70,6 +71,7 @@ struct cpu {
 	volatile bool online;            /* set by the CPU itself, last, once it is up */
 	struct cpu_seen seen;
 	struct cpu_locks locks;          /* the lock layer's: held locks, preemption count */
+	uint64_t fs_base;                /* what MSR_FS_BASE holds: the last user thread's */
 };
 
 /* syscall_entry.asm reads these with %gs-relative moves */

@@ -1,7 +1,7 @@
 /*
  * Threads on x86-64: the stack a new thread starts on, the switch between
- * threads (address space, TSS.rsp0, FPU state, registers), and the user
- * register frame behind thread_set_state.
+ * threads (address space, TSS.rsp0, FPU state, thread pointer, registers),
+ * and the user register frame behind thread_set_state.
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
@@ -66,10 +66,25 @@ void machine_thread_init_user(struct thread *t)
 	f->ss = SEL_UDATA;
 	f->rflags = RFLAGS_IF | 0x2;   /* bit 1 is always set */
 	t->md.user_frame = f;
+	t->md.fs_base = 0;                                  /* none until it sets its own */
 	memset(t->md.fpu, 0, sizeof(t->md.fpu));
 	*(uint16_t *)&t->md.fpu[FXSAVE_FCW] = 0x37f;       /* the FNINIT defaults */
 	*(uint32_t *)&t->md.fpu[FXSAVE_MXCSR] = 0x1f80;
 	prepare_stack(t, (uint64_t)f, enter_user, t);
+}
+
+/*
+ * Gives this CPU the user thread t's FS base.  WRMSR costs much under
+ * TCG, so it is written only when it differs from what the CPU holds;
+ * kernel threads never read FS, so switching to one leaves it as it is.
+ * Interrupts off.
+ */
+static void load_fs_base(struct cpu *c, const struct thread *t)
+{
+	if (t->md.fs_base == c->fs_base)
+		return;
+	wrmsr(MSR_FS_BASE, t->md.fs_base);
+	c->fs_base = t->md.fs_base;
 }
 
 void machine_switch(struct thread *from, struct thread *to, pmap_t pmap)
@@ -85,8 +100,10 @@ void machine_switch(struct thread *from, struct thread *to, pmap_t pmap)
 	}
 	if (pmap_current() != pmap)
 		pmap_activate(pmap);
-	if (to->task)
+	if (to->task) {
 		__asm__ volatile("fxrstor64 %0" : : "m"(to->md.fpu));
+		load_fs_base(c, to);
+	}
 	switch_context(&from->md.rsp, to->md.rsp);
 }
 
@@ -96,6 +113,29 @@ void machine_set_current_thread(struct thread *t)
 }
 
 /* ------------------------------------------------------------- thread state */
+
+/*
+ * Only a user address may be a thread pointer: WRMSR faults in the
+ * kernel on a non-canonical one, and a kernel address is no business of
+ * user code's.  Interrupts are off between the field and the register,
+ * so a switch in between cannot leave the CPU's record stale, and the
+ * thread cannot move to another CPU while it writes this one's.
+ */
+kern_return_t machine_thread_set_pointer(uint64_t pointer)
+{
+	struct thread *t;
+	bool was_on;
+
+	if (pointer >= USER_MAX)
+		return KERN_INVALID_ARGUMENT;
+	was_on = machine_interrupts_save_off();
+	t = machine_current_thread();
+	t->md.fs_base = pointer;
+	load_fs_base(curcpu(), t);
+	if (was_on)
+		machine_interrupts_on();
+	return KERN_SUCCESS;
+}
 
 kern_return_t machine_thread_set_state(struct thread *t, const struct x86_thread_state64 *s)
 {

@@ -16,6 +16,7 @@ struct machine_thread {
 	uint64_t rsp;                  /* saved by switch_context */
 	struct trap_frame *user_frame; /* at the top of the kernel stack, for user threads */
 	bool frame_changed;            /* thread_set_state rewrote it: leave through IRETQ */
+	uint64_t fs_base;              /* user threads' thread pointer (SYS_thread_set_pointer) */
 	uint8_t fpu[512] __attribute__((aligned(16)));   /* FXSAVE area */
 };
 

@@ -40,7 +40,9 @@
 #define SYS_null            14  /* () -> KERN_SUCCESS, doing nothing: the price of a trap */
 #define SYS_profile         15  /* (op, slot, name, size) -> kern_return_t: make bench PROFILE=1 */
 #define SYS_alloc_fail      16  /* (op, kinds, n) -> kern_return_t: test boots only (below) */
-#define SYS_COUNT           17
+#define SYS_thread_set_pointer 17 /* (uint64_t pointer) -> kern_return_t: the calling
+                                   thread's thread pointer, its FS base (below) */
+#define SYS_COUNT           18
 
 /* SYS_profile's operations (debug/profile.h). */
 #define MICA_PROFILE_RUNNING 0  /* KERN_SUCCESS if the profiler runs, else KERN_FAILURE */
@@ -63,6 +65,16 @@
 #define MICA_ALLOC_ZONE       0x4  /* an element of a named zone (zalloc, zone_reserve) */
 #define MICA_ALLOC_KALLOC     0x8  /* kalloc, at any size */
 #define MICA_ALLOC_ANY        0xf
+
+/*
+ * SYS_thread_set_pointer: as XNU's thread_fast_set_cthread_self64, but in
+ * FS, where the x86-64 ABI keeps the thread pointer.  Each thread has its
+ * own, 0 when it is created (the user library's threads set theirs first
+ * thing, and crt0 the main thread's).  Only a user address is taken
+ * (below 0x0000800000000000, where user space ends; 0 included): a
+ * kernel or non-canonical one is KERN_INVALID_ARGUMENT, and the old
+ * pointer stays.
+ */
 
 /* Where programs live: linked above the 64 KiB null guard. */
 #define USER_TEXT_BASE      0x400000ul

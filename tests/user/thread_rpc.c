@@ -108,27 +108,33 @@ static uint64_t child_word(const struct child *c, vm_size_t offset)
 	return word;
 }
 
-/* Does the child's counter move while this task gives way (up to a few thousand turns)? */
-static bool counter_moves(const struct child *c)
-{
-	uint64_t start = child_word(c, 0);
+/* A child and where its counter stood: what counter_moved looks at. */
+struct watch {
+	const struct child *child;
+	uint64_t start;
+};
 
-	for (int i = 0; i < 5000; i++) {
-		mica_yield();
-		if (child_word(c, 0) != start)
-			return true;
-	}
-	return false;
+static bool counter_moved(void *arg)
+{
+	const struct watch *w = arg;
+
+	return child_word(w->child, 0) != w->start;
 }
 
-/* Does the counter stay where it is over many turns? */
+/* Does the child's counter move while this task gives way (within KTAP_WAIT_MS)? */
+static bool counter_moves(const struct child *c)
+{
+	struct watch w = { c, child_word(c, 0) };
+
+	return mica_wait_until(counter_moved, &w, KTAP_WAIT_MS);
+}
+
+/* Does the counter stay where it is for 50 ms of giving way, time a running child uses? */
 static bool counter_stays(const struct child *c)
 {
-	uint64_t start = child_word(c, 0);
+	struct watch w = { c, child_word(c, 0) };
 
-	for (int i = 0; i < 200; i++)
-		mica_yield();
-	return child_word(c, 0) == start;
+	return !mica_wait_until(counter_moved, &w, 50);
 }
 
 static void thread_self_names_one_port(void)
@@ -339,15 +345,15 @@ static void bad_state_is_refused(void)
 	child_end(&c);
 }
 
+static bool task_port_died(void *arg)
+{
+	return task_resume(((const struct child *)arg)->task) == MACH_SEND_INVALID_DEST;
+}
+
 /* Does the child's task port die while this task gives way (the child ended)? */
 static bool child_dies(const struct child *c)
 {
-	for (int i = 0; i < 5000; i++) {
-		if (task_resume(c->task) == MACH_SEND_INVALID_DEST)
-			return true;
-		mica_yield();
-	}
-	return false;
+	return mica_wait_until(task_port_died, (void *)c, KTAP_WAIT_MS);
 }
 
 /* A child that exits, or faults, ends with its ports; task_terminate then cannot reach it. */

@@ -1,6 +1,7 @@
 /*
- * Mach's absolute time (mach_absolute_time, mach_timebase_info) and the
- * null trap, which make bench measures everything by.
+ * Mach's absolute time (mach_absolute_time, mach_timebase_info), the
+ * null trap, which make bench measures everything by, and the waits
+ * measured by that clock (mica_wait_until).
  */
 #include <ktap.h>
 
@@ -52,12 +53,48 @@ static void absolute_time_moves_forward(void)
 	KT_EXPECT(mach_absolute_time() > before);
 }
 
+static bool never(void *arg)
+{
+	(*(unsigned *)arg)++;
+	return false;
+}
+
+static bool at_once(void *arg)
+{
+	(*(unsigned *)arg)++;
+	return true;
+}
+
+/*
+ * A wait whose condition never holds lasts its time by the clock, not a
+ * number of turns, and asks all along; one that holds at once returns at
+ * once, having asked once.
+ */
+static void a_wait_lasts_its_time(void)
+{
+	mach_timebase_info_data_t tb;
+	unsigned asked = 0;
+	uint64_t start, ticks, per_ms;
+
+	KT_ASSERT_EQ(mach_timebase_info(&tb), KERN_SUCCESS);
+	per_ms = 1000000ull * tb.denom / tb.numer;      /* in ticks; no product can overflow */
+	start = mach_absolute_time();
+	KT_EXPECT(!mica_wait_until(never, &asked, 200));
+	ticks = mach_absolute_time() - start;
+	KT_EXPECT(ticks >= 200 * per_ms && ticks < 5000 * per_ms);
+	KT_EXPECT(asked > 1);
+	asked = 0;
+	KT_EXPECT(mica_wait_until(at_once, &asked, 200));
+	KT_EXPECT_EQ(asked, 1);
+}
+
 int main(void)
 {
 	static const struct ktap_case cases[] = {
 		KTAP_CASE(timebase_is_a_plausible_ratio),
 		KTAP_CASE(timebase_checks_its_pointer),
 		KTAP_CASE(absolute_time_moves_forward),
+		KTAP_CASE(a_wait_lasts_its_time),
 	};
 
 	return ktap_run(cases, sizeof cases / sizeof cases[0]);

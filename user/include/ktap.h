@@ -75,9 +75,16 @@ bool ktap_check_vm_stats(const char *file, int line, const struct mica_vm_stats 
 			 const struct mica_vm_stats *after);
 
 /*
+ * How long a test waits for another thread or task to do what it must
+ * before counting it a failure: long enough for a slow emulator, well
+ * short of the 120 s a whole program has.
+ */
+#define KTAP_WAIT_MS 10000
+
+/*
  * Waits, giving the CPU away, until the task port `task` (a name in this
  * task's space) reads as a dead name: the task has ended.  false if that
- * does not happen within some thousands of turns.
+ * does not happen within KTAP_WAIT_MS.
  */
 bool ktap_wait_task_ended(unsigned task);
 

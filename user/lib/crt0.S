@@ -4,9 +4,10 @@
  * up: no arguments, no environment.
  *
  * The System V ABI wants RSP 16-byte aligned at each call instruction,
- * which it already is, so _start calls main straight away and hands what
- * main returns to exit (user/lib/stdlib.c), which flushes the last line of
- * output and ends the task.
+ * which it already is.  _start gives the main thread its thread pointer
+ * (user/lib/thread.c: the library keeps per-thread state there), calls
+ * main and hands what main returns to exit (user/lib/stdlib.c), which
+ * flushes the last line of output and ends the task.
  */
 	.text
 	.globl	_start
@@ -15,6 +16,7 @@ _start:
 	.cfi_startproc
 	.cfi_undefined rip		/* no caller: debuggers stop unwinding here */
 	xor	%ebp, %ebp		/* and so do frame-pointer backtraces */
+	call	mica_thread_init_main
 	call	main
 	mov	%eax, %edi
 	call	exit

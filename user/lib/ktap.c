@@ -148,16 +148,26 @@ size_t ktap_count_wrong(const void *p, size_t n, unsigned seed)
 	return wrong;
 }
 
-bool ktap_wait_task_ended(unsigned task)
+/* A name in a space: what task_port_dead looks at. */
+struct port_name {
+	mach_port_t space;
+	mach_port_name_t name;
+};
+
+/* mica_wait_until's test: has the task port died? */
+static bool task_port_dead(void *arg)
 {
-	mach_port_t self = mach_task_self();       /* one user reference, not one per turn */
+	const struct port_name *p = arg;
 	mach_port_type_t type = 0;
 
-	for (int i = 0; i < 100000; i++) {
-		if (mach_port_type(self, task, &type) == KERN_SUCCESS &&
-		    type == MACH_PORT_TYPE_DEAD_NAME)
-			return true;
-		mica_yield();
-	}
-	return false;
+	return mach_port_type(p->space, p->name, &type) == KERN_SUCCESS &&
+	       type == MACH_PORT_TYPE_DEAD_NAME;
+}
+
+bool ktap_wait_task_ended(unsigned task)
+{
+	/* one user reference for the whole wait, not one per turn */
+	struct port_name p = { mach_task_self(), task };
+
+	return mica_wait_until(task_port_dead, &p, KTAP_WAIT_MS);
 }

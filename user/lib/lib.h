@@ -5,7 +5,7 @@
 /* Writes out whatever stdout holds, even a partial line. */
 void stdout_flush(void);
 
-#include <mach/message.h>
+#include <mach/mach.h>
 
 /*
  * One remote procedure call, as a MIG stub makes it: sends the request
@@ -16,5 +16,22 @@ void stdout_flush(void);
  */
 kern_return_t mig_rpc(mach_port_t target, mach_msg_header_t *msg, mach_msg_id_t id,
 		      mach_msg_size_t send_size, mach_msg_size_t reply_size);
+
+/*
+ * A thread's own block (<mica/thread.h>), where its thread pointer (FS
+ * base) points.  The thread alone writes reply_port; finished is written
+ * once fn has returned, and read by mica_thread_join.  The main thread's
+ * block is a static one with no port, stack or fn.
+ */
+struct mica_thread {
+	struct mica_thread *self;	/* %fs:0, as the x86-64 ABI has it: the block's address */
+	mach_port_t reply_port;		/* mig_get_reply_port's, made on first use */
+	thread_act_t port;		/* the creator's send right to the thread */
+	void (*fn)(void *);
+	void *arg;
+	vm_address_t region;		/* guard page, stack and this block, in one allocation */
+	vm_size_t region_size;
+	int finished;			/* atomic: fn has returned */
+};
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <mach/mach.h>
 #include <mica/mica.h>
+#include <mica/thread.h>
 #include <mach/host_rpc.h>
 #include "lib.h"
 
@@ -20,13 +21,17 @@ mach_port_t mach_task_self(void)
 	return (mach_port_t)mica_syscall(SYS_task_self, 0, 0, 0, 0);
 }
 
+/*
+ * One port per thread: with one for the task, a thread could take
+ * another's reply off the port they share and leave its own for the other.
+ */
 mach_port_t mig_get_reply_port(void)
 {
-	static mach_port_t reply_port;
+	struct mica_thread *t = mica_thread_self();
 
-	if (reply_port == MACH_PORT_NULL)
-		reply_port = mach_reply_port();
-	return reply_port;
+	if (t->reply_port == MACH_PORT_NULL)
+		t->reply_port = mach_reply_port();
+	return t->reply_port;
 }
 
 mach_msg_return_t mach_msg(mach_msg_header_t *msg, mach_msg_option_t option,

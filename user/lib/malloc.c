@@ -8,7 +8,8 @@
  * the heap does not crumble into pieces too small to use.  When no free
  * block is big enough, malloc asks the kernel for at least ARENA_MIN more
  * bytes (VM_FLAGS_ANYWHERE) and frees them into the list.  Nothing is
- * ever given back to the kernel: a test program's heap only grows.
+ * ever given back to the kernel: a test program's heap only grows.  The
+ * list has no lock: one thread of a program at a time may use it.
  */
 #include <stdbool.h>
 #include <stdint.h>

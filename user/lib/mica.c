@@ -42,6 +42,70 @@ kern_return_t mica_yield(void)
 	return (kern_return_t)mica_syscall(SYS_yield, 0, 0, 0, 0);
 }
 
+/* Counter ticks in a millisecond: 10^6 ns times denom / numer, each below 2^32, fits 64 bits. */
+static uint64_t ticks_per_ms(void)
+{
+	mach_timebase_info_data_t tb;
+
+	if (mach_timebase_info(&tb) != KERN_SUCCESS || tb.numer == 0)
+		return 0;
+	return 1000000ull * tb.denom / tb.numer;
+}
+
+bool mica_wait_until(bool (*done)(void *), void *arg, uint64_t timeout_ms)
+{
+	uint64_t end = mach_absolute_time() + timeout_ms * ticks_per_ms();
+
+	while (mach_absolute_time() < end) {
+		if (done(arg))
+			return true;
+		mica_yield();
+	}
+	return done(arg);
+}
+
+/* One CPUID leaf's EAX and EDX. */
+static void cpuid_ad(uint32_t leaf, uint32_t *a, uint32_t *d)
+{
+	uint32_t b, c;
+
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(b), "=c"(c), "=d"(*d) : "a"(leaf), "c"(0));
+}
+
+/*
+ * CPUID's leaf 0x80000001, EDX bit 27, asked once: CPUID may cost a trip
+ * to the hypervisor.  Threads that find the answer unknown at once all
+ * work out the same one, so the race costs only a second CPUID.
+ */
+static bool has_rdtscp(void)
+{
+	static int known;		/* atomic: 0 unknown, 1 yes, 2 no */
+	int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+	uint32_t a, d = 0;
+
+	if (k == 0) {
+		cpuid_ad(0x80000000u, &a, &d);
+		if (a >= 0x80000001u)
+			cpuid_ad(0x80000001u, &a, &d);
+		else
+			d = 0;
+		k = d & (1u << 27) ? 1 : 2;
+		__atomic_store_n(&known, k, __ATOMIC_RELAXED);
+	}
+	return k == 1;
+}
+
+/* The kernel sets each CPU's TSC_AUX to its number (arch/x86_64/cpu.c); RDTSCP reads it. */
+int mica_cpu_number(void)
+{
+	uint32_t lo, hi, aux;
+
+	if (!has_rdtscp())
+		return -1;
+	__asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+	return (int)aux;
+}
+
 kern_return_t mica_null_trap(void)
 {
 	return (kern_return_t)mica_syscall(SYS_null, 0, 0, 0, 0);

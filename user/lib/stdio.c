@@ -5,7 +5,8 @@
  * line is best written in one call: characters collect here until a
  * newline (or a full buffer, or exit) sends them.  The formatting itself
  * is the kernel's kvformat, compiled into this library from lib/printf.c.
- * Programs have one thread, so the buffer needs no lock.
+ * The buffer has no lock: one thread of a program at a time may print
+ * (<mica/thread.h>); RPCs never use it.
  */
 #include <stdio.h>
 

@@ -152,7 +152,10 @@ kern_return_t task_spawn(host_t host, const char *program, task_t *child);
 kern_return_t vm_wire(host_t host, vm_map_t task, vm_address_t address, vm_size_t size,
 		      vm_prot_t desired_access);
 
-/* The port this program's RPCs receive their replies on, made on first use. */
+/*
+ * The port the calling thread's RPCs receive their replies on, made on
+ * its first use; each thread has its own (<mica/thread.h>).
+ */
 mach_port_t mig_get_reply_port(void);
 
 /*

@@ -71,6 +71,21 @@ kern_return_t mica_vm_protect(vm_address_t addr, vm_size_t size, boolean_t set_m
 /* Lets another thread run; returns KERN_SUCCESS when this one runs again. */
 kern_return_t mica_yield(void);
 
+/*
+ * Gives the CPU away until done(arg) is true or timeout_ms milliseconds
+ * have passed, by mach_absolute_time: the same wait on one CPU or many,
+ * however often the others run.  Returns done's last answer, asked once
+ * more at the end.
+ */
+bool mica_wait_until(bool (*done)(void *), void *arg, uint64_t timeout_ms);
+
+/*
+ * The number of the CPU this thread ran on a moment ago (the kernel's,
+ * 0 for the boot CPU), from RDTSCP without entering the kernel; -1 on a
+ * CPU without RDTSCP.  The thread may be elsewhere by the time it looks.
+ */
+int mica_cpu_number(void);
+
 /* Enters the kernel and leaves at once: KERN_SUCCESS (what make bench's null_syscall costs). */
 kern_return_t mica_null_trap(void);
 
