@@ -29,8 +29,8 @@ void lock_check_order(const struct spinlock *l)
 		const struct spinlock *h = held->held[i];
 		bool chain = h->rank == LOCK_RANK_OBJECT && l->rank == LOCK_RANK_OBJECT;
 		if (l->rank < h->rank || (l->rank == h->rank && !chain))
-			panic("lock order: taking %s (rank %u) while holding %s (rank %u)", l->name,
-			      l->rank, h->name, h->rank);
+			panic("lock order: taking %s (rank %u) while holding %s (rank %u) on CPU %u",
+			      l->name, l->rank, h->name, h->rank, machine_cpu_number());
 	}
 #else
 	(void)l;

@@ -13,7 +13,8 @@
 # needs no change here.
 #
 # tools/gen-programs turns the list of programs into
-#   build/user/programs.S   each ELF, .incbin'd into .rodata
+#   build/user/programs.S   each ELF, .incbin'd into .rodata (from
+#                           build/user/carried/: without debugging sections)
 #   build/user/programs.c   the kernel's table of programs: name, start,
 #                           end, and whether it came from tests/user/
 # which are compiled with the kernel's flags into USER_PROGRAM_OBJS for
@@ -109,9 +110,19 @@ $(USER_BIN_ELFS): $(BUILD)/user/%.elf: $(BUILD)/user/obj/user/bin/%.o \
 		$(USER_CRT0) $(USER_LIB) user/user.ld | deps
 	$(user_link)
 
-$(USER_PROGRAMS_S): $(USER_PROGRAM_LIST) tools/gen-programs | deps
+# The kernel carries each program without its debugging sections, which
+# gdb reads from build/user/NAME.elf: they are most of each file, and an
+# image a few MiB larger no longer fits where Mica's loader must put it in
+# 160 MiB of RAM (make test's big-efi-160m boot).
+USER_CARRIED := $(USER_ELFS:$(BUILD)/user/%.elf=$(BUILD)/user/carried/%.elf)
+
+$(USER_CARRIED): $(BUILD)/user/carried/%.elf: $(BUILD)/user/%.elf | deps
+	@mkdir -p $(dir $@)
+	$(Q)objcopy --strip-debug $< $@
+
+$(USER_PROGRAMS_S): $(USER_PROGRAM_LIST) tools/gen-programs user/user.mk | deps
 	@echo "  GEN     $@"
-	$(Q)tools/gen-programs S $(USER_PROGRAM_LIST) $(BUILD)/user > $@.tmp && mv $@.tmp $@
+	$(Q)tools/gen-programs S $(USER_PROGRAM_LIST) $(BUILD)/user/carried > $@.tmp && mv $@.tmp $@
 
 $(USER_PROGRAMS_C): $(USER_PROGRAM_LIST) tools/gen-programs | deps
 	@echo "  GEN     $@"
@@ -119,7 +130,7 @@ $(USER_PROGRAMS_C): $(USER_PROGRAM_LIST) tools/gen-programs | deps
 
 # .incbin is invisible to the compiler's dependency files: every ELF is
 # named here, so a changed program re-embeds.
-$(BUILD)/obj/user/programs.S.o: $(USER_PROGRAMS_S) $(USER_ELFS) | deps
+$(BUILD)/obj/user/programs.S.o: $(USER_PROGRAMS_S) $(USER_CARRIED) | deps
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@

@@ -85,6 +85,20 @@ KTEST_CRASH(crash_lock_order, take_locks_out_of_order)
 	KT_FAIL("the lock-order checker let an inversion through");
 }
 
+/* The same on another CPU than the boot CPU: each CPU keeps its own held locks. */
+KTEST_CRASH(crash_lock_order_cpu1, take_locks_out_of_order_on_cpu_1)
+{
+	static struct spinlock map_lock = SPINLOCK_INIT("test_map_lock", LOCK_RANK_MAP);
+	static struct spinlock object_lock = SPINLOCK_INIT("test_object_lock", LOCK_RANK_OBJECT);
+
+	if (machine_cpu_count() < 2)
+		KT_FAIL("this check needs a second CPU (--smp 2)");
+	sched_bind(1);
+	spin_lock(&object_lock);
+	spin_lock(&map_lock);              /* inverted, on CPU 1 */
+	KT_FAIL("the lock-order checker let an inversion through on CPU 1");
+}
+
 /* A function that expects a lock held, called without it, must say which lock (INVARIANTS). */
 KTEST_CRASH(crash_lock_assert, look_up_an_entry_without_the_map_lock)
 {
