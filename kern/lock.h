@@ -227,11 +227,21 @@ static inline bool preempt_allowed(void)
 	return c->preempt.count == 0 && c->stack.depth == 0 && c->preempt.interrupt_depth == 0;
 }
 
-/* Takes a switch the clock asked for meanwhile, if it may be made here. */
+/*
+ * Takes a switch the clock asked for meanwhile, if it may be made here.
+ * c is this CPU's, or was a moment ago: a thread that moved since asks
+ * the old CPU's flag, which is at worst a switch taken late or looked for
+ * in vain (sched_preempt asks again).
+ */
+static inline void preempt_check_on(const struct cpu_locks *c)
+{
+	if (__atomic_load_n(&c->preempt.pending, __ATOMIC_RELAXED) && preempt_allowed())
+		sched_preempt_pending();
+}
+
 static inline void preempt_check(void)
 {
-	if (__atomic_load_n(&cpu_locks()->preempt.pending, __ATOMIC_RELAXED) && preempt_allowed())
-		sched_preempt_pending();
+	preempt_check_on(cpu_locks());
 }
 
 /* Undoes one preempt_disable; the last one takes a preemption left pending meanwhile. */
@@ -269,7 +279,7 @@ static inline void lock_push(struct cpu_locks *c, struct spinlock *l, bool was_o
 {
 	if (was_on)
 		OFF_STRETCH_BEGIN(&c->interrupts_off);
-	l->owner = (uint16_t)(machine_cpu_number() + 1);
+	l->owner = c->tag;
 	l->saved_interrupts = was_on;
 	KASSERT(c->stack.depth < LOCK_HELD_MAX, "spin_lock: more than %d locks held",
 	        LOCK_HELD_MAX);
@@ -278,17 +288,21 @@ static inline void lock_push(struct cpu_locks *c, struct spinlock *l, bool was_o
 
 static inline void spin_lock(struct spinlock *l)
 {
-	bool was_on = lock_interrupts_save_off();
 	struct cpu_locks *c = cpu_locks();
+	bool was_on = false;
 
-	if (c->stack.depth > 0)
+	if (c->stack.depth == 0) {
+		was_on = machine_interrupts_save_off();
+		c = cpu_locks();               /* the thread may have moved before they went off */
+	} else {
 		lock_check_order(l);
+	}
 	/*
 	 * Held by this CPU already: its interrupts are off from here to the
 	 * unlock, so the holder cannot run again to let go.  Spinning would
 	 * wait forever: panic, naming it.
 	 */
-	if (spin_held(l))
+	if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == c->tag)
 		lock_panic_deadlock(l);
 	uint16_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_ACQUIRE);
 	if (__atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != ticket)
@@ -301,7 +315,7 @@ static inline void spin_unlock(struct spinlock *l)
 	struct cpu_locks *c = cpu_locks();
 	bool restore = l->saved_interrupts;    /* read before the next holder writes it */
 
-	KASSERT(spin_held(l), "spin_unlock: %s is not held by this CPU", l->name);
+	KASSERT(l->owner == c->tag, "spin_unlock: %s is not held by this CPU", l->name);
 	if (c->stack.depth > 0 && c->stack.held[c->stack.depth - 1] == l)
 		c->stack.depth--;              /* the usual order: the innermost lock first */
 	else
@@ -311,7 +325,7 @@ static inline void spin_unlock(struct spinlock *l)
 	if (restore) {
 		OFF_STRETCH_END(&c->interrupts_off);
 		machine_interrupts_on();
-		preempt_check();               /* the outermost lock, preemptible here */
+		preempt_check_on(c);           /* the outermost lock, preemptible here */
 	}
 }
 

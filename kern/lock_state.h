@@ -49,6 +49,7 @@ struct off_stretch {
 };
 
 struct cpu_locks {
+	uint16_t tag;                  /* (c) 1 + the CPU's number: what a lock it holds says */
 	struct lock_stack stack;
 	struct preempt_state preempt;
 	struct off_stretch interrupts_off, preempt_off;

@@ -47,8 +47,9 @@ struct sched_cpu {
 	struct timer_call quantum;     /* ends each quantum; its fields are the timer queue's */
 	bool quantum_queued;           /* (s) quantum is in the timer queue */
 	bool quantum_over;             /* (s) a quantum ended since the last switch */
-	bool idling;                   /* (s) its idle thread found nothing to run and halts */
 };
+static uint32_t idling;                /* (s) a bit per CPU whose idle thread found nothing to
+                                          run and halts: a thread made runnable kicks one */
 static struct sched_cpu sched_cpus[MACHINE_MAX_CPUS];
 static struct thread cpu_start_threads[MACHINE_MAX_CPUS];   /* the other CPUs' idle threads */
 
@@ -129,15 +130,13 @@ static bool runnable_exists(void)
 static void kick_idle_cpu(void)
 {
 	LOCK_ASSERT_HELD(&sched_lock);
-	unsigned me = machine_cpu_number(), n = machine_cpu_count();
+	uint32_t others = idling & ~(1u << machine_cpu_number());
 
-	for (unsigned i = 0; i < n; i++) {
-		if (i != me && sched_cpus[i].idling) {
-			sched_cpus[i].idling = false;
-			machine_cpu_kick(i);
-			return;
-		}
-	}
+	if (others == 0)
+		return;                        /* the usual case on one CPU, or a busy machine */
+	unsigned i = (unsigned)__builtin_ctz(others);
+	idling &= ~(1u << i);
+	machine_cpu_kick(i);
 }
 
 /* => sched_lock held */
@@ -357,11 +356,13 @@ static void quantum_end(struct timer_call *t)
 	spin_unlock(&sched_lock);
 }
 
-/* to is about to run here: a quantum is under way unless to is idle.  => sched_lock held */
-static void quantum_switch(struct thread *to)
+/*
+ * to is about to run on this CPU, sc's: a quantum is under way unless to
+ * is idle.  => sched_lock held
+ */
+static void quantum_switch(struct sched_cpu *sc, struct thread *to)
 {
 	LOCK_ASSERT_HELD(&sched_lock);
-	struct sched_cpu *sc = here();
 
 	sc->quantum_over = false;
 	cpu_locks()->preempt.pending = false;     /* the CPU changes hands: what was asked is done */
@@ -426,9 +427,9 @@ static void switch_away(void)
 		}
 		to->state = THREAD_RUNNING;
 		to->running = true;
-		to->last_cpu = machine_cpu_number();
+		to->last_cpu = (unsigned)(sc - sched_cpus);
 		sc->current = to;
-		quantum_switch(to);
+		quantum_switch(sc, to);
 		to->switches++;
 		machine_switch(from, to, address_space(to));
 		/*
@@ -586,6 +587,9 @@ void sched_exit(void)
  */
 void sched_tick(void)
 {
+	if (!here()->quantum_over)
+		return;                        /* most interrupts: no lock for nothing (a quantum
+		                                  that ends on another CPU kicks this one) */
 	spin_lock(&sched_lock);
 	if (here()->quantum_over && runnable_exists())
 		cpu_locks()->preempt.pending = true;
@@ -604,7 +608,7 @@ void sched_kicked(void)
 
 	spin_lock(&sched_lock);
 	struct sched_cpu *sc = here();
-	sc->idling = false;
+	idling &= ~(1u << machine_cpu_number());
 	if (((sc->quantum_over || t == sc->idle) && runnable_exists()) || !may_run(t))
 		cpu_locks()->preempt.pending = true;
 	spin_unlock(&sched_lock);
@@ -711,7 +715,10 @@ static void __attribute__((noreturn)) idle_loop(void *unused)
 	for (;;) {
 		spin_lock(&sched_lock);
 		bool work = runnable_exists();
-		here()->idling = !work;
+		if (work)
+			idling &= ~(1u << machine_cpu_number());
+		else
+			idling |= 1u << machine_cpu_number();
 		if (work) {
 			switch_away();
 			continue;
@@ -735,7 +742,7 @@ void sched_init(void)
 	machine_set_current_thread(&boot_thread);
 	spin_lock(&sched_lock);
 	sched_cpus[0].current = &boot_thread;
-	quantum_switch(&boot_thread);      /* its first quantum counts from clock_init */
+	quantum_switch(&sched_cpus[0], &boot_thread);   /* its first quantum counts from clock_init */
 	spin_unlock(&sched_lock);
 	idle = thread_create_kernel("idle", idle_loop, NULL);
 	if (idle == NULL)

@@ -28,17 +28,25 @@
 #include "vm/pmap.h"
 #include "vm/vm_object.h"
 
+/* A page of no object yet, zeroed or (src) a copy of src; NULL when out of memory. */
+static struct vm_page *page_make(struct vm_page *src)
+{
+	struct vm_page *p = vm_page_alloc(VM_PAGE_OBJECT, src ? 0 : VM_PAGE_ZERO);
+
+	if (p && src)
+		pmap_copy_page(src, p);
+	return p;
+}
+
 /* A fresh page for obj (an entry's of map) at offset, zeroed or copied from src.  => map locked */
 static struct vm_page *page_fill(vm_map_t map, struct vm_object *obj, uint64_t offset,
                                  struct vm_page *src)
 {
 	VM_MAP_ASSERT_LOCKED(map);
-	struct vm_page *p = vm_page_alloc(VM_PAGE_OBJECT, src ? 0 : VM_PAGE_ZERO);
+	struct vm_page *p = page_make(src);
 
 	if (p == NULL)
 		return NULL;
-	if (src)
-		pmap_copy_page(src, p);
 	spin_lock(&obj->lock);
 	vm_object_page_insert(obj, p, offset);
 	spin_unlock(&obj->lock);
@@ -295,20 +303,17 @@ static enum fault_step fill_if_absent(vm_map_t map, struct vm_map_entry *e, vm_o
                                       uint64_t offset, struct vm_page *src, kern_return_t *kr)
 {
 	struct vm_object *obj = e->object;
-	struct vm_page *fresh = vm_page_alloc(VM_PAGE_OBJECT, src ? 0 : VM_PAGE_ZERO);
+	struct vm_page *fresh = page_make(src);
 
 	*kr = KERN_RESOURCE_SHORTAGE;
 	if (fresh == NULL)
 		return FAULT_DONE;
-	if (src)
-		pmap_copy_page(src, fresh);
 	spin_lock(&obj->lock);
-	if (vm_object_page_lookup(obj, offset) != NULL) {
+	if (!vm_object_page_insert_if_absent(obj, fresh, offset)) {
 		spin_unlock(&obj->lock);
 		vm_page_free(fresh);
 		return FAULT_LOOK_AGAIN;
 	}
-	vm_object_page_insert(obj, fresh, offset);
 	if (src)                       /* as fault_lookup's copy up */
 		pmap_page_protect(src, VM_PROT_NONE);
 	vm_prot_t prot = e->needs_copy ? e->protection & ~VM_PROT_WRITE : e->protection;

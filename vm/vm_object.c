@@ -106,18 +106,21 @@ struct vm_page *vm_object_page_lookup(struct vm_object *obj, uint64_t offset)
 	return p;
 }
 
-void vm_object_page_insert(struct vm_object *obj, struct vm_page *page, uint64_t offset)
+/* Puts page in the hash as obj's at offset.  => obj locked, and the page hash */
+static void hash_link(struct vm_object *obj, struct vm_page *page, uint64_t offset)
 {
 	struct vm_page **b = bucket(obj, offset);
 
-	VM_OBJECT_ASSERT_LOCKED(obj);
 	KASSERT(page->object == NULL, "vm_object_page_insert: page already has an object");
 	page->object = obj;
 	page->offset = offset;
-	spin_lock(&page_hash_lock);
 	page->hash_next = *b;
 	*b = page;
-	spin_unlock(&page_hash_lock);
+}
+
+/* Puts page on obj's list of pages, which the hash already finds.  => obj locked */
+static void list_link(struct vm_object *obj, struct vm_page *page)
+{
 	page->prev = NULL;
 	page->next = obj->pages;
 	if (obj->pages)
@@ -125,6 +128,30 @@ void vm_object_page_insert(struct vm_object *obj, struct vm_page *page, uint64_t
 	obj->pages = page;
 	obj->resident_count++;
 }
+
+void vm_object_page_insert(struct vm_object *obj, struct vm_page *page, uint64_t offset)
+{
+	VM_OBJECT_ASSERT_LOCKED(obj);
+	spin_lock(&page_hash_lock);
+	hash_link(obj, page, offset);
+	spin_unlock(&page_hash_lock);
+	list_link(obj, page);
+}
+
+bool vm_object_page_insert_if_absent(struct vm_object *obj, struct vm_page *page,
+                                     uint64_t offset)
+{
+	VM_OBJECT_ASSERT_LOCKED(obj);
+	spin_lock(&page_hash_lock);
+	bool absent = hash_lookup(obj, offset) == NULL;
+	if (absent)
+		hash_link(obj, page, offset);
+	spin_unlock(&page_hash_lock);
+	if (absent)
+		list_link(obj, page);
+	return absent;
+}
+
 
 /* Takes page out of its object's hash chain and list; it keeps its mappings. */
 static void page_detach(struct vm_object *obj, struct vm_page *page)
@@ -337,6 +364,8 @@ bool vm_object_collapsible(struct vm_object *front)
 	struct vm_object *obj = front;
 	bool found = false;
 
+	if (__atomic_load_n(&front->shadow, __ATOMIC_RELAXED) == NULL)
+		return false;                  /* no chain: the usual case, answered without the lock */
 	spin_lock(&obj->lock);
 	while (!found && obj->shadow != NULL) {
 		struct vm_object *backing = obj->shadow;

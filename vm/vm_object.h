@@ -67,6 +67,14 @@ struct vm_page *vm_object_page_lookup(struct vm_object *obj, uint64_t offset);
 /* Makes page (fresh from vm_page_alloc) obj's page at offset. => obj locked */
 void vm_object_page_insert(struct vm_object *obj, struct vm_page *page, uint64_t offset);
 
+/*
+ * The same, unless obj already has a page at offset: false then, and page
+ * is still the caller's.  One look and one insertion under one hold of
+ * the page hash.  => obj locked
+ */
+bool vm_object_page_insert_if_absent(struct vm_object *obj, struct vm_page *page,
+                                     uint64_t offset);
+
 /* Unmaps and frees obj's page. => obj locked */
 void vm_object_page_free(struct vm_object *obj, struct vm_page *page);
 

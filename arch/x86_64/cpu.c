@@ -178,6 +178,7 @@ static void cpu_fill(struct cpu *c, unsigned id)
 {
 	c->self = c;
 	c->id = id;
+	c->locks.tag = (uint16_t)(id + 1);
 	gdt_fill(c);
 	tss_fill(c);
 }
@@ -220,6 +221,7 @@ void cpu_init_early(void)
 {
 	cpus[0].self = &cpus[0];
 	cpus[0].id = 0;
+	cpus[0].locks.tag = 1;
 	wrmsr(MSR_GS_BASE, (uint64_t)&cpus[0]);
 }
 
