@@ -3,9 +3,10 @@
  * or removes a mapping returns, no CPU may still use the old translation.
  * Three threads of a task, each on a CPU of its own, keep counting in one
  * page; the test, on a fourth, makes the page read-only in the task's map
- * and then reads it twice, a while apart: it must not have changed, as
- * every store after the call faults (and the fault ends the task).  A
- * CPU that kept its writable translation would go on counting.
+ * (or takes it away) and then reads it twice, a while apart: it must not
+ * have changed, as every store after the call faults (and the fault ends
+ * the task).  A CPU that kept its writable translation would go on
+ * counting.
  */
 #include "kern/task.h"
 #include "kern/thread.h"
@@ -77,10 +78,61 @@ static void pause_ms(unsigned ms)
 		sched_yield();
 }
 
+/* Resumes the writers and waits until each counts, on a CPU of its own. */
+static void start_counting(vm_map_t map, struct thread *threads[WRITERS])
+{
+	uint64_t zero[WRITERS] = { 0 };
+
+	for (int i = 0; i < WRITERS; i++)
+		KT_ASSERT_EQ(thread_resume(threads[i]), KERN_SUCCESS);
+	KT_WAIT_FOR(spread(threads) && all_counted(map, zero));
+	KT_ASSERT(spread(threads));
+	KT_ASSERT(all_counted(map, zero));
+}
+
+/* The page at DATA_VA of map, read twice 50 ms apart: the same? */
+static bool page_holds_still(vm_map_t map)
+{
+	static uint64_t before[PAGE_SIZE / 8], after[PAGE_SIZE / 8];
+
+	if (vm_map_read(map, DATA_VA, before, PAGE_SIZE) != KERN_SUCCESS)
+		return false;
+	pause_ms(50);
+	if (vm_map_read(map, DATA_VA, after, PAGE_SIZE) != KERN_SUCCESS)
+		return false;
+	return memcmp(before, after, PAGE_SIZE) == 0;
+}
+
+/*
+ * The same with the page taken away: vm_deallocate in the writers' task,
+ * while a second task, which shares the page (inherited VM_INHERIT_SHARE),
+ * keeps it and reads it.
+ */
+KTEST(shootdown, no_store_lands_after_vm_deallocate_returns)
+{
+	struct thread *threads[WRITERS];
+	struct task *sharer;
+
+	if (machine_cpu_count() < WRITERS + 1)
+		KT_SKIP("fewer than four CPUs");
+	sched_bind(0);
+	struct task *task = counting_task(threads);
+	KT_ASSERT_EQ(vm_inherit(task->map, DATA_VA, PAGE_SIZE, VM_INHERIT_SHARE), KERN_SUCCESS);
+	KT_ASSERT_EQ(task_create(task, true, &sharer), KERN_SUCCESS);
+	start_counting(sharer->map, threads);       /* seen through the sharer: one page */
+	KT_ASSERT_EQ(vm_deallocate(task->map, DATA_VA, PAGE_SIZE), KERN_SUCCESS);
+	KT_EXPECT(page_holds_still(sharer->map));
+	KT_EXPECT(task_wait_timeout(task, 2000000000ull));   /* each writer's store faulted */
+	task_terminate(task);
+	task_deallocate(task);
+	task_terminate(sharer);
+	task_deallocate(sharer);
+	sched_bind(SCHED_ANY_CPU);
+}
+
 KTEST(shootdown, no_store_lands_after_vm_protect_returns)
 {
 	struct thread *threads[WRITERS];
-	uint64_t zero[WRITERS] = { 0 }, before[PAGE_SIZE / 8], after[PAGE_SIZE / 8];
 
 	if (machine_cpu_count() < WRITERS + 1)
 		KT_SKIP("fewer than four CPUs");
@@ -88,16 +140,9 @@ KTEST(shootdown, no_store_lands_after_vm_protect_returns)
 	struct task *task = counting_task(threads);
 	vm_map_t map = task->map;
 	vm_map_reference(map);                 /* read after the writers' faults end the task */
-	for (int i = 0; i < WRITERS; i++)
-		KT_ASSERT_EQ(thread_resume(threads[i]), KERN_SUCCESS);
-	KT_WAIT_FOR(spread(threads) && all_counted(map, zero));
-	KT_ASSERT(spread(threads));
-	KT_ASSERT(all_counted(map, zero));
+	start_counting(map, threads);
 	KT_ASSERT_EQ(vm_protect(map, DATA_VA, PAGE_SIZE, false, VM_PROT_READ), KERN_SUCCESS);
-	KT_ASSERT_EQ(vm_map_read(map, DATA_VA, before, PAGE_SIZE), KERN_SUCCESS);
-	pause_ms(50);
-	KT_ASSERT_EQ(vm_map_read(map, DATA_VA, after, PAGE_SIZE), KERN_SUCCESS);
-	KT_EXPECT(memcmp(before, after, PAGE_SIZE) == 0);
+	KT_EXPECT(page_holds_still(map));
 	KT_EXPECT(task_wait_timeout(task, 2000000000ull));   /* each writer's store faulted */
 	task_terminate(task);
 	task_deallocate(task);
