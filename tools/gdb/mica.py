@@ -81,9 +81,19 @@ def wait_text(th):
     return text
 
 
+def cpu_text(th):
+    """The CPU a thread runs on, or last ran on (kern/thread.h's running
+    and last_cpu); "" for one that never ran."""
+    if bool(th["running"]):
+        return f"; on CPU {int(th['last_cpu'])}"
+    if int(th["switches"]) == 0:
+        return ""
+    return f"; last ran on CPU {int(th['last_cpu'])}"
+
+
 class MicaTasks(gdb.Command):
-    """mica-tasks: every task with its id, threads and their states, and
-    what each waiting thread waits for."""
+    """mica-tasks: every task with its id, threads and their states, what
+    each waiting thread waits for, and the CPU each runs or last ran on."""
 
     def __init__(self):
         super().__init__("mica-tasks", gdb.COMMAND_USER)
@@ -96,7 +106,7 @@ class MicaTasks(gdb.Command):
             th = t["threads"]
             while int(th) != 0:
                 print(f"    thread {int(th['id'])} {th['name'].string()}: {th['state']}"
-                      f"{wait_text(th)}")
+                      f"{wait_text(th)}{cpu_text(th)}")
                 th = th["task_next"]
 
 
