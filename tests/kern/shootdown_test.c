@@ -149,3 +149,39 @@ KTEST(shootdown, no_store_lands_after_vm_protect_returns)
 	vm_map_deallocate(map);
 	sched_bind(SCHED_ANY_CPU);
 }
+
+/*
+ * A copy-in snapshot: the writers' page, page-aligned, is copied into
+ * another task (vm_map_copyin shares it copy-on-write, which takes write
+ * away from the writers' mappings) while they keep counting in it.  Once
+ * the copy is in the target, no later store of theirs may show there: each
+ * faults and writes a page of its own.
+ */
+KTEST(shootdown, a_page_copied_out_is_a_snapshot)
+{
+	struct thread *threads[WRITERS];
+	struct task *target;
+	vm_map_copy_t copy;
+
+	if (machine_cpu_count() < WRITERS + 1)
+		KT_SKIP("fewer than four CPUs");
+	sched_bind(0);
+	struct task *task = counting_task(threads);
+	KT_ASSERT_EQ(task_create(NULL, false, &target), KERN_SUCCESS);
+	test_alloc_at(target->map, DATA_VA, PAGE_SIZE);
+	start_counting(task->map, threads);
+	KT_ASSERT_EQ(vm_map_copyin(task->map, DATA_VA, PAGE_SIZE, &copy), KERN_SUCCESS);
+	KT_ASSERT_EQ(vm_map_copy_overwrite(target->map, DATA_VA, copy), KERN_SUCCESS);
+	KT_EXPECT(page_holds_still(target->map));
+	uint64_t counts[WRITERS];
+	for (int i = 0; i < WRITERS; i++)
+		KT_ASSERT_EQ(vm_map_read(target->map, DATA_VA + 64 * i, &counts[i], sizeof(counts[i])),
+		             KERN_SUCCESS);
+	KT_WAIT_FOR(all_counted(task->map, counts));
+	KT_EXPECT(all_counted(task->map, counts));  /* they count on, in pages of their own */
+	task_terminate(task);
+	task_deallocate(task);
+	task_terminate(target);
+	task_deallocate(target);
+	sched_bind(SCHED_ANY_CPU);
+}
