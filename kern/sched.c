@@ -96,13 +96,19 @@ static bool may_run_here(const struct thread *t)
 	return t->bound_to == 0 || t->bound_to == machine_cpu_number() + 1;
 }
 
+/* May t, queued, be taken by this CPU now?  => sched_lock held */
+static bool may_take(const struct thread *t)
+{
+	return may_run(t) && may_run_here(t);
+}
+
 /* => sched_lock held */
 static struct thread *runq_pop(void)
 {
 	struct thread *prev = NULL, *t = run_head;
 
 	LOCK_ASSERT_HELD(&sched_lock);
-	while (t && !(may_run(t) && may_run_here(t))) {
+	while (t && !may_take(t)) {
 		prev = t;
 		t = t->run_next;
 	}
@@ -121,7 +127,7 @@ static struct thread *runq_pop(void)
 static bool runnable_exists(void)
 {
 	for (struct thread *t = run_head; t; t = t->run_next)
-		if (may_run(t) && may_run_here(t))
+		if (may_take(t))
 			return true;
 	return false;
 }
@@ -496,17 +502,22 @@ void assert_wait(event_t event, const char *what)
 	assert_wait_deadline(event, what, 0);
 }
 
-void assert_wait_in_call(event_t event, const char *what, bool interruptible)
+/* assert_wait_in_call's step under the lock, for the current thread t.  => sched_lock held */
+static void wait_enqueue_in_call(struct thread *t, event_t event, const char *what,
+                                 bool interruptible)
 {
-	struct thread *t = machine_current_thread();
-
-	KASSERT(event != NULL, "assert_wait_in_call: no event");
-	spin_lock(&sched_lock);
 	wait_enqueue(t, event, what, 0);
 	t->wait_in_call = true;
 	t->wait_unint = !interruptible;
 	if (interruptible && t->terminating)   /* its end has begun: it unwinds, not sleeps */
 		wait_end(t, THREAD_INTERRUPTED);
+}
+
+void assert_wait_in_call(event_t event, const char *what, bool interruptible)
+{
+	KASSERT(event != NULL, "assert_wait_in_call: no event");
+	spin_lock(&sched_lock);
+	wait_enqueue_in_call(machine_current_thread(), event, what, interruptible);
 	spin_unlock(&sched_lock);
 }
 
@@ -777,18 +788,12 @@ void sched_cpu_run(void)
  */
 static bool stop_wait_declare(struct thread *t)
 {
-	struct thread *self = machine_current_thread();
-
 	if (!t->running && !t->preempted_in_kernel)
 		return false;
 	if (t->running)
 		machine_cpu_kick(t->last_cpu);
 	t->stop_watched = true;
-	wait_enqueue(self, &t->running, "it to stop", 0);
-	self->wait_in_call = true;
-	self->wait_unint = false;
-	if (self->terminating)
-		wait_end(self, THREAD_INTERRUPTED);
+	wait_enqueue_in_call(machine_current_thread(), &t->running, "it to stop", true);
 	return true;
 }
 
