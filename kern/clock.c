@@ -8,10 +8,10 @@
  * The rates are written once, by clock_init, before any interrupt can be
  * taken; readers need no lock.  Each CPU has its own one-shot timer, and
  * what it is armed for is that CPU's, changed only with interrupts off:
- * (i) below.  Any CPU's interrupt runs the one timer queue's due calls;
- * the CPU that makes a deadline the queue's head arms its own timer for
- * it, and every CPU arms for the head after its interrupt, so the head
- * always has a timer armed by its deadline or earlier.
+ * (i) below.  It serves that CPU's own timer queue (kern/timer.c): a
+ * timer that becomes the head arms it, and each of its interrupts runs
+ * the queue's due calls and arms for the new head, so the head always
+ * has the timer armed by its deadline or earlier.
  */
 #include "kern/clock.h"
 #include "kern/machine.h"

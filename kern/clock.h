@@ -4,8 +4,8 @@
  *
  * Time is the cycle counter (the TSC), exact whatever interrupts do.
  * The interrupt is not periodic: the clock arms the machine's one-shot
- * timer for the earliest deadline of the timer queue (kern/timer.h), the
- * end of the running thread's quantum among them, and an idle CPU with
+ * timer of each CPU for the earliest deadline of that CPU's timer queue
+ * (kern/timer.h), the end of its running thread's quantum among them, and an idle CPU with
  * nothing queued takes none.  Each interrupt, taken only where interrupts
  * are on, adds one to clock_ticks(), runs the timers that are due, arms
  * for the next deadline, then calls the tick handler, if one is set, with

@@ -102,11 +102,10 @@ enum lock_rank {
 	LOCK_RANK_SCHED = 90,      /* the run queue, the waiting threads, and every thread's
 	                              state, wait and suspend count; held across a switch, and
 	                              let go by the thread switched to */
-	LOCK_RANK_TIMER = 95,      /* the timer queue (kern/timer.c): taken under sched_lock to
-	                              start a quantum or by a wait with a deadline; takes none
-	                              itself, and a timer's function runs with it let go */
-	LOCK_RANK_SHOOTDOWN = 80,  /* the one TLB shootdown request (arch/x86_64/pmap_cpu.c):
-	                              taken under the pmap's and the reverse map's locks */
+	LOCK_RANK_TIMER = 95,      /* a CPU's timer queue (kern/timer.c): taken under sched_lock
+	                              to start a quantum or by a wait with a deadline; takes
+	                              none itself (no two at once), and a timer's function runs
+	                              with it let go */
 	LOCK_RANK_SLEEP_INTERLOCK = 85, /* a sleep lock's own state: held only to change it, and
 	                              to declare a wait for it (sched_lock ranks after) */
 	LOCK_RANK_LEAF = 100,      /* nothing is taken while a leaf lock is held (the

@@ -40,13 +40,17 @@ static struct thread boot_thread = { .name = "kernel_main", .state = THREAD_RUNN
                                      .running = true };
 static bool preempt_always;            /* (c) set at boot: sched_preempt_always */
 
-/* What the scheduler keeps for each CPU: (s), and indexed by machine_cpu_number(). */
+/*
+ * What the scheduler keeps for each CPU, indexed by machine_cpu_number():
+ * (s), or (i) that CPU's own, touched only there with interrupts off.
+ */
 struct sched_cpu {
 	struct thread *idle;           /* (c) runs when no other thread can */
 	struct thread *current;        /* (s) the thread it runs */
-	struct timer_call quantum;     /* ends each quantum; its fields are the timer queue's */
-	bool quantum_queued;           /* (s) quantum is in the timer queue */
-	bool quantum_over;             /* (s) a quantum ended since the last switch */
+	struct timer_call quantum;     /* ends each quantum, on this CPU; its fields are its
+	                                  timer queue's */
+	bool quantum_queued;           /* (i) quantum is in the timer queue */
+	bool quantum_over;             /* (i) a quantum ended since the last switch */
 };
 static uint32_t idling;                /* (s) a bit per CPU whose idle thread found nothing to
                                           run and halts: a thread made runnable kicks one */
@@ -348,18 +352,13 @@ static void __attribute__((noreturn)) reaper_loop(void *unused)
  */
 static void quantum_end(struct timer_call *t)
 {
-	struct sched_cpu *sc = (struct sched_cpu *)((char *)t -
-	                                            __builtin_offsetof(struct sched_cpu, quantum));
-	unsigned n = (unsigned)(sc - sched_cpus);
+	struct sched_cpu *sc = here();
 
-	spin_lock(&sched_lock);
+	KASSERT(t == &sc->quantum, "quantum_end: another CPU's quantum ran here");
 	sc->quantum_over = true;
 	sc->quantum_queued = sc->current != sc->idle;
 	if (sc->quantum_queued)
 		timer_call_enter(t, clock_ns() + SCHED_QUANTUM_NS, quantum_end);
-	if (n != machine_cpu_number())
-		machine_cpu_kick(n);           /* its own interrupt decides (sched_kicked) */
-	spin_unlock(&sched_lock);
 }
 
 /*
@@ -457,18 +456,33 @@ static void switch_away(void)
  * with interrupts on, preempted on its way to thread_block) is not
  * queued: it blocks here, and its thread_block returns once it is woken.
  */
-void sched_yield(void)
+static void yield_locked(struct thread *t)
 {
-	struct thread *t = machine_current_thread();
-
-	machine_spin_pause();              /* a yield loop with interrupts off still answers */
-	spin_lock(&sched_lock);
+	LOCK_ASSERT_HELD(&sched_lock);
 	if (t->state != THREAD_WAITING) {
 		t->state = THREAD_RUNNABLE;
 		if (t != here()->idle)
 			runq_push_kick(t);     /* an idle CPU may take it, or what this one passes over */
 	}
 	switch_away();
+}
+
+void sched_yield(void)
+{
+	machine_spin_pause();              /* a yield loop with interrupts off still answers */
+	spin_lock(&sched_lock);
+	yield_locked(machine_current_thread());
+}
+
+/*
+ * A glance at the run queue without the lock: a user's yield with no
+ * thread queued has nothing to give way to, and a loop of them would
+ * only keep the other CPUs off sched_lock.
+ */
+void sched_yield_to_others(void)
+{
+	if (__atomic_load_n(&run_head, __ATOMIC_RELAXED) != NULL)
+		sched_yield();
 }
 
 /* A waiting thread's deadline has passed: its timer's fn, from the clock interrupt. */
@@ -593,18 +607,16 @@ void sched_exit(void)
 /*
  * A thread interrupted after its quantum gives way, if another can run:
  * the interrupt's way out makes the switch (sched_interrupt_exit), where
- * preemption may be allowed.  The idle thread has no quantum: its loop
- * looks for runnable threads after each interrupt.
+ * preemption may be allowed.  The run queue is only glanced at here,
+ * without the lock: the switch looks again under it, once per quantum's
+ * end with anything queued, not once per interrupt.  A thread queued later
+ * waits for the next quantum's end, or for an idle CPU.  The idle thread
+ * has no quantum: its loop looks for runnable threads after each interrupt.
  */
 void sched_tick(void)
 {
-	if (!here()->quantum_over)
-		return;                        /* most interrupts: no lock for nothing (a quantum
-		                                  that ends on another CPU kicks this one) */
-	spin_lock(&sched_lock);
-	if (here()->quantum_over && runnable_exists())
-		cpu_locks()->preempt.pending = true;
-	spin_unlock(&sched_lock);
+	if (here()->quantum_over && __atomic_load_n(&run_head, __ATOMIC_RELAXED) != NULL)
+		cpu_locks()->preempt.pending = true;   /* sched_preempt looks, under the lock */
 }
 
 /*
@@ -633,14 +645,14 @@ static void sched_preempt(bool in_kernel)
 	KASSERT(preempt_allowed(), "sched_preempt: preemption is not allowed here");
 	cpu_locks()->preempt.pending = false;
 	spin_lock(&sched_lock);
-	bool stay = may_run(t) && !runnable_exists();    /* a thread that must stop goes */
-	spin_unlock(&sched_lock);
-	if (stay) {
+	if (may_run(t) && !runnable_exists()) {          /* a thread that must stop goes */
+		here()->quantum_over = false;            /* looked: the next quantum's end looks again */
+		spin_unlock(&sched_lock);
 		cpu_locks()->preempt.pending = preempt_always;
 		return;
 	}
 	t->preempted_in_kernel = in_kernel;
-	sched_yield();
+	yield_locked(t);
 	t->preempted_in_kernel = false;
 }
 
@@ -782,13 +794,19 @@ void sched_cpu_run(void)
 	idle_loop(NULL);
 }
 
+/* Off every CPU, and not in the middle of a call.  => sched_lock held */
+static bool thread_stopped(const struct thread *t)
+{
+	return !t->running && !t->preempted_in_kernel;
+}
+
 /*
  * Declares the current thread's wait for t to be stopped, inside a call,
  * or says t is stopped already.  => sched_lock held
  */
 static bool stop_wait_declare(struct thread *t)
 {
-	if (!t->running && !t->preempted_in_kernel)
+	if (thread_stopped(t))
 		return false;
 	if (t->running)
 		machine_cpu_kick(t->last_cpu);
@@ -816,6 +834,14 @@ void sched_nudge(struct thread *t)
 	if (t->running && t->last_cpu != machine_cpu_number())
 		machine_cpu_kick(t->last_cpu);
 	spin_unlock(&sched_lock);
+}
+
+bool sched_thread_stopped(struct thread *t)
+{
+	spin_lock(&sched_lock);
+	bool stopped = thread_stopped(t);
+	spin_unlock(&sched_lock);
+	return stopped;
 }
 
 bool sched_wait_stopped(struct thread *t)

@@ -75,6 +75,9 @@ void sched_may_run_again(void);
  */
 bool sched_wait_stopped(struct thread *t);
 
+/* t is stopped as sched_wait_stopped means it, now (it may be started again). */
+bool sched_thread_stopped(struct thread *t);
+
 /*
  * Nothing but the caller runs or may run, and every thread that ended is
  * freed: a test's baseline taken now counts no one else's leftovers.
@@ -105,6 +108,9 @@ void sched_make_runnable(struct thread *t);
 void sched_remove(struct thread *t);
 
 void sched_yield(void);
+
+/* sched_yield if any thread is queued (a glance, without the lock); a user's yield. */
+void sched_yield_to_others(void);
 
 /*
  * The current thread will wait for event: it stays on the CPU until it

@@ -137,7 +137,7 @@ static uint64_t syscall_run(uint64_t nr, const uint64_t a[6])
 	case SYS_vm_protect:
 		return vm_protect(task->map, a[0], a[1], a[2] != 0, (vm_prot_t)a[3]);
 	case SYS_yield:
-		sched_yield();
+		sched_yield_to_others();
 		return KERN_SUCCESS;
 	case SYS_mach_reply_port:
 		return sys_mach_reply_port(task);

@@ -302,6 +302,24 @@ void task_finish(struct task *task, struct ipc_port *port)
 	thread_wakeup(task);                   /* only an address now; each waiter holds a reference */
 }
 
+/* A reference to a thread of task, not the caller, that is not stopped yet; NULL if none. */
+static struct thread *task_thread_not_stopped(struct task *task)
+{
+	struct thread *found = NULL;
+
+	spin_lock(&task->lock);
+	for (struct thread *t = task->threads; t && !found; t = t->task_next)
+		if (t != current_thread() && !sched_thread_stopped(t) && thread_reference_if_live(t))
+			found = t;
+	spin_unlock(&task->lock);
+	return found;
+}
+
+/*
+ * As Mach's, the call returns once every other thread of the task is
+ * stopped, wherever it ran: one running on another CPU is kicked, and
+ * waited for, so no store of the task's lands after the call.
+ */
 kern_return_t task_suspend(struct task *task)
 {
 	spin_lock(&task->lock);
@@ -314,6 +332,14 @@ kern_return_t task_suspend(struct task *task)
 	spin_unlock(&task->lock);
 	if (dead)
 		return KERN_INVALID_ARGUMENT;
+	for (struct thread *t; (t = task_thread_not_stopped(task)) != NULL;) {
+		bool stopped = sched_wait_stopped(t);
+		thread_deallocate(t);
+		if (!stopped) {
+			(void)task_resume(task);
+			return KERN_ABORTED;   /* the caller is being terminated */
+		}
+	}
 	return KERN_SUCCESS;                   /* the caller itself stops on its way out (syscall.c) */
 }
 

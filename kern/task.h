@@ -108,14 +108,17 @@ vm_map_t convert_port_to_map(struct ipc_port *port);
  */
 kern_return_t task_terminate(struct task *task);
 
-/*
- * Stops every thread of task from being scheduled (counted: as many
- * resumes as suspends), and lets them go again.  A task that suspends
- * itself stops at once.
- */
 /* The end of a task's termination, once its threads are gone (kern/task.c). */
 void task_finish(struct task *task, struct ipc_port *port);
 
+/*
+ * Stops every thread of task from being scheduled (counted: as many
+ * resumes as suspends), and lets them go again.  task_suspend returns once
+ * every other thread of the task is stopped, on whatever CPU it ran;
+ * KERN_INVALID_ARGUMENT for a task that ended, KERN_ABORTED (the count
+ * given back) if the caller is terminated while it waits.  A task that
+ * suspends itself: the caller stops on its way out of the call.
+ */
 kern_return_t task_suspend(struct task *task);
 kern_return_t task_resume(struct task *task);
 

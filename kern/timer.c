@@ -1,22 +1,38 @@
 /*
- * The timer queue (kern/timer.h): one list sorted by deadline, so the
- * clock finds the next deadline at its head and the interrupt's step
- * stops at the first timer not yet due.  Lists are short (a quantum and
- * the waits with timeouts), so a walk to insert costs less than a heap.
+ * The timer queues (kern/timer.h): one per CPU, each a list sorted by
+ * deadline, so that CPU's clock finds its next deadline at the head and
+ * its interrupt's step stops at the first timer not yet due.  A timer is
+ * queued on the CPU that enters it, and its function runs there: a CPU's
+ * quantum is its own business, and no CPU's clock takes another's lock or
+ * interrupts it.  Lists are short (a quantum and the waits with
+ * timeouts), so a walk to insert costs less than a heap.
  */
 #include "kern/timer.h"
 #include "kern/clock.h"
 #include "kern/lock.h"
+#include "kern/machine.h"
 
-static struct spinlock timer_lock = SPINLOCK_INIT("timer", LOCK_RANK_TIMER);
-static struct timer_call *timer_head;   /* (t) */
+struct timer_queue {
+	struct spinlock lock;
+	struct timer_call *head;        /* (q) by deadline */
+};
 
-/* Takes t out of the queue, where it must be.  => timer_lock held */
-static void timer_unlink(struct timer_call *t)
+static struct timer_queue timer_queues[MACHINE_MAX_CPUS] = {
+	[0 ... MACHINE_MAX_CPUS - 1] = { .lock = SPINLOCK_INIT("timer", LOCK_RANK_TIMER) },
+};
+
+/* This CPU's queue.  => preemption disabled, so the CPU stays this one */
+static struct timer_queue *queue_here(void)
 {
-	struct timer_call **pp = &timer_head;
+	return &timer_queues[machine_cpu_number()];
+}
 
-	LOCK_ASSERT_HELD(&timer_lock);
+/* Takes t out of q, where it must be.  => q->lock held */
+static void timer_unlink(struct timer_queue *q, struct timer_call *t)
+{
+	struct timer_call **pp = &q->head;
+
+	LOCK_ASSERT_HELD(&q->lock);
 	while (*pp != t) {
 		KASSERT(*pp != NULL, "timer_unlink: timer %p is not in the queue", (void *)t);
 		pp = &(*pp)->next;
@@ -26,47 +42,61 @@ static void timer_unlink(struct timer_call *t)
 	t->queued = false;
 }
 
-/* Puts t behind the timers due no later: equal deadlines run in order.  => timer_lock held */
-static void timer_insert(struct timer_call *t)
+/* Puts t behind q's timers due no later: equal deadlines run in order.  => q->lock held */
+static void timer_insert(struct timer_queue *q, struct timer_call *t)
 {
-	struct timer_call **pp = &timer_head;
+	struct timer_call **pp = &q->head;
 
-	LOCK_ASSERT_HELD(&timer_lock);
+	LOCK_ASSERT_HELD(&q->lock);
 	while (*pp != NULL && (*pp)->deadline <= t->deadline)
 		pp = &(*pp)->next;
 	t->next = *pp;
 	*pp = t;
 	t->queued = true;
+	t->cpu = (unsigned)(q - timer_queues);
 }
 
 /*
- * A timer that becomes the head asks the clock to interrupt by its
+ * A timer that becomes the head asks this CPU's clock to interrupt by its
  * deadline, with the lock held so that no interrupt re-arms in between.
+ * One queued on another CPU leaves that queue first: the two locks are
+ * never held together.
  */
 void timer_call_enter(struct timer_call *t, uint64_t deadline, void (*fn)(struct timer_call *t))
 {
 	KASSERT(fn != NULL, "timer_call_enter: timer %p without a function", (void *)t);
-	spin_lock(&timer_lock);
+	preempt_disable();
+	struct timer_queue *q = queue_here();
+	if (t->queued && t->cpu != (unsigned)(q - timer_queues))
+		(void)timer_call_cancel(t);
+	spin_lock(&q->lock);
 	if (t->queued)
-		timer_unlink(t);
+		timer_unlink(q, t);
 	t->deadline = deadline;
 	t->fn = fn;
-	timer_insert(t);
-	if (timer_head == t)
+	timer_insert(q, t);
+	if (q->head == t)
 		clock_arm(deadline);
-	spin_unlock(&timer_lock);
+	spin_unlock(&q->lock);
+	preempt_enable();
 }
 
-/* The clock stays armed for a cancelled head: one early interrupt costs less than re-arming. */
+/*
+ * t's queue is read before its lock is taken: only t's owner enters or
+ * cancels t, so t stays in that queue meanwhile, or leaves it only as it
+ * runs (timer_expire).  The clock stays armed for a cancelled head: one
+ * early interrupt costs less than re-arming.
+ */
 bool timer_call_cancel(struct timer_call *t)
 {
+	struct timer_queue *q = &timer_queues[__atomic_load_n(&t->cpu, __ATOMIC_RELAXED)];
 	bool was_queued;
 
-	spin_lock(&timer_lock);
+	spin_lock(&q->lock);
 	was_queued = t->queued;
 	if (was_queued)
-		timer_unlink(t);
-	spin_unlock(&timer_lock);
+		timer_unlink(q, t);
+	spin_unlock(&q->lock);
 	return was_queued;
 }
 
@@ -74,27 +104,33 @@ bool timer_call_cancel(struct timer_call *t)
  * Each due timer leaves the queue before its function runs, and runs
  * without the lock: it may enter timers (itself included) or wake
  * threads.  One entered again for a time already passed runs again here.
+ * => interrupts off (the clock interrupt)
  */
 void timer_expire(uint64_t now)
 {
+	struct timer_queue *q = queue_here();
+
 	for (;;) {
-		spin_lock(&timer_lock);
-		struct timer_call *t = timer_head;
+		spin_lock(&q->lock);
+		struct timer_call *t = q->head;
 		if (t == NULL || t->deadline > now) {
-			spin_unlock(&timer_lock);
+			spin_unlock(&q->lock);
 			return;
 		}
-		timer_unlink(t);
+		timer_unlink(q, t);
 		void (*fn)(struct timer_call *) = t->fn;
-		spin_unlock(&timer_lock);
+		spin_unlock(&q->lock);
 		fn(t);
 	}
 }
 
 uint64_t timer_next_deadline(void)
 {
-	spin_lock(&timer_lock);
-	uint64_t next = timer_head ? timer_head->deadline : TIMER_NONE;
-	spin_unlock(&timer_lock);
+	preempt_disable();
+	struct timer_queue *q = queue_here();
+	spin_lock(&q->lock);
+	uint64_t next = q->head ? q->head->deadline : TIMER_NONE;
+	spin_unlock(&q->lock);
+	preempt_enable();
 	return next;
 }

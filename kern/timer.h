@@ -5,8 +5,11 @@
  * after its deadline, however far off, and nothing is taken while none
  * is due.
  *
- * A timer_call belongs to its caller, who keeps it alive while it is
- * queued; its fields are the queue's (timer_lock), read by nobody else.
+ * Each CPU has its own queue: a timer is queued on the CPU that enters
+ * it, its function runs from that CPU's clock interrupt, and the earliest
+ * deadline is that CPU's.  A timer_call belongs to its caller, who keeps
+ * it alive while it is queued and alone enters or cancels it; its fields
+ * are its queue's, read by nobody else.
  */
 #ifndef MICA_KERN_TIMER_H
 #define MICA_KERN_TIMER_H
@@ -15,25 +18,29 @@
 #include <stdint.h>
 
 /*
- * Locks: (t) timer_lock.
+ * Locks: (q) the lock of the queue the timer is in (kern/timer.c).
  */
 struct timer_call {
-	struct timer_call *next;          /* (t) the queue, by deadline */
-	uint64_t deadline;                /* (t) clock_ns() at or after which fn runs */
-	void (*fn)(struct timer_call *t); /* (t) runs from the clock interrupt, interrupts off */
-	bool queued;                      /* (t) */
+	struct timer_call *next;          /* (q) the queue, by deadline */
+	uint64_t deadline;                /* (q) clock_ns() at or after which fn runs */
+	void (*fn)(struct timer_call *t); /* (q) runs from the clock interrupt, interrupts off */
+	bool queued;                      /* (q) */
+	unsigned cpu;                     /* (q) whose queue it is or was last in */
 };
 
-/* Queues t to run fn at or after deadline (clock_ns()); re-entering a queued t moves it. */
+/*
+ * Queues t on this CPU to run fn here at or after deadline (clock_ns());
+ * re-entering a queued t moves it, from another CPU's queue too.
+ */
 void timer_call_enter(struct timer_call *t, uint64_t deadline, void (*fn)(struct timer_call *t));
 
 /* Takes t off the queue; true if it was queued (its fn has not run and will not). */
 bool timer_call_cancel(struct timer_call *t);
 
-/* The clock interrupt's step: runs every queued timer whose deadline has passed. */
+/* The clock interrupt's step: runs every timer of this CPU's whose deadline has passed. */
 void timer_expire(uint64_t now);
 
-/* The earliest queued deadline, or TIMER_NONE when nothing is queued. */
+/* The earliest deadline queued on this CPU, or TIMER_NONE when none is. */
 #define TIMER_NONE UINT64_MAX
 uint64_t timer_next_deadline(void);
 

@@ -416,6 +416,25 @@ static void install_pte(struct pmap *pmap, uint64_t *pte, vm_offset_t va, struct
 		(*pt_present_count(pmap, pte))++;
 }
 
+/*
+ * May a translation cached from old still be used once new replaces it?
+ * Yes if old was never cached (not present), or if new maps the same
+ * frame, the same way, taking no right away: a CPU that still holds old
+ * then at worst takes a spurious fault on a user address, which drops
+ * the stale entry (a fault does) and finds new in place.  Only the
+ * others (another frame, a right taken away) need every CPU's TLB
+ * cleared before the change counts as made.
+ */
+static bool stale_translation_harmless(uint64_t old, uint64_t new)
+{
+	const uint64_t rights = PTE_RW | PTE_US, caching = PTE_PWT | PTE_PCD | PTE_G;
+
+	if (!(old & PTE_P))
+		return true;
+	return (old & PTE_ADDR) == (new & PTE_ADDR) && (old & rights & ~new) == 0 &&
+	       (new & PTE_NX & ~old) == 0 && (old & caching) == (new & caching);
+}
+
 kern_return_t pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *page, vm_prot_t prot,
                          unsigned flags)
 {
@@ -433,6 +452,7 @@ kern_return_t pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *page, vm_p
 		return KERN_RESOURCE_SHORTAGE;
 	spin_lock(&pmap->lock);
 	uint64_t *pte = walk(pmap, va, 1, true);
+	uint64_t old = pte != NULL ? *pte : 0;
 	if (pte != NULL && (*pte & (PTE_P | PTE_ADDR)) == (pa | PTE_P)) {
 		*pte = bits | (*pte & (PTE_A | PTE_D));   /* same page, new rights */
 	} else if (pte != NULL) {
@@ -441,7 +461,8 @@ kern_return_t pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *page, vm_p
 	} else if (is_user_va(va)) {
 		unlink_empty_tables(pmap, va, &dead);     /* what walk made before it ran out */
 	}
-	pmap_tlb_invalidate(pmap, va, va + PAGE_SIZE);
+	if (pte == NULL || !is_user_va(va) || !stale_translation_harmless(old, bits))
+		pmap_tlb_invalidate(pmap, va, va + PAGE_SIZE);
 	spin_unlock(&pmap->lock);
 	free_dead_tables(dead);
 	if (pv)
@@ -474,10 +495,10 @@ static uint64_t *range_pte(struct pmap *pmap, vm_offset_t va, vm_offset_t *next)
 
 /* One range operation: what it does to each present entry, and what it leaves to do after. */
 struct range_op {
-	void (*fn)(struct pmap *, uint64_t *, vm_offset_t, vm_prot_t);
+	bool (*fn)(struct pmap *, uint64_t *, vm_offset_t, vm_prot_t);   /* true: narrowed */
 	vm_prot_t prot;
 	bool prune;                    /* unlink the user tables it leaves with no entry */
-	vm_offset_t seen_start, seen_end;   /* the entries fn saw, for the TLB flush */
+	vm_offset_t seen_start, seen_end;   /* the entries fn narrowed, for the TLB flush */
 	struct vm_page *dead;          /* tables unlinked, to free after the flush */
 };
 
@@ -493,15 +514,14 @@ static bool range_op_table(struct pmap *pmap, struct range_op *op, uint64_t *pte
 	PMAP_ASSERT_LOCKED(pmap);
 	uint32_t *present = pmap != kernel_pmap ? pt_present_count(pmap, pte) : NULL;
 	/* locals, not op's fields: those would go through memory around every call of fn */
-	void (*fn)(struct pmap *, uint64_t *, vm_offset_t, vm_prot_t) = op->fn;
+	bool (*fn)(struct pmap *, uint64_t *, vm_offset_t, vm_prot_t) = op->fn;
 	vm_prot_t prot = op->prot;
 	vm_offset_t first = end, last = va;
 	vm_offset_t limit = present != NULL && *present == 0 ? va : next;   /* none: skip it */
 
 	for (vm_offset_t at = va; at < end && at - va < limit - va; at += PAGE_SIZE, pte++) {
-		if (!(*pte & PTE_P))
+		if (!(*pte & PTE_P) || !fn(pmap, pte, at, prot))
 			continue;
-		fn(pmap, pte, at, prot);
 		first = at < first ? at : first;
 		last = at + PAGE_SIZE;
 	}
@@ -517,7 +537,7 @@ static bool range_op_table(struct pmap *pmap, struct range_op *op, uint64_t *pte
 /*
  * Runs op over every present 4 KiB entry in [start, end), a page table at
  * a time, passing over user tables with no entry present; then flushes
- * the TLB over the entries it saw, if any (under emulation a flush, and
+ * the TLB over the entries it narrowed, if any (under emulation a flush, and
  * refilling what it threw away, is dear), or over one page when it only
  * unlinked tables (that drops the CPU's cached walks through them), and
  * frees those tables.  One hold of the pmap's lock, which ends after
@@ -564,26 +584,34 @@ static void for_each_pte(struct pmap *pmap, vm_offset_t start, vm_offset_t end,
 		at = for_each_pte_chunk(pmap, at, end, op);
 }
 
-static void remove_one(struct pmap *pmap, uint64_t *pte, vm_offset_t va, vm_prot_t unused)
+static bool remove_one(struct pmap *pmap, uint64_t *pte, vm_offset_t va, vm_prot_t unused)
 {
 	(void)unused;
 	remove_pte(pmap, pte, va);
+	return true;
 }
 
-/* Takes away the rights prot lacks, keeping the A/D bits the CPU may set meanwhile. */
-static void lower_pte(uint64_t *pte, vm_prot_t prot)
+/*
+ * Takes away the rights prot lacks, keeping the A/D bits the CPU may set
+ * meanwhile; true if it took one away (an entry that had none of them
+ * needs no TLB flush).
+ */
+static bool lower_pte(uint64_t *pte, vm_prot_t prot)
 {
+	bool narrowed = false;
+
 	if (!(prot & VM_PROT_WRITE))
-		__atomic_fetch_and(pte, ~PTE_RW, __ATOMIC_SEQ_CST);
+		narrowed |= (__atomic_fetch_and(pte, ~PTE_RW, __ATOMIC_SEQ_CST) & PTE_RW) != 0;
 	if (!(prot & VM_PROT_EXECUTE))
-		__atomic_fetch_or(pte, PTE_NX, __ATOMIC_SEQ_CST);
+		narrowed |= (__atomic_fetch_or(pte, PTE_NX, __ATOMIC_SEQ_CST) & PTE_NX) == 0;
+	return narrowed;
 }
 
-static void lower_one(struct pmap *pmap, uint64_t *pte, vm_offset_t va, vm_prot_t prot)
+static bool lower_one(struct pmap *pmap, uint64_t *pte, vm_offset_t va, vm_prot_t prot)
 {
 	(void)pmap;
 	(void)va;
-	lower_pte(pte, prot);
+	return lower_pte(pte, prot);
 }
 
 /* Page tables it leaves with no entry go back at once: a task cannot pile them up. */
@@ -619,8 +647,8 @@ static void page_protect_one(struct vm_page *page, struct pv_entry *pv, vm_prot_
 		pv->pmap->resident--;
 		if (is_user_va(pv->va))
 			(*pt_present_count(pv->pmap, pte))--;
-	} else {
-		lower_pte(pte, prot);
+	} else if (!lower_pte(pte, prot)) {
+		return;                        /* it had none of those rights: nothing to flush */
 	}
 	pmap_tlb_invalidate(pv->pmap, pv->va, pv->va + PAGE_SIZE);
 }

@@ -14,6 +14,7 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
 #include "kern/console.h"
+#include "kern/machine.h"
 #include "kern/panic.h"
 
 static bool pcid_enabled;
@@ -29,7 +30,7 @@ extern char boot_stack_guard[];
  * TLB shootdown.  A CPU that removes or narrows a mapping of a pmap drops
  * its own stale translations, then asks every other CPU on which the
  * pmap is active (its bit in pmap->active; all of them for the kernel's)
- * to drop theirs, through one request and an interrupt, and waits until
+ * to drop theirs, through a request and an interrupt, and waits until
  * each has: so when pmap_tlb_invalidate returns, no TLB anywhere holds
  * the old translation.  The protocol (docs/vm_write.md, "Many CPUs"):
  *
@@ -39,19 +40,23 @@ extern char boot_stack_guard[];
  *     reads the bits after a full barrier, so a CPU that loads the pmap
  *     after the read walks the new entries, and one that had it loaded
  *     before is asked.
- *   - One request at a time (shootdown_lock).  The targets may be
- *     spinning with interrupts off, for a lock the initiator holds (the
- *     pmap's): a CPU that spins looks for a request meant for it at every
- *     turn (machine_spin_pause), so the initiator's wait always ends.
+ *   - Each CPU has one request slot of its own, as it makes one request
+ *     at a time (interrupts off throughout), so CPUs shoot down side by
+ *     side: a target finds which slots ask it in its own mask of askers.
+ *   - The targets may be spinning with interrupts off, for a lock the
+ *     initiator holds (the pmap's), and two initiators may target each
+ *     other: every CPU that spins, or waits for its own answers, answers
+ *     the requests meant for it at every turn (machine_spin_pause), so
+ *     every wait ends.
  *   - Past TLB_INVLPG_MAX pages a CPU flushes everything instead, as
  *     the initiator does for itself.
  */
-static struct spinlock shootdown_lock = SPINLOCK_INIT("tlb_shootdown", LOCK_RANK_SHOOTDOWN);
-static struct {
-	struct pmap *pmap;                 /* (q) shootdown_lock, while pending is 0 */
-	vm_offset_t start, end;            /* (q) */
+static struct shootdown_request {
+	struct pmap *pmap;                 /* (o) its CPU's, while pending is 0 */
+	vm_offset_t start, end;            /* (o) */
 	uint32_t pending;                  /* (a) CPUs yet to drop them */
-} shootdown;
+} requests[MAX_CPUS];
+static uint32_t asked_by[MAX_CPUS];    /* (a) per target, a bit per CPU whose request is for it */
 
 /* Drops this CPU's translations of [start, end) of pmap, if it may hold any. */
 static void tlb_drop_here(struct pmap *pmap, vm_offset_t start, vm_offset_t end)
@@ -70,12 +75,16 @@ static void tlb_drop_here(struct pmap *pmap, vm_offset_t start, vm_offset_t end)
 
 void pmap_tlb_service(void)
 {
-	uint32_t me = 1u << curcpu()->id;
+	unsigned id = curcpu()->id;
 
-	if (!(__atomic_load_n(&shootdown.pending, __ATOMIC_ACQUIRE) & me))
+	if (__atomic_load_n(&asked_by[id], __ATOMIC_RELAXED) == 0)
 		return;
-	tlb_drop_here(shootdown.pmap, shootdown.start, shootdown.end);
-	__atomic_fetch_and(&shootdown.pending, ~me, __ATOMIC_RELEASE);
+	uint32_t askers = __atomic_exchange_n(&asked_by[id], 0, __ATOMIC_ACQUIRE);
+	for (; askers != 0; askers &= askers - 1) {
+		struct shootdown_request *r = &requests[__builtin_ctz(askers)];
+		tlb_drop_here(r->pmap, r->start, r->end);
+		__atomic_fetch_and(&r->pending, ~(1u << id), __ATOMIC_RELEASE);
+	}
 }
 
 /* The other CPUs that may cache pmap's translations.  => after the entries changed */
@@ -88,20 +97,26 @@ static uint32_t tlb_holders_elsewhere(struct pmap *pmap)
 	return holders & ~(1u << curcpu()->id);
 }
 
-/* Asks the CPUs in targets to drop [start, end) of pmap, and waits until each has. */
+/*
+ * Asks the CPUs in targets to drop [start, end) of pmap, and waits until
+ * each has, answering meanwhile whoever asks this CPU.  => interrupts off
+ */
 static void tlb_shootdown(uint32_t targets, struct pmap *pmap, vm_offset_t start, vm_offset_t end)
 {
-	spin_lock(&shootdown_lock);
-	shootdown.pmap = pmap;
-	shootdown.start = start;
-	shootdown.end = end;
-	__atomic_store_n(&shootdown.pending, targets, __ATOMIC_RELEASE);
-	for (unsigned n = 0; n < MAX_CPUS; n++)
-		if (targets & (1u << n))
-			apic_send_ipi(cpus[n].apic_id, T_SHOOTDOWN);
-	while (__atomic_load_n(&shootdown.pending, __ATOMIC_ACQUIRE) != 0)
-		__builtin_ia32_pause();
-	spin_unlock(&shootdown_lock);
+	unsigned id = curcpu()->id;
+	struct shootdown_request *r = &requests[id];
+
+	r->pmap = pmap;
+	r->start = start;
+	r->end = end;
+	__atomic_store_n(&r->pending, targets, __ATOMIC_RELEASE);
+	for (uint32_t left = targets; left != 0; left &= left - 1) {
+		unsigned n = (unsigned)__builtin_ctz(left);
+		__atomic_fetch_or(&asked_by[n], 1u << id, __ATOMIC_RELEASE);
+		apic_send_ipi(cpus[n].apic_id, T_SHOOTDOWN);
+	}
+	while (__atomic_load_n(&r->pending, __ATOMIC_ACQUIRE) != 0)
+		machine_spin_pause();
 }
 
 void pmap_tlb_round_trip(unsigned n)

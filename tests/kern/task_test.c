@@ -165,7 +165,7 @@ KTEST(task, thread_state_round_trips)
 	task_deallocate(task);
 }
 
-static volatile unsigned turns[2];
+static volatile unsigned turns[2], bound;
 static volatile int last_turn = -1, switches;
 
 static void take_turns(void *arg)
@@ -173,6 +173,9 @@ static void take_turns(void *arg)
 	unsigned me = (unsigned)(uintptr_t)arg;
 
 	sched_bind(0);                         /* taking turns is one CPU's matter */
+	__atomic_add_fetch(&bound, 1, __ATOMIC_RELAXED);
+	while (bound < 2)
+		sched_yield();                 /* the other may reach CPU 0 later */
 	for (int i = 0; i < 50; i++) {
 		turns[me]++;
 		if (last_turn != (int)me)
@@ -186,7 +189,7 @@ KTEST(task, kernel_threads_take_turns)
 {
 	unsigned before = thread_count();
 
-	turns[0] = turns[1] = 0;
+	turns[0] = turns[1] = bound = 0;
 	switches = 0;
 	sched_bind(0);
 	KT_ASSERT(thread_create_kernel("turn0", take_turns, (void *)0) != NULL);
@@ -217,8 +220,10 @@ KTEST(task, wait_until_wakeup)
 	static int event;
 
 	woken = 0;
-	KT_ASSERT(thread_create_kernel("sleeper", sleeper, &event) != NULL);
-	KT_ASSERT(thread_create_kernel("sleeper", sleeper, &event) != NULL);
+	struct thread *a = thread_create_kernel("sleeper", sleeper, &event);
+	struct thread *b = thread_create_kernel("sleeper", sleeper, &event);
+	KT_ASSERT(a != NULL && b != NULL);
+	KT_WAIT_FOR(a->state == THREAD_WAITING && b->state == THREAD_WAITING);  /* other CPUs too */
 	for (int i = 0; i < 10; i++)
 		sched_yield();
 	KT_EXPECT_EQ(woken, 0);                           /* asleep, however often we yield */

@@ -104,6 +104,7 @@ KTEST(wait, a_thread_blocked_in_receive_is_never_run)
 	KT_ASSERT_EQ(mach_port_allocate(w.space, MACH_PORT_RIGHT_RECEIVE, &w.name), KERN_SUCCESS);
 	struct thread *t = start_waiter(&w, NULL);
 	let_ticks_pass(2);                                  /* it runs, and blocks */
+	KT_WAIT_FOR(t->state == THREAD_WAITING);            /* on another CPU, perhaps later */
 	KT_EXPECT_EQ(t->state, THREAD_WAITING);
 	uint64_t switches = t->switches;
 	let_ticks_pass(110);
@@ -291,6 +292,7 @@ KTEST(wait, terminating_a_task_blocked_on_its_map_lock_leaves_nothing)
 	KT_ASSERT(t != NULL);
 	task_add_thread(task, t);              /* before it first runs: we have not yielded */
 	let_ticks_pass(2);
+	KT_WAIT_FOR(t->state == THREAD_WAITING);   /* on another CPU, perhaps later */
 	KT_EXPECT_EQ(t->state, THREAD_WAITING);
 	KT_EXPECT(t->wait_event == &task->map->lock);      /* asleep on the lock, its copy held */
 	task_terminate(task);

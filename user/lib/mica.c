@@ -3,6 +3,7 @@
  * order include/mica/syscall.h gives, to one SYSCALL.
  */
 #include <stdint.h>
+#include <mach/mach.h>
 #include <mach/mach_time.h>
 #include <mica/mica.h>
 
@@ -52,16 +53,51 @@ static uint64_t ticks_per_ms(void)
 	return 1000000ull * tb.denom / tb.numer;
 }
 
+/*
+ * Sleeps about ms milliseconds in a receive that times out on a port of
+ * its own, made on first use into *port; false if no port could be made.
+ */
+static bool nap(mach_port_t *port, unsigned ms)
+{
+	mach_msg_header_t h;
+
+	if (*port == MACH_PORT_NULL &&
+	    mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, port) != KERN_SUCCESS) {
+		*port = MACH_PORT_NULL;
+		return false;
+	}
+	(void)mach_msg(&h, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(h), *port, ms,
+		       MACH_PORT_NULL);
+	return true;
+}
+
+/*
+ * A few yields first, for an answer that comes at once; then naps, each
+ * twice as long as the last up to a bound, so that a long wait uses
+ * almost no CPU and leaves the scheduler to the threads it waits for.
+ */
+#define WAIT_YIELDS 16
+#define WAIT_NAP_MAX_MS 16
+
 bool mica_wait_until(bool (*done)(void *), void *arg, uint64_t timeout_ms)
 {
 	uint64_t end = mach_absolute_time() + timeout_ms * ticks_per_ms();
+	mach_port_t port = MACH_PORT_NULL;
+	unsigned nap_ms = 1;
+	bool answer = false;
 
-	while (mach_absolute_time() < end) {
-		if (done(arg))
-			return true;
-		mica_yield();
+	for (unsigned turn = 0; !answer && mach_absolute_time() < end; turn++) {
+		answer = done(arg);
+		if (answer)
+			break;
+		if (turn < WAIT_YIELDS || !nap(&port, nap_ms))
+			mica_yield();
+		else if (nap_ms < WAIT_NAP_MAX_MS)
+			nap_ms *= 2;
 	}
-	return done(arg);
+	if (port != MACH_PORT_NULL)
+		mach_port_mod_refs(mach_task_self(), port, MACH_PORT_RIGHT_RECEIVE, -1);
+	return answer || done(arg);
 }
 
 /* One CPUID leaf's EAX and EDX. */

@@ -74,8 +74,9 @@ kern_return_t mica_yield(void);
 /*
  * Gives the CPU away until done(arg) is true or timeout_ms milliseconds
  * have passed, by mach_absolute_time: the same wait on one CPU or many,
- * however often the others run.  Returns done's last answer, asked once
- * more at the end.
+ * however often the others run.  It yields at first, then sleeps, from a
+ * millisecond at a time up to 16.  Returns done's last answer, asked once more at
+ * the end.
  */
 bool mica_wait_until(bool (*done)(void *), void *arg, uint64_t timeout_ms);
 
