@@ -6,7 +6,8 @@
  * (or takes it away) and then reads it twice, a while apart: it must not
  * have changed, as every store after the call faults (and the fault ends
  * the task).  A CPU that kept its writable translation would go on
- * counting.
+ * counting.  The same writers prove that task_suspend, too, stops every
+ * store of the task's before it returns.
  */
 #include "kern/task.h"
 #include "kern/thread.h"
@@ -68,6 +69,14 @@ static bool all_counted(vm_map_t map, const uint64_t counts[WRITERS])
 		    now[i] <= counts[i])
 			return false;
 	return true;
+}
+
+/* The writers' counts in map, now. */
+static void read_counts(vm_map_t map, uint64_t counts[WRITERS])
+{
+	for (int i = 0; i < WRITERS; i++)
+		KT_ASSERT_EQ(vm_map_read(map, DATA_VA + 64 * i, &counts[i], sizeof(counts[i])),
+		             KERN_SUCCESS);
 }
 
 static void pause_ms(unsigned ms)
@@ -174,14 +183,40 @@ KTEST(shootdown, a_page_copied_out_is_a_snapshot)
 	KT_ASSERT_EQ(vm_map_copy_overwrite(target->map, DATA_VA, copy), KERN_SUCCESS);
 	KT_EXPECT(page_holds_still(target->map));
 	uint64_t counts[WRITERS];
-	for (int i = 0; i < WRITERS; i++)
-		KT_ASSERT_EQ(vm_map_read(target->map, DATA_VA + 64 * i, &counts[i], sizeof(counts[i])),
-		             KERN_SUCCESS);
+	read_counts(target->map, counts);
 	KT_WAIT_FOR(all_counted(task->map, counts));
 	KT_EXPECT(all_counted(task->map, counts));  /* they count on, in pages of their own */
 	task_terminate(task);
 	task_deallocate(task);
 	task_terminate(target);
 	task_deallocate(target);
+	sched_bind(SCHED_ANY_CPU);
+}
+
+/*
+ * task_suspend returns, as Mach's does, once every thread of the task is
+ * stopped: the writers, counting on three other CPUs, store nothing after
+ * the call, and count again once the task is resumed.
+ */
+KTEST(shootdown, no_store_lands_after_task_suspend_returns)
+{
+	struct thread *threads[WRITERS];
+	uint64_t counts[WRITERS];
+
+	if (machine_cpu_count() < WRITERS + 1)
+		KT_SKIP("fewer than four CPUs");
+	sched_bind(0);
+	struct task *task = counting_task(threads);
+	start_counting(task->map, threads);
+	KT_ASSERT_EQ(task_suspend(task), KERN_SUCCESS);
+	KT_EXPECT(page_holds_still(task->map));
+	for (int i = 0; i < WRITERS; i++)
+		KT_EXPECT(!threads[i]->running);
+	read_counts(task->map, counts);
+	KT_ASSERT_EQ(task_resume(task), KERN_SUCCESS);
+	KT_WAIT_FOR(all_counted(task->map, counts));
+	KT_EXPECT(all_counted(task->map, counts));
+	task_terminate(task);
+	task_deallocate(task);
 	sched_bind(SCHED_ANY_CPU);
 }
