@@ -285,6 +285,24 @@ static inline void lock_push(struct cpu_locks *c, struct spinlock *l, bool was_o
 	c->stack.held[c->stack.depth++] = l;
 }
 
+/*
+ * With one lock held, the order check is one comparison, made here; with
+ * more, lock_check_order looks at each.  (Without INVARIANTS, none.)
+ */
+static inline void lock_order_check_inline(const struct cpu_locks *c, const struct spinlock *l)
+{
+#ifdef INVARIANTS
+	const struct spinlock *h = c->stack.held[0];
+
+	if (c->stack.depth > 1 || l->rank < h->rank ||
+	    (l->rank == h->rank && l->rank != LOCK_RANK_OBJECT))
+		lock_check_order(l);
+#else
+	(void)c;
+	(void)l;
+#endif
+}
+
 static inline void spin_lock(struct spinlock *l)
 {
 	struct cpu_locks *c = cpu_locks();
@@ -294,7 +312,7 @@ static inline void spin_lock(struct spinlock *l)
 		was_on = machine_interrupts_save_off();
 		c = cpu_locks();               /* the thread may have moved before they went off */
 	} else {
-		lock_check_order(l);
+		lock_order_check_inline(c, l);
 	}
 	/*
 	 * Held by this CPU already: its interrupts are off from here to the

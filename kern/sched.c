@@ -455,10 +455,10 @@ static void switch_away(void)
  * A thread that has declared a wait but not yet blocked (a kernel thread
  * with interrupts on, preempted on its way to thread_block) is not
  * queued: it blocks here, and its thread_block returns once it is woken.
+ * => sched_lock held; returns with it released (switch_away)
  */
-static void yield_locked(struct thread *t)
+static inline void yield_locked(struct thread *t)
 {
-	LOCK_ASSERT_HELD(&sched_lock);
 	if (t->state != THREAD_WAITING) {
 		t->state = THREAD_RUNNABLE;
 		if (t != here()->idle)

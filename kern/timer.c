@@ -21,9 +21,10 @@ static struct timer_queue timer_queues[MACHINE_MAX_CPUS] = {
 	[0 ... MACHINE_MAX_CPUS - 1] = { .lock = SPINLOCK_INIT("timer", LOCK_RANK_TIMER) },
 };
 
-/* This CPU's queue.  => preemption disabled, so the CPU stays this one */
+/* This CPU's queue.  => interrupts off, so the CPU stays this one */
 static struct timer_queue *queue_here(void)
 {
+	KASSERT(!machine_interrupts_enabled(), "timer: this CPU's queue, with interrupts on");
 	return &timer_queues[machine_cpu_number()];
 }
 
@@ -65,7 +66,6 @@ static void timer_insert(struct timer_queue *q, struct timer_call *t)
 void timer_call_enter(struct timer_call *t, uint64_t deadline, void (*fn)(struct timer_call *t))
 {
 	KASSERT(fn != NULL, "timer_call_enter: timer %p without a function", (void *)t);
-	preempt_disable();
 	struct timer_queue *q = queue_here();
 	if (t->queued && t->cpu != (unsigned)(q - timer_queues))
 		(void)timer_call_cancel(t);
@@ -78,7 +78,6 @@ void timer_call_enter(struct timer_call *t, uint64_t deadline, void (*fn)(struct
 	if (q->head == t)
 		clock_arm(deadline);
 	spin_unlock(&q->lock);
-	preempt_enable();
 }
 
 /*
@@ -126,11 +125,10 @@ void timer_expire(uint64_t now)
 
 uint64_t timer_next_deadline(void)
 {
-	preempt_disable();
 	struct timer_queue *q = queue_here();
+
 	spin_lock(&q->lock);
 	uint64_t next = q->head ? q->head->deadline : TIMER_NONE;
 	spin_unlock(&q->lock);
-	preempt_enable();
 	return next;
 }

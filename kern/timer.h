@@ -31,6 +31,7 @@ struct timer_call {
 /*
  * Queues t on this CPU to run fn here at or after deadline (clock_ns());
  * re-entering a queued t moves it, from another CPU's queue too.
+ * => interrupts off (so this CPU stays the one), as for timer_next_deadline
  */
 void timer_call_enter(struct timer_call *t, uint64_t deadline, void (*fn)(struct timer_call *t));
 

@@ -22,6 +22,12 @@ static inline void machine_interrupts_on(void)
 	sti();
 }
 
+/* Are interrupts on, on this CPU? */
+static inline bool machine_interrupts_enabled(void)
+{
+	return read_rflags() & RFLAGS_IF;
+}
+
 /* Turns interrupts off and says whether they were on. */
 static inline bool machine_interrupts_save_off(void)
 {
