@@ -125,6 +125,12 @@ static inline paddr_t pmap_direct_to_phys(const void *va)
 /* Wired kernel mappings without reverse-map entries (kernel_pmap only). */
 kern_return_t pmap_kenter(vm_offset_t va, paddr_t pa, vm_prot_t prot);
 void pmap_kremove(vm_offset_t va);
+/*
+ * pmap_kremove of every page of [va, va + size), each of which must be
+ * mapped so, with one TLB flush for all: when it returns no CPU holds a
+ * translation of any of them, so their frames may be reused.
+ */
+void pmap_kremove_range(vm_offset_t va, vm_size_t size);
 
 /*
  * The same for a device's registers at pa (memory-mapped I/O, outside

@@ -42,16 +42,23 @@ static void slot_release(int i)
 	slot_used[i / 64] &= ~(1ull << (i % 64));
 }
 
-/* Unmaps and frees the first n pages of the stack at va. */
+/*
+ * Unmaps and frees the first n pages of the stack at va: one TLB flush
+ * (on many CPUs, one shootdown) for them all, and the frames go back
+ * only after it, when no CPU can still write into them.
+ */
 static void stack_unmap(vm_offset_t va, unsigned n)
 {
+	paddr_t frames[KSTACK_PAGES];
+
 	for (unsigned i = 0; i < n; i++) {
-		paddr_t pa;
-		vm_offset_t page = va + i * PAGE_SIZE;
-		KASSERT(pmap_extract(kernel_pmap, page, &pa), "kmem: stack page %#lx unmapped", page);
-		pmap_kremove(page);
-		vm_page_free(vm_page_from_phys(pa));
+		bool mapped = pmap_extract(kernel_pmap, va + i * PAGE_SIZE, &frames[i]);
+		KASSERT(mapped, "kmem: stack page %#lx unmapped", va + i * PAGE_SIZE);
 	}
+	if (n > 0)
+		pmap_kremove_range(va, n * PAGE_SIZE);
+	for (unsigned i = 0; i < n; i++)
+		vm_page_free(vm_page_from_phys(frames[i]));
 }
 
 vm_offset_t kmem_stack_alloc(void)

@@ -826,18 +826,25 @@ kern_return_t pmap_kenter_device(vm_offset_t va, paddr_t pa)
 	return kenter(va, pa | bits | PTE_PCD | PTE_PWT);
 }
 
-void pmap_kremove(vm_offset_t va)
+void pmap_kremove_range(vm_offset_t va, vm_size_t size)
 {
 	vm_offset_t next;
 
-	assert_range(kernel_pmap, va, va + PAGE_SIZE);
+	assert_range(kernel_pmap, va, va + size);
 	spin_lock(&kernel_pmap->lock);
-	uint64_t *pte = range_pte(kernel_pmap, va, &next);
-	KASSERT(pte && (*pte & PTE_P) && !(*pte & PTE_MANAGED),
-	        "pmap_kremove: %#lx is not a kenter mapping", va);
-	*pte = 0;
-	pmap_tlb_invalidate(kernel_pmap, va, va + PAGE_SIZE);
+	for (vm_offset_t at = va; at < va + size; at += PAGE_SIZE) {
+		uint64_t *pte = range_pte(kernel_pmap, at, &next);
+		KASSERT(pte && (*pte & PTE_P) && !(*pte & PTE_MANAGED),
+		        "pmap_kremove: %#lx is not a kenter mapping", at);
+		*pte = 0;
+	}
+	pmap_tlb_invalidate(kernel_pmap, va, va + size);
 	spin_unlock(&kernel_pmap->lock);
+}
+
+void pmap_kremove(vm_offset_t va)
+{
+	pmap_kremove_range(va, PAGE_SIZE);
 }
 
 /* ------------------------------------------------------- creation */

@@ -14,6 +14,7 @@
  * preempt=always, where the stubs' own calls are switched out inside).
  */
 #include <ktap.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <mach/mach.h>
@@ -392,6 +393,58 @@ static void rdtscp_names_a_cpu(void)
 	}
 }
 
+/*
+ * The heap serves four threads at once: each allocates blocks of sizes of
+ * its own, fills each with a pattern of its own, checks the pattern and
+ * frees the block, over and over.  Without the heap's lock two threads
+ * end up with one block, or the free list breaks.
+ */
+#define HEAP_ROUNDS 3000
+
+struct heap_worker {
+	unsigned id;
+	struct mica_thread *thread;
+	unsigned wrong;
+};
+
+static void heap_work(void *arg)
+{
+	struct heap_worker *h = arg;
+	unsigned char *held[4] = { 0 };
+	size_t sizes[4];
+
+	for (unsigned r = 0; r < HEAP_ROUNDS; r++) {
+		unsigned slot = r % 4;
+		if (held[slot] != NULL) {
+			h->wrong += ktap_count_wrong(held[slot], sizes[slot], 200 + h->id * 4 + slot);
+			free(held[slot]);
+		}
+		sizes[slot] = 16 + (r * 37 + h->id * 101) % 700;
+		held[slot] = malloc(sizes[slot]);
+		if (held[slot] == NULL) {
+			h->wrong++;
+			continue;
+		}
+		ktap_fill(held[slot], sizes[slot], 200 + h->id * 4 + slot);
+	}
+	for (unsigned slot = 0; slot < 4; slot++)
+		free(held[slot]);
+}
+
+static void the_heap_serves_four_threads_at_once(void)
+{
+	static struct heap_worker h[WORKERS];   /* a worker that outlives a failed join keeps it */
+
+	for (unsigned i = 0; i < WORKERS; i++) {
+		h[i] = (struct heap_worker){ .id = i };
+		KT_ASSERT_EQ(mica_thread_start(heap_work, &h[i], &h[i].thread), KERN_SUCCESS);
+	}
+	for (unsigned i = 0; i < WORKERS; i++) {
+		KT_EXPECT_EQ(mica_thread_join(h[i].thread, ALL_DONE_MS), KERN_SUCCESS);
+		KT_EXPECT_EQ(h[i].wrong, 0);
+	}
+}
+
 /* Threads, their stacks, blocks and reply ports come and go without a trace in the kernel. */
 static void threads_leave_nothing(void)
 {
@@ -413,6 +466,7 @@ int main(void)
 		KTAP_CASE(bad_pointers_are_refused_and_change_nothing),
 		KTAP_CASE(a_new_thread_starts_without_a_pointer),
 		KTAP_CASE(rdtscp_names_a_cpu),
+		KTAP_CASE(the_heap_serves_four_threads_at_once),
 		KTAP_CASE(threads_leave_nothing),
 	};
 

@@ -2,10 +2,32 @@
 #ifndef MICA_USER_LIB_H
 #define MICA_USER_LIB_H
 
+#include <mach/mach.h>
+#include <mica/mica.h>
+
 /* Writes out whatever stdout holds, even a partial line. */
 void stdout_flush(void);
 
-#include <mach/mach.h>
+/*
+ * A lock for what the library's threads share (the heap, stdout's line):
+ * one atomic exchange when free.  A thread that finds it taken gives the
+ * CPU away and looks again, since the holder may be waiting for this very
+ * CPU; with nothing else to run, the yield returns at once, a spin.
+ */
+struct lib_lock {
+	int taken;
+};
+
+static inline void lib_lock(struct lib_lock *l)
+{
+	while (__atomic_exchange_n(&l->taken, 1, __ATOMIC_ACQUIRE))
+		mica_yield();
+}
+
+static inline void lib_unlock(struct lib_lock *l)
+{
+	__atomic_store_n(&l->taken, 0, __ATOMIC_RELEASE);
+}
 
 /*
  * One remote procedure call, as a MIG stub makes it: sends the request

@@ -8,8 +8,8 @@
  * the heap does not crumble into pieces too small to use.  When no free
  * block is big enough, malloc asks the kernel for at least ARENA_MIN more
  * bytes (VM_FLAGS_ANYWHERE) and frees them into the list.  Nothing is
- * ever given back to the kernel: a test program's heap only grows.  The
- * list has no lock: one thread of a program at a time may use it.
+ * ever given back to the kernel: a test program's heap only grows.  One
+ * lock covers the list, so the threads of a program share the heap.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include <mica/mica.h>
+
+#include "user/lib/lib.h"
 
 #define ALIGN 16			/* every block and every pointer returned */
 #define ARENA_MIN (64ul << 10)		/* the least asked of the kernel at a time */
@@ -37,7 +39,8 @@ _Static_assert(sizeof(struct block) == ALIGN, "the header keeps the payload alig
 /* A split leaves a free block only when it can hold a header and some bytes. */
 #define SPLIT_MIN (2 * sizeof(struct block))
 
-static struct block *free_list;
+static struct lib_lock heap_lock;
+static struct block *free_list;             /* (heap_lock) */
 
 /* The block size that holds n bytes, or 0 when n is too large for any block. */
 static size_t block_size(size_t n)
@@ -127,9 +130,11 @@ void *malloc(size_t n)
 
 	if (size == 0)
 		return NULL;
+	lib_lock(&heap_lock);
 	b = take_first_fit(size);
 	if (b == NULL && grow(size))
 		b = take_first_fit(size);
+	lib_unlock(&heap_lock);
 	return b != NULL ? b + 1 : NULL;
 }
 
@@ -157,5 +162,7 @@ void free(void *p)
 		printf("free: %p is not an allocated block\n", p);
 		abort();
 	}
+	lib_lock(&heap_lock);
 	insert_free(b);
+	lib_unlock(&heap_lock);
 }

@@ -10,9 +10,10 @@
  * with mica_thread_start gets its block with its stack.  Code that
  * thread_create's threads itself must not call the library from them.
  *
- * Every RPC stub and trap wrapper is safe in any thread.  stdout's line
- * buffer, malloc's free list and the KTAP counts have no lock: one thread
- * at a time may use them.
+ * Every RPC stub and trap wrapper is safe in any thread, and so are
+ * printf, puts, putchar and malloc, calloc, free: stdout's line buffer and
+ * the heap each have a lock (a printf's line comes out whole).  The KTAP
+ * counts have none: one thread at a time may pass or fail a test.
  */
 #ifndef MICA_USER_THREAD_H
 #define MICA_USER_THREAD_H
