@@ -27,8 +27,7 @@ void lock_check_order(const struct spinlock *l)
 	KASSERT(held->depth > 0, "lock_check_order: no lock is held");
 	for (unsigned i = 0; i < held->depth; i++) {
 		const struct spinlock *h = held->held[i];
-		bool chain = h->rank == LOCK_RANK_OBJECT && l->rank == LOCK_RANK_OBJECT;
-		if (l->rank < h->rank || (l->rank == h->rank && !chain))
+		if (!lock_may_follow(h, l))
 			panic("lock order: taking %s (rank %u) while holding %s (rank %u) on CPU %u",
 			      l->name, l->rank, h->name, h->rank, machine_cpu_number());
 	}

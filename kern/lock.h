@@ -286,16 +286,22 @@ static inline void lock_push(struct cpu_locks *c, struct spinlock *l, bool was_o
 }
 
 /*
+ * The lock order: l may be taken while h is held if it ranks after h, or
+ * both are objects of one shadow chain (taken front to back).
+ */
+static inline bool lock_may_follow(const struct spinlock *h, const struct spinlock *l)
+{
+	return l->rank > h->rank || (l->rank == h->rank && l->rank == LOCK_RANK_OBJECT);
+}
+
+/*
  * With one lock held, the order check is one comparison, made here; with
  * more, lock_check_order looks at each.  (Without INVARIANTS, none.)
  */
 static inline void lock_order_check_inline(const struct cpu_locks *c, const struct spinlock *l)
 {
 #ifdef INVARIANTS
-	const struct spinlock *h = c->stack.held[0];
-
-	if (c->stack.depth > 1 || l->rank < h->rank ||
-	    (l->rank == h->rank && l->rank != LOCK_RANK_OBJECT))
+	if (c->stack.depth > 1 || !lock_may_follow(c->stack.held[0], l))
 		lock_check_order(l);
 #else
 	(void)c;

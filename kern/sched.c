@@ -737,15 +737,12 @@ static void __attribute__((noreturn)) idle_loop(void *unused)
 	(void)unused;
 	for (;;) {
 		spin_lock(&sched_lock);
-		bool work = runnable_exists();
-		if (work)
+		if (runnable_exists()) {
 			idling &= ~(1u << machine_cpu_number());
-		else
-			idling |= 1u << machine_cpu_number();
-		if (work) {
 			switch_away();
 			continue;
 		}
+		idling |= 1u << machine_cpu_number();
 		spin_unlock(&sched_lock);
 		machine_idle();
 	}

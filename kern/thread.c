@@ -106,14 +106,12 @@ kern_return_t thread_create(struct task *task, struct thread **out)
 }
 
 /*
- * Stops t, another thread, so that its registers hold still: a suspension
- * of the caller's own, then the wait for t to be stopped (it may run on
- * another CPU).  False, holding nothing, if the wait was interrupted.
+ * One suspension more, then the wait for t to be stopped (it may run on
+ * another CPU; the current thread stops on its way out of the call).
+ * False, the suspension given back, if the wait was interrupted.
  */
-static bool thread_hold(struct thread *t)
+static bool thread_suspend_and_wait(struct thread *t)
 {
-	if (t == current_thread())
-		return true;
 	spin_lock(&sched_lock);
 	t->suspend_count++;
 	spin_unlock(&sched_lock);
@@ -121,6 +119,16 @@ static bool thread_hold(struct thread *t)
 		return true;
 	(void)thread_resume(t);
 	return false;
+}
+
+/*
+ * Stops t, another thread, so that its registers hold still: a suspension
+ * of the caller's own, then the wait.  False, holding nothing, if the wait
+ * was interrupted.
+ */
+static bool thread_hold(struct thread *t)
+{
+	return t == current_thread() || thread_suspend_and_wait(t);
 }
 
 static void thread_release(struct thread *t)
@@ -156,15 +164,7 @@ kern_return_t thread_suspend(struct thread *t)
 {
 	if (t->task == NULL)
 		return KERN_INVALID_ARGUMENT;      /* kernel threads are not Mach's to stop */
-	spin_lock(&sched_lock);
-	t->suspend_count++;
-	spin_unlock(&sched_lock);
-	if (t == current_thread())
-		return KERN_SUCCESS;           /* it stops on its way out (syscall.c) */
-	if (sched_wait_stopped(t))
-		return KERN_SUCCESS;           /* stopped, wherever it ran */
-	(void)thread_resume(t);
-	return KERN_ABORTED;
+	return thread_suspend_and_wait(t) ? KERN_SUCCESS : KERN_ABORTED;
 }
 
 /* The last resume lets a thread that never ran start; one that ran is still queued. */
