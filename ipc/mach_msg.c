@@ -73,8 +73,9 @@ static uint64_t deadline_for(mach_msg_option_t option, mach_msg_option_t timeout
 /*
  * Waits until the port `dest` names in space has room for a message (or
  * is not there: the send will say why), or the deadline passes
- * (MACH_SEND_TIMED_OUT).  Nothing is held across a wait: the name is
- * looked up afresh each turn, so a thread terminated while it waits
+ * (MACH_SEND_TIMED_OUT: the wait reached it unwoken, or it had passed
+ * when the queue was looked at).  Nothing is held across a wait: the name
+ * is looked up afresh each turn, so a thread terminated while it waits
  * leaves nothing behind.  On one CPU, room found stays until the send,
  * which does not give the CPU away; with several, a racing sender may
  * take the queue a message past its limit.
@@ -99,8 +100,11 @@ static mach_msg_return_t wait_for_room(struct ipc_space *space, mach_port_name_t
 			return MACH_MSG_SUCCESS;
 		if (late)
 			return MACH_SEND_TIMED_OUT;
-		if (thread_block() == THREAD_INTERRUPTED)
+		wait_result_t why = thread_block();
+		if (why == THREAD_INTERRUPTED)
 			return MACH_SEND_INTERRUPTED;
+		if (why == THREAD_TIMED_OUT)
+			return MACH_SEND_TIMED_OUT;
 	}
 }
 
@@ -245,7 +249,9 @@ static mach_msg_return_t prepare_buffer(void *ubuf, struct ipc_kmsg *k)
  * caller to copy to ubuf (NULL: the caller's buffer is the kernel's) and
  * free (MACH_MSG_SUCCESS or MACH_RCV_BODY_ERROR).  Nothing is held across
  * a wait: the name is looked up afresh each turn, so a thread terminated
- * while it waits leaves nothing behind.
+ * while it waits leaves nothing behind.  A wait that reaches its deadline
+ * unwoken times out without looking again, as Mach's does: a message
+ * queued since is left for the next receive.
  */
 static mach_msg_return_t receive_kmsg(struct ipc_space *space, struct vm_map *map,
                                       mach_port_name_t name, mach_msg_size_t size,
@@ -272,8 +278,11 @@ static mach_msg_return_t receive_kmsg(struct ipc_space *space, struct vm_map *ma
 		}
 		if (ready)
 			return mr;
-		if (thread_block() == THREAD_INTERRUPTED)
+		wait_result_t why = thread_block();
+		if (why == THREAD_INTERRUPTED)
 			return MACH_RCV_INTERRUPTED;
+		if (why == THREAD_TIMED_OUT)
+			return MACH_RCV_TIMED_OUT;
 	}
 }
 

@@ -24,18 +24,6 @@ bool alloc_fail_count(unsigned site)
 	return true;
 }
 
-void alloc_fail_enter_syscall(void)
-{
-	if (alloc_fail_used)
-		current_thread()->alloc_fail.in_syscall = true;
-}
-
-void alloc_fail_leave_syscall(void)
-{
-	if (alloc_fail_used)
-		current_thread()->alloc_fail.in_syscall = false;
-}
-
 /*
  * ARM counts from the next allocation; FIRED says whether the armed
  * failure happened and disarms.  Neither allocates, so neither is

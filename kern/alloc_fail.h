@@ -52,8 +52,14 @@ void alloc_fail_permit(void);
 /* SYS_alloc_fail for the current thread (the operations are in mica/syscall.h). */
 kern_return_t alloc_fail_syscall(unsigned op, uint64_t sites, uint64_t n);
 
-/* Brackets a system call: allocations between the two are counted. */
-void alloc_fail_enter_syscall(void);
-void alloc_fail_leave_syscall(void);
+/*
+ * Brackets a system call of the thread whose switch f is: allocations
+ * while it is in one (in) are counted.
+ */
+static inline void alloc_fail_in_syscall(struct alloc_fail *f, bool in)
+{
+	if (__builtin_expect(alloc_fail_used, 0))
+		f->in_syscall = in;
+}
 
 #endif

@@ -133,9 +133,9 @@ void clock_interrupt(void)
 
 	__atomic_fetch_add(&ticks, 1, __ATOMIC_RELAXED);
 	c->in_step = true;
-	timer_expire(clock_ns());
+	uint64_t next = timer_expire(clock_ns());
 	c->in_step = false;
-	clock_program(timer_next_deadline());
+	clock_program(next);
 	if (fn)
 		fn();
 }

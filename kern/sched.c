@@ -57,7 +57,7 @@ static uint32_t idling;                /* (s) a bit per CPU whose idle thread fo
 static struct sched_cpu sched_cpus[MACHINE_MAX_CPUS];
 static struct thread cpu_start_threads[MACHINE_MAX_CPUS];   /* the other CPUs' idle threads */
 
-static void switch_away(void);
+static void switch_away(struct thread *to);
 
 /* This CPU's.  => sched_lock held, or interrupts off */
 static struct sched_cpu *here(void)
@@ -82,7 +82,7 @@ static void runq_push(struct thread *t)
  * passed over until it is resumed.  The answer holds while sched_lock is
  * held; without it, it is a glimpse (the counts are read atomically).
  */
-static bool may_run(const struct thread *t)
+static inline __attribute__((always_inline)) bool may_run(const struct thread *t)
 {
 	const struct task *task = t->task;
 
@@ -172,7 +172,7 @@ void sched_bind(unsigned n)
 	}
 	t->state = THREAD_RUNNABLE;
 	runq_push_kick(t);
-	switch_away();                     /* CPU n takes it from the queue */
+	switch_away(runq_pop());           /* CPU n takes it from the queue */
 }
 
 void sched_make_runnable(struct thread *t)
@@ -284,7 +284,7 @@ void sched_remove(struct thread *t)
 		KASSERT(cpu_locks()->preempt.count == 0 && cpu_locks()->stack.depth == 1,
 		        "sched_remove: a lock held, or preemption disabled, across the wait");
 		wait_enqueue(machine_current_thread(), &t->preempted_in_kernel, "its way out", 0);
-		switch_away();                 /* until t stops where it holds nothing */
+		switch_away(runq_pop());       /* until t stops where it holds nothing */
 		spin_lock(&sched_lock);
 	}
 	wait_end(t, THREAD_INTERRUPTED);
@@ -365,13 +365,11 @@ static void quantum_end(struct timer_call *t)
  * to is about to run on this CPU, sc's: a quantum is under way unless to
  * is idle.  => sched_lock held
  */
-static void quantum_switch(struct sched_cpu *sc, struct thread *to)
+static inline void quantum_switch(struct sched_cpu *sc, struct thread *to)
 {
-	LOCK_ASSERT_HELD(&sched_lock);
-
 	sc->quantum_over = false;
 	cpu_locks()->preempt.pending = false;     /* the CPU changes hands: what was asked is done */
-	if (to != sc->idle && !sc->quantum_queued) {
+	if (__builtin_expect(to != sc->idle && !sc->quantum_queued, 0)) {
 		sc->quantum_queued = true;
 		timer_call_enter(&sc->quantum, clock_ns() + SCHED_QUANTUM_NS, quantum_end);
 	}
@@ -397,11 +395,12 @@ void sched_thread_begin(void)
 }
 
 /*
- * Gives the CPU to the next runnable thread (or idle); the current one
- * must already have its new state (and be queued, if runnable).
+ * Gives the CPU to to (taken off the run queue), or to idle when to is
+ * NULL; the current thread must already have its new state (and be
+ * queued, if runnable).
  * => sched_lock held; returns with it released
  */
-static void switch_away(void)
+static void switch_away(struct thread *to)
 {
 	LOCK_ASSERT_HELD(&sched_lock);
 	struct thread *from = machine_current_thread();
@@ -413,8 +412,8 @@ static void switch_away(void)
 	if (from->terminating && !from->preempted_in_kernel &&
 	    !(from->state == THREAD_WAITING && from->wait_in_call))
 		wakeup_locked(&from->preempted_in_kernel, false);
-	struct thread *to = runq_pop();
-	struct sched_cpu *sc = here();
+	unsigned cpu = machine_cpu_number();
+	struct sched_cpu *sc = &sched_cpus[cpu];
 
 	if (to == NULL)
 		to = sc->idle;
@@ -432,7 +431,7 @@ static void switch_away(void)
 		}
 		to->state = THREAD_RUNNING;
 		to->running = true;
-		to->last_cpu = (unsigned)(sc - sched_cpus);
+		to->last_cpu = cpu;
 		sc->current = to;
 		quantum_switch(sc, to);
 		to->switches++;
@@ -464,7 +463,7 @@ static inline void yield_locked(struct thread *t)
 		if (t != here()->idle)
 			runq_push_kick(t);     /* an idle CPU may take it, or what this one passes over */
 	}
-	switch_away();
+	switch_away(runq_pop());
 }
 
 void sched_yield(void)
@@ -481,8 +480,10 @@ void sched_yield(void)
  */
 void sched_yield_to_others(void)
 {
-	if (__atomic_load_n(&run_head, __ATOMIC_RELAXED) != NULL)
-		sched_yield();
+	if (__atomic_load_n(&run_head, __ATOMIC_RELAXED) != NULL) {
+		spin_lock(&sched_lock);        /* interrupts were on: no pause needed to answer them */
+		yield_locked(machine_current_thread());
+	}
 }
 
 /* A waiting thread's deadline has passed: its timer's fn, from the clock interrupt. */
@@ -547,7 +548,7 @@ wait_result_t thread_block(void)
 	KASSERT(c->preempt.count == 0, "thread_block: preemption is disabled");
 	spin_lock(&sched_lock);
 	if (t->state == THREAD_WAITING)
-		switch_away();
+		switch_away(runq_pop());
 	else
 		spin_unlock(&sched_lock);
 	t->wait_in_call = false;
@@ -600,7 +601,7 @@ void sched_exit(void)
 	zombies = t;
 	zombies_made++;
 	wakeup_locked(&zombies, false);
-	switch_away();
+	switch_away(runq_pop());
 	panic("sched_exit: a halted thread ran again");
 }
 
@@ -687,6 +688,21 @@ static bool ending(const struct thread *t)
 }
 
 /*
+ * Is t, or its task, suspended or ending?  A glance without the lock,
+ * never false where may_run or ending would stop t.
+ */
+static inline bool stop_asked(const struct thread *t)
+{
+	const struct task *task = t->task;
+
+	if (__atomic_load_n(&t->suspend_count, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&t->terminating, __ATOMIC_RELAXED))
+		return true;
+	return task && (__atomic_load_n(&task->suspend_count, __ATOMIC_RELAXED) ||
+	                __atomic_load_n(&task->terminated, __ATOMIC_RELAXED));
+}
+
+/*
  * A thread suspended, or whose task was, stops here on its way back to
  * user mode (arch/x86_64/syscall.c), where it holds nothing.  It waits on
  * the count that stops it (thread_resume and task_resume wake it), and
@@ -702,8 +718,11 @@ void sched_stop_if_suspended(void)
 	/*
 	 * A first look without the lock, as this runs on every way out:
 	 * suspension is rare, and a thread suspended just after it looked
-	 * stops on its next way out, as Mach allows.
+	 * stops on its next way out, as Mach allows.  What nothing asks to
+	 * stop goes on at once; what something does looks again, closer.
 	 */
+	if (__builtin_expect(!stop_asked(t), 1))
+		return;
 	while (!may_run(t) || ending(t)) {
 		spin_lock(&sched_lock);
 		bool waits = true;
@@ -721,7 +740,7 @@ void sched_stop_if_suspended(void)
 		 * call, and its terminator would wait for it forever.
 		 */
 		if (waits)
-			switch_away();
+			switch_away(runq_pop());
 		else
 			spin_unlock(&sched_lock);
 	}
@@ -737,9 +756,10 @@ static void __attribute__((noreturn)) idle_loop(void *unused)
 	(void)unused;
 	for (;;) {
 		spin_lock(&sched_lock);
-		if (runnable_exists()) {
+		struct thread *t = runq_pop();
+		if (t) {
 			idling &= ~(1u << machine_cpu_number());
-			switch_away();
+			switch_away(t);
 			continue;
 		}
 		idling |= 1u << machine_cpu_number();

@@ -24,9 +24,11 @@
  * Copies the user's bytes in a chunk at a time and hands them to the
  * task's console.  A range that wraps or leaves user space is refused
  * before a byte is printed (an unmapped page inside it still stops the
- * output where it starts).
+ * output where it starts).  Out of line, so that its chunk on the stack
+ * does not bring the stack protector's check to every system call.
  */
-static kern_return_t sys_console_write(struct task *task, uint64_t buf, uint64_t len)
+static __attribute__((noinline)) kern_return_t sys_console_write(struct task *task, uint64_t buf,
+                                                                 uint64_t len)
 {
 	char chunk[CONSOLE_CHUNK];
 
@@ -168,8 +170,10 @@ static uint64_t syscall_run(uint64_t nr, const uint64_t a[6])
 
 uint64_t syscall_handle(uint64_t nr, const uint64_t a[6])
 {
-	alloc_fail_enter_syscall();
+	struct alloc_fail *f = &current_thread()->alloc_fail;
+
+	alloc_fail_in_syscall(f, true);
 	uint64_t result = syscall_run(nr, a);
-	alloc_fail_leave_syscall();
+	alloc_fail_in_syscall(f, false);
 	return result;
 }

@@ -27,13 +27,6 @@ unsigned task_count(void)
 	return tasks_alive;
 }
 
-struct task *current_task(void)
-{
-	struct thread *t = current_thread();
-
-	return t ? t->task : NULL;
-}
-
 /* The new task's map: a copy of the parent's by inheritance, or an empty one. */
 static vm_map_t task_map(struct task *parent, bool inherit_memory)
 {

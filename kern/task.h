@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <mach/kern_return.h>
 #include "kern/lock.h"
+#include "kern/thread.h"
 #include "vm/vm_map.h"
 
 struct thread;
@@ -131,7 +132,13 @@ void task_wait(struct task *task);
 /* The same, but after timeout_ns the task is terminated: false then. */
 bool task_wait_timeout(struct task *task, uint64_t timeout_ns);
 
-struct task *current_task(void);
+/* The current thread's task; NULL for a kernel thread. */
+static inline struct task *current_task(void)
+{
+	struct thread *t = current_thread();
+
+	return t ? t->task : NULL;
+}
 
 void task_add_thread(struct task *task, struct thread *t);
 void task_remove_thread(struct task *task, struct thread *t);

@@ -20,11 +20,6 @@ extern struct spinlock sched_lock;
 static unsigned next_thread_id = 1;
 static unsigned threads_alive;
 
-struct thread *current_thread(void)
-{
-	return machine_current_thread();
-}
-
 unsigned thread_count(void)
 {
 	return threads_alive;

@@ -18,6 +18,7 @@
 #include <mach/vm_types.h>
 #include "arch/x86_64/thread_md.h"
 #include "kern/alloc_fail.h"
+#include "kern/machine.h"
 #include "kern/timer.h"
 
 enum thread_state {
@@ -123,7 +124,10 @@ extern const struct ipc_kobject_ops thread_kobject_ops;
 void thread_terminate(struct thread *t);
 void thread_exit(void) __attribute__((noreturn));
 
-struct thread *current_thread(void);
+static inline struct thread *current_thread(void)
+{
+	return machine_current_thread();
+}
 
 /* Drops a halted thread's life reference (the scheduler calls it off that stack). */
 void thread_reap(struct thread *t);

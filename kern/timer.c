@@ -103,9 +103,13 @@ bool timer_call_cancel(struct timer_call *t)
  * Each due timer leaves the queue before its function runs, and runs
  * without the lock: it may enter timers (itself included) or wake
  * threads.  One entered again for a time already passed runs again here.
+ * The deadline returned is read under the lock, but only this CPU enters
+ * timers here and it has interrupts off: until its clock is armed, the
+ * queue can only lose timers (another CPU's cancel), which costs one
+ * early interrupt at worst.
  * => interrupts off (the clock interrupt)
  */
-void timer_expire(uint64_t now)
+uint64_t timer_expire(uint64_t now)
 {
 	struct timer_queue *q = queue_here();
 
@@ -113,8 +117,9 @@ void timer_expire(uint64_t now)
 		spin_lock(&q->lock);
 		struct timer_call *t = q->head;
 		if (t == NULL || t->deadline > now) {
+			uint64_t next = t ? t->deadline : TIMER_NONE;
 			spin_unlock(&q->lock);
-			return;
+			return next;
 		}
 		timer_unlink(q, t);
 		void (*fn)(struct timer_call *) = t->fn;

@@ -38,11 +38,16 @@ void timer_call_enter(struct timer_call *t, uint64_t deadline, void (*fn)(struct
 /* Takes t off the queue; true if it was queued (its fn has not run and will not). */
 bool timer_call_cancel(struct timer_call *t);
 
-/* The clock interrupt's step: runs every timer of this CPU's whose deadline has passed. */
-void timer_expire(uint64_t now);
+#define TIMER_NONE UINT64_MAX
+
+/*
+ * The clock interrupt's step: runs every timer of this CPU's whose
+ * deadline has passed, and returns the earliest deadline left (as
+ * timer_next_deadline would, in the same hold of the queue's lock).
+ */
+uint64_t timer_expire(uint64_t now);
 
 /* The earliest deadline queued on this CPU, or TIMER_NONE when none is. */
-#define TIMER_NONE UINT64_MAX
 uint64_t timer_next_deadline(void);
 
 #endif

@@ -9,9 +9,10 @@
  * Called by syscall_entry.asm with the caller's registers in frame.
  * Returns nonzero when the way back must be IRETQ: SYSRET to a
  * non-canonical RIP faults in ring 0, and a frame rewritten by
- * thread_set_state may hold anything.
+ * thread_set_state may hold anything.  No stack protector: args is only
+ * ever written at its six fixed places, and every call would pay for it.
  */
-int syscall_dispatch(struct trap_frame *f)
+__attribute__((no_stack_protector)) int syscall_dispatch(struct trap_frame *f)
 {
 	const uint64_t args[6] = { f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9 };
 	struct thread *t = current_thread();

@@ -85,8 +85,18 @@ struct trap_catch *trap_catch_current(void)
 	return curcpu()->trap_catch;
 }
 
+/*
+ * A page fault as its trap saw it: the VM runs with interrupts on, so by
+ * the time it answers, the thread may be on another CPU and CR2 (or
+ * anything kept per CPU) another fault's.  The trap keeps its own.
+ */
+struct fault {
+	uint64_t va;               /* CR2, read before interrupts came on; 0: not a page fault */
+	kern_return_t result;      /* vm_fault's answer; KERN_INVALID_ADDRESS if it was not asked */
+};
+
 /* Hands an exception to the armed recovery point, if there is one. */
-static void trap_catch_deliver(const struct trap_frame *tf)
+static void trap_catch_deliver(const struct trap_frame *tf, const struct fault *pf)
 {
 	struct trap_catch *tc = curcpu()->trap_catch;
 
@@ -95,7 +105,7 @@ static void trap_catch_deliver(const struct trap_frame *tf)
 	curcpu()->trap_catch = NULL;
 	tc->vector = tf->vector;
 	tc->error = tf->error;
-	tc->cr2 = tf->vector == T_PAGE_FAULT ? read_cr2() : 0;
+	tc->cr2 = pf->va;
 	tc->rip = tf->rip;
 	kern_longjmp(&tc->jb, 1);
 }
@@ -143,8 +153,6 @@ static const struct fixup *fixup_for(uint64_t rip)
 	return NULL;
 }
 
-/* Why the last page fault could not be resolved (for the report on a killed task). */
-static kern_return_t last_fault_result;
 
 /*
  * Offers a page fault to the VM.  A kernel-mode fault on a user address
@@ -157,15 +165,14 @@ static kern_return_t last_fault_result;
  * the page is there, so mapping it again would only fault again, forever.
  * The debugger's probe (copy_probe) is never the VM's business either.
  */
-static bool page_fault_resolved(const struct trap_frame *tf)
+static bool page_fault_resolved(const struct trap_frame *tf, struct fault *pf)
 {
-	uint64_t va = read_cr2();
+	uint64_t va = pf->va;
 	bool user_va = va < USER_MAX, user_mode = tf->cs & 3;
 	vm_prot_t type = (tf->error & PF_I) ? VM_PROT_EXECUTE :
 	                 (tf->error & PF_W) ? VM_PROT_WRITE : VM_PROT_READ;
 	const struct fixup *f = user_mode ? NULL : fixup_for(tf->rip);
 
-	last_fault_result = KERN_INVALID_ADDRESS;
 	if (f != NULL && !(f->flags & FIXUP_VM_FIRST))
 		return false;
 	if (user_va && !user_mode && f == NULL)
@@ -177,7 +184,7 @@ static bool page_fault_resolved(const struct trap_frame *tf)
 	/*
 	 * The fault runs as preemptible as the code it interrupted: with
 	 * interrupts on if they were (user mode, a system call), off if that
-	 * code held a spin lock.  CR2 is read: a nested fault may change it.
+	 * code held a spin lock.
 	 */
 	bool interruptible = tf->rflags & RFLAGS_IF;
 	if (interruptible)
@@ -185,7 +192,7 @@ static bool page_fault_resolved(const struct trap_frame *tf)
 	kern_return_t kr = vm_fault(map, va, type);
 	if (interruptible)
 		machine_interrupts_off();
-	last_fault_result = kr;
+	pf->result = kr;
 	return kr == KERN_SUCCESS;
 }
 
@@ -195,15 +202,15 @@ static bool page_fault_resolved(const struct trap_frame *tf)
  * memory (the address is good: a caller may report a shortage, not a
  * bad buffer), else KERN_INVALID_ADDRESS.
  */
-static bool fixup_applied(struct trap_frame *tf)
+static bool fixup_applied(struct trap_frame *tf, const struct fault *pf)
 {
 	const struct fixup *f = fixup_for(tf->rip);
 
 	if (f == NULL || (tf->cs & 3))
 		return false;
 	tf->rip = f->handler;
-	tf->rax = last_fault_result == KERN_RESOURCE_SHORTAGE ? KERN_RESOURCE_SHORTAGE :
-	                                                        KERN_INVALID_ADDRESS;
+	tf->rax = pf->result == KERN_RESOURCE_SHORTAGE ? KERN_RESOURCE_SHORTAGE :
+	                                                 KERN_INVALID_ADDRESS;
 	return true;
 }
 
@@ -227,7 +234,8 @@ static const char *page_fault_access(uint64_t error)
 }
 
 /* One line naming the trap, the way a human would describe it. */
-static void trap_describe(const struct trap_frame *tf, char *buf, size_t len)
+static void trap_describe(const struct trap_frame *tf, const struct fault *pf, char *buf,
+                          size_t len)
 {
 	char where[128];
 	const char *who = (tf->cs & 3) ? "user" : "kernel";
@@ -238,8 +246,8 @@ static void trap_describe(const struct trap_frame *tf, char *buf, size_t len)
 		          "guard page at %#lx, by %s at %s", read_cr2(), who, where);
 	else if (tf->vector == T_PAGE_FAULT)
 		ksnprintf(buf, len, "page fault: %s at %#lx%s by %s at %s",
-		          page_fault_access(tf->error), read_cr2(),
-		          last_fault_result == KERN_MEMORY_FAILURE ?
+		          page_fault_access(tf->error), pf->va,
+		          pf->result == KERN_MEMORY_FAILURE ?
 		          " in device memory (its mapping is gone, and RAM may not stand in)" : "",
 		          who, where);
 	else
@@ -247,10 +255,10 @@ static void trap_describe(const struct trap_frame *tf, char *buf, size_t len)
 		          tf->vector, trap_name(tf->vector), tf->error, who, where);
 }
 
-static void trap_dump_registers(const struct trap_frame *tf)
+static void trap_dump_registers(const struct trap_frame *tf, const struct fault *pf)
 {
 	kprintf("trap %lu (%s) error %#lx cr2 0x%016lx\n", tf->vector, trap_name(tf->vector),
-	        tf->error, read_cr2());
+	        tf->error, tf->vector == T_PAGE_FAULT ? pf->va : read_cr2());
 	kprintf("rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", tf->rax, tf->rbx, tf->rcx, tf->rdx);
 	kprintf("rsi %016lx rdi %016lx rbp %016lx rsp %016lx\n", tf->rsi, tf->rdi, tf->rbp, tf->rsp);
 	kprintf("r8  %016lx r9  %016lx r10 %016lx r11 %016lx\n", tf->r8, tf->r9, tf->r10, tf->r11);
@@ -259,13 +267,13 @@ static void trap_dump_registers(const struct trap_frame *tf)
 	kprintf("cr0 %016lx cr3 %016lx cr4 %016lx\n", read_cr0(), read_cr3(), read_cr4());
 }
 
-static void __attribute__((noreturn)) trap_fatal(struct trap_frame *tf)
+static void __attribute__((noreturn)) trap_fatal(struct trap_frame *tf, const struct fault *pf)
 {
 	char what[256];
 
-	trap_describe(tf, what, sizeof(what));
+	trap_describe(tf, pf, what, sizeof(what));
 	panic_begin("%s", what);
-	trap_dump_registers(tf);
+	trap_dump_registers(tf, pf);
 	backtrace_print(tf->rip, tf->rbp);
 	gdbstub_fatal(tf);
 	panic_end();
@@ -275,15 +283,16 @@ static void __attribute__((noreturn)) trap_fatal(struct trap_frame *tf)
  * A user task did something it may not (or faulted where nothing is
  * mapped): one report line, and the task ends; the kernel carries on.
  */
-static void __attribute__((noreturn)) user_fatal(const struct trap_frame *tf)
+static void __attribute__((noreturn)) user_fatal(const struct trap_frame *tf,
+                                                 const struct fault *pf)
 {
 	struct task *task = current_task();
-	bool oom = tf->vector == T_PAGE_FAULT && last_fault_result == KERN_RESOURCE_SHORTAGE;
+	bool oom = tf->vector == T_PAGE_FAULT && pf->result == KERN_RESOURCE_SHORTAGE;
 
 	kprintf("mica: task %s (%u) thread %u killed%s: trap %lu (%s) error %#lx rip %#lx cr2 %#lx\n",
 	        task->name, task->id, current_thread()->id, oom ? " (out of memory)" : "",
 	        tf->vector, trap_name(tf->vector), tf->error, tf->rip,
-	        tf->vector == T_PAGE_FAULT ? read_cr2() : 0);
+	        pf->va);
 	task_exit(TASK_KILLED);
 }
 
@@ -314,17 +323,19 @@ void trap_dispatch(struct trap_frame *tf)
 	}
 	if (interrupt_handled(tf))
 		return;
-	if (tf->vector == T_PAGE_FAULT && (page_fault_resolved(tf) || fixup_applied(tf)))
+	struct fault pf = { .va = tf->vector == T_PAGE_FAULT ? read_cr2() : 0,
+	                    .result = KERN_INVALID_ADDRESS };
+	if (tf->vector == T_PAGE_FAULT && (page_fault_resolved(tf, &pf) || fixup_applied(tf, &pf)))
 		return;
-	if (tf->vector == T_PAGE_FAULT && (tf->cs & 3) && last_fault_result == KERN_ABORTED) {
+	if (tf->vector == T_PAGE_FAULT && (tf->cs & 3) && pf.result == KERN_ABORTED) {
 		sched_stop_if_suspended();     /* being terminated: it stops here for good */
 		return;                        /* else its access is tried again */
 	}
 	if (gdbstub_trap(tf))
 		return;
 	if (tf->vector < T_EXCEPTIONS && ((tf->cs & 3) || iret_faulted(tf)))
-		user_fatal(tf);
+		user_fatal(tf, &pf);
 	if (tf->vector < T_EXCEPTIONS)
-		trap_catch_deliver(tf);
-	trap_fatal(tf);   /* an interrupt from a source Mica never unmasked: a bug */
+		trap_catch_deliver(tf, &pf);
+	trap_fatal(tf, &pf);   /* an interrupt from a source Mica never unmasked: a bug */
 }

@@ -7,13 +7,17 @@
  * have changed, as every store after the call faults (and the fault ends
  * the task).  A CPU that kept its writable translation would go on
  * counting.  The same writers prove that task_suspend, too, stops every
- * store of the task's before it returns.
+ * store of the task's before it returns, and that a vm_write that
+ * substitutes their page leaves no store landing in the old one.
  */
 #include "kern/task.h"
 #include "kern/thread.h"
 #include "tests/harness/ktest.h"
 #include "tests/kern/vm_user_test.h"
+#include "vm/pmap.h"
 #include "vm/vm_map_copy.h"
+#include "vm/vm_object.h"
+#include "vm/vm_page.h"
 
 #define CODE_VA   0x400000ul
 #define DATA_VA   0x600000ul
@@ -91,12 +95,12 @@ static void pause_ms(unsigned ms)
 static void start_counting(vm_map_t map, struct thread *threads[WRITERS])
 {
 	uint64_t zero[WRITERS] = { 0 };
+	bool started = false;
 
 	for (int i = 0; i < WRITERS; i++)
 		KT_ASSERT_EQ(thread_resume(threads[i]), KERN_SUCCESS);
-	KT_WAIT_FOR(spread(threads) && all_counted(map, zero));
-	KT_ASSERT(spread(threads));
-	KT_ASSERT(all_counted(map, zero));
+	KT_WAIT_FOR((started = spread(threads) && all_counted(map, zero)));
+	KT_ASSERT(started);       /* as last seen: a writer may be preempted for a moment after */
 }
 
 /* The page at DATA_VA of map, read twice 50 ms apart: the same? */
@@ -218,5 +222,95 @@ KTEST(shootdown, no_store_lands_after_task_suspend_returns)
 	KT_EXPECT(all_counted(task->map, counts));
 	task_terminate(task);
 	task_deallocate(task);
+	sched_bind(SCHED_ANY_CPU);
+}
+
+/* The first page of obj, which must be resident, through the kernel's direct map. */
+static const uint64_t *object_first_page(struct vm_object *obj)
+{
+	spin_lock(&obj->lock);
+	struct vm_page *p = vm_object_page_lookup(obj, 0);
+	spin_unlock(&obj->lock);
+	KT_ASSERT(p != NULL);
+	return pmap_phys_to_virt(vm_page_to_phys(p));
+}
+
+/* The object map's entry at addr maps, with a reference for the caller. */
+static struct vm_object *object_at(vm_map_t map, vm_address_t addr)
+{
+	KT_ASSERT(vm_map_lock(map));
+	struct vm_map_entry *e = vm_map_lookup_entry(map, addr);
+	struct vm_object *obj = e ? e->object : NULL;
+	if (obj)
+		vm_object_reference(obj);
+	vm_map_unlock(map);
+	KT_ASSERT(obj != NULL);
+	return obj;
+}
+
+/* Does the page at page, read twice 50 ms apart, hold still? */
+static bool frame_holds_still(const uint64_t *page)
+{
+	static uint64_t before[PAGE_SIZE / 8];
+
+	memcpy(before, page, PAGE_SIZE);
+	pause_ms(50);
+	return memcmp(before, page, PAGE_SIZE) == 0;
+}
+
+/* Does the page at DATA_VA of map hold test_fill(seed)'s bytes, the writers' counts aside? */
+static bool holds_fill_but_counts(vm_map_t map, uint8_t seed)
+{
+	static uint8_t page[PAGE_SIZE];
+
+	if (vm_map_read(map, DATA_VA, page, PAGE_SIZE) != KERN_SUCCESS)
+		return false;
+	for (size_t i = 0; i < PAGE_SIZE; i++)
+		if (!(i / 64 < WRITERS && i % 64 < 8) && page[i] != test_byte(i, seed))
+			return false;
+	return true;
+}
+
+/*
+ * Page substitution: a page-aligned vm_write of a whole page into the
+ * writers' page gives their entry the copy's page in place of theirs, and
+ * the old page is let go.  Kept here by a reference on its object, the
+ * old page must hold still once vm_write returns: a writer still holding
+ * its old translation would count on in it (or, the page freed, in
+ * whatever the frame became).  The writers count on in the new page, from
+ * the values written, and nothing else of it changes.
+ */
+KTEST(shootdown, no_store_lands_in_the_old_page_after_vm_write_substitutes)
+{
+	struct thread *threads[WRITERS];
+	struct task *source;
+	vm_map_copy_t copy;
+	uint64_t written[WRITERS];
+
+	if (machine_cpu_count() < WRITERS + 1)
+		KT_SKIP("fewer than four CPUs");
+	sched_bind(0);
+	struct task *task = counting_task(threads);
+	KT_ASSERT_EQ(task_create(NULL, false, &source), KERN_SUCCESS);
+	test_alloc_at(source->map, DATA_VA, PAGE_SIZE);
+	test_fill(source->map, DATA_VA, PAGE_SIZE, 0x35);
+	read_counts(source->map, written);
+	start_counting(task->map, threads);
+	struct vm_object *old = object_at(task->map, DATA_VA);
+	const uint64_t *old_page = object_first_page(old);
+	KT_ASSERT_EQ(vm_map_copyin(source->map, DATA_VA, PAGE_SIZE, &copy), KERN_SUCCESS);
+	KT_ASSERT_EQ(vm_write(task->map, DATA_VA, copy, PAGE_SIZE), KERN_SUCCESS);
+	struct vm_object *now = object_at(task->map, DATA_VA);
+	KT_EXPECT(now != old);                     /* substituted, not copied */
+	vm_object_deallocate(now);
+	KT_EXPECT(frame_holds_still(old_page));
+	KT_WAIT_FOR(all_counted(task->map, written));
+	KT_EXPECT(all_counted(task->map, written));   /* on in the new page, from what came */
+	KT_EXPECT(holds_fill_but_counts(task->map, 0x35));
+	task_terminate(task);
+	task_deallocate(task);
+	task_terminate(source);
+	task_deallocate(source);
+	vm_object_deallocate(old);
 	sched_bind(SCHED_ANY_CPU);
 }
