@@ -13,8 +13,10 @@
  *   vm_map_lookup               vm_map_lookup_entry at random addresses, by entry count
  *   vm_allocate_deallocate      one page in and out of a map
  *   timer_lateness              how long after its deadline a 1 ms timer fires, on an idle CPU
+ *   shootdown                   a range of kernel addresses dropped from every CPU's TLB
  */
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/pmap_cpu.h"
 #include "debug/profile.h"
 #include "kern/clock.h"
 #include "kern/cmdline.h"
@@ -198,6 +200,33 @@ static void run_map_cases(void)
 	                                run_allocate_deallocate, NULL }, 1);
 }
 
+/*
+ * A TLB shootdown of the kernel's pmap, active on every CPU: this CPU
+ * drops the range, then asks each other one, by an interrupt, and waits
+ * for its answer; an idle CPU is woken by it.  With one CPU, only the
+ * first step: run with SMP=2 and SMP=1, the difference is what one remote
+ * CPU costs.  Past TLB_INVLPG_MAX pages each CPU flushes its whole TLB.
+ */
+static uint64_t run_shootdown(const struct bench_case *c, uint64_t iters)
+{
+	vm_offset_t va = (vm_offset_t)mem_dst;
+	uint64_t start = machine_cycle_count();
+
+	for (uint64_t i = 0; i < iters; i++)
+		pmap_tlb_invalidate(kernel_pmap, va, va + c->size);
+	return machine_cycle_count() - start;
+}
+
+static void run_shootdown_cases(void)
+{
+	const struct bench_case cases[] = {
+		{ "shootdown", PAGE_SIZE, 0, run_shootdown, NULL },
+		{ "shootdown", 512 * PAGE_SIZE, 0, run_shootdown, NULL },
+	};
+
+	run_cases(cases, 2);
+}
+
 #define LATENESS_TIMERS 100            /* a round: a tenth of a second of 1 ms timers */
 #define LATENESS_BUSY_TIMERS 20        /* with the copier, a round takes a quantum a timer */
 #define LATENESS_NS 1000000ull         /* each timer's length */
@@ -337,9 +366,9 @@ static bool bench_run(const struct boot_options *o)
 	bool profile = o->profile;
 	struct task *user;
 
-	kprintf("make bench: TSC %lu MHz; each case: the best and the median of %u rounds "
-	        "of at least %llu ms\n", clock_tsc_hz() / 1000000, BENCH_ROUNDS,
-	        BENCH_ROUND_NS / 1000000);
+	kprintf("make bench: TSC %lu MHz; %u CPUs; each case: the best and the median of %u "
+	        "rounds of at least %llu ms\n", clock_tsc_hz() / 1000000, machine_cpu_count(),
+	        BENCH_ROUNDS, BENCH_ROUND_NS / 1000000);
 	if (profile && profile_start())
 		bench_profiler = &kernel_profiler;    /* the user program asks (mica_profile) */
 	mem_src = (char *)kmem_alloc(BIG + SLACK);
@@ -357,6 +386,7 @@ static bool bench_run(const struct boot_options *o)
 	run_copy_cases();
 	run_map_cases();
 	run_timer_cases();
+	run_shootdown_cases();
 	vm_map_deallocate(src_map);
 	vm_map_deallocate(dst_map);
 	vm_map_deallocate(scratch_map);

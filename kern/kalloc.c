@@ -25,13 +25,17 @@ void kalloc_init(void)
 	}
 }
 
-/* The size class for size, or -1 when it takes whole frames. */
+/*
+ * The size class for size, or -1 when it takes whole frames: the power
+ * of two at or above size, counted from the smallest class.
+ */
 static int size_class(size_t size)
 {
-	for (int i = 0; i < KALLOC_CLASSES; i++)
-		if (size <= (1ul << (KALLOC_MIN_SHIFT + i)))
-			return i;
-	return -1;
+	if (size <= (1ul << KALLOC_MIN_SHIFT))
+		return 0;
+	if (size > (1ul << KALLOC_MAX_SHIFT))
+		return -1;
+	return 64 - __builtin_clzl(size - 1) - KALLOC_MIN_SHIFT;
 }
 
 void *kalloc(size_t size)

@@ -186,9 +186,18 @@ static inline __attribute__((always_inline)) void off_stretch_end(struct off_str
 		off_stretch_record(s, took);
 }
 
+/*
+ * Only the boot CPU times its stretches.  Under QEMU's TCG every read of
+ * the TSC takes one lock of QEMU's that all virtual CPUs share (its
+ * cpu_get_ticks), so timing every spin-lock section on every CPU would
+ * make the CPUs take turns there: two tasks on two CPUs made 1.2 times
+ * the vm_write calls of one, against 1.8 times with the boot CPU alone
+ * timing (docs/performance.md).  Its stretches are a sample of all, as
+ * any thread may run there; with one CPU they are all.
+ */
 #ifdef INVARIANTS
-#define OFF_STRETCH_BEGIN(s) ((s)->began = machine_cycle_count())
-#define OFF_STRETCH_END(s) off_stretch_end(s)
+#define OFF_STRETCH_BEGIN(s) ((s)->timed ? (void)((s)->began = machine_cycle_count()) : (void)0)
+#define OFF_STRETCH_END(s) ((s)->timed ? off_stretch_end(s) : (void)0)
 #else
 #define OFF_STRETCH_BEGIN(s) ((void)(s))
 #define OFF_STRETCH_END(s) ((void)(s))

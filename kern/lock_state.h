@@ -46,6 +46,8 @@ struct off_stretch {
 	uint64_t began;                /* (i) when the one under way began */
 	uint64_t longest;              /* (i) */
 	uintptr_t ended_in;            /* (i) */
+	bool timed;                    /* (c) this CPU times its stretches (kern/lock.h: the
+	                                  boot CPU only) */
 };
 
 struct cpu_locks {

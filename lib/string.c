@@ -59,22 +59,32 @@ void *memmove(void *dst, const void *src, size_t n)
 	return dst;
 }
 
-/* As memcpy: 64-bit stores once the destination is aligned, bytes at the ends. */
+/* 64-bit stores: aligned ones between the ends, and one unaligned at each end. */
 void *memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
 	uint64_t w = 0x0101010101010101ull * (unsigned char)c;
 
-	for (; n && ((uintptr_t)d & 7); n--)
-		*d++ = (unsigned char)c;
+	if (n < 8) {
+		while (n--)
+			*d++ = (unsigned char)c;
+		return dst;
+	}
+	/*
+	 * Eight bytes at each end, unaligned (x86 allows it), so that what is
+	 * between is whole aligned words, without a byte loop at either end.
+	 */
+	*(word_t *)(d + n - 8) = w;
+	*(word_t *)d = w;
+	size_t head = -(uintptr_t)d & 7;     /* to the next aligned word; 0 when aligned */
+	d += head;
+	n -= head;
 	for (; n >= 32; n -= 32, d += 32) {
 		word_t *to = (word_t *)d;
 		to[0] = w; to[1] = w; to[2] = w; to[3] = w;
 	}
 	for (; n >= 8; n -= 8, d += 8)
 		*(word_t *)d = w;
-	while (n--)
-		*d++ = (unsigned char)c;
 	return dst;
 }
 

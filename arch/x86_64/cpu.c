@@ -222,6 +222,7 @@ void cpu_init_early(void)
 	cpus[0].self = &cpus[0];
 	cpus[0].id = 0;
 	cpus[0].locks.tag = 1;
+	cpus[0].locks.interrupts_off.timed = cpus[0].locks.preempt_off.timed = true;
 	wrmsr(MSR_GS_BASE, (uint64_t)&cpus[0]);
 }
 

@@ -1,11 +1,14 @@
 /*
  * Zones (kern/zone.c): reservations all or none, taken and given back at
  * once, counted as in use while reserved; frames given back once empty,
- * but for a small reserve.  A zone of its own, so that no other user's
- * elements are counted.
+ * but for a small reserve: in a zone of its own, so that no other user's
+ * elements are counted.  And kalloc's size classes: each size from the
+ * smallest class that holds it.
  */
 #include "tests/harness/ktest.h"
+#include "kern/kalloc.h"
 #include "kern/zone.h"
+#include "vm/pmap.h"
 #include "vm/vm_page.h"
 
 #define ELEM 512                        /* 8 a frame */
@@ -133,4 +136,22 @@ KTEST(zone, drain_gives_back_every_empty_frame)
 	zfree(z, kept);
 	zone_drain();
 	KT_EXPECT_EQ(z->pages, 0);
+}
+
+/* The zone element p came from: its frame's. */
+static const struct zone *zone_of(const void *p)
+{
+	return vm_page_from_phys(pmap_direct_to_phys(p))->zone;
+}
+
+KTEST(zone, kalloc_takes_the_smallest_class_that_holds_the_size)
+{
+	for (size_t size = 1; size <= 2048; size++) {
+		void *p = kalloc(size);
+		KT_ASSERT(p != NULL);
+		size_t elem = zone_of(p)->elem_size;
+		kfree(p, size);
+		if (elem < size || (size > 16 && elem >= 2 * size) || (size <= 16 && elem != 16))
+			KT_FAIL("kalloc(%zu) came from a class of %zu bytes", size, elem);
+	}
 }

@@ -12,6 +12,11 @@
  *   wakeup_round_trip         a request to a task asleep in mach_msg's receive, and its answer
  *   rcv_timeout_idle          how late a receive's 1 ms timeout returns, on an idle CPU,
  *   rcv_timeout_vm_write      and while another task runs a 64 MiB vm_write
+ *   vm_write_rpc_one_task     page-aligned 4 KiB vm_writes by RPC, by this task alone,
+ *   vm_write_rpc_two_tasks    and by this task and bench_echo at once, each into a task
+ *                             of its own: time per call of the two together
+ *   null_rpc_one_task         the same with null_rpc
+ *   null_rpc_two_tasks
  *
  * Times come from the TSC (mach_absolute_time) at the rate
  * mach_timebase_info gives; each case prints one BENCH line (lib/bench.h).
@@ -309,6 +314,70 @@ static void run_timeout_case(const char *name, unsigned n, bool load)
 		       BENCH_ECHO_LOAD_SIZE, write_ns / (BENCH_ROUNDS * n));
 }
 
+/* iters of the loop kind names (BENCH_ECHO_WRITES or _RPCS), here. */
+static void work(int kind, uint64_t iters)
+{
+	vm_size_t size;
+
+	for (uint64_t i = 0; i < iters; i++) {
+		kern_return_t kr = kind == BENCH_ECHO_WRITES ? vm_write(target, dst, src, PAGE) :
+		                   host_page_size(host, &size);
+		if (kr != KERN_SUCCESS)
+			fail(kind == BENCH_ECHO_WRITES ? "vm_write" : "host_page_size", kr);
+	}
+}
+
+/* arg: the loop's kind, as an int; this task alone runs every iteration. */
+static uint64_t run_one_task(const struct bench_case *c, uint64_t iters)
+{
+	uint64_t start = mach_absolute_time();
+
+	work((int)(uintptr_t)c->arg, iters);
+	return mach_absolute_time() - start;
+}
+
+/*
+ * The same loop, half of it here and half in bench_echo at the same
+ * time, timed from the request until both halves are done: with a CPU
+ * each, twice the throughput of one task is the most it can be.
+ */
+static uint64_t run_two_tasks(const struct bench_case *c, uint64_t iters)
+{
+	int kind = (int)(uintptr_t)c->arg;
+	struct bench_echo_work w = { .header = echo_request(kind), .iters = iters / 2 };
+	struct bench_echo_loaded done;
+	uint64_t start = mach_absolute_time();
+
+	w.header.msgh_size = sizeof(w);
+	kern_return_t kr = mach_msg(&w.header, MACH_SEND_MSG, sizeof(w), 0, MACH_PORT_NULL,
+	                            MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+	if (kr != MACH_MSG_SUCCESS)
+		fail("asking bench_echo to work", kr);
+	work(kind, iters - iters / 2);
+	kr = mach_msg(&done.header, MACH_RCV_MSG, 0, sizeof(done), echo_reply,
+	              MACH_MSG_TIMEOUT_NONE, MACH_PORT_NULL);
+	if (kr != MACH_MSG_SUCCESS || done.result != KERN_SUCCESS)
+		fail("bench_echo's half", kr != MACH_MSG_SUCCESS ? kr : done.result);
+	return mach_absolute_time() - start;
+}
+
+/* Two tasks side by side against one, measured together: their ratio is the point. */
+static void run_parallel_cases(void)
+{
+	void *writes = (void *)(uintptr_t)BENCH_ECHO_WRITES, *rpcs = (void *)(uintptr_t)BENCH_ECHO_RPCS;
+	const struct bench_case write_pair[] = {
+		{ "vm_write_rpc_one_task", PAGE, PAGE, run_one_task, writes },
+		{ "vm_write_rpc_two_tasks", PAGE, PAGE, run_two_tasks, writes },
+	};
+	const struct bench_case rpc_pair[] = {
+		{ "null_rpc_one_task", 0, 0, run_one_task, rpcs },
+		{ "null_rpc_two_tasks", 0, 0, run_two_tasks, rpcs },
+	};
+
+	run_cases(write_pair, 2);
+	run_cases(rpc_pair, 2);
+}
+
 /* The cases with bench_echo, in a task of its own, on the other side. */
 static void run_echo_cases(void)
 {
@@ -321,6 +390,7 @@ static void run_echo_cases(void)
 	run_case(&(struct bench_case){ "wakeup_round_trip", 0, 0, run_wakeup, NULL });
 	run_timeout_case("rcv_timeout_idle", IDLE_TIMEOUTS, false);
 	run_timeout_case("rcv_timeout_vm_write", LOADED_TIMEOUTS, true);
+	run_parallel_cases();
 	task_terminate(task);
 	task_terminate(sink);
 }

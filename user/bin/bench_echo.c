@@ -4,7 +4,9 @@
  * own port and answers each request on the reply right it carries, at
  * once (PING) or after a vm_write of LOAD_SIZE bytes into another task,
  * the sink (LOAD), with both ends one byte past a page boundary, so that
- * every byte is copied.  It serves until it is terminated.
+ * every byte is copied.  WRITES and RPCS run bench's loops of vm_write
+ * and host_page_size beside bench's own.  It serves until it is
+ * terminated.
  */
 #include <string.h>
 #include <mach/mach.h>
@@ -12,7 +14,7 @@
 #include <mica/mica.h>
 #include "bench_echo.h"
 
-static mach_port_t sink;
+static mach_port_t sink, host;
 static vm_address_t src, dst;
 
 /* Waits until bench has put its send right under BOOT_NAME. */
@@ -79,25 +81,64 @@ static mach_msg_size_t load(struct bench_echo_loaded *m)
 	return sizeof(*m);
 }
 
+/* WRITES and RPCS: w's iterations of one page-aligned 4 KiB vm_write, or of host_page_size. */
+static mach_msg_size_t work(const struct bench_echo_work *w, struct bench_echo_loaded *m)
+{
+	bool writes = w->header.msgh_id == BENCH_ECHO_WRITES;
+	uint64_t iters = w->iters, start = mach_absolute_time();
+	kern_return_t kr = KERN_SUCCESS;
+	vm_size_t page;
+
+	for (uint64_t i = 0; i < iters && kr == KERN_SUCCESS; i++)
+		kr = writes ? vm_write(sink, dst, src, PAGE_SIZE) : host_page_size(host, &page);
+	m->cycles = mach_absolute_time() - start;
+	m->result = kr;
+	return sizeof(*m);
+}
+
+/* A request as it comes, and its answer as it goes, in the same place. */
+union message {
+	struct bench_echo_work work;
+	struct bench_echo_loaded loaded;
+};
+
+/* Answers the request in m, in m; the answer's size. */
+static mach_msg_size_t serve(union message *m)
+{
+	switch (m->loaded.header.msgh_id) {
+	case BENCH_ECHO_LOAD:
+		return load(&m->loaded);
+	case BENCH_ECHO_WRITES:
+	case BENCH_ECHO_RPCS: {
+		struct bench_echo_work w = m->work;
+		return work(&w, &m->loaded);
+	}
+	default:
+		return sizeof(m->loaded.header);
+	}
+}
+
 /* Each turn sends the last answer and sleeps until the next request, as a server's loop does. */
 int main(void)
 {
-	struct bench_echo_loaded m;
+	union message m;
 	mach_msg_option_t option = MACH_RCV_MSG;
 	mach_msg_size_t answer = 0;
 	mach_port_t port;
 
 	wait_for_boot_right();
+	host = mach_host_self();
 	if (!set_up_load() || (port = say_hello()) == MACH_PORT_NULL)
 		return 1;
 	for (;;) {
-		if (mach_msg(&m.header, option, answer, sizeof(m), port, MACH_MSG_TIMEOUT_NONE,
+		mach_msg_header_t *h = &m.loaded.header;
+		if (mach_msg(h, option, answer, sizeof(m), port, MACH_MSG_TIMEOUT_NONE,
 		             MACH_PORT_NULL) != MACH_MSG_SUCCESS)
 			return 2;
-		answer = m.header.msgh_id == BENCH_ECHO_LOAD ? load(&m) : sizeof(m.header);
-		m.header.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
-		m.header.msgh_size = answer;
-		m.header.msgh_local_port = MACH_PORT_NULL;
+		answer = serve(&m);
+		h->msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
+		h->msgh_size = answer;
+		h->msgh_local_port = MACH_PORT_NULL;
 		option = MACH_SEND_MSG | MACH_RCV_MSG;
 	}
 }
