@@ -10,14 +10,16 @@
  *   C s[;a] / S s[;a]  the same with a signal, which a kernel has no use for
  *   Z0,a,k / z0,a,k plant / remove a software breakpoint
  *   qSupported      PacketSize; qAttached: 1 (quitting gdb detaches)
- *   H...            OK (one CPU, one thread as gdb sees it)
+ *   H...            OK (one thread as gdb sees it: the CPU that stopped)
  *   D               detach: breakpoints out, the kernel runs on
  *   k               kill: the machine exits
  * and an empty reply for anything else, which gdb reads as "unsupported".
  *
- * The stub runs with interrupts off on the one CPU, so its state needs no
- * lock.  With SMP it would first stop the other CPUs (an IPI), and every
- * CPU's trap would queue on one stub lock.
+ * A stop holds every other CPU where it is (gdbstub_md_stop_others) until
+ * gdb lets the machine go, so the stub, with interrupts off, is alone
+ * with its state and the machine holds still under gdb; a CPU that traps
+ * for gdb meanwhile waits its turn.  A single step runs only the CPU that
+ * stopped: the others are let go with the next continue.
  */
 #include "debug/gdbstub.h"
 #include "debug/gdb_packet.h"
@@ -45,6 +47,7 @@ enum verdict { STAY, RESUME };
 
 static bool enabled;
 static bool gdb_waits_for_stop;        /* gdb resumed us and waits for the stop reply */
+static bool stepping;                  /* the resume is one step: the other CPUs stay held */
 static bool panic_reported;
 static int stop_signal;
 static struct gdb_rx rx;
@@ -207,6 +210,7 @@ static enum verdict resume(struct trap_frame *tf, const char *args, bool step)
 		gdbstub_md_set_pc(tf, pc);
 	}
 	gdbstub_md_set_step(tf, step);
+	stepping = step;
 	gdb_waits_for_stop = true;
 	return RESUME;
 }
@@ -232,6 +236,7 @@ static enum verdict detach(struct trap_frame *tf)
 		if (breakpoints[i].used)
 			breakpoint_remove(breakpoints[i].addr);
 	gdbstub_md_set_step(tf, false);
+	stepping = false;
 	reply_text("OK");
 	send_reply();
 	gdb_waits_for_stop = false;
@@ -323,6 +328,7 @@ static enum verdict take_byte(struct trap_frame *tf, char c)
 
 void gdbstub_stop(struct trap_frame *tf, int signal)
 {
+	gdbstub_md_stop_others();
 	stop_signal = signal;
 	if (gdb_waits_for_stop) {
 		gdb_waits_for_stop = false;
@@ -331,6 +337,8 @@ void gdbstub_stop(struct trap_frame *tf, int signal)
 	}
 	while (take_byte(tf, gdbstub_md_getc()) == STAY)
 		;
+	if (!stepping)
+		gdbstub_md_resume_others();
 }
 
 bool gdbstub_byte_while_running(char c)

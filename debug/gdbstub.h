@@ -62,6 +62,16 @@ char gdbstub_md_getc(void);
 void gdbstub_md_putc(char c);
 /* Stops here, as a breakpoint instruction would. */
 void gdbstub_md_break(void);
+/*
+ * Holds every other CPU where it is, and returns once each is held (true)
+ * or after about a second without some (false); this CPU then has the
+ * stub, and one that already has it returns at once.  Another CPU's stop
+ * waits until resume_others lets them all go together.
+ */
+bool gdbstub_md_stop_others(void);
+void gdbstub_md_resume_others(void);
+/* From the NMI handler: true if the NMI was the stub's (the CPU was held until let go). */
+bool gdbstub_md_park(void);
 
 /* The registers in the layout of gdb's `g` packet; returns their size in bytes. */
 size_t gdbstub_md_get_registers(const struct trap_frame *tf, uint8_t *out, size_t cap);

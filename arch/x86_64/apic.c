@@ -48,6 +48,7 @@ enum {
 #define ICR_INIT_DEASSERT   0x8500u        /* INIT, level-triggered, de-assert */
 #define ICR_STARTUP         0x4600u        /* start-up IPI; the vector is the page number */
 #define ICR_FIXED_ASSERT    0x4000u        /* fixed delivery, edge, assert; | the vector */
+#define ICR_NMI_ASSERT      0x4400u        /* NMI delivery, edge, assert (the vector is ignored) */
 #define ICR_POLLS_MAX       (1u << 24)
 #define LVT_MASKED          (1u << 16)
 #define TIMER_DIVIDE_16     0x3            /* the timer counts the APIC's clock / 16 */
@@ -182,6 +183,15 @@ void apic_send_ipi(uint32_t dest, uint8_t vector)
 	bool was_on = machine_interrupts_save_off();
 
 	apic_command(dest, ICR_FIXED_ASSERT | vector);
+	if (was_on)
+		machine_interrupts_on();
+}
+
+void apic_send_nmi(uint32_t dest)
+{
+	bool was_on = machine_interrupts_save_off();
+
+	apic_command(dest, ICR_NMI_ASSERT);
 	if (was_on)
 		machine_interrupts_on();
 }

@@ -35,6 +35,8 @@ void apic_init_ap(void);
 bool apic_send_init(uint32_t dest);
 /* A fixed interrupt on vector to the CPU with APIC ID dest. */
 void apic_send_ipi(uint32_t dest, uint8_t vector);
+/* An NMI to the CPU with this APIC ID: it comes even with the CPU's interrupts off. */
+void apic_send_nmi(uint32_t dest);
 bool apic_send_startup(uint32_t dest, uint8_t page);
 
 #endif

@@ -1,13 +1,17 @@
 /*
  * The x86-64 half of the gdb stub (debug/gdbstub.h): COM2, the trap frame
- * as gdb's registers, memory access that cannot fault, and the traps
- * that are the debugger's (a planted int3, a single step, Ctrl-C).
+ * as gdb's registers, memory access that cannot fault, the traps that are
+ * the debugger's (a planted int3, a single step, Ctrl-C), and the other
+ * CPUs held still while gdb has the machine.
  */
 #include <stddef.h>
+#include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/percpu.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/trap.h"
 #include "debug/gdbstub.h"
+#include "kern/machine.h"
 #include "lib/string.h"
 #include "mach/kern_return.h"
 
@@ -34,6 +38,89 @@ char gdbstub_md_getc(void)
 void gdbstub_md_putc(char c)
 {
 	uart_putc(COM2, c);
+}
+
+/*
+ * Holding the other CPUs.  The CPU that stops for gdb claims the stub
+ * (owner), then sends each other CPU an NMI, which stops it wherever it
+ * is, interrupts off or not, and waits until each has parked in its NMI
+ * handler; they leave together when the owner lets them go.  A CPU that
+ * traps for gdb while another has the stub waits for its turn, parked
+ * meanwhile by its own NMI.  The handler knows its CPU by its local
+ * APIC's ID, never through GS, which an NMI between SYSCALL and SWAPGS
+ * finds to be the user's; and by counting NMIs sent and taken it knows
+ * one that came too late to park (after the owner let go) for the stub's.
+ */
+static uint32_t owner;                 /* (a) 1 + the CPU that has the stub; 0: none */
+static bool others_wait;               /* (a) the other CPUs must stay parked */
+static uint32_t parked;                /* (a) how many are parked */
+static uint32_t nmis_sent[MAX_CPUS], nmis_taken[MAX_CPUS];   /* (a) per CPU, the stub's */
+static uint32_t nmis_pending;          /* (a) sent and not yet taken, over all CPUs */
+
+#define PARK_WAIT_CYCLES (1ull << 31)  /* about a second: a CPU that never parks is left */
+
+/* This CPU's index in cpus[], from its local APIC: GS may be the user's. */
+static unsigned cpu_from_apic(void)
+{
+	uint32_t id = apic_id();
+
+	for (unsigned i = 0; i < MAX_CPUS; i++)
+		if (cpus[i].online && cpus[i].apic_id == id)
+			return i;
+	return 0;
+}
+
+bool gdbstub_md_stop_others(void)
+{
+	unsigned me = curcpu()->id, n = machine_cpu_count();
+	uint32_t none = 0;
+
+	if (__atomic_load_n(&owner, __ATOMIC_ACQUIRE) == me + 1)
+		return true;                   /* stopped already: a step's trap */
+	while (!__atomic_compare_exchange_n(&owner, &none, me + 1, false, __ATOMIC_ACQUIRE,
+	                                    __ATOMIC_RELAXED)) {
+		none = 0;
+		__asm__ volatile("pause");     /* another CPU has gdb: its NMI parks this one */
+	}
+	__atomic_store_n(&others_wait, true, __ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < n; i++) {
+		if (i == me)
+			continue;
+		__atomic_fetch_add(&nmis_pending, 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&nmis_sent[i], 1, __ATOMIC_SEQ_CST);
+		apic_send_nmi(cpus[i].apic_id);
+	}
+	uint64_t until = rdtsc() + PARK_WAIT_CYCLES;
+	while (__atomic_load_n(&parked, __ATOMIC_ACQUIRE) < n - 1 && rdtsc() < until)
+		__asm__ volatile("pause");
+	return __atomic_load_n(&parked, __ATOMIC_ACQUIRE) == n - 1;
+}
+
+void gdbstub_md_resume_others(void)
+{
+	__atomic_store_n(&others_wait, false, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&parked, __ATOMIC_ACQUIRE) != 0)
+		__asm__ volatile("pause");
+	__atomic_store_n(&owner, 0, __ATOMIC_RELEASE);
+}
+
+bool gdbstub_md_park(void)
+{
+	if (__atomic_load_n(&nmis_pending, __ATOMIC_ACQUIRE) == 0)
+		return false;                  /* the profiler's, with no APIC read */
+	unsigned i = cpu_from_apic();
+	if (__atomic_load_n(&nmis_taken[i], __ATOMIC_ACQUIRE) ==
+	    __atomic_load_n(&nmis_sent[i], __ATOMIC_ACQUIRE))
+		return false;                  /* not the stub's NMI */
+	__atomic_fetch_add(&nmis_taken[i], 1, __ATOMIC_ACQ_REL);
+	__atomic_fetch_sub(&nmis_pending, 1, __ATOMIC_ACQ_REL);
+	if (!__atomic_load_n(&others_wait, __ATOMIC_ACQUIRE))
+		return true;                   /* late: the owner has let go already */
+	__atomic_fetch_add(&parked, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&others_wait, __ATOMIC_ACQUIRE))
+		__asm__ volatile("pause");
+	__atomic_fetch_sub(&parked, 1, __ATOMIC_ACQ_REL);
+	return true;
 }
 
 void gdbstub_md_break(void)

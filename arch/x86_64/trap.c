@@ -17,6 +17,7 @@
 #include "kern/panic.h"
 #include "kern/sched.h"
 #include "lib/printf.h"
+#include "debug/gdbstub.h"
 #include "debug/profile.h"
 #include "kern/task.h"
 #include "kern/thread.h"
@@ -316,6 +317,8 @@ static bool iret_faulted(const struct trap_frame *tf)
 void trap_dispatch(struct trap_frame *tf)
 {
 	/* First, and touching nothing per-CPU: an NMI may land between SYSCALL and SWAPGS. */
+	if (tf->vector == T_NMI && gdbstub_md_park())
+		return;                        /* the gdb stub held this CPU while gdb had another */
 	if (tf->vector == T_NMI && profile_running()) {
 		profile_sample(tf->rip, tf->cs & 3);
 		machine_profile_rearm();

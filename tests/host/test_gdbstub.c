@@ -41,6 +41,25 @@ const uint8_t gdbstub_md_break_insn[GDBSTUB_BREAK_LEN] = { 0xcc };
 void gdbstub_md_init(void) {}
 void gdbstub_md_break(void) {}
 
+/* Whether the fake machine's other CPUs are held (gdbstub_md_stop_others). */
+static bool others_held;
+
+bool gdbstub_md_stop_others(void)
+{
+	others_held = true;
+	return true;
+}
+
+void gdbstub_md_resume_others(void)
+{
+	others_held = false;
+}
+
+bool gdbstub_md_park(void)
+{
+	return false;
+}
+
 char gdbstub_md_getc(void)
 {
 	if (*input == '\0')
@@ -383,6 +402,25 @@ static void test_resume(void)
 	HT_EXPECT_STREQ(output, "+$S05#b8");
 }
 
+/* A stop holds the other CPUs until gdb lets the machine go; a single step keeps them held. */
+static void test_other_cpus_are_held_until_the_machine_goes_on(void)
+{
+	script(framed("s"));
+	HT_EXPECT_TRUE(run_stop(GDB_SIGTRAP));
+	HT_EXPECT_TRUE(others_held);           /* the step runs this CPU alone */
+	input = framed("c");
+	output_len = 0;
+	HT_EXPECT_TRUE(run_stop(GDB_SIGTRAP));
+	HT_EXPECT_TRUE(!others_held);
+	script(framed("?"));
+	HT_EXPECT_TRUE(!run_stop(GDB_SIGTRAP));   /* stopped, waiting for gdb's next word */
+	HT_EXPECT_TRUE(others_held);
+	input = framed("D");
+	output_len = 0;
+	HT_EXPECT_TRUE(run_stop(GDB_SIGTRAP));
+	HT_EXPECT_TRUE(!others_held);
+}
+
 static void test_kill(void)
 {
 	script(framed("k"));
@@ -418,6 +456,7 @@ static const struct ht_case cases[] = {
 	HT_CASE(test_breakpoint_table_fills),
 	HT_CASE(test_line_errors),
 	HT_CASE(test_resume),
+	HT_CASE(test_other_cpus_are_held_until_the_machine_goes_on),
 	HT_CASE(test_kill),
 	HT_CASE(test_ctrl_c_while_running),
 };

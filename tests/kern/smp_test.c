@@ -4,12 +4,17 @@
  * ID and per-CPU data, and the pages the start-up borrowed below 1 MiB
  * are neither the allocator's nor mapped any more.  With one CPU the
  * same checks hold of CPU 0 alone; make test boots with --smp 4 too.
+ * And the gdb stub's hold: while gdb has one CPU, no other moves.
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/mp.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/pmap_md.h"
+#include "debug/gdbstub.h"
+#include "kern/clock.h"
 #include "kern/machine.h"
+#include "kern/sched.h"
+#include "kern/thread.h"
 #include "tests/harness/ktest.h"
 #include "vm/vm_page.h"
 
@@ -134,3 +139,61 @@ KTEST(smp, startup_identity_mapping_is_gone)
 		KT_EXPECT_EQ(nonzero, 0);
 	}
 }
+
+/* A thread that counts on the last CPU, interrupts on, until told to stop. */
+struct counter {
+	volatile uint64_t count;
+	volatile bool stop, stopped;
+};
+
+static void count_on_the_last_cpu(void *arg)
+{
+	struct counter *c = arg;
+
+	sched_bind(machine_cpu_count() - 1);
+	while (!c->stop)
+		c->count++;
+	sched_bind(SCHED_ANY_CPU);
+	c->stopped = true;
+}
+
+/* Spins 20 ms, interrupts as they are. */
+static void spin_a_while(void)
+{
+	for (uint64_t until = clock_ns() + 20 * 1000 * 1000; clock_ns() < until;)
+		__asm__ volatile("pause");
+}
+
+/*
+ * What the stub does on a stop, without gdb: every other CPU is held at
+ * once (by NMI, so even one with interrupts off), and held until let go:
+ * a count kept on another CPU holds still meanwhile, then goes on.
+ */
+KTEST(smp, the_gdb_stub_holds_every_other_cpu_until_it_lets_go)
+{
+	static struct counter c;
+
+	if (machine_cpu_count() < 2)
+		KT_SKIP("one CPU");
+	sched_bind(0);                                 /* the counter has the last CPU */
+	c = (struct counter){ 0 };
+	KT_ASSERT(thread_create_kernel("counter", count_on_the_last_cpu, &c) != NULL);
+	KT_WAIT_FOR(c.count > 1000);
+	bool was_on = machine_interrupts_save_off();   /* as the stub runs */
+	bool all_held = gdbstub_md_stop_others();
+	uint64_t held_at = c.count;
+	spin_a_while();
+	uint64_t later = c.count;
+	gdbstub_md_resume_others();
+	if (was_on)
+		machine_interrupts_on();
+	KT_EXPECT(all_held);
+	KT_EXPECT_EQ(later, held_at);
+	KT_WAIT_FOR(c.count > later);
+	KT_EXPECT(c.count > later);                    /* let go, it counts again */
+	c.stop = true;
+	KT_WAIT_FOR(c.stopped);
+	KT_EXPECT(c.stopped);
+	sched_bind(SCHED_ANY_CPU);
+}
+
