@@ -10,8 +10,8 @@
 #   make debug        boot paused under QEMU's gdbstub with gdb attached
 #   make bench        the benchmarks (docs/performance.md): BENCH lines, then a table;
 #                     PROFILE=1 adds each case's top functions, sampled by NMI
-#   make stress       the user suite with the stress program at length (stress_long),
-#                     twice, on 4 CPUs (SMP=N for others); ends as make test does
+#   make stress       the stress test at length (user/bin/stress_long), three times,
+#                     on 4 CPUs (SMP=N for others); ends as make test does
 #   make compile_commands.json   for editors
 #
 # Variables: BOOT=bios|uefi|efi (run, debug)  TEST=suite[,suite]  KVM=1  SMP=N  STUB=1 (debug)
@@ -174,13 +174,13 @@ bench: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO)) | deps
 		--log $(BUILD)/bench.log --cmdline "bench quiet$(if $(filter 1,$(PROFILE)), profile)"
 	tools/bench-table $(if $(filter 1,$(ICOUNT)),--icount) $(BUILD)/bench.log
 
-# tests/user/stress.c at length (user/bin/stress_long.c), beside the other user tests.
+# tests/user/stress.c at length (user/bin/stress_long.c), the user suite's only program.
 STRESS_SMP := $(if $(filter command line,$(origin SMP)),$(SMP),4)
 stress: $(ISO) $(BUILD)/host/ktap-summary | deps
 	@mkdir -p $(BUILD)/test
 	tools/qemu-run --iso $(ISO) --esp $(ESP) --cpu $(CPU) --mem $(MEM) --smp $(STRESS_SMP) \
 		$(if $(filter 1,$(KVM)),--kvm) --boot $(BOOT) --ktap --timeout 900 \
-		--log $(BUILD)/test/stress.ktap --cmdline "test=user usertest=stress_long,stress_long"
+		--log $(BUILD)/test/stress.ktap --cmdline "test=user userprograms=stress_long,stress_long,stress_long"
 	$(BUILD)/host/ktap-summary $(BUILD)/test/stress.ktap
 
 include tests/host/host.mk

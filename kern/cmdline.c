@@ -40,6 +40,9 @@ static bool take_option(struct boot_options *o, const char *w, size_t len)
 		copy_word(o->suites, sizeof(o->suites), w + 5, len - 5);
 	} else if (len > 9 && strncmp(w, "usertest=", 9) == 0) {
 		copy_word(o->usertests, sizeof(o->usertests), w + 9, len - 9);
+	} else if (len > 13 && strncmp(w, "userprograms=", 13) == 0) {
+		copy_word(o->usertests, sizeof(o->usertests), w + 13, len - 13);
+		o->usertests_only = true;
 	} else if (word_is(w, len, "bench")) {
 		o->bench = true;
 	} else if (word_is(w, len, "profile")) {

@@ -36,6 +36,7 @@ struct boot_options {
 	uint64_t seed;
 	char suites[CMDLINE_MAX];          /* comma-separated; empty: every default suite */
 	char usertests[CMDLINE_MAX];       /* comma-separated extra programs for the user suite */
+	bool usertests_only;               /* userprograms=: the user suite runs those alone */
 	unsigned unknown_count;
 	char unknown[CMDLINE_MAX_UNKNOWN][64];  /* the first few unknown options, for warnings */
 };

@@ -133,7 +133,7 @@ struct totals {
 /* The suite of carried test programs runs after the others, when selected. */
 static bool user_suite_selected(const struct boot_options *o)
 {
-	if (usertest_count(o->usertests) == 0)
+	if (usertest_count(o) == 0)
 		return false;
 	return o->suites[0] == '\0' || cmdline_suite_selected(o, USER_SUITE);
 }
@@ -141,11 +141,11 @@ static bool user_suite_selected(const struct boot_options *o)
 /* The user suite's block: one case per program, the program's KTAP nested inside. */
 static void run_user_suite(const struct boot_options *o, unsigned number, struct totals *tot)
 {
-	unsigned n = usertest_count(o->usertests), failed = 0;
+	unsigned n = usertest_count(o), failed = 0;
 
 	kprintf("    KTAP version 1\n    # Subtest: %s\n    1..%u\n", USER_SUITE, n);
 	for (unsigned i = 0; i < n; i++) {
-		bool ok = usertest_run(o->usertests, i, i + 1);
+		bool ok = usertest_run(o, i, i + 1);
 		failed += !ok;
 		tot->passed += ok;
 		tot->failed += !ok;

@@ -45,25 +45,26 @@ static void collect_output(struct task *task, const char *buf, size_t len, void 
 	}
 }
 
-/* The suite's program i: a test program, or the name of an extra one (which may not exist). */
-static const struct program *suite_program(const char *extra, unsigned i, char *name, size_t len)
+/* The suite's program i: a test program, or the name of a named one (which may not exist). */
+static const struct program *suite_program(const struct boot_options *o, unsigned i, char *name,
+                                           size_t len)
 {
-	for (unsigned k = 0; k < program_count; k++)
+	for (unsigned k = 0; k < program_count && !o->usertests_only; k++)
 		if (programs[k].is_test && i-- == 0)
 			return &programs[k];
 	name[0] = '\0';
-	cmdline_list_item(extra, i, name, len);
+	cmdline_list_item(o->usertests, i, name, len);
 	return program_find(name);
 }
 
-unsigned usertest_count(const char *extra)
+unsigned usertest_count(const struct boot_options *o)
 {
 	unsigned n = 0;
 	char name[64];
 
-	for (unsigned k = 0; k < program_count; k++)
+	for (unsigned k = 0; k < program_count && !o->usertests_only; k++)
 		n += programs[k].is_test;
-	for (unsigned i = 0; cmdline_list_item(extra, i, name, sizeof(name)); i++)
+	for (unsigned i = 0; cmdline_list_item(o->usertests, i, name, sizeof(name)); i++)
 		n++;
 	return n;
 }
@@ -92,11 +93,11 @@ static bool verdict(const char *name, unsigned number, struct user_run *r, int s
 	return why == NULL;
 }
 
-bool usertest_run(const char *extra, unsigned i, unsigned number)
+bool usertest_run(const struct boot_options *o, unsigned i, unsigned number)
 {
 	static struct user_run run;
 	char name[64];
-	const struct program *p = suite_program(extra, i, name, sizeof(name));
+	const struct program *p = suite_program(o, i, name, sizeof(name));
 	const char *why = NULL;
 	struct task *task;
 

@@ -9,13 +9,16 @@
 
 #include <stdbool.h>
 
+struct boot_options;
+
 /*
  * How many programs the user suite runs: every tests/user program, then
- * the carried programs named in extra (the usertest= option's comma list).
+ * the carried programs the usertest= option names (comma-separated), or
+ * only those the userprograms= option names.
  */
-unsigned usertest_count(const char *extra);
+unsigned usertest_count(const struct boot_options *o);
 
 /* Runs the suite's program i as KTAP case `number`; true when it passed. */
-bool usertest_run(const char *extra, unsigned i, unsigned number);
+bool usertest_run(const struct boot_options *o, unsigned i, unsigned number);
 
 #endif

@@ -101,5 +101,15 @@ KTEST(cmdline, usertest_names_extra_programs)
 	KT_EXPECT(cmdline_list_item(o.usertests, 1, item, sizeof(item)));
 	KT_EXPECT_STREQ(item, "bc");
 	KT_EXPECT(!cmdline_list_item(o.usertests, 2, item, sizeof(item)));
+	KT_EXPECT(!o.usertests_only);
+	KT_EXPECT_EQ(o.unknown_count, 0);
+}
+
+KTEST(cmdline, userprograms_names_the_only_programs)
+{
+	cmdline_parse("test=user userprograms=stress_long,x", &o);
+	KT_EXPECT(o.usertests_only);
+	KT_EXPECT(cmdline_list_has(o.usertests, "stress_long"));
+	KT_EXPECT(cmdline_list_has(o.usertests, "x"));
 	KT_EXPECT_EQ(o.unknown_count, 0);
 }
