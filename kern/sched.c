@@ -476,14 +476,14 @@ void sched_yield(void)
 /*
  * A glance at the run queue without the lock: a user's yield with no
  * thread queued has nothing to give way to, and a loop of them would
- * only keep the other CPUs off sched_lock.
+ * only keep the other CPUs off sched_lock.  Nor does it wait for the
+ * lock (see sched_preempt): a yield is a hint, and the caller's next one
+ * may find the lock free.
  */
 void sched_yield_to_others(void)
 {
-	if (__atomic_load_n(&run_head, __ATOMIC_RELAXED) != NULL) {
-		spin_lock(&sched_lock);        /* interrupts were on: no pause needed to answer them */
+	if (__atomic_load_n(&run_head, __ATOMIC_RELAXED) != NULL && spin_trylock(&sched_lock))
 		yield_locked(machine_current_thread());
-	}
 }
 
 /* A waiting thread's deadline has passed: its timer's fn, from the clock interrupt. */
@@ -630,7 +630,10 @@ void sched_kicked(void)
 {
 	struct thread *t = machine_current_thread();
 
-	spin_lock(&sched_lock);
+	if (!spin_trylock(&sched_lock)) {
+		cpu_locks()->preempt.pending = true;   /* sched_preempt looks, once it has the lock */
+		return;
+	}
 	struct sched_cpu *sc = here();
 	idling &= ~(1u << machine_cpu_number());
 	if (((sc->quantum_over || t == sc->idle) && runnable_exists()) || !may_run(t))
@@ -638,14 +641,25 @@ void sched_kicked(void)
 	spin_unlock(&sched_lock);
 }
 
-/* The current thread gives way to the next, marked as preempted where in_kernel says. */
+/*
+ * The current thread gives way to the next, marked as preempted where
+ * in_kernel says.  It waits for no one: with sched_lock taken, the switch
+ * stays asked for, and the next outermost unlock or interrupt tries
+ * again.  A CPU that queued for the lock would wait behind every ticket
+ * drawn before its own, and where CPUs are threads of a host with fewer
+ * cores, the CPU holding the next ticket may not be running at all: four
+ * CPUs on two cores spent most of their time so, switching.
+ */
 static void sched_preempt(bool in_kernel)
 {
 	struct thread *t = machine_current_thread();
 
 	KASSERT(preempt_allowed(), "sched_preempt: preemption is not allowed here");
+	if (!spin_trylock(&sched_lock)) {
+		cpu_locks()->preempt.pending = true;
+		return;
+	}
 	cpu_locks()->preempt.pending = false;
-	spin_lock(&sched_lock);
 	if (may_run(t) && !runnable_exists()) {          /* a thread that must stop goes */
 		here()->quantum_over = false;            /* looked: the next quantum's end looks again */
 		spin_unlock(&sched_lock);
