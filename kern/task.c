@@ -280,18 +280,26 @@ kern_return_t task_terminate(struct task *task)
 }
 
 /*
- * The end's last steps: the port dies, then the task is finished and its
- * waiters woken, once its threads, the one that ended it among them, are
- * gone (a task that ends itself is finished by the reaper that frees its
- * last thread: thread_reap).  Whoever sees the port dead, or the task
- * finished, may count what is left at once, on another CPU.
+ * The end's last steps, once its threads, the one that ended it among
+ * them, are gone (a task that ends itself is finished by the reaper that
+ * frees its last thread: thread_reap).  Whoever sees the port dead, or
+ * the task finished, may count what is left at once, on another CPU, and
+ * this may be preempted between any two steps: so the port dies only
+ * after the task is freed when nothing else holds it (the port, detached,
+ * leads to it no more, and a waiter would hold a reference), and before
+ * it is marked finished for its waiters otherwise.
  */
 void task_finish(struct task *task, struct ipc_port *port)
 {
+	task_drop_rpc_reference(task);         /* the caller holds one of its own, or is done */
+	if (__atomic_load_n(&task->ref_count, __ATOMIC_ACQUIRE) == 1) {
+		task_deallocate(task);         /* the end's own, the last: the task is freed */
+		ipc_port_destroy(port);
+		return;
+	}
 	ipc_port_destroy(port);
 	__atomic_store_n(&task->finished, true, __ATOMIC_RELEASE);
-	task_drop_rpc_reference(task);         /* the caller holds one of its own, or is done */
-	task_deallocate(task);                 /* may free the task: the port is held apart */
+	task_deallocate(task);                 /* may free the task */
 	thread_wakeup(task);                   /* only an address now; each waiter holds a reference */
 }
 
