@@ -99,7 +99,7 @@ enum lock_rank {
 	LOCK_RANK_ALL_ZONES = 39,  /* the list of every zone */
 	LOCK_RANK_ZONE = 40,       /* a zone's frames and counts, and its frames' zone fields */
 	LOCK_RANK_VM_PAGE = 50,    /* the free frames and the count of frames per use */
-	LOCK_RANK_SCHED = 90,      /* the run queue, the waiting threads, and every thread's
+	LOCK_RANK_SCHED = 90,      /* every CPU's run queue, the waiting threads, and every thread's
 	                              state, wait and suspend count; held across a switch, and
 	                              let go by the thread switched to */
 	LOCK_RANK_TIMER = 95,      /* a CPU's timer queue (kern/timer.c): taken under sched_lock

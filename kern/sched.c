@@ -11,9 +11,26 @@
  * other, never both).  Its state is THREAD_WAITING from assert_wait on,
  * even while it still runs towards thread_block.
  *
- * Every CPU takes threads from the one run queue.  A thread made runnable
- * while a CPU idles kicks that CPU (machine_cpu_kick, sched_kicked), and
- * a quantum that ends on one CPU for a thread on another kicks that one.
+ * Each CPU has its own run queue.  A thread made runnable joins the queue
+ * of the CPU it is bound to, else of the CPU it last ran on, where its
+ * cached translations (tagged by its pmap's PCID) and lines may still be;
+ * one that never ran joins the queue of the CPU that made it.  A CPU
+ * takes from its own queue first, and only when that has nothing it may
+ * run does it take from another's, the longest: so an idle CPU takes
+ * work, and a CPU whose quantum ends with its own queue empty takes a
+ * thread waiting behind a busy one, which is all the balancing there is.
+ * A thread made runnable wakes its queue's CPU if that one idles, else
+ * another idle CPU, which then takes it.  A quantum that ends on one CPU
+ * for a thread on another kicks that one.
+ *
+ * The queues are per CPU; the lock is not.  sched_lock still covers them
+ * all, with every thread's state and wait: a thread's wakeup, its queue
+ * and its switch are then one critical section, with no lock order
+ * between CPUs' queues to keep.  Measured on two and four CPUs, the time
+ * spent waiting for it is small (docs/performance.md), and the entries
+ * that need not wait for it (a preemption, a kick, a user's yield) only
+ * try it.
+ *
  * A thread is `running` from the switch to it to the switch away from
  * it, both under sched_lock, which the switch holds until the next thread
  * runs: so no CPU takes a thread whose registers another is still saving.
@@ -31,7 +48,6 @@
 
 struct spinlock sched_lock = SPINLOCK_INIT("sched", LOCK_RANK_SCHED);
 
-static struct thread *run_head, *run_tail;
 static struct thread *zombies;         /* halted, waiting to be freed off their stacks */
 static uint64_t zombies_made, zombies_reaped;   /* (s) */
 #define WAIT_BUCKETS 64
@@ -47,6 +63,7 @@ static bool preempt_always;            /* (c) set at boot: sched_preempt_always 
 struct sched_cpu {
 	struct thread *idle;           /* (c) runs when no other thread can */
 	struct thread *current;        /* (s) the thread it runs */
+	struct thread *run_head, *run_tail;   /* (s) threads queued to run here, oldest first */
 	struct timer_call quantum;     /* ends each quantum, on this CPU; its fields are its
 	                                  timer queue's */
 	bool quantum_queued;           /* (i) quantum is in the timer queue */
@@ -54,6 +71,8 @@ struct sched_cpu {
 };
 static uint32_t idling;                /* (s) a bit per CPU whose idle thread found nothing to
                                           run and halts: a thread made runnable kicks one */
+static uint32_t queued_total;          /* (s) threads on every CPU's queue; glanced at without
+                                          the lock where only a hint is needed */
 static struct sched_cpu sched_cpus[MACHINE_MAX_CPUS];
 static struct thread cpu_start_threads[MACHINE_MAX_CPUS];   /* the other CPUs' idle threads */
 
@@ -65,16 +84,39 @@ static struct sched_cpu *here(void)
 	return &sched_cpus[machine_cpu_number()];
 }
 
-/* => sched_lock held */
-static void runq_push(struct thread *t)
+/*
+ * The CPU whose queue t joins: the one it is bound to, else the one it
+ * last ran on, or, if it never ran, this one.  => sched_lock held
+ */
+static unsigned home_cpu(const struct thread *t)
 {
-	LOCK_ASSERT_HELD(&sched_lock);
+	if (t->bound_to != 0)
+		return t->bound_to - 1;
+	return t->switches != 0 ? t->last_cpu : machine_cpu_number();
+}
+
+/* Queues t on q, CPU home_cpu(t)'s.  => sched_lock held */
+static inline void runq_push(struct sched_cpu *q, struct thread *t)
+{
 	t->run_next = NULL;
-	if (run_tail)
-		run_tail->run_next = t;
+	if (q->run_tail)
+		q->run_tail->run_next = t;
 	else
-		run_head = t;
-	run_tail = t;
+		q->run_head = t;
+	q->run_tail = t;
+	__atomic_store_n(&queued_total, queued_total + 1, __ATOMIC_RELAXED);
+}
+
+/* Takes t, which follows prev (NULL: t is first), off q.  => sched_lock held */
+static inline void runq_unlink(struct sched_cpu *q, struct thread *prev, struct thread *t)
+{
+	if (prev)
+		prev->run_next = t->run_next;
+	else
+		q->run_head = t->run_next;
+	if (q->run_tail == t)
+		q->run_tail = prev;
+	__atomic_store_n(&queued_total, queued_total - 1, __ATOMIC_RELAXED);
 }
 
 /*
@@ -95,49 +137,138 @@ static inline __attribute__((always_inline)) bool may_run(const struct thread *t
 }
 
 /* May t run on this CPU (it is bound to no other)?  => sched_lock held */
-static bool may_run_here(const struct thread *t)
+static inline __attribute__((always_inline)) bool may_run_here(const struct thread *t)
 {
 	return t->bound_to == 0 || t->bound_to == machine_cpu_number() + 1;
 }
 
 /* May t, queued, be taken by this CPU now?  => sched_lock held */
-static bool may_take(const struct thread *t)
+static inline __attribute__((always_inline)) bool may_take(const struct thread *t)
 {
 	return may_run(t) && may_run_here(t);
 }
 
-/* => sched_lock held */
-static struct thread *runq_pop(void)
+/*
+ * The oldest thread on q this CPU may take, or NULL; *prev is the one
+ * before it.  => sched_lock held
+ */
+static struct thread *runq_first_takeable(const struct sched_cpu *q, struct thread **prev)
 {
-	struct thread *prev = NULL, *t = run_head;
+	struct thread *before = NULL, *t = q->run_head;
 
-	LOCK_ASSERT_HELD(&sched_lock);
 	while (t && !may_take(t)) {
-		prev = t;
+		before = t;
 		t = t->run_next;
 	}
-	if (t == NULL)
-		return NULL;
-	if (prev)
-		prev->run_next = t->run_next;
-	else
-		run_head = t->run_next;
-	if (run_tail == t)
-		run_tail = prev;
+	*prev = before;
 	return t;
 }
 
-/* Is a thread on the run queue allowed to run? */
+/*
+ * Does CPU i look at its own queue soon, by itself?  It does when it runs
+ * its idle thread and has not halted: it was kicked, or is on its way to
+ * look.  Its queue is left to it then, so that a thread woken for it is
+ * not taken by another CPU that happened to look first.  => sched_lock held
+ */
+static bool looks_soon(unsigned i)
+{
+	return sched_cpus[i].current == sched_cpus[i].idle && !(idling & 1u << i);
+}
+
+/*
+ * A thread for this CPU from another CPU's queue: the oldest it may take
+ * from the longest queue that has one, of a CPU busy with another thread
+ * or halted.  => sched_lock held
+ */
+static struct thread *runq_steal(void)
+{
+	unsigned me = machine_cpu_number(), n = machine_cpu_count(), longest = 0;
+	struct sched_cpu *from = NULL;
+	struct thread *found = NULL, *found_prev = NULL;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct sched_cpu *q = &sched_cpus[i];
+		struct thread *prev, *t;
+		unsigned length = 0;
+		if (i == me || q->run_head == NULL || looks_soon(i))
+			continue;
+		for (t = q->run_head; t; t = t->run_next)
+			length++;
+		if (length > longest && (t = runq_first_takeable(q, &prev)) != NULL) {
+			longest = length;
+			from = q;
+			found = t;
+			found_prev = prev;
+		}
+	}
+	if (found)
+		runq_unlink(from, found_prev, found);
+	return found;
+}
+
+/* runq_pop's way when own's oldest thread may not run here, or there is none. */
+static __attribute__((noinline)) struct thread *runq_pop_slow(struct sched_cpu *own)
+{
+	struct thread *prev, *t;
+
+	if (__atomic_load_n(&queued_total, __ATOMIC_RELAXED) == 0)
+		return NULL;
+	if (own->run_head != NULL && (t = runq_first_takeable(own, &prev)) != NULL) {
+		runq_unlink(own, prev, t);
+		return t;
+	}
+	return runq_steal();
+}
+
+/*
+ * The next thread this CPU, own's, runs: its own queue's first it may
+ * take, else one taken from another's; NULL if none.  => sched_lock held
+ */
+static inline struct thread *runq_pop_here(struct sched_cpu *own)
+{
+	LOCK_ASSERT_HELD(&sched_lock);
+	struct thread *t = own->run_head;
+
+	if (__builtin_expect(t != NULL && may_take(t), 1)) {
+		runq_unlink(own, NULL, t);     /* the usual case: the oldest of its own */
+		return t;
+	}
+	return runq_pop_slow(own);
+}
+
+static struct thread *runq_pop(void)
+{
+	return runq_pop_here(here());
+}
+
+/* Is a thread queued that runq_pop would give this CPU now?  => sched_lock held */
 static bool runnable_exists(void)
 {
-	for (struct thread *t = run_head; t; t = t->run_next)
-		if (may_take(t))
+	unsigned me = machine_cpu_number();
+	struct thread *prev;
+
+	for (unsigned i = 0, n = machine_cpu_count(); i < n && queued_total != 0; i++)
+		if ((i == me || !looks_soon(i)) && runq_first_takeable(&sched_cpus[i], &prev))
 			return true;
 	return false;
 }
 
+/* Takes t off whichever queue holds it, if one does.  => sched_lock held */
+static void runq_remove(struct thread *t)
+{
+	for (unsigned i = 0, n = machine_cpu_count(); i < n; i++) {
+		struct sched_cpu *q = &sched_cpus[i];
+		for (struct thread *prev = NULL, *x = q->run_head; x; prev = x, x = x->run_next) {
+			if (x == t) {
+				runq_unlink(q, prev, t);
+				return;
+			}
+		}
+	}
+}
+
 /* A thread may have become runnable: one idle CPU, if any, looks.  => sched_lock held */
-static void kick_idle_cpu(void)
+static inline __attribute__((always_inline)) void kick_idle_cpu(void)
 {
 	LOCK_ASSERT_HELD(&sched_lock);
 	uint32_t others = idling & ~(1u << machine_cpu_number());
@@ -149,14 +280,25 @@ static void kick_idle_cpu(void)
 	machine_cpu_kick(i);
 }
 
-/* => sched_lock held */
+/*
+ * Queues t, and wakes a CPU to run it: its queue's, if that one runs its
+ * idle thread (halted, or about to look at its queue: a kick too many
+ * costs an interrupt) or t is bound to it, else any idle one, which takes
+ * t from that queue.  => sched_lock held
+ */
 static void runq_push_kick(struct thread *t)
 {
-	runq_push(t);
-	if (t->bound_to != 0 && t->bound_to != machine_cpu_number() + 1)
-		machine_cpu_kick(t->bound_to - 1);   /* only that CPU may take it */
-	else
+	LOCK_ASSERT_HELD(&sched_lock);
+	unsigned home = home_cpu(t);
+	struct sched_cpu *h = &sched_cpus[home];
+
+	runq_push(h, t);
+	if (home != machine_cpu_number() && (t->bound_to != 0 || h->current == h->idle)) {
+		idling &= ~(1u << home);
+		machine_cpu_kick(home);
+	} else {
 		kick_idle_cpu();
+	}
 }
 
 void sched_bind(unsigned n)
@@ -288,17 +430,7 @@ void sched_remove(struct thread *t)
 		spin_lock(&sched_lock);
 	}
 	wait_end(t, THREAD_INTERRUPTED);
-	for (struct thread **pp = &run_head; *pp; pp = &(*pp)->run_next) {
-		if (*pp == t) {
-			*pp = t->run_next;
-			if (run_tail == t) {
-				run_tail = NULL;
-				for (struct thread *x = run_head; x; x = x->run_next)
-					run_tail = x;
-			}
-			break;
-		}
-	}
+	runq_remove(t);
 	spin_unlock(&sched_lock);
 }
 
@@ -458,12 +590,23 @@ static void switch_away(struct thread *to)
  */
 static inline void yield_locked(struct thread *t)
 {
-	if (t->state != THREAD_WAITING) {
-		t->state = THREAD_RUNNABLE;
-		if (t != here()->idle)
-			runq_push_kick(t);     /* an idle CPU may take it, or what this one passes over */
+	struct sched_cpu *sc = here();
+	/* before t is queued: alone on this CPU's queue, t would be chosen over another's thread */
+	struct thread *next = runq_pop_here(sc);
+
+	if (t->state != THREAD_WAITING && t != sc->idle) {
+		if (next == NULL && may_take(t)) {
+			next = t;              /* nothing else may run here: t goes on */
+		} else if (t->bound_to == 0) {
+			t->state = THREAD_RUNNABLE;
+			runq_push(sc, t);      /* its home is here: it runs here */
+			kick_idle_cpu();       /* an idle CPU may take it, or what this one passes over */
+		} else {
+			t->state = THREAD_RUNNABLE;
+			runq_push_kick(t);
+		}
 	}
-	switch_away(runq_pop());
+	switch_away(next);
 }
 
 void sched_yield(void)
@@ -482,7 +625,7 @@ void sched_yield(void)
  */
 void sched_yield_to_others(void)
 {
-	if (__atomic_load_n(&run_head, __ATOMIC_RELAXED) != NULL && spin_trylock(&sched_lock))
+	if (__atomic_load_n(&queued_total, __ATOMIC_RELAXED) != 0 && spin_trylock(&sched_lock))
 		yield_locked(machine_current_thread());
 }
 
@@ -616,7 +759,7 @@ void sched_exit(void)
  */
 void sched_tick(void)
 {
-	if (here()->quantum_over && __atomic_load_n(&run_head, __ATOMIC_RELAXED) != NULL)
+	if (here()->quantum_over && __atomic_load_n(&queued_total, __ATOMIC_RELAXED) != 0)
 		cpu_locks()->preempt.pending = true;   /* sched_preempt looks, under the lock */
 }
 

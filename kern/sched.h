@@ -1,6 +1,8 @@
 /*
- * The scheduler: one run queue served round-robin, waits on events, and
- * an idle thread that halts the CPU.  While threads other than idle run,
+ * The scheduler: a run queue per CPU, each served round-robin, with
+ * threads taken from another CPU's queue when a CPU's own has none it may
+ * run (kern/sched.c says which); waits on events; and an idle thread per
+ * CPU that halts it.  While threads other than idle run,
  * a timer (kern/timer.h) ends a quantum every SCHED_QUANTUM_NS; the clock
  * interrupt that ends one (sched_tick) gives the CPU to the next runnable
  * thread, so preemption comes where interrupts are on (a user thread, a
