@@ -57,6 +57,57 @@ struct pmap *const kernel_pmap = &kernel_pmap_store;
 static struct spinlock pv_lock = SPINLOCK_INIT("pv_lists", LOCK_RANK_PV);
 static struct zone pmap_zone, pv_zone;
 
+/*
+ * Removal windows.  A removal unlinks a mapping's pv entry, under
+ * pv_lock, before it flushes the TLBs that may hold the mapping, under
+ * the pmap's lock.  A walk from the page (pmap_page_protect) that runs in
+ * between no longer finds the mapping, nor so the pmap's lock to wait
+ * on, yet another CPU may still write through it: the walk would return
+ * with a translation it was asked to take away still live.  So each CPU
+ * keeps a count that is odd while it has unlinked entries it has not
+ * flushed yet, and a walk, once it has let go of pv_lock, waits until
+ * every window open when it looked has closed.  A window opens and
+ * closes inside one hold of a pmap's spin lock, so the wait is short
+ * and the window cannot be this CPU's.  Locks: (a) atomic, written only
+ * by its CPU.
+ */
+static uint32_t removal_window[MACHINE_MAX_CPUS];
+
+/* This CPU is about to unlink a pv entry.  => a pmap's lock held */
+static void removal_window_open(void)
+{
+	uint32_t *w = &removal_window[machine_cpu_number()];
+
+	if ((*w & 1) == 0)
+		__atomic_store_n(w, *w + 1, __ATOMIC_RELAXED);   /* pv_lock's release publishes it */
+}
+
+/* This CPU's unlinked entries are out of every TLB now.  => the same hold of that lock */
+static void removal_window_close(void)
+{
+	uint32_t *w = &removal_window[machine_cpu_number()];
+
+	if (*w & 1)
+		__atomic_store_n(w, *w + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Waits until every other CPU's window, open now, has closed: what pv
+ * lists looked like under pv_lock before this call is then also true of
+ * the TLBs.  => pv_lock let go since the look, no pmap lock held
+ */
+static void removal_windows_wait(void)
+{
+	unsigned me = machine_cpu_number();
+
+	for (unsigned i = 0, n = machine_cpu_count(); i < n; i++) {
+		uint32_t seen = __atomic_load_n(&removal_window[i], __ATOMIC_ACQUIRE);
+		while (i != me && (seen & 1) &&
+		       __atomic_load_n(&removal_window[i], __ATOMIC_ACQUIRE) == seen)
+			machine_spin_pause();      /* answers a shootdown the window waits for */
+	}
+}
+
 /* Bootstrap memory: page tables and the frame table, before vm_page exists. */
 static struct {
 	paddr_t start, next, end;      /* stolen [start, next) out of [start, end) */
@@ -374,7 +425,8 @@ static struct pv_entry *pv_unlink(struct vm_page *page, struct pmap *pmap, vm_of
 
 /*
  * Clears the 4 KiB mapping *pte of va; for a managed page, drops its pv
- * entry.  The caller flushes the TLB.  => pmap->lock held
+ * entry.  The caller flushes the TLB, then closes the removal window,
+ * before it lets go of the lock.  => pmap->lock held
  */
 static void remove_pte(struct pmap *pmap, uint64_t *pte, vm_offset_t va)
 {
@@ -386,6 +438,7 @@ static void remove_pte(struct pmap *pmap, uint64_t *pte, vm_offset_t va)
 	if (!(old & PTE_P) || !(old & PTE_MANAGED))
 		return;
 	struct vm_page *page = vm_page_from_phys(old & PTE_ADDR);
+	removal_window_open();
 	spin_lock(&pv_lock);
 	struct pv_entry *pv = pv_unlink(page, pmap, va, old);
 	spin_unlock(&pv_lock);
@@ -463,6 +516,7 @@ kern_return_t pmap_enter(pmap_t pmap, vm_offset_t va, struct vm_page *page, vm_p
 	}
 	if (pte == NULL || !is_user_va(va) || !stale_translation_harmless(old, bits))
 		pmap_tlb_invalidate(pmap, va, va + PAGE_SIZE);
+	removal_window_close();
 	spin_unlock(&pmap->lock);
 	free_dead_tables(dead);
 	if (pv)
@@ -570,6 +624,7 @@ static vm_offset_t for_each_pte_chunk(struct pmap *pmap, vm_offset_t start, vm_o
 		pmap_tlb_invalidate(pmap, op->seen_start, op->seen_end);
 	else if (op->dead != NULL)
 		pmap_tlb_invalidate(pmap, start, start + PAGE_SIZE);
+	removal_window_close();
 	spin_unlock(&pmap->lock);
 	free_dead_tables(op->dead);
 	return va;
@@ -681,6 +736,7 @@ again:
 		}
 	}
 	spin_unlock(&pv_lock);
+	removal_windows_wait();        /* and the mappings others were removing meanwhile */
 	while (done) {
 		struct pv_entry *pv = done;
 		done = pv->next;
@@ -903,6 +959,7 @@ void pmap_destroy(pmap_t pmap)
 		if (pmap->pml4[i] & PTE_P)
 			free_table(pmap, pmap->pml4[i] & PTE_ADDR, 3, i * level_size(4));
 	KASSERT(pmap->resident == 0, "pmap_destroy: %lu mappings left", pmap->resident);
+	removal_window_close();        /* active nowhere: no TLB holds what it removed */
 	spin_unlock(&pmap->lock);
 	table_page_free(pmap->pml4_pa);
 	zfree(&pmap_zone, pmap);

@@ -55,6 +55,7 @@ void sched_preempt_pending(void) {}
 /* One thread: a sleep lock is never found taken, so no one sleeps or wakes. */
 struct thread *machine_current_thread(void) { return NULL; }
 unsigned machine_cpu_number(void) { return 0; }
+unsigned machine_cpu_count(void) { return 1; }
 static struct cpu_locks the_cpu_locks = { .tag = 1 };
 struct cpu_locks *machine_cpu_locks(void) { return &the_cpu_locks; }
 struct cpu_locks *machine_cpu_locks_of(unsigned n) { return n == 0 ? &the_cpu_locks : NULL; }

@@ -6,6 +6,10 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/pmap_md.h"
 #include "kern/bootinfo.h"
+#include "kern/clock.h"
+#include "kern/machine.h"
+#include "kern/sched.h"
+#include "kern/thread.h"
 #include "lib/string.h"
 #include "tests/kern/vm_test.h"
 
@@ -149,6 +153,84 @@ KTEST(pmap, page_protect_reaches_every_pmap)
 	for (int i = 0; i < 3; i++)
 		pmap_destroy(pm[i]);
 	vm_page_free(p);
+}
+
+/*
+ * A walk from a page must not return while another CPU, having unlinked
+ * one of the page's mappings, has yet to flush it (arch/x86_64/pmap.c,
+ * "Removal windows"): the walk no longer sees the mapping, and a TLB may
+ * still hold it.  CPU 3 keeps the pmap active with interrupts off and
+ * answers no shootdown, so the removal on CPU 1 waits in its flush;
+ * meanwhile the walk on CPU 2 must wait too.
+ */
+struct window_case {
+	pmap_t pmap;
+	struct vm_page *page;
+	volatile bool holding, release;     /* CPU 3's part */
+	volatile bool held, removed, walked;
+};
+
+static void hold_pmap_active(void *arg)
+{
+	struct window_case *c = arg;
+
+	sched_bind(3);
+	bool was_on = machine_interrupts_save_off();
+	pmap_activate(c->pmap);
+	c->holding = true;
+	for (uint64_t until = clock_ns() + 1000000000ull; !c->release && clock_ns() < until;)
+		__asm__ volatile("pause");     /* not machine_spin_pause: that answers shootdowns */
+	pmap_activate(kernel_pmap);
+	if (was_on)
+		machine_interrupts_on();
+	c->held = true;
+}
+
+static void remove_the_mapping(void *arg)
+{
+	struct window_case *c = arg;
+
+	sched_bind(1);
+	pmap_remove(c->pmap, TEST_UVA, TEST_UVA + PAGE_SIZE);
+	c->removed = true;
+}
+
+static void walk_from_the_page(void *arg)
+{
+	struct window_case *c = arg;
+
+	sched_bind(2);
+	pmap_page_protect(c->page, VM_PROT_READ);
+	c->walked = true;
+}
+
+KTEST(pmap, page_protect_waits_for_a_removal_another_cpu_has_not_flushed)
+{
+	static struct window_case c;
+
+	if (machine_cpu_count() < 4)
+		KT_SKIP("fewer than four CPUs");
+	sched_bind(0);
+	c = (struct window_case){ .pmap = pmap_create(), .page = vm_page_alloc(VM_PAGE_KERNEL, 0) };
+	KT_ASSERT(c.pmap != NULL && c.page != NULL);
+	KT_ASSERT_EQ(pmap_enter(c.pmap, TEST_UVA, c.page, VM_PROT_READ | VM_PROT_WRITE, 0),
+	             KERN_SUCCESS);
+	KT_ASSERT(thread_create_kernel("holder", hold_pmap_active, &c) != NULL);
+	KT_WAIT_FOR(c.holding);
+	KT_ASSERT(thread_create_kernel("remover", remove_the_mapping, &c) != NULL);
+	KT_WAIT_FOR(c.page->pv_list == NULL);       /* unlinked: it waits for CPU 3 now */
+	KT_ASSERT(thread_create_kernel("walker", walk_from_the_page, &c) != NULL);
+	for (uint64_t until = clock_ns() + 20000000ull; clock_ns() < until;)
+		ktest_nap();
+	KT_EXPECT(c.holding && !c.held);           /* CPU 3 still held the pmap throughout */
+	KT_EXPECT(!c.removed);
+	KT_EXPECT(!c.walked);
+	c.release = true;
+	KT_WAIT_FOR(c.held && c.removed && c.walked);
+	KT_EXPECT(c.removed && c.walked);
+	pmap_destroy(c.pmap);
+	vm_page_free(c.page);
+	sched_bind(SCHED_ANY_CPU);
 }
 
 /*
