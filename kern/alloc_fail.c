@@ -24,6 +24,13 @@ bool alloc_fail_count(unsigned site)
 	return true;
 }
 
+bool alloc_fail_has_fired(void)
+{
+	struct thread *t = current_thread();
+
+	return t != NULL && t->alloc_fail.sites != 0 && t->alloc_fail.fired;
+}
+
 /*
  * ARM counts from the next allocation; FIRED says whether the armed
  * failure happened and disarms.  Neither allocates, so neither is

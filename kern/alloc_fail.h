@@ -46,6 +46,19 @@ static inline bool alloc_fail_now(unsigned site)
 	return __builtin_expect(alloc_fail_used, 0) && alloc_fail_count(site);
 }
 
+bool alloc_fail_has_fired(void);
+
+/*
+ * Has the current thread's armed failure been injected (and not yet read
+ * by its test)?  An allocator that falls back on memory held elsewhere
+ * when a nested allocation fails (a zone, on what the CPUs cache) asks,
+ * so that the injected failure stays its caller's failure.
+ */
+static inline bool alloc_fail_injected(void)
+{
+	return __builtin_expect(alloc_fail_used, 0) && alloc_fail_has_fired();
+}
+
 /* Lets SYS_alloc_fail work (a test boot). */
 void alloc_fail_permit(void);
 

@@ -81,13 +81,13 @@ uint64_t kalloc_in_use(void)
 	uint64_t n = large_in_use;
 
 	for (int i = 0; i < KALLOC_CLASSES; i++)
-		n += kalloc_zones[i].in_use;
+		n += zone_in_use(&kalloc_zones[i]);
 	return n;
 }
 
 void kalloc_zone_in_use(uint64_t *counts, unsigned n, uint64_t *large)
 {
 	for (unsigned i = 0; i < n; i++)
-		counts[i] = i < KALLOC_CLASSES ? kalloc_zones[i].in_use : 0;
+		counts[i] = i < KALLOC_CLASSES ? zone_in_use(&kalloc_zones[i]) : 0;
 	*large = large_in_use;
 }

@@ -96,8 +96,15 @@ enum lock_rank {
 	LOCK_RANK_PV = 35,         /* every page's pv list and gathered A/D bits; the walk from a
 	                              page to its mappings holds it first, so it only try-locks
 	                              each pmap and starts again when one is taken */
-	LOCK_RANK_ALL_ZONES = 39,  /* the list of every zone */
+	LOCK_RANK_ALL_ZONES = 37,  /* the list of every zone; zone_drain walks it into the caches */
+	LOCK_RANK_ZONE_CPU = 38,   /* one CPU's cache of one zone's free elements (kern/zone.h):
+	                              taken by zalloc and zfree on that CPU, by any CPU to flush
+	                              it; one at a time, and the zone's lock is taken under it */
 	LOCK_RANK_ZONE = 40,       /* a zone's frames and counts, and its frames' zone fields */
+	LOCK_RANK_VM_PAGE_CPU = 45, /* one CPU's cache of free frames and its counts per use
+	                              (vm/vm_page.c): taken by a single frame's allocation and
+	                              free on that CPU (a zone's lock may be held), by any CPU to
+	                              flush it; one at a time, and vm_page_free_lock under it */
 	LOCK_RANK_VM_PAGE = 50,    /* the free frames and the count of frames per use */
 	LOCK_RANK_SCHED = 90,      /* every CPU's run queue, the waiting threads, and every thread's
 	                              state, wait and suspend count; held across a switch, and

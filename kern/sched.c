@@ -167,8 +167,11 @@ static struct thread *runq_first_takeable(const struct sched_cpu *q, struct thre
 /*
  * Does CPU i look at its own queue soon, by itself?  It does when it runs
  * its idle thread and has not halted: it was kicked, or is on its way to
- * look.  Its queue is left to it then, so that a thread woken for it is
- * not taken by another CPU that happened to look first.  => sched_lock held
+ * look.  Another CPU with nothing to run leaves that queue to it, so that
+ * a thread woken for it is not taken by whichever idle CPU looked first;
+ * a CPU that gives way (a yield, a quantum's end) takes from it all the
+ * same, as the kicked CPU's wakeup may be slow to come (where CPUs are a
+ * host's threads, the host may not be running it).  => sched_lock held
  */
 static bool looks_soon(unsigned i)
 {
@@ -178,9 +181,9 @@ static bool looks_soon(unsigned i)
 /*
  * A thread for this CPU from another CPU's queue: the oldest it may take
  * from the longest queue that has one, of a CPU busy with another thread
- * or halted.  => sched_lock held
+ * or halted, or, giving_way, of any CPU.  => sched_lock held
  */
-static struct thread *runq_steal(void)
+static struct thread *runq_steal(bool giving_way)
 {
 	unsigned me = machine_cpu_number(), n = machine_cpu_count(), longest = 0;
 	struct sched_cpu *from = NULL;
@@ -190,7 +193,7 @@ static struct thread *runq_steal(void)
 		struct sched_cpu *q = &sched_cpus[i];
 		struct thread *prev, *t;
 		unsigned length = 0;
-		if (i == me || q->run_head == NULL || looks_soon(i))
+		if (i == me || q->run_head == NULL || (!giving_way && looks_soon(i)))
 			continue;
 		for (t = q->run_head; t; t = t->run_next)
 			length++;
@@ -207,7 +210,8 @@ static struct thread *runq_steal(void)
 }
 
 /* runq_pop's way when own's oldest thread may not run here, or there is none. */
-static __attribute__((noinline)) struct thread *runq_pop_slow(struct sched_cpu *own)
+static __attribute__((noinline)) struct thread *runq_pop_slow(struct sched_cpu *own,
+                                                              bool giving_way)
 {
 	struct thread *prev, *t;
 
@@ -217,14 +221,16 @@ static __attribute__((noinline)) struct thread *runq_pop_slow(struct sched_cpu *
 		runq_unlink(own, prev, t);
 		return t;
 	}
-	return runq_steal();
+	return runq_steal(giving_way);
 }
 
 /*
  * The next thread this CPU, own's, runs: its own queue's first it may
- * take, else one taken from another's; NULL if none.  => sched_lock held
+ * take, else one taken from another's (runq_steal); NULL if none.
+ * giving_way: the current thread gives the CPU up without having to.
+ * => sched_lock held
  */
-static inline struct thread *runq_pop_here(struct sched_cpu *own)
+static inline struct thread *runq_pop_here(struct sched_cpu *own, bool giving_way)
 {
 	LOCK_ASSERT_HELD(&sched_lock);
 	struct thread *t = own->run_head;
@@ -233,22 +239,24 @@ static inline struct thread *runq_pop_here(struct sched_cpu *own)
 		runq_unlink(own, NULL, t);     /* the usual case: the oldest of its own */
 		return t;
 	}
-	return runq_pop_slow(own);
+	return runq_pop_slow(own, giving_way);
 }
 
+/* For a CPU whose thread stops: it waits, ends, or may not run on. */
 static struct thread *runq_pop(void)
 {
-	return runq_pop_here(here());
+	return runq_pop_here(here(), false);
 }
 
-/* Is a thread queued that runq_pop would give this CPU now?  => sched_lock held */
-static bool runnable_exists(void)
+/* Is a thread queued that runq_pop_here would give this CPU now?  => sched_lock held */
+static bool runnable_exists(bool giving_way)
 {
 	unsigned me = machine_cpu_number();
 	struct thread *prev;
 
 	for (unsigned i = 0, n = machine_cpu_count(); i < n && queued_total != 0; i++)
-		if ((i == me || !looks_soon(i)) && runq_first_takeable(&sched_cpus[i], &prev))
+		if ((i == me || giving_way || !looks_soon(i)) &&
+		    runq_first_takeable(&sched_cpus[i], &prev))
 			return true;
 	return false;
 }
@@ -592,7 +600,7 @@ static inline void yield_locked(struct thread *t)
 {
 	struct sched_cpu *sc = here();
 	/* before t is queued: alone on this CPU's queue, t would be chosen over another's thread */
-	struct thread *next = runq_pop_here(sc);
+	struct thread *next = runq_pop_here(sc, t != sc->idle && t->state != THREAD_WAITING);
 
 	if (t->state != THREAD_WAITING && t != sc->idle) {
 		if (next == NULL && may_take(t)) {
@@ -779,7 +787,7 @@ void sched_kicked(void)
 	}
 	struct sched_cpu *sc = here();
 	idling &= ~(1u << machine_cpu_number());
-	if (((sc->quantum_over || t == sc->idle) && runnable_exists()) || !may_run(t))
+	if (((sc->quantum_over || t == sc->idle) && runnable_exists(t != sc->idle)) || !may_run(t))
 		cpu_locks()->preempt.pending = true;
 	spin_unlock(&sched_lock);
 }
@@ -803,7 +811,7 @@ static void sched_preempt(bool in_kernel)
 		return;
 	}
 	cpu_locks()->preempt.pending = false;
-	if (may_run(t) && !runnable_exists()) {          /* a thread that must stop goes */
+	if (may_run(t) && !runnable_exists(t != here()->idle)) {   /* one that must stop goes */
 		here()->quantum_over = false;            /* looked: the next quantum's end looks again */
 		spin_unlock(&sched_lock);
 		cpu_locks()->preempt.pending = preempt_always;
@@ -995,7 +1003,7 @@ bool sched_quiescent(void)
 	bool quiet;
 
 	spin_lock(&sched_lock);
-	quiet = zombies_made == zombies_reaped && !runnable_exists();
+	quiet = zombies_made == zombies_reaped && !runnable_exists(true);
 	for (unsigned i = 0; quiet && i < n; i++)
 		quiet = i == me || sched_cpus[i].current == sched_cpus[i].idle;
 	spin_unlock(&sched_lock);

@@ -3,10 +3,12 @@
  * below the top of usable RAM, and the allocator that hands frames out.
  *
  * Free frames live in a buddy allocator (free lists of 2^order-frame
- * blocks), which gives single pages on a fast path and contiguous runs for
- * page tables and stacks, and merges frees back into large blocks.  Each
- * frame in use is counted by what uses it, so tests can prove that
- * tearing something down returned every frame.
+ * blocks), which gives contiguous runs for page tables and stacks, and
+ * merges frees back into large blocks; and a few in each CPU's cache of
+ * single frames, which serves one-frame allocations and frees without the
+ * buddy allocator's lock (vm_page.c says why).  A cached frame is free in
+ * every count.  Each frame in use is counted by what uses it, so tests
+ * can prove that tearing something down returned every frame.
  */
 #ifndef MICA_VM_VM_PAGE_H
 #define MICA_VM_VM_PAGE_H
@@ -45,8 +47,10 @@ struct zone_free;
  * every page it copies.
  *
  * Locks, by what the frame is doing:
- *   (f) vm_page_free_lock (vm_page.c), which also clears what an owner
- *       left (offset, wire_count, pmap_flags) when the frame is freed
+ *   (f) vm_page_free_lock (vm_page.c), or, while a CPU's cache holds the
+ *       frame (and as it enters or leaves one), that cache's lock; whoever
+ *       frees the frame clears what an owner left (offset, wire_count,
+ *       pmap_flags)
  *   (o) the owning object's lock (VM_PAGE_OBJECT)
  *   (h) the page hash's lock (vm_object.c)
  *   (z) the owning zone's lock (a frame a zone carved)
@@ -71,8 +75,8 @@ struct __attribute__((aligned(64))) vm_page {
 	uint32_t wire_count;           /* (o) wirings of an object's page; (t) present entries
 	                                  of a page table */
 	uint8_t use;                   /* (f) enum vm_page_use */
-	uint8_t order;                 /* (f) free block head: its order; otherwise
-	                                  VM_PAGE_NOT_HEAD */
+	uint8_t order;                 /* (f) free block head: its order; otherwise (in use,
+	                                  inside a block, or in a CPU's cache) VM_PAGE_NOT_HEAD */
 	uint8_t pmap_flags;            /* (v) pmap-private: referenced/modified gathered from
 	                                  removed mappings */
 	uint16_t zone_used;            /* (z) a zone's frame: its elements in use */
@@ -96,7 +100,7 @@ struct vm_page_stats {
  */
 void vm_page_bootstrap(const struct boot_info *bi);
 
-/* One frame for this use, or NULL when none is free. */
+/* One frame for this use, or NULL when none is free (in the buddy lists or any CPU's cache). */
 struct vm_page *vm_page_alloc(enum vm_page_use use, unsigned flags);
 
 /* npages physically contiguous frames (the first page returned), or NULL. */
@@ -128,8 +132,18 @@ static inline struct vm_page *vm_page_from_phys(paddr_t pa)
 	return pfn < vm_page_count ? &vm_pages[pfn] : NULL;
 }
 
+/* Exact when no CPU is allocating or freeing frames; cached frames count as free. */
 void vm_page_get_stats(struct vm_page_stats *s);
 uint64_t vm_page_free_count(void);
+
+/*
+ * Gives every frame the CPUs' caches hold back to the buddy allocator,
+ * where it merges: for tests that count blocks (zone_drain calls it).
+ */
+void vm_page_drain_caches(void);
+
+/* Frames CPU n's cache holds now (a count for tests). */
+unsigned vm_page_cached(unsigned cpu);
 
 /*
  * The size in frames of the largest free block, and in *count how many
@@ -163,8 +177,9 @@ static inline void vm_page_list_remove(struct vm_page **head, struct vm_page *p)
 }
 
 /*
- * Test support: refuse allocations once only `floor` frames are free, so
- * tests can run the kernel out of memory on purpose.  0 lifts the limit.
+ * Test support: refuse allocations once only `floor` frames are free
+ * (cached ones counted), so tests can run the kernel out of memory on
+ * purpose.  0 lifts the limit.
  */
 void vm_page_set_reserve_floor(uint64_t floor);
 

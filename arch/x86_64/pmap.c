@@ -362,7 +362,7 @@ void pmap_tables_bootstrap(const struct boot_info *bi)
 
 uint64_t pmap_pv_entries(void)
 {
-	return pv_zone.in_use;
+	return zone_in_use(&pv_zone);
 }
 
 void pmap_virtual_space(vm_offset_t *start, vm_offset_t *end)

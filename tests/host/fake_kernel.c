@@ -115,6 +115,11 @@ bool alloc_fail_count(unsigned site)
 	return false;
 }
 
+bool alloc_fail_has_fired(void)
+{
+	return false;
+}
+
 void console_hw_init(void) {}
 
 void console_hw_putc(char c)
