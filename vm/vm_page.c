@@ -254,13 +254,33 @@ static bool alloc_fails(enum vm_page_use use)
 	return alloc_fail_now(use == VM_PAGE_PAGETABLE ? MICA_ALLOC_PAGE_TABLE : MICA_ALLOC_FRAME);
 }
 
+/*
+ * p leaves the allocator for an owner, outside the allocator's locks:
+ * zeroed if asked, or if it has never been handed out since boot.
+ * A frame comes to the allocator with whatever the firmware and the
+ * loader left in it, and under emulation that costs: QEMU keeps the code
+ * it translated from a page until a store covers those very bytes, and
+ * until then every store to the page, anywhere in it, takes its slow
+ * path for self-modifying code.  A zone's frame holding a few bytes of
+ * the loader's code made every lock of the maps in it five times dearer
+ * (docs/performance.md).  Zeroed at its first use rather than at boot, a
+ * frame nothing ever uses costs nothing: the emulator's host does not
+ * even back it with memory.
+ */
+static void frame_handed_out(struct vm_page *p, unsigned flags)
+{
+	if ((flags & VM_PAGE_ZERO) || p->since_boot)
+		pmap_zero_page(p);
+	p->since_boot = false;
+}
+
 struct vm_page *vm_page_alloc_contig(size_t npages, enum vm_page_use use, unsigned flags)
 {
 	if (npages == 0 || order_for(npages) > VM_PAGE_MAX_ORDER || alloc_fails(use))
 		return NULL;
 	struct vm_page *p = buddy_alloc(npages, use);
-	for (size_t i = 0; p && (flags & VM_PAGE_ZERO) && i < npages; i++)
-		pmap_zero_page(&p[i]);
+	for (size_t i = 0; p && i < npages; i++)
+		frame_handed_out(&p[i], flags);
 	return p;
 }
 
@@ -287,8 +307,8 @@ struct vm_page *vm_page_alloc(enum vm_page_use use, unsigned flags)
 	spin_unlock(&c->lock);
 	if (p == NULL)
 		p = buddy_alloc(1, use);
-	if (p != NULL && (flags & VM_PAGE_ZERO))
-		pmap_zero_page(p);
+	if (p != NULL)
+		frame_handed_out(p, flags);
 	return p;
 }
 
@@ -413,6 +433,7 @@ void vm_page_bootstrap(const struct boot_info *bi)
 			if (!pmap_frame_available(pa))
 				continue;
 			set_use(&vm_pages[pa >> PAGE_SHIFT], 1, VM_PAGE_FREE);
+			vm_pages[pa >> PAGE_SHIFT].since_boot = true;
 			free_block(pa >> PAGE_SHIFT, 0);
 		}
 	}

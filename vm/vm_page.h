@@ -79,6 +79,9 @@ struct __attribute__((aligned(64))) vm_page {
 	                                  inside a block, or in a CPU's cache) VM_PAGE_NOT_HEAD */
 	uint8_t pmap_flags;            /* (v) pmap-private: referenced/modified gathered from
 	                                  removed mappings */
+	bool since_boot;               /* (f) free since boot, never handed out: it may hold
+	                                  what the firmware or the loader left (vm_page.c);
+	                                  cleared by the owner it is handed out to */
 	uint16_t zone_used;            /* (z) a zone's frame: its elements in use */
 };
 
