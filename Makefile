@@ -169,10 +169,13 @@ debug: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO)) | deps
 
 # The benchmarks (boot option bench), then their table; numbers never fail it.
 # ICOUNT=1: QEMU's clock counts guest instructions, so each ns is one instruction.
+# Beside the table, build/bench/vm_write.svg: time per call against size (tools/bench-plot).
 bench: $(if $(filter efi,$(BOOT)),$(ESP),$(ISO)) | deps
+	@tools/install-deps.sh gnuplot:gnuplot-nox
 	tools/qemu-run $(QEMU_FLAGS) $(if $(filter 1,$(ICOUNT)),--icount) --boot $(BOOT) --timeout 900 \
 		--log $(BUILD)/bench.log --cmdline "bench quiet$(if $(filter 1,$(PROFILE)), profile)"
 	tools/bench-table $(if $(filter 1,$(ICOUNT)),--icount) $(BUILD)/bench.log
+	tools/bench-plot $(BUILD)/bench.log $(BUILD)/bench/vm_write.svg
 
 # tests/user/stress.c at length (user/bin/stress_long.c), the user suite's only program.
 STRESS_SMP := $(if $(filter command line,$(origin SMP)),$(SMP),4)
