@@ -605,13 +605,14 @@ static inline void yield_locked(struct thread *t)
 	if (t->state != THREAD_WAITING && t != sc->idle) {
 		if (next == NULL && may_take(t)) {
 			next = t;              /* nothing else may run here: t goes on */
-		} else if (t->bound_to == 0) {
-			t->state = THREAD_RUNNABLE;
-			runq_push(sc, t);      /* its home is here: it runs here */
-			kick_idle_cpu();       /* an idle CPU may take it, or what this one passes over */
 		} else {
 			t->state = THREAD_RUNNABLE;
-			runq_push_kick(t);
+			if (t->bound_to != 0) {
+				runq_push_kick(t);
+			} else {           /* runq_push_kick's way for a home that is here */
+				runq_push(sc, t);
+				kick_idle_cpu();   /* an idle CPU may take it, or what this one passes over */
+			}
 		}
 	}
 	switch_away(next);

@@ -284,6 +284,14 @@ struct vm_page *vm_page_alloc_contig(size_t npages, enum vm_page_use use, unsign
 	return p;
 }
 
+/* set_use for a frame taken from or freed into c: counted in c's deltas.  => c->lock held */
+static inline void cache_set_use(struct frame_cache *c, struct vm_page *p, enum vm_page_use use)
+{
+	c->use_delta[p->use]--;
+	c->use_delta[use]++;
+	p->use = use;
+}
+
 struct vm_page *vm_page_alloc(enum vm_page_use use, unsigned flags)
 {
 	if (alloc_fails(use))
@@ -299,9 +307,7 @@ struct vm_page *vm_page_alloc(enum vm_page_use use, unsigned flags)
 			c->list = p->next;
 			c->count--;
 			p->next = NULL;
-			c->use_delta[VM_PAGE_FREE]--;
-			c->use_delta[use]++;
-			p->use = use;
+			cache_set_use(c, p, use);
 		}
 	}
 	spin_unlock(&c->lock);
@@ -351,9 +357,7 @@ void vm_page_free(struct vm_page *p)
 	frame_released(p);
 	if (c->count >= CACHE_MAX)
 		cache_spill(c, CACHE_BATCH);
-	c->use_delta[p->use]--;
-	c->use_delta[VM_PAGE_FREE]++;
-	p->use = VM_PAGE_FREE;
+	cache_set_use(c, p, VM_PAGE_FREE);
 	p->prev = NULL;
 	p->next = c->list;
 	c->list = p;
